@@ -1,0 +1,110 @@
+/**
+ * An `Endpoint` is the service for one address as a balancer holds it: the caller's per-endpoint
+ * service (connection pool, failure accrual, per-attempt timeout) plus the bookkeeping a balancer
+ * needs — requests in flight, hooks that feed a load metric, and a graceful close. It is Finagle's
+ * per-node `EndpointFactory` with its `Node` load hooks.
+ *
+ * An endpoint lives in a `Scope`. When the scope closes (the address left the set, or the whole
+ * balancer closed) the endpoint turns `Closed`, refuses new requests with `Overloaded`
+ * (`serviceClosed`, retryable), waits for the requests already in flight to finish, and only then
+ * lets the scope's earlier finalizers (the underlying connections) run.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Latch from "effect/Latch"
+import type * as Scope from "effect/Scope"
+import type { Address } from "./Address.js"
+import { key as addressKey } from "./Address.js"
+import { Overloaded } from "./Failure.js"
+import type { Service, Status } from "./Service.js"
+
+/**
+ * Called around every request the endpoint sends: `onStart` returns a stamp that `onEnd` receives
+ * when the request ends, whatever its outcome (interruption included).
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Hooks {
+  readonly onStart: () => number
+  readonly onEnd: (stamp: number) => void
+}
+
+/**
+ * The service for one address, with its in-flight count.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Endpoint<in Req, out Rep, out E = never, out R = never>
+  extends Service<Req, Rep, E | Overloaded, R>
+{
+  readonly address: Address
+  /** `Address.key(address)`. */
+  readonly key: string
+  /** Requests in flight through this endpoint. */
+  readonly pending: number
+  /** Whether the endpoint's scope has started closing (it takes no new requests). */
+  readonly closing: boolean
+  /** The underlying service, unwrapped. */
+  readonly service: Service<Req, Rep, E, R>
+}
+
+const noHooks: Hooks = { onStart: () => 0, onEnd: () => {} }
+
+/**
+ * Wraps `service` as the endpoint for `address` in the current scope. Status is the service's,
+ * or `Closed` once the scope is closing. The scope's finalizer waits for in-flight requests.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <Req, Rep, E, R>(
+  address: Address,
+  service: Service<Req, Rep, E, R>,
+  hooks: Hooks = noHooks
+): Effect.Effect<Endpoint<Req, Rep, E, R>, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    let pending = 0
+    let closing = false
+    const drained = Latch.makeUnsafe(true)
+    const key = addressKey(address)
+    const refused = new Overloaded({ reason: "serviceClosed", detail: key })
+    const acquire = Effect.sync(() => {
+      pending++
+      if (pending === 1) Latch.closeUnsafe(drained)
+      return hooks.onStart()
+    })
+    const release = (stamp: number) =>
+      Effect.sync(() => {
+        pending--
+        hooks.onEnd(stamp)
+        if (pending === 0) Latch.openUnsafe(drained)
+      })
+    const endpoint: Endpoint<Req, Rep, E, R> = {
+      address,
+      key,
+      service,
+      get pending() {
+        return pending
+      },
+      get closing() {
+        return closing
+      },
+      get status(): Status {
+        return closing ? "Closed" : service.status
+      },
+      call: (request) =>
+        closing
+          ? Effect.fail(refused)
+          : Effect.acquireUseRelease(acquire, () => service.call(request), release)
+    }
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        closing = true
+        return pending === 0 ? Effect.void : drained.await
+      })
+    )
+    return endpoint
+  })

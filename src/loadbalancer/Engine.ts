@@ -1,0 +1,404 @@
+/**
+ * The machinery every balancer shares (Finagle's `Balancer` + `Updating`): it watches a stream of
+ * address sets, keeps one node per `Address.key` (so load state survives updates), asks the
+ * algorithm's distributor for picks, skips nodes that are not `Open` for up to `maxEffort` picks and
+ * then sends anyway (panic mode), and records the balancer's stats. Algorithms (`P2C`, `P2CEwma`,
+ * `RoundRobin`, `Heap`, `Aperture`) only supply a load metric and a distributor.
+ *
+ * Users normally go through `Balancer` (the `Balancer.Factory` param and `Balancer.fromKind`).
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Random from "effect/Random"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { Address } from "../Address.js"
+import { key as addressKey } from "../Address.js"
+import * as Endpoint from "../Endpoint.js"
+import type { Overloaded } from "../Failure.js"
+import { NoBrokersAvailable, RequestTimeout } from "../Failure.js"
+import type { Service, Status } from "../Service.js"
+import { bestOfAll } from "../Service.js"
+import type { StatsReceiver } from "../Stats.js"
+import { Receiver } from "../Stats.js"
+import type * as Load from "./Load.js"
+
+/**
+ * What a distributor sees of a node.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Node {
+  readonly key: string
+  readonly address: Address
+  /** Relative share of traffic (the address weight, `1` by default). */
+  readonly weight: number
+  /** A random number drawn when the node was created; stable for the node's life. */
+  readonly token: number
+  readonly status: Status
+  /** The load metric's current value. */
+  readonly load: number
+  /** Requests in flight. */
+  readonly pending: number
+}
+
+/**
+ * Read on every pick: time in milliseconds (from Effect's `Clock`, so `TestClock` drives it) and
+ * random numbers (from Effect's `Random`, so a seed makes picks reproducible). Both are captured
+ * when the balancer is built.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Env {
+  readonly now: () => number
+  /** A double in [0, 1). */
+  readonly nextDouble: () => number
+  /** An integer in [0, n). */
+  readonly nextInt: (n: number) => number
+  readonly stats: StatsReceiver
+}
+
+/**
+ * The picking half of an algorithm. `rebuild` is called with the whole node vector (never empty)
+ * whenever it changes; `pick` chooses one node of the last vector given to `rebuild`.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Distributor<N extends Node = Node> {
+  readonly rebuild: (nodes: ReadonlyArray<N>) => void
+  readonly pick: () => N
+  /** Whether the vector should be rebuilt (a node changed status since the last build). */
+  readonly needsRebuild?: (() => boolean) | undefined
+  /** A request starts on `node` (after its metric was told). */
+  readonly onStart?: ((node: N) => void) | undefined
+  /** A request on `node` ended (after its metric was told). */
+  readonly onEnd?: ((node: N) => void) | undefined
+}
+
+/**
+ * An algorithm: a name for stats, a load metric per node and a distributor.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Algorithm {
+  /** Finagle's stats label, e.g. `p2c_least_loaded`. */
+  readonly name: string
+  /** Picks tried while looking for an `Open` node before panicking. */
+  readonly maxEffort: number
+  readonly metric: Load.MetricFactory
+  readonly distributor: (env: Env) => Distributor
+}
+
+/**
+ * Options for one balancer instance.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Options {
+  /** The destination's name, used in `NoBrokersAvailable` (Finagle's `ErrorLabel`). Defaults to `"balancer"`. */
+  readonly label?: string | undefined
+  /**
+   * How long a request waits for the first address set. By default it waits as long as it takes
+   * (the caller's own timeout bounds it); when given, it fails with `RequestTimeout` (`binding`).
+   */
+  readonly bindingTimeout?: Duration.Input | undefined
+  /** Where stats go (under `loadbalancer/`). Defaults to the `Stats.Receiver` param. */
+  readonly stats?: StatsReceiver | undefined
+}
+
+/**
+ * What a balancer reports about one of its nodes.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface NodeInfo {
+  readonly key: string
+  readonly address: Address
+  readonly status: Status
+  readonly load: number
+  readonly pending: number
+}
+
+/**
+ * A balanced service: a `Service` over the current address set, plus a view of its nodes.
+ * Its status is the best of its nodes' statuses (`Closed` when empty).
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Balanced<in Req, out Rep, out E = never, out R = never>
+  extends Service<Req, Rep, E | Overloaded | NoBrokersAvailable | RequestTimeout, R>
+{
+  /** The balancer's algorithm (stats label). */
+  readonly algorithm: string
+  /** The current nodes, in the balancer's order. */
+  readonly nodes: () => ReadonlyArray<NodeInfo>
+  /** Whether an address set has arrived yet. */
+  readonly ready: boolean
+}
+
+/**
+ * Builds balancers of one kind; supplied as the `Balancer.Factory` param.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Factory {
+  /** linkerd's `loadBalancer.kind`: `roundRobin`, `p2c`, `ewma`, `heap` or `aperture`. */
+  readonly kind: string
+  readonly make: <Req, Rep, E, R, EA = never, RA = never, RE = never>(
+    addresses: Stream.Stream<ReadonlyArray<Address>, EA, RA>,
+    endpoint: (address: Address) => Effect.Effect<Service<Req, Rep, E, R>, never, Scope.Scope | RE>,
+    options?: Options
+  ) => Effect.Effect<Balanced<Req, Rep, E, R>, never, Scope.Scope | RA | RE>
+}
+
+interface LiveNode<Req, Rep, E, R> extends Node {
+  address: Address
+  weight: number
+  readonly endpoint: Endpoint.Endpoint<Req, Rep, E, R>
+  readonly metric: Load.Metric
+  readonly scope: Scope.Closeable
+}
+
+const validateMaxEffort = (maxEffort: number): number =>
+  Number.isInteger(maxEffort) && maxEffort >= 0 ? maxEffort : 5
+
+/**
+ * Turns an algorithm into a balancer `Factory` of the given kind.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const factory = (kind: string, algorithm: Algorithm): Factory => ({
+  kind,
+  make: (addresses, endpoint, options) => make(algorithm, addresses, endpoint, options)
+})
+
+/**
+ * Builds one balancer. The address stream is consumed in a fiber of the current scope; each
+ * endpoint lives in its own child scope, closed (after draining) when its address leaves the set or
+ * the balancer's scope closes. A failure of the address stream keeps the last set (and is logged);
+ * a stream that ends or fails before its first set leaves the balancer empty.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <Req, Rep, E, R, EA, RA, RE>(
+  algorithm: Algorithm,
+  addresses: Stream.Stream<ReadonlyArray<Address>, EA, RA>,
+  endpoint: (address: Address) => Effect.Effect<Service<Req, Rep, E, R>, never, Scope.Scope | RE>,
+  options?: Options
+): Effect.Effect<Balanced<Req, Rep, E, R>, never, Scope.Scope | RA | RE> =>
+  Effect.gen(function*() {
+    const clock = yield* Clock.Clock
+    const random = yield* Random.Random
+    const receiver = options?.stats ?? (yield* Receiver)
+    const stats = receiver.scope("loadbalancer")
+    const label = options?.label ?? "balancer"
+    const maxEffort = validateMaxEffort(algorithm.maxEffort)
+    const env: Env = {
+      now: () => Number(clock.monotonicTimeNanosUnsafe()) / 1e6,
+      nextDouble: () => random.nextDoubleUnsafe(),
+      nextInt: (n) => Math.floor(random.nextDoubleUnsafe() * n),
+      stats
+    }
+    const dist = algorithm.distributor(env) as Distributor<LiveNode<Req, Rep, E, R>>
+    const balancerScope = yield* Effect.scope
+
+    let nodes: Array<LiveNode<Req, Rep, E, R>> = []
+    const byKey = new Map<string, LiveNode<Req, Rep, E, R>>()
+    let ready = false
+    const readyLatch = yield* Deferred.make<void>()
+
+    const panicked = stats.counter("panicked")
+    const adds = stats.counter("adds")
+    const removes = stats.counter("removes")
+    const updates = stats.counter("updates")
+    const rebuilds = stats.counter("rebuilds")
+    const count = (status: Status) => () => {
+      let n = 0
+      for (const node of nodes) if (node.endpoint.status === status) n++
+      return n
+    }
+    const unregister = [
+      stats.gauge(["size"], () => nodes.length),
+      stats.gauge(["available"], count("Open")),
+      stats.gauge(["busy"], count("Busy")),
+      stats.gauge(["closed"], count("Closed")),
+      stats.gauge(["load"], () => {
+        let total = 0
+        for (const node of nodes) total += node.metric.load()
+        return total
+      })
+    ]
+    yield* Effect.addFinalizer(() => Effect.sync(() => unregister.forEach((f) => f())))
+
+    const rebuild = () => {
+      rebuilds.incr()
+      if (nodes.length > 0) dist.rebuild(nodes)
+    }
+
+    const newNode = Effect.fnUntraced(function*(address: Address) {
+      const scope = yield* Scope.fork(balancerScope, "sequential")
+      const metric = algorithm.metric(env.now)
+      const token = random.nextIntUnsafe()
+      let node: LiveNode<Req, Rep, E, R> | undefined = undefined
+      const hooks: Endpoint.Hooks = {
+        onStart: () => {
+          const stamp = metric.start()
+          if (node !== undefined) dist.onStart?.(node)
+          return stamp
+        },
+        onEnd: (stamp) => {
+          metric.end(stamp)
+          if (node !== undefined) dist.onEnd?.(node)
+        }
+      }
+      const service = yield* Scope.provide(endpoint(address), scope)
+      const ep = yield* Scope.provide(Endpoint.make(address, service, hooks), scope)
+      const created: LiveNode<Req, Rep, E, R> = {
+        key: ep.key,
+        address,
+        weight: address.weight,
+        token,
+        endpoint: ep,
+        metric,
+        scope,
+        get status() {
+          return ep.status
+        },
+        get load() {
+          return metric.load()
+        },
+        get pending() {
+          return ep.pending
+        }
+      }
+      node = created
+      return created
+    })
+
+    const update = Effect.fnUntraced(function*(next: ReadonlyArray<Address>) {
+      updates.incr()
+      const seen = new Map<string, Address>()
+      for (const address of next) seen.set(addressKey(address), address)
+      let changed = false
+      const kept: Array<LiveNode<Req, Rep, E, R>> = []
+      const removed: Array<LiveNode<Req, Rep, E, R>> = []
+      for (const node of nodes) {
+        const address = seen.get(node.key)
+        if (address === undefined) {
+          removed.push(node)
+          continue
+        }
+        if (address.weight !== node.weight || address !== node.address) {
+          if (address.weight !== node.weight) changed = true
+          node.address = address
+          node.weight = address.weight
+        }
+        kept.push(node)
+        seen.delete(node.key)
+      }
+      for (const address of seen.values()) {
+        kept.push(yield* newNode(address))
+        adds.incr()
+        changed = true
+      }
+      for (const node of removed) {
+        byKey.delete(node.key)
+        removes.incr()
+        changed = true
+      }
+      for (const node of kept) byKey.set(node.key, node)
+      nodes = kept
+      if (changed) rebuild()
+      if (!ready) {
+        ready = true
+        yield* Deferred.succeed(readyLatch, undefined)
+      }
+      for (const node of removed) {
+        yield* Effect.forkIn(Scope.close(node.scope, Exit.void), balancerScope)
+      }
+    })
+
+    const markReady = Effect.suspend(() => {
+      if (ready) return Effect.void
+      ready = true
+      return Deferred.succeed(readyLatch, undefined)
+    })
+
+    yield* addresses.pipe(
+      Stream.runForEach(update),
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause)
+          ? Effect.failCause(cause)
+          : Effect.logWarning(`load balancer ${label}: address stream failed; keeping the last set`, cause)
+      ),
+      Effect.ensuring(markReady),
+      Effect.forkIn(balancerScope)
+    )
+
+    const noBrokers = new NoBrokersAvailable({ name: label })
+
+    const pickNode = (): LiveNode<Req, Rep, E, R> => {
+      for (let i = 0; i < maxEffort; i++) {
+        const node = dist.pick()
+        if (node.endpoint.status === "Open") {
+          if (dist.needsRebuild?.() === true) rebuild()
+          return node
+        }
+      }
+      panicked.incr()
+      if (dist.needsRebuild?.() === true) rebuild()
+      return dist.pick()
+    }
+
+    const dispatch = (request: Req) =>
+      Effect.suspend(() => nodes.length === 0 ? Effect.fail(noBrokers) : pickNode().endpoint.call(request))
+
+    const bindingTimeout = options?.bindingTimeout === undefined ? undefined : Duration.fromInputUnsafe(
+      options.bindingTimeout
+    )
+    const waitReady: Effect.Effect<void, RequestTimeout> = bindingTimeout === undefined
+      ? Deferred.await(readyLatch)
+      : Deferred.await(readyLatch).pipe(
+        Effect.timeoutOrElse({
+          duration: bindingTimeout,
+          orElse: () => Effect.fail(new RequestTimeout({ scope: "binding", timeout: bindingTimeout }))
+        })
+      )
+
+    const balanced: Balanced<Req, Rep, E, R> = {
+      algorithm: algorithm.name,
+      get ready() {
+        return ready
+      },
+      get status(): Status {
+        return bestOfAll(nodes.map((node) => node.endpoint.status))
+      },
+      nodes: () =>
+        nodes.map((node) => ({
+          key: node.key,
+          address: node.address,
+          status: node.endpoint.status,
+          load: node.metric.load(),
+          pending: node.endpoint.pending
+        })),
+      call: (request) =>
+        ready ? dispatch(request) : Effect.flatMap(waitReady, () => dispatch(request))
+    }
+    return balanced
+  })
