@@ -37,9 +37,7 @@ export interface Hooks {
  * @since 0.1.0
  * @category model
  */
-export interface Endpoint<in Req, out Rep, out E = never, out R = never>
-  extends Service<Req, Rep, E | Overloaded, R>
-{
+export interface Endpoint<in Req, out Rep, out E = never, out R = never> extends Service<Req, Rep, E | Overloaded, R> {
   readonly address: Address
   /** `Address.key(address)`. */
   readonly key: string

@@ -6,6 +6,10 @@
  */
 import { Command } from "effect/cli"
 import { version } from "../version.js"
+import { check } from "./Check.js"
+import { dtab } from "./Dtab.js"
+import { proxy } from "./Proxy.js"
+import { command as simulate } from "./Simulate.js"
 
 /**
  * The root command.
@@ -27,7 +31,7 @@ export const root = Command.make("weir").pipe(
  * @category commands
  */
 export const weir = root.pipe(
-  Command.withSubcommands([])
+  Command.withSubcommands([proxy, check, simulate, dtab])
 )
 
 /**

@@ -11,10 +11,13 @@
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -24,10 +27,10 @@ import * as Endpoint from "../Endpoint.js"
 import type { Overloaded } from "../Failure.js"
 import { NoBrokersAvailable, RequestTimeout } from "../Failure.js"
 import type { Service, Status } from "../Service.js"
-import { bestOfAll } from "../Service.js"
 import type { StatsReceiver } from "../Stats.js"
 import { Receiver } from "../Stats.js"
-import type * as Load from "./Load.js"
+import * as Load from "./Load.js"
+import * as P2CPick from "./P2CPick.js"
 
 /**
  * What a distributor sees of a node.
@@ -82,6 +85,8 @@ export interface Distributor<N extends Node = Node> {
   readonly onStart?: ((node: N) => void) | undefined
   /** A request on `node` ended (after its metric was told). */
   readonly onEnd?: ((node: N) => void) | undefined
+  /** The balancer closed (unregister gauges). */
+  readonly close?: (() => void) | undefined
 }
 
 /**
@@ -173,8 +178,33 @@ interface LiveNode<Req, Rep, E, R> extends Node {
   readonly scope: Scope.Closeable
 }
 
-const validateMaxEffort = (maxEffort: number): number =>
-  Number.isInteger(maxEffort) && maxEffort >= 0 ? maxEffort : 5
+const validateMaxEffort = (maxEffort: number): number => Number.isInteger(maxEffort) && maxEffort >= 0 ? maxEffort : 5
+
+/**
+ * The pick loop: up to `maxEffort` picks looking for an `Open` node; if none is found, `onPanic`
+ * and one more pick, used whatever its status (panic mode fails open). `rebuild` runs when the
+ * distributor asks for it.
+ *
+ * @since 0.1.0
+ * @category picking
+ */
+export const pickWithEffort = <N extends Node>(
+  dist: Distributor<N>,
+  maxEffort: number,
+  onPanic: () => void,
+  rebuild: () => void
+): N => {
+  for (let i = 0; i < maxEffort; i++) {
+    const node = dist.pick()
+    if (node.status === "Open") {
+      if (dist.needsRebuild?.() === true) rebuild()
+      return node
+    }
+  }
+  onPanic()
+  if (dist.needsRebuild?.() === true) rebuild()
+  return dist.pick()
+}
 
 /**
  * Turns an algorithm into a balancer `Factory` of the given kind.
@@ -215,7 +245,7 @@ export const make = <Req, Rep, E, R, EA, RA, RE>(
       nextInt: (n) => Math.floor(random.nextDoubleUnsafe() * n),
       stats
     }
-    const dist = algorithm.distributor(env) as Distributor<LiveNode<Req, Rep, E, R>>
+    const dist = algorithm.distributor(env) as unknown as Distributor<LiveNode<Req, Rep, E, R>>
     const balancerScope = yield* Effect.scope
 
     let nodes: Array<LiveNode<Req, Rep, E, R>> = []
@@ -244,7 +274,12 @@ export const make = <Req, Rep, E, R, EA, RA, RE>(
         return total
       })
     ]
-    yield* Effect.addFinalizer(() => Effect.sync(() => unregister.forEach((f) => f())))
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        unregister.forEach((f) => f())
+        dist.close?.()
+      })
+    )
 
     const rebuild = () => {
       rebuilds.incr()
@@ -353,25 +388,17 @@ export const make = <Req, Rep, E, R, EA, RA, RE>(
 
     const noBrokers = new NoBrokersAvailable({ name: label })
 
-    const pickNode = (): LiveNode<Req, Rep, E, R> => {
-      for (let i = 0; i < maxEffort; i++) {
-        const node = dist.pick()
-        if (node.endpoint.status === "Open") {
-          if (dist.needsRebuild?.() === true) rebuild()
-          return node
-        }
-      }
-      panicked.incr()
-      if (dist.needsRebuild?.() === true) rebuild()
-      return dist.pick()
-    }
+    const onPanic = () => panicked.incr()
+    const pickNode = (): LiveNode<Req, Rep, E, R> => pickWithEffort(dist, maxEffort, onPanic, rebuild)
 
-    const dispatch = (request: Req) =>
-      Effect.suspend(() => nodes.length === 0 ? Effect.fail(noBrokers) : pickNode().endpoint.call(request))
+    const dispatch = (request: Req): Effect.Effect<Rep, E | Overloaded | NoBrokersAvailable, R> =>
+      Effect.suspend((): Effect.Effect<Rep, E | Overloaded | NoBrokersAvailable, R> =>
+        nodes.length === 0 ? Effect.fail(noBrokers) : pickNode().endpoint.call(request)
+      )
 
-    const bindingTimeout = options?.bindingTimeout === undefined ? undefined : Duration.fromInputUnsafe(
-      options.bindingTimeout
-    )
+    const bindingTimeout = options?.bindingTimeout === undefined
+      ? undefined
+      : Option.getOrUndefined(Duration.fromInput(options.bindingTimeout))
     const waitReady: Effect.Effect<void, RequestTimeout> = bindingTimeout === undefined
       ? Deferred.await(readyLatch)
       : Deferred.await(readyLatch).pipe(
@@ -387,7 +414,14 @@ export const make = <Req, Rep, E, R, EA, RA, RE>(
         return ready
       },
       get status(): Status {
-        return bestOfAll(nodes.map((node) => node.endpoint.status))
+        if (!ready) return "Busy"
+        let best: Status = "Closed"
+        for (const node of nodes) {
+          const status = node.endpoint.status
+          if (status === "Open") return status
+          if (status === "Busy") best = status
+        }
+        return best
       },
       nodes: () =>
         nodes.map((node) => ({
@@ -397,8 +431,40 @@ export const make = <Req, Rep, E, R, EA, RA, RE>(
           load: node.metric.load(),
           pending: node.endpoint.pending
         })),
-      call: (request) =>
-        ready ? dispatch(request) : Effect.flatMap(waitReady, () => dispatch(request))
+      call: (request) => ready ? dispatch(request) : Effect.flatMap(waitReady, () => dispatch(request))
     }
     return balanced
   })
+
+/**
+ * The default algorithm: P2C over least loaded, `maxEffort` 5 (linkerd's `p2c`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const defaultAlgorithm: Algorithm = {
+  name: "p2c_least_loaded",
+  maxEffort: 5,
+  metric: Load.leastLoaded,
+  distributor: P2CPick.distributor
+}
+
+/**
+ * The balancer kind clients build with. Defaults to `p2c` (least loaded, `maxEffort` 5), linkerd's
+ * default. Provide another with an algorithm module's `layer` (`P2CEwma.layer(...)`) or
+ * `Balancer.layer`.
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const Factory = Context.Reference<Factory>("weir/loadbalancer/Balancer/Factory", {
+  defaultValue: () => factory("p2c", defaultAlgorithm)
+})
+
+/**
+ * A layer supplying the `Factory` param.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (self: Factory): Layer.Layer<never> => Layer.succeed(Factory, self)

@@ -115,21 +115,18 @@ export const showLabel = (label: string): string => {
   return out
 }
 
-const shown = new WeakMap<Path, string>()
-
 /**
- * Renders a path: `/a/b`, or `/` for the empty path. Memoized per path value.
+ * Renders a path: `/a/b`, or `/` for the empty path.
  *
  * @since 0.1.0
  * @category rendering
  */
 export const show = (self: Path): string => {
-  let s = shown.get(self)
-  if (s === undefined) {
-    s = self.labels.length === 0 ? "/" : "/" + self.labels.map(showLabel).join("/")
-    shown.set(self, s)
-  }
-  return s
+  const labels = self.labels
+  if (labels.length === 0) return "/"
+  let out = ""
+  for (let i = 0; i < labels.length; i++) out += "/" + showLabel(labels[i]!)
+  return out
 }
 
 /**

@@ -48,7 +48,7 @@ export const constant = (delay: Duration.Input): Backoff => {
 /**
  * Decorrelated jitter (linkerd `backoff: {kind: jittered, minMs, maxMs}`, Finagle's
  * `decorrelatedJittered`): the first delay is `min`; each next one is drawn uniformly from
- * `[previous, min(3·previous, max))`, and once `max` is reached it stays there.
+ * `[previous, min(3·previous, max))`, so delays grow towards `max` and never exceed it.
  *
  * @since 0.1.0
  * @category constructors
@@ -62,8 +62,7 @@ export const decorrelatedJittered = (min: Duration.Input, max: Duration.Input): 
       if (previous === undefined) previous = Math.min(lo, hi)
       else if (previous < hi) {
         const upper = Math.min(3 * Math.max(previous, 1), hi)
-        previous = upper <= previous ? hi : previous + Math.floor(random() * (upper - previous))
-        if (upper === hi && previous >= hi) previous = hi
+        previous += Math.floor(random() * (upper - previous))
       }
       return previous
     }

@@ -77,8 +77,8 @@ export const duration = (
 }
 
 /**
- * Validates a numeric option against an inclusive range (and integrality when asked). `undefined`
- * gives `fallback`.
+ * Validates a numeric option: not NaN, finite unless `allowInfinite`, within the (inclusive unless
+ * marked exclusive) bounds, and an integer when asked. `undefined` gives `fallback`.
  *
  * @since 0.1.0
  * @category validation
@@ -94,17 +94,17 @@ export const number = (
     readonly minExclusive?: boolean | undefined
     readonly maxExclusive?: boolean | undefined
     readonly integer?: boolean | undefined
+    readonly allowInfinite?: boolean | undefined
   }
 ): Effect.Effect<number, InvalidOption> => {
   if (value === undefined) return Effect.succeed(fallback)
-  const { integer, max, maxExclusive, min, minExclusive } = constraints
+  const { allowInfinite, integer, max, maxExclusive, min, minExclusive } = constraints
   const ok = typeof value === "number" && !Number.isNaN(value) &&
-    (integer !== true || Number.isInteger(value)) &&
+    (Number.isFinite(value) ? integer !== true || Number.isInteger(value) : allowInfinite === true) &&
     (min === undefined || (minExclusive === true ? value > min : value >= min)) &&
-    (max === undefined || (maxExclusive === true ? value < max : value <= max)) &&
-    (max !== undefined || value !== Infinity || integer !== true)
+    (max === undefined || (maxExclusive === true ? value < max : value <= max))
   if (ok) return Effect.succeed(value)
-  const kind = integer === true ? "an integer" : "a number"
+  const kind = `${integer === true ? "an integer" : "a finite number"}${allowInfinite === true ? " (or Infinity)" : ""}`
   const lo = min === undefined ? "" : `${minExclusive === true ? ">" : ">="} ${min}`
   const hi = max === undefined ? "" : `${maxExclusive === true ? "<" : "<="} ${max}`
   const range = [lo, hi].filter((s) => s !== "").join(" and ")

@@ -90,7 +90,7 @@ export const validate = (options?: Options): Effect.Effect<Settings, InvalidOpti
       "minRetriesPerSec",
       options?.minRetriesPerSec,
       defaults.minRetriesPerSec,
-      { min: 0, max: Number.MAX_SAFE_INTEGER }
+      { min: 0 }
     )
     const percentCanRetry = yield* InvalidOption.number(
       where,
@@ -204,3 +204,27 @@ export const Config = Context.Reference<Options>("weir/resilience/RetryBudget/Co
 export const withNow = <A>(f: (nowMillis: number) => A): Effect.Effect<A> =>
   Effect.clockWith((clock) => Effect.sync(() => f(clock.currentTimeMillisUnsafe())))
 
+/**
+ * The budget shared by the modules of the client being built: set by `ClientStack` around a build so
+ * that requeues and backup requests draw on one budget. When `undefined` (the default) a module makes
+ * its own from `Config`.
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const Shared = Context.Reference<RetryBudget | undefined>("weir/resilience/RetryBudget/Shared", {
+  defaultValue: () => undefined
+})
+
+/**
+ * The shared budget if one is set, else a new one from `Config` (dying with the `InvalidOption` message
+ * if `Config` is invalid: a build-time error, never a request-time one).
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const fromContext: Effect.Effect<RetryBudget> = Effect.gen(function*() {
+  const shared = yield* Shared
+  if (shared !== undefined) return shared
+  return yield* Effect.orDie(make(yield* Config))
+})

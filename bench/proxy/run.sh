@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Proxy throughput and latency: wrk against an nginx backend on loopback, directly and through
+# weir, nginx (as a proxy), node http-proxy and @fastify/http-proxy, in one run. Usage:
+#   npm run bench:proxy                  (ROUNDS=3 DUR=4s CONNS=50 by default)
+# Each round runs every target once, in turn, so that load from other processes on a shared
+# machine spreads over all of them; the median round is reported.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DUR=${DUR:-4s}
+CONNS=${CONNS:-50}
+ROUNDS=${ROUNDS:-3}
+BACKEND=18080; NGINX=18081; WEIR=18082; HTTPPROXY=18083; FASTIFY=18084; WEIR_CAPPED=18085
+WORK=$(mktemp -d /tmp/weir-bench.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk nginx)"; exit 1; }
+NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX_BIN" ] || { echo "nginx not found (apt-get install -y wrk nginx)"; exit 1; }
+NODE="node_modules/.bin/node"
+
+render() { sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" -e "s#__PROXY__#$NGINX#g" "$1" > "$2"; }
+render bench/proxy/nginx-backend.conf.tmpl "$WORK/backend.conf"
+render bench/proxy/nginx-proxy.conf.tmpl "$WORK/proxy.conf"
+"$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.err" & PIDS+=($!)
+"$NGINX_BIN" -p "$WORK" -c "$WORK/proxy.conf" 2>"$WORK/nginx-proxy.err" & PIDS+=($!)
+
+# weir runs as a bundle (as deployed), so its RSS is not inflated by the TypeScript loader
+node_modules/.bin/esbuild bench/proxy/weir.ts --bundle --platform=node --format=esm --log-level=error \
+  --banner:js="import { createRequire } from 'module'; const require = createRequire(import.meta.url);" \
+  --outfile="$WORK/weir.mjs"
+"$NODE" "$WORK/weir.mjs" $WEIR $BACKEND > "$WORK/weir.log" 2>&1 & WEIR_PID=$!; PIDS+=($WEIR_PID)
+"$NODE" --import tsx bench/proxy/http-proxy.ts $HTTPPROXY $BACKEND > "$WORK/http-proxy.log" 2>&1 & PIDS+=($!)
+"$NODE" --import tsx bench/proxy/fastify.ts $FASTIFY $BACKEND > "$WORK/fastify.log" 2>&1 & PIDS+=($!)
+
+rss_of() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+wait_port() { for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; exit 1; }
+for p in $BACKEND $NGINX $WEIR $HTTPPROXY $FASTIFY; do wait_port $p; done
+echo "weir RSS idle: $(rss_of $WEIR_PID) MB"
+
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v } else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 } else print v }'; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+declare -A RPS P50 P99
+once() { # port [extra wrk args] -> "rps p50ms p99ms"
+  local port=$1; shift
+  local out; out=$(wrk -t1 -c"$CONNS" -d"$DUR" --latency -H "Host: web" "$@" "http://127.0.0.1:$port/")
+  if echo "$out" | grep -q "Non-2xx"; then echo "non-2xx responses from port $port" >&2; fi
+  echo "$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}') $(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')") $(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')")"
+}
+NAMES=(direct weir nginx-proxy http-proxy fastify-http-proxy)
+declare -A PORT=([direct]=$BACKEND [weir]=$WEIR [nginx-proxy]=$NGINX [http-proxy]=$HTTPPROXY [fastify-http-proxy]=$FASTIFY)
+for n in "${NAMES[@]}"; do wrk -t1 -c"$CONNS" -d1s -H "Host: web" "http://127.0.0.1:${PORT[$n]}/" > /dev/null; done
+for r in $(seq 1 "$ROUNDS"); do
+  for n in "${NAMES[@]}"; do echo "$(once "${PORT[$n]}")" >> "$WORK/$n.txt"; done
+done
+echo "== throughput: wrk -t1 -c$CONNS -d$DUR, median of $ROUNDS rounds (loopback, $(nproc) cores) =="
+printf "%-20s %10s %10s %10s\n" target "req/s" "p50 ms" "p99 ms"
+for n in "${NAMES[@]}"; do
+  RPS[$n]=$(awk '{print $1}' "$WORK/$n.txt" | median)
+  P50[$n]=$(awk '{print $2}' "$WORK/$n.txt" | median)
+  P99[$n]=$(awk '{print $3}' "$WORK/$n.txt" | median)
+  printf "%-20s %10s %10s %10s   (rounds: %s)\n" "$n" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "$(awk '{printf "%s ", $1}' "$WORK/$n.txt")"
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo "weir / fastify-http-proxy: $(ratio "${RPS[weir]}" "${RPS[fastify-http-proxy]}")x   weir / nginx-proxy: $(ratio "${RPS[weir]}" "${RPS[nginx-proxy]}")x   weir / http-proxy: $(ratio "${RPS[weir]}" "${RPS[http-proxy]}")x"
+echo "weir RSS after the runs: $(rss_of $WEIR_PID) MB"
+
+# latency at half of weir's maximum load: each connection paced so that CONNS connections offer ~RPS/2
+HALF=$(( ${RPS[weir]} / 2 ))
+DELAY=$(awk -v c="$CONNS" -v r="$HALF" 'BEGIN { printf "%d", (c * 1000 / r) }')
+echo "== latency at ~$HALF req/s offered ($CONNS connections, ${DELAY} ms pause each), median of $ROUNDS =="
+for r in $(seq 1 "$ROUNDS"); do
+  DELAY_MS=$DELAY once $BACKEND -s bench/proxy/pace.lua >> "$WORK/direct-half.txt"
+  DELAY_MS=$DELAY once $WEIR -s bench/proxy/pace.lua >> "$WORK/weir-half.txt"
+done
+for n in direct-half weir-half; do
+  printf "%-20s %10s req/s  p50 %s ms  p99 %s ms\n" "$n" "$(awk '{print $1}' "$WORK/$n.txt" | median)" \
+    "$(awk '{print $2}' "$WORK/$n.txt" | median)" "$(awk '{print $3}' "$WORK/$n.txt" | median)"
+done
+echo "added p99 at half load: $(awk -v a="$(awk '{print $3}' "$WORK/weir-half.txt" | median)" -v b="$(awk '{print $3}' "$WORK/direct-half.txt" | median)" 'BEGIN { printf "%.3f ms", a - b }')"
+
+c1000() { # pid port label
+  wrk -t1 -c1000 -d5s -H "Host: web" "http://127.0.0.1:$2/" > "$WORK/wrk-1000-$3.txt" 2>&1 &
+  local w=$! peak=0 r
+  for _ in $(seq 1 45); do r=$(rss_of "$1"); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.1; done
+  wait $w || true
+  printf "%-34s peak RSS %4s MB, %s req/s\n" "$3" "$peak" "$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/wrk-1000-$3.txt")"
+}
+echo "== 1,000 connections through weir (wrk -c1000 -d5s) =="
+c1000 $WEIR_PID $WEIR "weir (after the runs above)"
+"$NODE" --max-old-space-size=64 --max-semi-space-size=2 "$WORK/weir.mjs" $WEIR_CAPPED $BACKEND > "$WORK/weir-capped.log" 2>&1 &
+CAPPED=$!; PIDS+=($CAPPED); wait_port $WEIR_CAPPED
+echo "fresh weir with --max-old-space-size=64 --max-semi-space-size=2: idle $(rss_of $CAPPED) MB"
+c1000 $CAPPED $WEIR_CAPPED "fresh weir, heap-capped"

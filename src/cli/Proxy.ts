@@ -1,0 +1,79 @@
+/**
+ * `weir proxy CONFIG`: runs the proxy a config file describes (routers, namers, admin server).
+ *
+ * A config with problems is reported (every problem with its location) and the command exits `1`
+ * without starting anything; so does a failure to start (a port in use), after closing whatever had
+ * started. On `SIGTERM`, `SIGINT` or `POST /admin/shutdown` the proxy stops accepting, lets requests
+ * in flight finish within the grace period (`admin.shutdownGraceMs`, default 10 s, or the request's
+ * `?grace=`) and exits `0`. A second signal exits at once with `1`.
+ *
+ * @since 0.1.0
+ */
+import { Argument, Command } from "effect/cli"
+import * as Console from "effect/Console"
+import * as Deferred from "effect/Deferred"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as Linker from "../proxy/Linker.js"
+import { ExitCode, loadConfig } from "./Check.js"
+
+const onSignals = (onSignal: (signal: NodeJS.Signals) => void): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      process.on("SIGTERM", onSignal)
+      process.on("SIGINT", onSignal)
+    }),
+    () =>
+      Effect.sync(() => {
+        process.off("SIGTERM", onSignal)
+        process.off("SIGINT", onSignal)
+      })
+  )
+
+/**
+ * Runs the proxy of a config file until it is shut down, then ends the process with exit code `0`.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const runProxy = (file: string): Effect.Effect<void, ExitCode> =>
+  Effect.gen(function*() {
+    const config = yield* loadConfig(file)
+    yield* Effect.scoped(Effect.gen(function*() {
+      const signalled = yield* Deferred.make<NodeJS.Signals>()
+      let signals = 0
+      yield* onSignals((signal) => {
+        signals++
+        if (signals > 1) process.exit(1)
+        Deferred.doneUnsafe(signalled, Effect.succeed(signal))
+      })
+      const linker = yield* Linker.make(config).pipe(
+        Effect.tapError((e) => Console.error(`${file}: cannot start\n${e.message}`)),
+        Effect.mapError(() => new ExitCode({ code: 1, message: "cannot start" }))
+      )
+      const addresses = linker.routers.flatMap((r) => r.servers.map((s) => `${r.label} on ${s.ip}:${s.port}`))
+      yield* Console.log(
+        `weir: serving ${addresses.join(", ")}; admin on http://${linker.admin.ip}:${linker.admin.port}/`
+      )
+      const grace: Duration.Duration = yield* Effect.raceFirst(
+        linker.shutdownRequested,
+        Effect.map(Deferred.await(signalled), () => config.admin.shutdownGraceMs)
+      )
+      yield* Console.log("weir: shutting down")
+      yield* linker.drain(grace)
+    }))
+    yield* Effect.sync(() => process.exit(0))
+  }).pipe(Effect.uninterruptible)
+
+/**
+ * The `proxy` subcommand.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const proxy = Command.make(
+  "proxy",
+  { config: Argument.String("config").pipe(Argument.withDescription("Config file (YAML or JSON), or - for stdin")) },
+  ({ config }) => runProxy(config)
+).pipe(Command.withDescription("Run the proxy described by a linkerd-1.x-style config file"))

@@ -1,0 +1,292 @@
+/**
+ * linkerd's HTTP header conventions (linkerd 1.x §4): the context a router reads from a request
+ * (`l5d-ctx-dtab`, `l5d-dtab`, `l5d-ctx-deadline`), the headers it adds on the way to the
+ * destination (`l5d-dst-service`, `l5d-dst-client`, `l5d-dst-residual`, `l5d-reqid`,
+ * `l5d-ctx-dtab`, `l5d-ctx-deadline`, `Via`), loop detection through `Via`, `clearContext`, and the
+ * hop-by-hop headers RFC 9110 §7.6.1 says a proxy must not forward.
+ *
+ * Functions named `strip*`/`write*` mutate the header object they are given: the data path owns
+ * its copy of each request's headers, and copying them again on every hop would cost throughput.
+ *
+ * @since 0.1.0
+ */
+import * as Result from "effect/Result"
+import { randomBytes } from "node:crypto"
+import * as Dtab from "../naming/Dtab.js"
+import type { Deadline } from "../resilience/Deadline.js"
+import * as DeadlineCodec from "../resilience/Deadline.js"
+import type { Headers } from "./Message.js"
+import { appendHeader, header, headerAll } from "./Message.js"
+
+/**
+ * Header names, lower-case.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const names = {
+  ctxDtab: "l5d-ctx-dtab",
+  dtab: "l5d-dtab",
+  ctxDeadline: DeadlineCodec.headerName,
+  ctxTrace: "l5d-ctx-trace",
+  sample: "l5d-sample",
+  dstService: "l5d-dst-service",
+  dstClient: "l5d-dst-client",
+  dstResidual: "l5d-dst-residual",
+  reqId: "l5d-reqid",
+  err: "l5d-err",
+  retryable: "l5d-retryable",
+  successClass: "l5d-success-class",
+  via: "via"
+} as const
+
+/**
+ * The value appended to `Via` on both directions, after the protocol version (`1.1 linkerd`): the
+ * same token as linkerd so that mixed deployments count hops alike.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const viaToken = "linkerd"
+
+/**
+ * Headers that describe one connection and are never forwarded (RFC 9110 §7.6.1), plus the
+ * non-standard `keep-alive` and `proxy-connection`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const hopByHop: ReadonlySet<string> = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade"
+])
+
+/**
+ * Removes hop-by-hop headers and every header named in `Connection`.
+ *
+ * @since 0.1.0
+ * @category transformations
+ */
+export const stripHopByHop = (headers: Headers): void => {
+  const connection = headers["connection"]
+  if (connection !== undefined) {
+    for (const v of typeof connection === "string" ? [connection] : connection) {
+      for (const token of v.split(",")) {
+        const name = token.trim().toLowerCase()
+        if (name !== "") delete headers[name]
+      }
+    }
+  }
+  for (const name of hopByHop) {
+    if (headers[name] !== undefined) delete headers[name]
+  }
+}
+
+/**
+ * The headers without hop-by-hop headers, those named in `Connection`, and `also` (e.g. `expect`):
+ * the same object when there is nothing to remove, else a fresh one (deleting properties would turn
+ * the object into a slow dictionary on the hot path).
+ *
+ * @since 0.1.0
+ * @category transformations
+ */
+export const withoutHopByHop = (headers: Headers, also?: string): Headers => {
+  let named: Set<string> | undefined
+  const connection = headers["connection"]
+  if (connection !== undefined) {
+    named = new Set()
+    for (const v of typeof connection === "string" ? [connection] : connection) {
+      for (const token of v.split(",")) {
+        const name = token.trim().toLowerCase()
+        if (name !== "") named.add(name)
+      }
+    }
+  }
+  const drop = (name: string) => hopByHop.has(name) || name === also || (named !== undefined && named.has(name))
+  let found = false
+  for (const name in headers) {
+    if (drop(name)) {
+      found = true
+      break
+    }
+  }
+  if (!found) return headers
+  const out: Headers = {}
+  for (const name in headers) if (!drop(name)) out[name] = headers[name]!
+  return out
+}
+
+/**
+ * Removes every `l5d-*` header (a server with `clearContext: true`, both directions).
+ *
+ * @since 0.1.0
+ * @category transformations
+ */
+export const stripL5d = (headers: Headers): void => {
+  for (const name of Object.keys(headers)) {
+    if (name.startsWith("l5d-")) delete headers[name]
+  }
+}
+
+/**
+ * The request context a router reads from inbound headers.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Context {
+  /** `l5d-ctx-dtab` entries followed by `l5d-dtab` entries. */
+  readonly localDtab: Dtab.Dtab
+  /** The strictest valid `l5d-ctx-deadline`, if any. */
+  readonly deadline: Deadline | undefined
+}
+
+/**
+ * A context header that does not parse.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface BadHeader {
+  readonly header: string
+  readonly detail: string
+}
+
+const parseDtabs = (values: ReadonlyArray<string>, name: string): Result.Result<Dtab.Dtab, BadHeader> => {
+  let acc = Dtab.empty
+  for (const v of values) {
+    const parsed = Dtab.parse(v)
+    if (Result.isFailure(parsed)) return Result.fail({ header: name, detail: parsed.failure.message })
+    acc = Dtab.concat(acc, parsed.success)
+  }
+  return Result.succeed(acc)
+}
+
+/**
+ * Reads and removes the context headers: `l5d-ctx-dtab` and `l5d-dtab` (each may repeat; ctx first,
+ * user last), `l5d-ctx-deadline` (malformed values dropped, several combined to the strictest) and
+ * `l5d-sample`. A dtab header that does not parse is a `BadHeader` (400).
+ *
+ * @since 0.1.0
+ * @category inbound
+ */
+export const readContext = (headers: Headers): Result.Result<Context, BadHeader> => {
+  let localDtab = Dtab.empty
+  let deadline: Deadline | undefined
+  if (headers[names.ctxDtab] !== undefined) {
+    const r = parseDtabs(headerAll(headers, names.ctxDtab), names.ctxDtab)
+    if (Result.isFailure(r)) return Result.fail(r.failure)
+    localDtab = r.success
+    delete headers[names.ctxDtab]
+  }
+  if (headers[names.dtab] !== undefined) {
+    const r = parseDtabs(headerAll(headers, names.dtab), names.dtab)
+    if (Result.isFailure(r)) return Result.fail(r.failure)
+    localDtab = Dtab.concat(localDtab, r.success)
+    delete headers[names.dtab]
+  }
+  if (headers[names.ctxDeadline] !== undefined) {
+    deadline = DeadlineCodec.decodeAll(headerAll(headers, names.ctxDeadline))
+    delete headers[names.ctxDeadline]
+  }
+  if (headers[names.sample] !== undefined) delete headers[names.sample]
+  return Result.succeed({ localDtab, deadline })
+}
+
+/**
+ * The number of proxies a request went through: comma-separated entries over every `Via` header.
+ *
+ * @since 0.1.0
+ * @category inbound
+ */
+export const viaCount = (headers: Headers): number => {
+  let n = 0
+  for (const v of headerAll(headers, names.via)) {
+    for (const entry of v.split(",")) if (entry.trim() !== "") n++
+  }
+  return n
+}
+
+/**
+ * Appends this hop to `Via` (`1.1 linkerd`, or `1.0 linkerd` for an HTTP/1.0 message).
+ *
+ * @since 0.1.0
+ * @category transformations
+ */
+export const appendVia = (headers: Headers, version: "1.0" | "1.1"): void => {
+  const entry = `${version} ${viaToken}`
+  const v = header(headers, names.via)
+  if (v === undefined || v === "") headers[names.via] = entry
+  else headers[names.via] = `${headerAll(headers, names.via).join(", ")}, ${entry}`
+}
+
+/**
+ * A fresh request id: 16 lower-case hex characters.
+ *
+ * @since 0.1.0
+ * @category outbound
+ */
+export const newRequestId = (): string => {
+  if (idPoolOffset >= idPool.length) {
+    idPool = randomBytes(8 * 256)
+    idPoolOffset = 0
+  }
+  const id = idPool.toString("hex", idPoolOffset, idPoolOffset + 8)
+  idPoolOffset += 8
+  return id
+}
+
+let idPool = randomBytes(8 * 256)
+let idPoolOffset = 0
+
+/**
+ * What the router adds to a request it forwards.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Outbound {
+  /** The logical name, shown (`/svc/books`). */
+  readonly service: string
+  /** The bound client id, shown (`/$/inet/127.0.0.1/8080`). */
+  readonly client: string
+  /** The residual path, shown; omitted when empty (`/`). */
+  readonly residual?: string | undefined
+  readonly localDtab: Dtab.Dtab
+  readonly deadline?: Deadline | undefined
+  readonly requestId: string
+}
+
+/**
+ * Writes the outbound linkerd headers: `l5d-dst-service`, `l5d-dst-client`, `l5d-dst-residual`
+ * (when non-empty), `l5d-reqid`, `l5d-ctx-dtab` (when the local dtab is non-empty) and
+ * `l5d-ctx-deadline` (when a deadline applies). Existing values are replaced.
+ *
+ * @since 0.1.0
+ * @category outbound
+ */
+export const writeOutbound = (headers: Headers, out: Outbound): void => {
+  headers[names.dstService] = out.service
+  headers[names.dstClient] = out.client
+  if (out.residual !== undefined && out.residual !== "" && out.residual !== "/") {
+    headers[names.dstResidual] = out.residual
+  } else if (headers[names.dstResidual] !== undefined) delete headers[names.dstResidual]
+  headers[names.reqId] = out.requestId
+  if (out.localDtab.dentries.length > 0) headers[names.ctxDtab] = Dtab.show(out.localDtab)
+  if (out.deadline !== undefined) headers[names.ctxDeadline] = DeadlineCodec.encode(out.deadline)
+}
+
+/**
+ * Appends `value` to a header (re-exported for callers that only import this module).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const append = appendHeader

@@ -1,0 +1,663 @@
+/**
+ * One HTTP/1.1 router's data path, as linkerd 1.x runs it:
+ *
+ * ```
+ * server (per servers[] entry)
+ *   → admission (maxConcurrentRequests, maxPending) · server stats · clearContext · Via loop check
+ *   → context headers (l5d-ctx-dtab, l5d-dtab, l5d-ctx-deadline) · hop-by-hop stripping
+ *   → identifier list → logical name (/svc/…)
+ *   → path stack, per name: service stats · total timeout · classified retries (budget, backoff)
+ *     → live binding of (router dtab ++ local dtab, name), cached, bindingTimeout
+ *     → union pick by weight → l5d-dst-* headers
+ *     → destination client, per bound id (cached): stats · attempt timeout · requeues · balancer
+ *       → endpoint: pooled keep-alive connections (Upstream)
+ * ```
+ *
+ * Requests that cannot be delivered get linkerd's error responses (`Errors`); an upstream response,
+ * a 5XX included, is passed through (after retries) with `l5d-success-class`.
+ *
+ * Metrics (linkerd's names, under the given receiver): `rt/<label>/server/<ip>/<port>/…`,
+ * `rt/<label>/service/<name>/…`, `rt/<label>/client/<id>/…`.
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Random from "effect/Random"
+import * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
+import type * as ClientConfig from "../config/Client.js"
+import * as Failure from "../Failure.js"
+import * as Filter from "../Filter.js"
+import * as WeightedUnion from "../loadbalancer/WeightedUnion.js"
+import * as BindingCache from "../naming/BindingCache.js"
+import * as Dentry from "../naming/Dentry.js"
+import * as Dtab from "../naming/Dtab.js"
+import type * as Interpreter from "../naming/Interpreter.js"
+import * as Name from "../naming/Name.js"
+import type * as NameTree from "../naming/NameTree.js"
+import * as Path from "../naming/Path.js"
+import * as Backoff from "../resilience/Backoff.js"
+import * as Deadline from "../resilience/Deadline.js"
+import type * as ResponseClass from "../resilience/ResponseClass.js"
+import * as Retries from "../resilience/Retries.js"
+import * as RetryBudget from "../resilience/RetryBudget.js"
+import * as Timeout from "../resilience/Timeout.js"
+import type { Service } from "../Service.js"
+import * as Stats from "../Stats.js"
+import * as Classifiers from "./Classifiers.js"
+import * as DstClient from "./DstClient.js"
+import * as Errors from "./Errors.js"
+import * as Headers from "./Headers.js"
+import * as Identifiers from "./Identifiers.js"
+import * as IdleCache from "./IdleCache.js"
+import type { HttpRequest, HttpResponse } from "./Message.js"
+import { buffered, empty, header } from "./Message.js"
+import * as Server from "./Server.js"
+
+/**
+ * One `servers[]` entry: where to listen and the server-side policies.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface ServerConfig extends Server.Options {
+  /** Strip every `l5d-*` header from requests and responses (an edge). Defaults to `false`. */
+  readonly clearContext?: boolean | undefined
+  /** Requests handled at once; more are queued up to `maxPending`, then rejected with 503. Defaults to unlimited. */
+  readonly maxConcurrentRequests?: number | undefined
+  /** Requests waiting for a slot under `maxConcurrentRequests`. Defaults to `0` (reject at once, as linkerd). */
+  readonly maxPending?: number | undefined
+}
+
+/**
+ * Per-service (logical name) parameters: linkerd's `service` section keys, all optional.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface ServiceParams {
+  /** Timeout of the whole request, retries included. Defaults to none. */
+  readonly totalTimeoutMs?: Duration.Duration | undefined
+  /** Retry budget and backoff. Defaults to linkerd's budget and no backoff. */
+  readonly retries?: ClientConfig.Retries | undefined
+  /** Defaults to `io.l5d.http.nonRetryable5XX`. */
+  readonly responseClassifier?: ClientConfig.ResponseClassifier | undefined
+}
+
+/**
+ * A router's options, already decoded.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Options {
+  /** The router's name in stats (`rt/<label>/…`). */
+  readonly label: string
+  /** Where to listen; at least one. Port defaults to `4140`, ip to `127.0.0.1`. */
+  readonly servers: ReadonlyArray<ServerConfig>
+  /** The router's base dtab. Defaults to empty. */
+  readonly dtab?: Dtab.Dtab | undefined
+  /** Identifiers, tried in order. Defaults to `io.l5d.header.token` on `Host`. */
+  readonly identifiers?: ReadonlyArray<Identifiers.Config> | undefined
+  /** Prefix of every identified name. Defaults to `/svc`. */
+  readonly dstPrefix?: Path.Path | undefined
+  /** How long a request waits for its name to bind. Defaults to 10 seconds. */
+  readonly bindingTimeout?: Duration.Input | undefined
+  /** How long unused bindings, path stacks and clients are kept. Defaults to 10 minutes. */
+  readonly cacheIdleTtl?: Duration.Input | undefined
+  /** Binds names. */
+  readonly interpreter: Interpreter.NameInterpreter
+  /** Client parameters for a bound id (apply per-prefix configs here). Defaults to linkerd's defaults. */
+  readonly client?: ((id: Path.Path) => DstClient.Params) | undefined
+  /** Service parameters for a logical name. Defaults to linkerd's defaults. */
+  readonly service?: ((name: Path.Path) => ServiceParams) | undefined
+  /** Where metrics go. Defaults to the `Stats.Receiver` reference. */
+  readonly stats?: Stats.StatsReceiver | undefined
+  /** Most `Via` entries a request may carry before it is a loop (400). Defaults to `1000`. */
+  readonly maxCallDepth?: number | undefined
+  /** 5XX response bodies up to this size are buffered so the request can be retried. Defaults to 64 KiB. */
+  readonly retryBufferBytes?: number | undefined
+}
+
+/**
+ * A running router.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Router {
+  readonly label: string
+  /** The servers, with the addresses they actually bound. */
+  readonly servers: ReadonlyArray<Server.Server>
+  /** Routes one request as a server with default settings would (no admission, no clearContext). */
+  readonly route: (request: HttpRequest) => Effect.Effect<HttpResponse>
+  /** Stops accepting on every server and lets requests in flight finish within `grace`. */
+  readonly drain: (grace?: Duration.Input) => Effect.Effect<void>
+}
+
+/** A request on its way through the path stack. */
+interface Routed {
+  readonly http: HttpRequest
+  readonly name: Path.Path
+  readonly service: string
+  readonly dtab: Dtab.Dtab
+  readonly localDtab: Dtab.Dtab
+  readonly requestId: string
+}
+
+type RouteError = Failure.Failure | Interpreter.BindingError
+
+interface Branch {
+  readonly weight: number
+  readonly bound: Name.Bound
+}
+
+const flattenInto = (tree: NameTree.NameTree<Name.Bound>, weight: number, out: Array<Branch>): void => {
+  switch (tree._tag) {
+    case "Leaf":
+      out.push({ weight, bound: tree.value })
+      return
+    case "Union": {
+      let total = 0
+      for (const w of tree.trees) if (w.weight > 0) total += w.weight
+      if (total === 0) return
+      for (const w of tree.trees) if (w.weight > 0) flattenInto(w.tree, (weight * w.weight) / total, out)
+      return
+    }
+    case "Alt": {
+      for (const t of tree.trees) {
+        const sub: Array<Branch> = []
+        flattenInto(t, weight, sub)
+        if (sub.length > 0) {
+          out.push(...sub)
+          return
+        }
+        if (t._tag === "Fail") return
+      }
+      return
+    }
+    default:
+      return
+  }
+}
+
+const flattened = new WeakMap<object, ReadonlyArray<Branch>>()
+
+/** The bound names a tree can route to, with their share of traffic; memoized per tree value. */
+const branchesOf = (tree: NameTree.NameTree<Name.Bound>): ReadonlyArray<Branch> => {
+  let b = flattened.get(tree)
+  if (b === undefined) {
+    const out: Array<Branch> = []
+    flattenInto(tree, 1, out)
+    b = out
+    flattened.set(tree, b)
+  }
+  return b
+}
+
+const statsName = (shown: string): string => shown.startsWith("/") ? shown.slice(1) : shown
+
+const classifierFor = (
+  params: ServiceParams
+): ResponseClass.ResponseClassifier<Routed, HttpResponse, RouteError> => {
+  const kind = Classifiers.parseKind(params.responseClassifier?.kind ?? Classifiers.defaultKind) ??
+    Classifiers.defaultKind
+  const inner = Classifiers.classifier(kind)
+  return (routed, exit) =>
+    inner(
+      { method: routed.http.method, chunked: routed.http.body._tag === "Stream" },
+      Exit.map(exit, (r) => ({ status: r.status, headers: { "l5d-retryable": header(r.headers, "l5d-retryable") } }))
+    )
+}
+
+const backoffOf = (config: ClientConfig.Backoff | undefined): Backoff.Backoff =>
+  config === undefined
+    ? Backoff.immediate
+    : config.kind === "constant"
+    ? Backoff.constant(config.ms)
+    : Backoff.decorrelatedJittered(config.minMs, config.maxMs)
+
+const budgetOf = (config: ClientConfig.Budget | undefined): RetryBudget.RetryBudget =>
+  RetryBudget.fromSettings(
+    config === undefined ? RetryBudget.defaults : {
+      ttl: config.ttlSecs,
+      minRetriesPerSec: config.minRetriesPerSec,
+      percentCanRetry: Math.min(1, config.percentCanRetry)
+    }
+  )
+
+const bufferBody = (response: HttpResponse, limit: number): Effect.Effect<HttpResponse> => {
+  const body = response.body
+  if (body._tag !== "Stream" || (body.length !== undefined && body.length > limit)) return Effect.succeed(response)
+  return Effect.callback<HttpResponse>((resume) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const src = body.stream
+    const onData = (c: Buffer) => {
+      chunks.push(c)
+      size += c.length
+      if (size > limit) {
+        src.off("data", onData)
+        src.off("end", onEnd)
+        src.pause()
+        src.unshift(Buffer.concat(chunks))
+        resume(Effect.succeed(response))
+      }
+    }
+    const onEnd = () => resume(Effect.succeed({ ...response, body: buffered(Buffer.concat(chunks)) }))
+    src.on("data", onData)
+    src.once("end", onEnd)
+    src.once("error", () => resume(Effect.succeed({ ...response, body: buffered(Buffer.concat(chunks)) })))
+  })
+}
+
+const withoutHopByHop = (response: HttpResponse): HttpResponse => {
+  const headers = Headers.withoutHopByHop(response.headers)
+  return headers === response.headers ? response : { ...response, headers }
+}
+
+/** Absolute-form request targets (`GET http://host:8080/p?q`, from `http_proxy` users) become origin-form with that Host. */
+const proxyRewrite = (request: HttpRequest): HttpRequest => {
+  const m = /^https?:\/\/([^/?#]*)([^#]*)/i.exec(request.url)
+  if (m === null) return request
+  const path = m[2] === "" ? "/" : m[2]!.startsWith("?") ? "/" + m[2] : m[2]!
+  request.headers["host"] = m[1]!
+  return { ...request, url: path }
+}
+
+const dentryLines = (dtab: Dtab.Dtab): Array<string> => dtab.dentries.map((d) => Dentry.show(d).replace("=>", " => "))
+
+const serverMetrics = (s: Stats.StatsReceiver) => {
+  const byStatus = new Map<number, readonly [Stats.Counter, Stats.Counter]>()
+  const success = s.counter("success")
+  const failures = s.counter("failures")
+  const latency = s.histogram("request_latency_ms")
+  const status = (code: number) => {
+    let c = byStatus.get(code)
+    if (c === undefined) {
+      c = [s.counter("status", String(code)), s.counter("status", `${Math.floor(code / 100)}XX`)]
+      byStatus.set(code, c)
+    }
+    c[0].incr()
+    c[1].incr()
+  }
+  return {
+    requests: s.counter("requests"),
+    overloaded: s.counter("failures", "Overloaded"),
+    status,
+    record: (response: HttpResponse, ms: number) => {
+      latency.add(ms)
+      status(response.status)
+      const sc = response.headers[Headers.names.successClass]
+      const ok = typeof sc === "string" ? Number(sc) > 0 : response.status < 500
+      if (ok && !Errors.isRouterError(response)) success.incr()
+      else failures.incr()
+    }
+  }
+}
+
+/**
+ * Starts a router: binds every server, serves until the scope closes (which drains).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<Router, Server.ListenError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const label = options.label
+    const rootStats = options.stats ?? (yield* Stats.Receiver)
+    const rt = rootStats.scope("rt", label)
+    const baseDtab = options.dtab ?? Dtab.empty
+    const dstPrefix = options.dstPrefix ?? Path.make("svc")
+    const identify = Identifiers.fromConfigs(options.identifiers, dstPrefix)
+    const bindingTimeout = Duration.fromInputUnsafe(options.bindingTimeout ?? Duration.seconds(10))
+    const ttl = options.cacheIdleTtl ?? Duration.minutes(10)
+    const maxCallDepth = options.maxCallDepth ?? 1000
+    const retryBufferBytes = options.retryBufferBytes ?? 64 * 1024
+    const clientParams: (id: Path.Path) => DstClient.Params = options.client ?? (() => ({}))
+    const serviceParams: (name: Path.Path) => ServiceParams = options.service ?? (() => ({}))
+
+    const bindings = yield* BindingCache.make(options.interpreter, { idleTimeToLive: ttl })
+    const random = yield* Random.Random
+
+    const clients = yield* IdleCache.make({
+      id: (bound: Name.Bound) => Name.idString(bound),
+      lookup: (bound: Name.Bound) => {
+        const id = Name.idString(bound)
+        const idPath = typeof bound.id === "string"
+          ? Result.getOrElse(Path.parse(bound.id), () => Path.make(id))
+          : bound.id
+        return DstClient.make(bound, clientParams(idPath), rt.scope("client", statsName(id)))
+      },
+      idleTimeToLive: ttl
+    })
+
+    const bindingTimedOut = new Failure.RequestTimeout({ scope: "binding", timeout: bindingTimeout })
+
+    const bind = (routed: Routed): Effect.Effect<Interpreter.BoundTree, RouteError> => {
+      const state = bindings.peek(routed.dtab, routed.name)
+      if (state !== undefined && state._tag === "Ok") return bindings.bind(routed.dtab, routed.name)
+      return Effect.flatMap(
+        Effect.timeoutOption(bindings.bind(routed.dtab, routed.name), bindingTimeout),
+        (o) => o._tag === "Some" ? Effect.succeed(o.value) : Effect.fail(bindingTimedOut)
+      )
+    }
+
+    const pickClient = (
+      routed: Routed,
+      tree: Interpreter.BoundTree
+    ): Effect.Effect<readonly [DstClient.DstClient, Name.Bound], RouteError> => {
+      const branches = branchesOf(tree)
+      if (branches.length === 0) return Effect.fail(new Failure.NoBrokersAvailable({ name: routed.service }))
+      if (branches.length === 1) {
+        const bound = branches[0]!.bound
+        return Effect.map(clients.get(bound), (c) => [c, bound] as const)
+      }
+      return Effect.map(Effect.forEach(branches, (b) => clients.get(b.bound)), (cs) => {
+        const i = WeightedUnion.pick(
+          cs.map((service, j) => ({ weight: branches[j]!.weight, service })),
+          random.nextDoubleUnsafe()
+        )
+        const j = i < 0 ? 0 : i
+        return [cs[j]!, branches[j]!.bound] as const
+      })
+    }
+
+    const boundCall = (
+      retryable5xx: (routed: Routed, response: HttpResponse) => boolean
+    ) =>
+    (routed: Routed): Effect.Effect<HttpResponse, RouteError> =>
+      bind(routed).pipe(
+        Effect.flatMap((tree) => pickClient(routed, tree)),
+        Effect.flatMap(([client, bound]) => {
+          Headers.writeOutbound(routed.http.headers, {
+            service: routed.service,
+            client: client.id,
+            residual: Path.show(bound.residual),
+            localDtab: routed.localDtab,
+            requestId: routed.requestId
+          })
+          return client.call(routed.http)
+        }),
+        Effect.flatMap((response) =>
+          response.status >= 500 && retryable5xx(routed, response)
+            ? bufferBody(response, retryBufferBytes)
+            : Effect.succeed(response)
+        )
+      )
+
+    interface PathEntry {
+      readonly service: Service<Routed, HttpResponse, RouteError>
+      readonly classify: ResponseClass.ResponseClassifier<Routed, HttpResponse, RouteError>
+      readonly params: ServiceParams
+    }
+
+    const paths = yield* IdleCache.make({
+      id: (name: string) => name,
+      lookup: (name: string) =>
+        Effect.gen(function*() {
+          const path = Path.parseUnsafe(name)
+          const params = serviceParams(path)
+          const stats = rt.scope("service", statsName(name))
+          const classify = classifierFor(params)
+          const budget = budgetOf(params.retries?.budget)
+          const retryStats = stats.scope("retries")
+          const unregister = retryStats.gauge(["budget"], () => budget.balanceUnsafe(Date.now()))
+          yield* Effect.addFinalizer(() => Effect.sync(unregister))
+          const retryable5xx = (routed: Routed, response: HttpResponse) => {
+            const c = classify(routed, Exit.succeed(response))
+            return c._tag === "Failed" && c.retryable
+          }
+          let service: Service<Routed, HttpResponse, RouteError> = {
+            call: boundCall(retryable5xx),
+            status: "Open"
+          }
+          service = Filter.toService(
+            Retries.makeUnsafe<Routed, HttpResponse, RouteError, never>({
+              classifier: (routed, exit) => {
+                const c = classify(routed, exit)
+                if (c._tag === "Failed" && c.retryable && exit._tag === "Success") {
+                  const body = exit.value.body
+                  if (body._tag === "Stream") return { _tag: "Failed", retryable: false }
+                }
+                return c
+              },
+              backoff: backoffOf(params.retries?.backoff),
+              budget,
+              maxRetries: Infinity,
+              stats: retryStats
+            }) as Filter.Filter<Routed, HttpResponse, RouteError, never>,
+            service
+          )
+          const total = params.totalTimeoutMs
+          if (total !== undefined && Duration.isFinite(total)) {
+            service = Filter.toService(
+              Timeout.makeUnsafe<Routed, HttpResponse, RouteError, never>(total, "total", true, Stats.noop),
+              service
+            )
+          }
+          const requests = stats.counter("requests")
+          const success = stats.counter("success")
+          const failures = stats.counter("failures")
+          const latency = stats.histogram("request_latency_ms")
+          let pending = 0
+          const unregisterPending = stats.gauge(["pending"], () => pending)
+          yield* Effect.addFinalizer(() => Effect.sync(unregisterPending))
+          const inner = service
+          const entry: PathEntry = {
+            classify,
+            params,
+            service: {
+              status: "Open",
+              call: (routed) => {
+                const start = performance.now()
+                requests.incr()
+                pending++
+                return Effect.onExit(inner.call(routed), (exit) =>
+                  Effect.sync(() => {
+                    pending--
+                    latency.add(performance.now() - start)
+                    const c = classify(routed, exit)
+                    if (c._tag === "Success") success.incr()
+                    else {
+                      failures.incr()
+                      if (exit._tag === "Failure") {
+                        const e = Exit.findErrorOption(exit)
+                        if (e._tag === "Some") stats.counter("failures", e.value._tag).incr()
+                      }
+                    }
+                  }))
+              }
+            }
+          }
+          return entry
+        }),
+      idleTimeToLive: ttl
+    })
+
+    const errorResponse = (error: RouteError, routed: Routed, params: ServiceParams): HttpResponse => {
+      switch (error._tag) {
+        case "NoBrokersAvailable":
+          return Errors.noRoute({
+            service: routed.service,
+            baseDtab: dentryLines(baseDtab),
+            localDtab: dentryLines(routed.localDtab)
+          })
+        case "RequestTimeout":
+          if (error.scope === "binding") return Errors.bindingTimeout(error.timeout, routed.service)
+          if (error.scope === "attempt") return Errors.attemptTimeout(error.timeout, routed.service)
+          return Errors.totalTimeout(params.totalTimeoutMs ?? error.timeout, routed.service)
+        case "Overloaded":
+          return Errors.overloaded(error.message)
+        case "RetryBudgetExhausted": {
+          const cause = error.cause
+          return Failure.isFailure(cause) || (cause as { _tag?: unknown })?._tag === "BindingError"
+            ? errorResponse(cause as RouteError, routed, params)
+            : Errors.other(Failure.describe(cause), false)
+        }
+        case "ConnectionFailed":
+          if (!error.written) {
+            const client = header(routed.http.headers, Headers.names.dstClient) ?? "unknown"
+            return Errors.connectionFailed({
+              address: error.address,
+              service: routed.service,
+              client,
+              addresses: [error.address]
+            })
+          }
+          return Errors.other(error.message, false)
+        case "ResponseFailure":
+          return Errors.other(error.message, error.retryable)
+        case "BindingError":
+          return Errors.noRoute({
+            service: routed.service,
+            baseDtab: dentryLines(baseDtab),
+            localDtab: dentryLines(routed.localDtab)
+          })
+      }
+    }
+
+    const routeIdentified = (
+      request: HttpRequest,
+      localDtab: Dtab.Dtab,
+      deadline: Deadline.Deadline | undefined
+    ): Effect.Effect<HttpResponse> => {
+      const identified = identify(request)
+      if (identified._tag === "Unidentified") {
+        return Effect.succeed(Errors.unknownDestination(request, identified.reason))
+      }
+      const name = identified.name
+      const service = Path.show(name)
+      const routed: Routed = {
+        http: identified.request,
+        name,
+        service,
+        dtab: Dtab.concat(baseDtab, localDtab),
+        localDtab,
+        requestId: Headers.newRequestId()
+      }
+      const run = Effect.flatMap(paths.get(service), (entry) =>
+        Effect.matchEffect(entry.service.call(routed), {
+          onSuccess: (response) => {
+            const c = entry.classify(routed, Exit.succeed(response))
+            response.headers[Headers.names.successClass] = c._tag === "Success" ? "1.0" : "0.0"
+            return Effect.succeed(response)
+          },
+          onFailure: (error) => Effect.succeed(errorResponse(error, routed, entry.params))
+        }))
+      return deadline === undefined ? run : Deadline.withDeadline(run, deadline)
+    }
+
+    const route = (original: HttpRequest, clearContext: boolean): Effect.Effect<HttpResponse> => {
+      const rewritten = original.url.charCodeAt(0) === 47 ? original : proxyRewrite(original)
+      if (clearContext) Headers.stripL5d(rewritten.headers)
+      if (Headers.viaCount(rewritten.headers) > maxCallDepth) {
+        return Effect.succeed(Errors.maxCallDepth(maxCallDepth))
+      }
+      const ctx = Headers.readContext(rewritten.headers)
+      if (Result.isFailure(ctx)) return Effect.succeed(Errors.badDtab(ctx.failure.header, ctx.failure.detail))
+      const headers = Headers.withoutHopByHop(rewritten.headers, "expect")
+      const request = headers === rewritten.headers ? rewritten : { ...rewritten, headers }
+      Headers.appendVia(headers, request.version)
+      return Effect.map(routeIdentified(request, ctx.success.localDtab, ctx.success.deadline), (upstream) => {
+        const response = Errors.isRouterError(upstream) ? upstream : withoutHopByHop(upstream)
+        const rh = response.headers
+        Headers.appendVia(rh, request.version)
+        if (clearContext) {
+          const wasError = rh[Headers.names.err] !== undefined
+          Headers.stripL5d(rh)
+          if (wasError) {
+            rh["content-length"] = "0"
+            return { ...response, body: empty }
+          }
+        }
+        return response
+      })
+    }
+
+    const servers: Array<Server.Server> = []
+    for (const config of options.servers) {
+      const ip = config.ip ?? "127.0.0.1"
+      const clearContext = config.clearContext ?? false
+      const maxConcurrent = config.maxConcurrentRequests ?? Infinity
+      const maxPending = config.maxPending ?? 0
+      let inFlight = 0
+      const waiters: Array<() => void> = []
+      let metrics = serverMetrics(Stats.noop)
+      const acquire: Effect.Effect<boolean> = Effect.suspend(() => {
+        if (inFlight < maxConcurrent) {
+          inFlight++
+          return Effect.succeed(true)
+        }
+        if (waiters.length >= maxPending) return Effect.succeed(false)
+        return Effect.callback<boolean>((resume) => {
+          const wake = () => {
+            inFlight++
+            resume(Effect.succeed(true))
+          }
+          waiters.push(wake)
+          return Effect.sync(() => {
+            const i = waiters.indexOf(wake)
+            if (i >= 0) waiters.splice(i, 1)
+          })
+        })
+      })
+      const release = () => {
+        inFlight--
+        const next = waiters.shift()
+        if (next !== undefined) next()
+      }
+      const rejected = Errors.overloaded(`too many requests (maxConcurrentRequests ${maxConcurrent})`)
+      const handler = (request: HttpRequest): Effect.Effect<HttpResponse> => {
+        const start = performance.now()
+        const m = metrics
+        m.requests.incr()
+        const record = (response: HttpResponse) => {
+          m.record(response, performance.now() - start)
+          return response
+        }
+        if (maxConcurrent === Infinity) return Effect.map(route(request, clearContext), record)
+        return Effect.flatMap(acquire, (admitted) => {
+          if (!admitted) {
+            m.overloaded.incr()
+            const r = { ...rejected, headers: { ...rejected.headers } }
+            if (clearContext) {
+              Headers.stripL5d(r.headers)
+              return Effect.succeed(record({ ...r, body: empty }))
+            }
+            return Effect.succeed(record(r))
+          }
+          return Effect.ensuring(Effect.map(route(request, clearContext), record), Effect.sync(release))
+        })
+      }
+      const server = yield* Server.make(
+        {
+          ...config,
+          ip,
+          onClientError: (status, code) => {
+            metrics.status(status)
+            config.onClientError?.(status, code)
+          }
+        },
+        handler
+      )
+      const s = rt.scope("server", ip, String(server.port))
+      metrics = serverMetrics(s)
+      const unregister = [
+        s.gauge(["pending"], () => server.inFlight()),
+        s.gauge(["connections"], () => server.connections())
+      ]
+      yield* Effect.addFinalizer(() => Effect.sync(() => unregister.forEach((f) => f())))
+      servers.push(server)
+    }
+
+    const router: Router = {
+      label,
+      servers,
+      route: (request) => route(request, false),
+      drain: (grace) => Effect.asVoid(Effect.all(servers.map((s) => s.drain(grace)), { concurrency: "unbounded" }))
+    }
+    return router
+  })

@@ -1,0 +1,156 @@
+/**
+ * The request-path binding cache: one live binding per (dtab, path), shared by every request that
+ * needs it. A hit is a map lookup and a read of the binding's current value — no subscription, no
+ * fiber. A miss opens `Interpreter.bindStates` in the background and waits for its first answer.
+ * Bindings unused for an idle time-to-live are closed (with their namer watches).
+ *
+ * The key is the shown dtab and path. `Dtab.show` is memoized for a long dtab value, so a router
+ * that reuses its dtab value pays for showing the path only; `bindLocal` takes the request's local
+ * dtab separately, so the combined dtab is only built on a miss.
+ *
+ * @since 0.1.0
+ */
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Activity from "./Activity.js"
+import * as Dtab from "./Dtab.js"
+import { BindingError, type BoundTree, type NameInterpreter } from "./Interpreter.js"
+import * as Path from "./Path.js"
+
+/**
+ * A binding cache.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface BindingCache {
+  /** The current bound tree of `path` under `dtab`; waits for the first answer on a miss. */
+  readonly bind: (dtab: Dtab.Dtab, path: Path.Path) => Effect.Effect<BoundTree, BindingError>
+  /** Like `bind(Dtab.concat(base, local), path)`, without building the combined dtab on a hit. */
+  readonly bindLocal: (base: Dtab.Dtab, local: Dtab.Dtab, path: Path.Path) => Effect.Effect<BoundTree, BindingError>
+  /** The current state if a binding is open, without opening one. */
+  readonly peek: (dtab: Dtab.Dtab, path: Path.Path) => Activity.State<BoundTree> | undefined
+  /** Number of open bindings. */
+  readonly size: () => number
+}
+
+interface Entry {
+  state: Activity.State<BoundTree>
+  used: boolean
+  readonly scope: Scope.Closeable
+  readonly ready: Deferred.Deferred<void>
+}
+
+/**
+ * Options of `make`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** How long an unused binding stays open (closed between 1× and 2× this). Defaults to 10 minutes. */
+  readonly idleTimeToLive?: Duration.Input | undefined
+}
+
+/**
+ * The cache key of a (dtab, path) pair.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const key = (dtab: Dtab.Dtab, path: Path.Path): string =>
+  dtab.dentries.length === 0 ? Path.show(path) : Dtab.show(dtab) + "\u0000" + Path.show(path)
+
+const localKey = (base: Dtab.Dtab, local: Dtab.Dtab, path: Path.Path): string =>
+  local.dentries.length === 0
+    ? key(base, path)
+    : base.dentries.length === 0
+    ? key(local, path)
+    : Dtab.show(base) + ";" + Dtab.show(local) + "\u0000" + Path.show(path)
+
+/**
+ * A binding cache over `interpreter`, living in the current scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  interpreter: NameInterpreter,
+  options?: Options
+): Effect.Effect<BindingCache, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const parent = yield* Effect.scope
+    const entries = new Map<string, Entry>()
+    const ttl = Duration.fromInputUnsafe(options?.idleTimeToLive ?? "10 minutes")
+
+    const reap = Effect.suspend(() => {
+      const closing: Array<Scope.Closeable> = []
+      for (const [k, e] of entries) {
+        if (e.used) e.used = false
+        else {
+          entries.delete(k)
+          closing.push(e.scope)
+        }
+      }
+      return Effect.forEach(closing, (s) => Scope.close(s, Exit.void), { discard: true })
+    })
+    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(ttl), reap)))
+
+    const open = (k: string, dtab: Dtab.Dtab, path: Path.Path): Effect.Effect<Entry> =>
+      Effect.suspend(() => {
+        const existing = entries.get(k)
+        if (existing !== undefined) return Effect.succeed(existing)
+        const entry: Entry = {
+          state: Activity.pending,
+          used: true,
+          scope: Scope.forkUnsafe(parent),
+          ready: Deferred.makeUnsafe<void>()
+        }
+        entries.set(k, entry)
+        return interpreter.bindStates(dtab, path).pipe(
+          Stream.runForEach((s) =>
+            Effect.suspend(() => {
+              if (s._tag === "Pending" || (s._tag === "Failed" && entry.state._tag === "Ok")) return Effect.void
+              entry.state = s
+              return Deferred.succeed(entry.ready, undefined)
+            })
+          ),
+          Effect.forkIn(entry.scope),
+          Effect.as(entry)
+        )
+      })
+
+    const answer = (entry: Entry, path: Path.Path): Effect.Effect<BoundTree, BindingError> => {
+      const s = entry.state
+      return s._tag === "Ok"
+        ? Effect.succeed(s.value)
+        : s._tag === "Failed"
+        ? Effect.fail(new BindingError({ path: Path.show(path), reason: s.cause }))
+        : Effect.andThen(Deferred.await(entry.ready), Effect.suspend(() => answer(entry, path)))
+    }
+
+    const lookup = (k: string, path: Path.Path, dtab: () => Dtab.Dtab): Effect.Effect<BoundTree, BindingError> => {
+      const entry = entries.get(k)
+      if (entry !== undefined) {
+        entry.used = true
+        const s = entry.state
+        if (s._tag === "Ok") return Effect.succeed(s.value)
+        return answer(entry, path)
+      }
+      return Effect.flatMap(open(k, dtab(), path), (e) => answer(e, path))
+    }
+    const bind = (dtab: Dtab.Dtab, path: Path.Path) => lookup(key(dtab, path), path, () => dtab)
+    const bindLocal = (base: Dtab.Dtab, local: Dtab.Dtab, path: Path.Path) =>
+      lookup(localKey(base, local, path), path, () => Dtab.concat(base, local))
+
+    return {
+      bind,
+      bindLocal,
+      peek: (dtab, path) => entries.get(key(dtab, path))?.state,
+      size: () => entries.size
+    }
+  })

@@ -1,0 +1,287 @@
+/**
+ * The admin server, as linkerd 1.x's (default `127.0.0.1:9990`): `/admin/ping`,
+ * `/admin/metrics.json`, `/admin/metrics/prometheus`, `/config.json`, `/delegator.json` (GET and
+ * POST), `POST /admin/shutdown`, an endpoint list at `/admin` and a small dashboard at `/`.
+ *
+ * It is served by `node:http` directly: it knows nothing of the config file or of naming; the
+ * proxy hands it the metric exporter, the config JSON, a delegation function and a shutdown hook.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+import { dashboardHtml } from "./Dashboard.js"
+import * as Metrics from "./Metrics.js"
+
+/**
+ * A delegation request as `/delegator.json` receives it (GET query or POST JSON body). `namespace`
+ * is a router label; `dtab` and `path` are unparsed text.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface DelegateRequest {
+  readonly namespace: string | undefined
+  readonly dtab: string
+  readonly path: string
+}
+
+/**
+ * An admin HTTP answer.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Reply {
+  readonly status: number
+  readonly contentType: string
+  readonly body: string
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+/**
+ * What the admin server serves.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Options {
+  /** Address to bind. Defaults to `127.0.0.1`. */
+  readonly ip?: string
+  /** Port to bind; `0` picks a free one. Defaults to `9990`. */
+  readonly port?: number
+  /** The metrics registry export. */
+  readonly exporter: Metrics.Exporter
+  /** The parsed config, already JSON-safe (secrets removed), for `/config.json`. */
+  readonly config?: unknown
+  /** Extra Prometheus endpoint path and metric name prefix (from an `io.l5d.prometheus` telemeter). */
+  readonly prometheus?: { readonly path: string; readonly prefix: string }
+  /** Answers `/delegator.json`; absent → 501. */
+  readonly delegate?: (request: DelegateRequest) => Effect.Effect<Reply>
+  /** Called by `POST /admin/shutdown` with the requested grace (or `undefined` for the default). */
+  readonly shutdown?: (grace: Duration.Duration | undefined) => void
+  /** Router labels, shown by the dashboard. */
+  readonly routers?: ReadonlyArray<string>
+}
+
+/**
+ * A running admin server.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Admin {
+  readonly ip: string
+  readonly port: number
+}
+
+/**
+ * The admin server could not bind its address.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AdminError extends Data.TaggedError("AdminError")<{ readonly message: string; readonly cause: unknown }> {}
+
+const endpoints = [
+  "/admin",
+  "/admin/ping",
+  "/admin/metrics.json",
+  "/admin/metrics/prometheus",
+  "/admin/shutdown",
+  "/config.json",
+  "/delegator.json"
+]
+
+const text = (status: number, body: string, contentType = "text/plain; charset=utf-8"): Reply => ({
+  status,
+  contentType,
+  body
+})
+
+const json = (status: number, value: unknown, pretty = false): Reply =>
+  text(status, JSON.stringify(value, null, pretty ? 2 : undefined), "application/json; charset=utf-8")
+
+/**
+ * Parses a grace period as `/admin/shutdown?grace=` accepts it: milliseconds as a bare number, or
+ * a number with a unit (`500ms`, `5s`, `1m`, `5.seconds`, `100.milliseconds`).
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseGrace = (s: string): Duration.Duration | undefined => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*\.?\s*(ms|milliseconds?|s|seconds?|m|minutes?)?\s*$/.exec(s)
+  if (m === null) return undefined
+  const n = Number(m[1])
+  const unit = m[2] ?? "ms"
+  if (unit.startsWith("ms") || unit.startsWith("milli")) return Duration.millis(n)
+  if (unit === "s" || unit.startsWith("sec")) return Duration.seconds(n)
+  return Duration.minutes(n)
+}
+
+const readBody = (req: Http.IncomingMessage, limit: number): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    req.on("data", (c: Buffer) => {
+      size += c.length
+      if (size > limit) {
+        reject(new Error("request body too large"))
+        req.destroy()
+      } else chunks.push(c)
+    })
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
+    req.on("error", reject)
+  })
+
+/**
+ * Answers one admin request. Exposed for tests; `make` serves it.
+ *
+ * @since 0.1.0
+ * @category handlers
+ */
+export const handle = async (
+  options: Options,
+  method: string,
+  rawUrl: string,
+  headers: Http.IncomingHttpHeaders,
+  body: () => Promise<string>
+): Promise<Reply> => {
+  const url = new URL(rawUrl, "http://admin")
+  const path = url.pathname
+  const q = url.searchParams
+  const promPath = options.prometheus?.path
+  switch (path) {
+    case "/admin/ping":
+      return text(200, "pong")
+    case "/admin":
+    case "/admin/":
+    case "/admin/index.txt":
+      return text(200, endpoints.join("\n") + "\n")
+    case "/admin/metrics.json": {
+      const snap = options.exporter.snapshot()
+      const pretty = q.get("pretty") === "1" || q.get("pretty") === "true"
+      const query = q.get("q")
+      if (q.get("tree") === "1" || q.get("tree") === "true" || query !== null) {
+        const tree = Metrics.toTree(snap)
+        if (query === null) return json(200, tree, pretty)
+        const sub = Metrics.subtree(tree, query)
+        return sub === undefined ? json(404, { error: `No such subtree: ${query}` }) : json(200, sub, pretty)
+      }
+      return json(200, Metrics.toJson(snap), pretty)
+    }
+    case "/admin/shutdown": {
+      if (method !== "POST") return { ...text(405, "Method Not Allowed\n"), headers: { allow: "POST" } }
+      const graceParam = q.get("grace")
+      const grace = graceParam === null ? undefined : parseGrace(graceParam)
+      if (graceParam !== null && grace === undefined) return text(400, `Invalid grace: ${graceParam}\n`)
+      if (options.shutdown === undefined) return text(501, "shutdown is not available\n")
+      const shutdown = options.shutdown
+      setImmediate(() => shutdown(grace))
+      return text(200, "quitting\n")
+    }
+    case "/config.json":
+      return json(200, options.config ?? {}, q.get("pretty") === "1")
+    case "/delegator.json":
+      return delegator(options, method, q, headers, body)
+    case "/":
+    case "/index.html":
+    case "/dashboard":
+      return text(200, dashboardHtml(options.routers ?? []), "text/html; charset=utf-8")
+  }
+  if (path === "/admin/metrics/prometheus" || (promPath !== undefined && path === promPath)) {
+    return text(
+      200,
+      Metrics.toPrometheus(options.exporter.snapshot(), options.prometheus?.prefix ?? ""),
+      "text/plain; version=0.0.4; charset=utf-8"
+    )
+  }
+  return text(404, "Not Found\n")
+}
+
+const delegator = async (
+  options: Options,
+  method: string,
+  q: URLSearchParams,
+  headers: Http.IncomingHttpHeaders,
+  body: () => Promise<string>
+): Promise<Reply> => {
+  let request: DelegateRequest
+  if (method === "GET" || method === "HEAD") {
+    request = { namespace: q.get("namespace") ?? undefined, dtab: q.get("dtab") ?? "", path: q.get("path") ?? "" }
+  } else if (method === "POST") {
+    const ct = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
+    if (ct !== "application/json") return text(415, `Unsupported Media Type: ${ct}\n`)
+    const raw = await body()
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(raw)
+    } catch {
+      return text(400, `Malformed delegation request: ${raw}\n`)
+    }
+    const o = parsed as Record<string, unknown>
+    if (
+      typeof parsed !== "object" || parsed === null || typeof o.dtab !== "string" || typeof o.path !== "string" ||
+      (o.namespace !== undefined && o.namespace !== null && typeof o.namespace !== "string")
+    ) {
+      return text(400, `Malformed delegation request: ${raw}\n`)
+    }
+    request = {
+      namespace: typeof o.namespace === "string" ? o.namespace : undefined,
+      dtab: o.dtab,
+      path: o.path
+    }
+  } else {
+    return text(405, "Method Not Allowed\n")
+  }
+  if (options.delegate === undefined) return text(501, "delegation is not available\n")
+  return Effect.runPromise(options.delegate(request))
+}
+
+/**
+ * Starts the admin server on `ip:port` (defaults `127.0.0.1:9990`) for the lifetime of the scope.
+ * Fails with `AdminError` when the address cannot be bound.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<Admin, AdminError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.callback<Http.Server, AdminError>((resume) => {
+      const server = Http.createServer((req, res) => {
+        handle(options, req.method ?? "GET", req.url ?? "/", req.headers, () => readBody(req, 1 << 20)).then(
+          (reply) => {
+            res.writeHead(reply.status, { ...reply.headers, "content-type": reply.contentType })
+            res.end(req.method === "HEAD" ? undefined : reply.body)
+          },
+          (e: unknown) => {
+            res.writeHead(500, { "content-type": "text/plain" })
+            res.end(`${e instanceof Error ? e.message : String(e)}\n`)
+          }
+        )
+      })
+      const ip = options.ip ?? "127.0.0.1"
+      const port = options.port ?? 9990
+      const onError = (cause: unknown) =>
+        resume(Effect.fail(new AdminError({ message: `admin server cannot listen on ${ip}:${port}: ${cause}`, cause })))
+      server.once("error", onError)
+      server.listen({ host: ip, port }, () => {
+        server.off("error", onError)
+        resume(Effect.succeed(server))
+      })
+    }),
+    (server) =>
+      Effect.callback<void>((resume) => {
+        server.close(() => resume(Effect.void))
+        server.closeAllConnections()
+      })
+  ).pipe(
+    Effect.map((server) => {
+      const address = server.address() as AddressInfo
+      return { ip: address.address, port: address.port }
+    })
+  )

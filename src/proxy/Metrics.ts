@@ -1,0 +1,304 @@
+/**
+ * Export of the in-memory stats registry (`Stats.InMemory`) in linkerd 1.x's admin formats:
+ * `/admin/metrics.json` (flat or `?tree=1`) and the `io.l5d.prometheus` text exposition.
+ *
+ * Names follow linkerd: `rt/<router>/server/<ip>/<port>/…`, `rt/<router>/service/<svc>/…`,
+ * `rt/<router>/client/<id>/…` (ids and service names keep their inner `/`). Histograms are
+ * exported per snapshot window (linkerd's default: one minute): `<name>.count` and, when the
+ * count is positive, `.max .min .p50 .p90 .p95 .p99 .p9990 .p9999 .sum .avg`.
+ *
+ * @since 0.1.0
+ */
+import type * as Stats from "../Stats.js"
+
+/**
+ * The first segment of a metric name after an id, for each metric family linkerd exports under a
+ * server, service or client scope. Used to find where a multi-segment id (`svc/foo`,
+ * `$/inet/127.1/8080`) ends inside a `/`-joined name.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export const metricHeads: ReadonlySet<string> = new Set([
+  "requests",
+  "success",
+  "failures",
+  "request_latency_ms",
+  "pending",
+  "connections",
+  "connects",
+  "connect_latency_ms",
+  "received_bytes",
+  "sent_bytes",
+  "status",
+  "time",
+  "retries",
+  "loadbalancer",
+  "failure_accrual",
+  "service",
+  "exn",
+  "idle",
+  "lifetime",
+  "load",
+  "dispatcher",
+  "closes",
+  "handletime_us",
+  "transit_latency_ms"
+])
+
+/**
+ * A metric name split into scope segments, with the `rt` router, server, service and client ids as
+ * single segments.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface ParsedName {
+  /** Scope segments; an id (`svc/foo`) stays one segment. */
+  readonly segments: ReadonlyArray<string>
+  /** Labels lifted out of the name for the Prometheus form, in order. */
+  readonly labels: ReadonlyArray<readonly [string, string]>
+  /** The remaining segments forming the Prometheus metric name. */
+  readonly nameSegments: ReadonlyArray<string>
+}
+
+const takeId = (parts: ReadonlyArray<string>, from: number): number => {
+  let end = from + 1
+  while (end < parts.length - 1 && !metricHeads.has(parts[end]!)) end++
+  return end
+}
+
+/**
+ * Splits a `/`-joined metric name into segments and Prometheus labels, following linkerd's scope
+ * layout (`rt/<router>/{server,service,client}/<id>/…`, `…/client/<id>/service/<svc>/…`,
+ * `…/failures/<exception>`).
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseName = (name: string): ParsedName => {
+  const parts = name.split("/")
+  if (parts[0] !== "rt" || parts.length < 3) {
+    return { segments: parts, labels: [], nameSegments: parts }
+  }
+  const segments: Array<string> = ["rt", parts[1]!]
+  const labels: Array<readonly [string, string]> = [["rt", parts[1]!]]
+  const nameSegments: Array<string> = ["rt"]
+  let i = 2
+  const kind = parts[i]!
+  if ((kind === "server" || kind === "service" || kind === "client") && i + 2 < parts.length) {
+    const end = kind === "server" ? Math.min(i + 3, parts.length - 1) : takeId(parts, i + 1)
+    const id = parts.slice(i + 1, end).join("/")
+    segments.push(kind, id)
+    labels.push([kind, id])
+    nameSegments.push(kind)
+    i = end
+    if (kind === "client" && parts[i] === "service" && i + 2 < parts.length) {
+      const svcEnd = takeId(parts, i + 1)
+      const svc = parts.slice(i + 1, svcEnd).join("/")
+      segments.push("service", svc)
+      labels.push(["service", svc])
+      nameSegments.push("service")
+      i = svcEnd
+    }
+  }
+  const rest = parts.slice(i)
+  const failuresAt = rest.findIndex((s) => s === "failures" || s === "exn")
+  if (failuresAt >= 0 && failuresAt < rest.length - 1) {
+    segments.push(...rest)
+    labels.push(["exception", rest.slice(failuresAt + 1).join(":")])
+    nameSegments.push(...rest.slice(0, failuresAt), rest[failuresAt] === "exn" ? "exceptions" : "failures")
+  } else {
+    segments.push(...rest)
+    nameSegments.push(...rest)
+  }
+  return { segments, labels, nameSegments }
+}
+
+/**
+ * Metric values at one instant: counters, gauges and the histogram summaries of the last window.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Snapshot {
+  readonly counters: ReadonlyMap<string, number>
+  readonly gauges: ReadonlyMap<string, number>
+  readonly histograms: ReadonlyMap<string, Stats.HistogramSummary>
+}
+
+/**
+ * Windows histograms of an in-memory registry: `roll()` summarizes what was recorded since the
+ * previous roll and clears the samples (so memory stays bounded); `snapshot()` reports histograms
+ * from the last completed window, or from the current one before the first roll.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Exporter {
+  readonly registry: Stats.InMemory
+  readonly roll: () => void
+  readonly snapshot: () => Snapshot
+}
+
+/**
+ * Makes an exporter over a registry. The caller schedules `roll` (the proxy does so every
+ * `histogramSnapshotInterval`, one minute by default).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeExporter = (registry: Stats.InMemory): Exporter => {
+  let last: ReadonlyMap<string, Stats.HistogramSummary> | undefined
+  return {
+    registry,
+    roll: () => {
+      last = registry.histogramSummaries()
+      registry.resetHistograms()
+    },
+    snapshot: () => ({
+      counters: new Map(registry.counters),
+      gauges: registry.gaugeValues(),
+      histograms: last ?? registry.histogramSummaries()
+    })
+  }
+}
+
+const histogramFields = ["max", "min", "p50", "p90", "p95", "p99", "p9990", "p9999", "sum", "avg"] as const
+
+/**
+ * The flat `/admin/metrics.json` object: counters and gauges as numbers, histograms as
+ * `<name>.count` plus the summary fields when the count is positive. Keys are sorted.
+ *
+ * @since 0.1.0
+ * @category exporting
+ */
+export const toJson = (snapshot: Snapshot): Record<string, number> => {
+  const entries: Array<readonly [string, number]> = []
+  for (const [k, v] of snapshot.counters) entries.push([k, v])
+  for (const [k, v] of snapshot.gauges) entries.push([k, v])
+  for (const [k, h] of snapshot.histograms) {
+    entries.push([`${k}.count`, h.count])
+    if (h.count > 0) { for (const f of histogramFields) entries.push([`${k}.${f}`, h[f]]) }
+  }
+  entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  const out: Record<string, number> = {}
+  for (const [k, v] of entries) out[k] = v
+  return out
+}
+
+/**
+ * A node of the `?tree=1` form: nested objects keyed by scope segment; a node holding a metric
+ * has a `counter`, `gauge` or `stat` field.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface TreeNode {
+  [key: string]: TreeNode | number | Record<string, number>
+}
+
+/**
+ * The `?tree=1` form of `/admin/metrics.json`.
+ *
+ * @since 0.1.0
+ * @category exporting
+ */
+export const toTree = (snapshot: Snapshot): TreeNode => {
+  const root: TreeNode = {}
+  const put = (name: string, field: string, value: number | Record<string, number>) => {
+    let node = root
+    for (const seg of parseName(name).segments) {
+      const next = node[seg]
+      if (next === undefined || typeof next !== "object") {
+        const fresh: TreeNode = {}
+        node[seg] = fresh
+        node = fresh
+      } else {
+        node = next as TreeNode
+      }
+    }
+    node[field] = value
+  }
+  for (const [k, v] of snapshot.counters) put(k, "counter", v)
+  for (const [k, v] of snapshot.gauges) put(k, "gauge", v)
+  for (const [k, h] of snapshot.histograms) {
+    const stat: Record<string, number> = { count: h.count }
+    if (h.count > 0) { for (const f of histogramFields) stat[f] = h[f] }
+    put(k, "stat", stat)
+  }
+  return root
+}
+
+/**
+ * The subtree at a `/`-separated query (`?q=rt/web/server`), or `undefined` when absent.
+ *
+ * @since 0.1.0
+ * @category exporting
+ */
+export const subtree = (tree: TreeNode, q: string): TreeNode | undefined => {
+  let node: TreeNode = tree
+  const segs = parseName(q).segments.filter((s) => s !== "")
+  for (const seg of segs) {
+    const next = node[seg]
+    if (next === undefined || typeof next !== "object") return undefined
+    node = next as TreeNode
+  }
+  return node
+}
+
+/**
+ * The Prometheus metric name of scope segments: joined by `:` with every character outside
+ * `[a-zA-Z0-9:]` replaced by `_`, after an optional prefix.
+ *
+ * @since 0.1.0
+ * @category exporting
+ */
+export const prometheusName = (prefix: string, segments: ReadonlyArray<string>): string =>
+  (prefix + segments.join(":")).replace(/[^a-zA-Z0-9:]/g, "_")
+
+const escapeLabel = (v: string): string => v.replace(/\\/g, "\\\\").replace(/"/g, "\\\"").replace(/\n/g, "\\n")
+
+const renderLabels = (labels: ReadonlyArray<readonly [string, string]>): string =>
+  labels.length === 0 ? "" : `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(", ")}}`
+
+const quantiles: ReadonlyArray<readonly [string, keyof Stats.HistogramSummary]> = [
+  ["0", "min"],
+  ["0.5", "p50"],
+  ["0.9", "p90"],
+  ["0.95", "p95"],
+  ["0.99", "p99"],
+  ["0.999", "p9990"],
+  ["0.9999", "p9999"],
+  ["1", "max"]
+]
+
+/**
+ * The Prometheus text exposition of a snapshot, as linkerd's `io.l5d.prometheus` telemeter writes
+ * it: router, server, service, client and exception lifted into labels; histograms as `_count`,
+ * `_sum`, `_avg` and quantile lines (nothing for an empty window). `prefix` defaults to none.
+ *
+ * @since 0.1.0
+ * @category exporting
+ */
+export const toPrometheus = (snapshot: Snapshot, prefix = ""): string => {
+  const lines: Array<string> = []
+  const sorted = <A>(m: ReadonlyMap<string, A>) => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))
+  const simple = (k: string, v: number) => {
+    const p = parseName(k)
+    lines.push(`${prometheusName(prefix, p.nameSegments)}${renderLabels(p.labels)} ${v}`)
+  }
+  for (const [k, v] of sorted(snapshot.counters)) simple(k, v)
+  for (const [k, v] of sorted(snapshot.gauges)) simple(k, v)
+  for (const [k, h] of sorted(snapshot.histograms)) {
+    if (h.count === 0) continue
+    const p = parseName(k)
+    const name = prometheusName(prefix, p.nameSegments)
+    const labels = renderLabels(p.labels)
+    lines.push(`${name}_count${labels} ${h.count}`, `${name}_sum${labels} ${h.sum}`, `${name}_avg${labels} ${h.avg}`)
+    for (const [q, field] of quantiles) {
+      lines.push(`${name}${renderLabels([...p.labels, ["quantile", q]])} ${h[field]}`)
+    }
+  }
+  return lines.length === 0 ? "" : lines.join("\n") + "\n"
+}

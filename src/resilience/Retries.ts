@@ -1,0 +1,204 @@
+/**
+ * Retries send a request again when the response classifier calls its outcome a retryable failure,
+ * after a backoff `Schedule`, for as long as the `RetryBudget` allows. Every request deposits into the
+ * budget and every retry withdraws, so retries add at most a bounded fraction to the traffic; a retry
+ * refused by the budget ends with `RetryBudgetExhausted` (not retryable, so retry filters further up
+ * do not multiply it). This is Finagle's `RetryFilter` driven by a `ResponseClassifier`, as
+ * MethodBuilder and linkerd 1.x's per-service `retries` (`budget`, `backoff`) use it.
+ *
+ * Stats (under `retries/`): `total` retries sent, `per_request` (histogram of retries per request),
+ * `budget_exhausted`, and the gauge `budget` (the current balance).
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schedule from "effect/Schedule"
+import { RetryBudgetExhausted } from "../Failure.js"
+import * as Filter from "../Filter.js"
+import type { Service } from "../Service.js"
+import * as Stack from "../Stack.js"
+import * as Stats from "../Stats.js"
+import * as Backoff from "./Backoff.js"
+import * as InvalidOption from "./InvalidOption.js"
+import * as ResponseClass from "./ResponseClass.js"
+import * as RetryBudget from "./RetryBudget.js"
+
+/**
+ * Options of `make`.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Options<Req, Rep, E> {
+  /** Decides what is retried. Defaults to `ResponseClass.defaultClassifier`. */
+  readonly classifier?: ResponseClass.ResponseClassifier<Req, Rep, E> | undefined
+  /**
+   * The delay before each retry; when it ends, retrying stops. Defaults to `Backoff.immediate`
+   * (linkerd's `constant` with `ms: 0`).
+   */
+  readonly backoff?: Schedule.Schedule<unknown, unknown> | undefined
+  /** The budget; one per path or client. Defaults to a new `RetryBudget` with default settings. */
+  readonly budget?: RetryBudget.RetryBudget | undefined
+  /** An upper bound on retries per request, an integer `>= 0`. Defaults to unbounded (the budget decides). */
+  readonly maxRetries?: number | undefined
+  /** Where to record stats. Defaults to the discarding receiver. */
+  readonly stats?: Stats.StatsReceiver | undefined
+}
+
+/**
+ * The attempt number of the current call, `0` for the first; set by the retry filter for the
+ * services below it (e.g. for logs and tracing).
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const Attempt = Context.Reference<number>("weir/resilience/Retries/Attempt", { defaultValue: () => 0 })
+
+/**
+ * A retry filter. Fails with `InvalidOption` for a bad `maxRetries`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <Req, Rep, E, R>(
+  options?: Options<Req, Rep, E>
+): Effect.Effect<Filter.Filter<Req, Rep, E, R, E | RetryBudgetExhausted, R>, InvalidOption.InvalidOption> =>
+  Effect.gen(function*() {
+    const maxRetries = yield* InvalidOption.number("Retries.make", "maxRetries", options?.maxRetries, Infinity, {
+      min: 0,
+      integer: true,
+      allowInfinite: true
+    })
+    const budget = options?.budget ?? (yield* RetryBudget.make())
+    return makeUnsafe<Req, Rep, E, R>({
+      classifier: options?.classifier ?? ResponseClass.defaultClassifier,
+      backoff: options?.backoff ?? Backoff.immediate,
+      budget,
+      maxRetries,
+      stats: options?.stats ?? Stats.noop
+    })
+  })
+
+/**
+ * A retry filter from complete, already validated options.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeUnsafe = <Req, Rep, E, R>(options: {
+  readonly classifier: ResponseClass.ResponseClassifier<Req, Rep, E>
+  readonly backoff: Schedule.Schedule<unknown, unknown>
+  readonly budget: RetryBudget.RetryBudget
+  readonly maxRetries: number
+  readonly stats: Stats.StatsReceiver
+}): Filter.Filter<Req, Rep, E, R, E | RetryBudgetExhausted, R> => {
+  const { backoff, budget, classifier, maxRetries, stats } = options
+  const total = stats.counter("total")
+  const perRequest = stats.histogram("per_request")
+  const exhausted = stats.counter("budget_exhausted")
+
+  const loop = (
+    request: Req,
+    next: Service<Req, Rep, E, R>,
+    attempt: number,
+    step: ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>) | undefined
+  ): Effect.Effect<Rep, E | RetryBudgetExhausted, R> =>
+    Effect.flatMap(
+      Effect.exit(attempt === 0 ? next.call(request) : Effect.provideService(next.call(request), Attempt, attempt)),
+      (exit) => {
+        const cls = classifier(request, exit)
+        if (cls._tag === "Success" || !cls.retryable || attempt >= maxRetries) {
+          perRequest.add(attempt)
+          return exit
+        }
+        return Effect.flatMap(
+          step === undefined ? Schedule.toStep(backoff) : Effect.succeed(step),
+          (s) =>
+            Effect.flatMap(Effect.exit(s(0, exit)), (decision) => {
+              if (decision._tag === "Failure") {
+                perRequest.add(attempt)
+                return exit
+              }
+              return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+                if (!budget.tryWithdrawUnsafe(now)) {
+                  exhausted.incr()
+                  perRequest.add(attempt)
+                  if (exit._tag === "Success") return exit
+                  const error = Exit.findErrorOption(exit)
+                  return error._tag === "Some"
+                    ? Effect.fail(new RetryBudgetExhausted({ cause: error.value, attempts: attempt + 1 }))
+                    : exit
+                }
+                total.incr()
+                const delay = decision.value[1]
+                const again = loop(request, next, attempt + 1, s as typeof step)
+                return Duration.isZero(delay)
+                  ? again
+                  : Effect.andThen(Effect.sleep(delay), again)
+              })
+            })
+        )
+      }
+    )
+
+  return Filter.make((request: Req, next: Service<Req, Rep, E, R>) =>
+    Effect.clockWith((clock) => {
+      budget.depositUnsafe(clock.currentTimeMillisUnsafe())
+      return loop(request, next, 0, undefined)
+    })
+  )
+}
+
+/**
+ * Parameters of the `Retries` module. Each defaults as in `Options`; the classifier defaults to the
+ * `ResponseClass.Classifier` reference and the budget to `RetryBudget.fromContext`.
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const Config = Context.Reference<{
+  readonly classifier?: ResponseClass.ResponseClassifier<any, any, any> | undefined
+  readonly backoff?: Schedule.Schedule<unknown, unknown> | undefined
+  readonly maxRetries?: number | undefined
+}>("weir/resilience/Retries/Config", { defaultValue: () => ({}) })
+
+/**
+ * Retries as a stack module (role `Retries`), reading `Config`, `ResponseClass.Classifier`,
+ * `RetryBudget.Shared`/`RetryBudget.Config` and `Stats.Receiver` (scoped `retries`). It registers the
+ * gauge `retries/budget` for the life of the stack's scope.
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export const module = <Req, Rep, E, R>(): Stack.Module<Req, Rep, E | RetryBudgetExhausted, R> =>
+  Stack.module(
+    "Retries",
+    "Classified retries with backoff, bounded by the retry budget; below the total timeout so all retries share its clock.",
+    (next) =>
+      Effect.gen(function*() {
+        const config = yield* Config
+        const classifier = config.classifier ?? (yield* ResponseClass.Classifier)
+        const maxRetries = yield* InvalidOption.number("Retries.module", "maxRetries", config.maxRetries, Infinity, {
+          min: 0,
+          integer: true,
+          allowInfinite: true
+        }).pipe(Effect.orDie)
+        const budget = yield* RetryBudget.fromContext
+        const stats = (yield* Stats.Receiver).scope("retries")
+        const clock = yield* Clock.Clock
+        const unregister = stats.gauge(["budget"], () => budget.balanceUnsafe(clock.currentTimeMillisUnsafe()))
+        yield* Effect.addFinalizer(() => Effect.sync(unregister))
+        const filter = makeUnsafe<Req, Rep, E | RetryBudgetExhausted, R>({
+          classifier,
+          backoff: config.backoff ?? Backoff.immediate,
+          budget,
+          maxRetries,
+          stats
+        })
+        return Filter.toService(filter, next)
+      })
+  )

@@ -1,0 +1,336 @@
+/**
+ * Runs a `Scenario` deterministically in simulated time: for each variant, a fresh `TestClock` and
+ * a seeded `Random`, simulated endpoints (`SimEndpoint`), the client stack the variant's `client`
+ * keys describe, and a load generator (`LoadGen`); the clock is advanced until every request has
+ * finished, so a minute of traffic at 1000 rps takes no real minute. The same scenario and seed give
+ * the same report on every run.
+ *
+ * The client is weir's default client stack (`ClientStack.make`) configured from the variant's
+ * `client` keys, so what is simulated is what the proxy runs. Top to bottom:
+ *
+ * ```
+ * caller timeout (timeoutMs)           the simulated caller gives up; its latency is capped there
+ *  └ TotalTimeout (totalTimeoutMs)     one clock for a request and its retries
+ *    └ Retries (responseClassifier, retries.budget, retries.backoff, retries.maxRetries)
+ *      └ Requeues (requeueBudget)      failures that never reached an endpoint
+ *        └ balancer (loadBalancer)
+ *          └ per endpoint: FailureAccrual (failureAccrual) → RequestTimeout (requestAttemptTimeoutMs)
+ *              → the simulated endpoint
+ * ```
+ *
+ * Backup requests and admission control are in the stack but off, as in the proxy by default.
+ *
+ * ```ts
+ * import { Report, Scenario, Simulation } from "weir/testing"
+ *
+ * const scenario = Scenario.parse(readFileSync("scenario.yaml", "utf8"), "scenario.yaml")
+ * if (Result.isSuccess(scenario)) {
+ *   const outcome = yield* Simulation.run(scenario.success)
+ *   console.log(Report.toTable(outcome.report))
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Random from "effect/Random"
+import * as Result from "effect/Result"
+import * as Scheduler from "effect/Scheduler"
+import * as Stream from "effect/Stream"
+import { TestClock } from "effect/testing"
+import * as Address from "../Address.js"
+import * as ClientStack from "../ClientStack.js"
+import * as Client from "../config/Client.js"
+import * as Classifiers from "../http/Classifiers.js"
+import * as FailureAccrual from "../resilience/FailureAccrual.js"
+import * as ResponseClass from "../resilience/ResponseClass.js"
+import * as Retries from "../resilience/Retries.js"
+import * as RetryBudget from "../resilience/RetryBudget.js"
+import * as Timeout from "../resilience/Timeout.js"
+import type { Service } from "../Service.js"
+import * as Distribution from "./Distribution.js"
+import * as LoadGen from "./LoadGen.js"
+import * as Report from "./Report.js"
+import * as Scenario from "./Scenario.js"
+import * as SimEndpoint from "./SimEndpoint.js"
+
+/**
+ * The result of one variant: its report and the caller latency of every request, sorted (for plots).
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface VariantOutcome {
+  readonly report: Report.Variant
+  readonly latencies: Float64Array
+}
+
+/**
+ * The result of a scenario: the report and the sorted latencies of each variant, in order.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Outcome {
+  readonly report: Report.Report
+  readonly latencies: ReadonlyArray<{ readonly name: string; readonly latencies: Float64Array }>
+}
+
+/**
+ * A variant that cannot run: its client section does not build, or requests were still in flight an
+ * hour of simulated time after the load stopped (a scenario without `timeoutMs` against endpoints
+ * that never answer).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SimulationError extends Data.TaggedError("SimulationError")<{
+  readonly variant: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `variant "${this.variant}": ${this.detail}`
+  }
+}
+
+/**
+ * Simulated time allowed after the load stops for the last requests to finish. One hour.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const drainLimit: Duration.Duration = Duration.hours(1)
+
+/**
+ * Runs one variant (`name`, with its resolved `client`) of a scenario on the current clock and
+ * `Random`. Use `runVariant`, which supplies a fresh `TestClock` and the seed, unless you drive time
+ * yourself; this one must run under a `TestClock`.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const runVariantOnClock = (
+  scenario: Scenario.Scenario,
+  name: string,
+  client: Client.Section
+): Effect.Effect<VariantOutcome, SimulationError> =>
+  Effect.scoped(Effect.gen(function*() {
+    const fail = (detail: string) => Effect.fail(new SimulationError({ variant: name, detail }))
+    const interpreted = Client.interpret(client)
+    if (Result.isFailure(interpreted)) return yield* fail(Client.formatProblems(interpreted.failure))
+    const config = interpreted.success
+    const classify = Classifiers.classifier(config.responseClassifier)
+    const clock = yield* Clock.Clock
+    const seed = scenario.seed
+
+    const sims: Array<SimEndpoint.SimEndpoint> = []
+    for (const group of scenario.endpoints) {
+      for (let i = 0; i < group.count; i++) {
+        const index = sims.length
+        sims.push(SimEndpoint.makeWithClock({
+          index,
+          latency: group.latency,
+          failureRate: group.failureRate,
+          failureLatency: group.failureLatency,
+          events: group.events.map((e) => ({
+            atMs: Duration.toMillis(e.atMs),
+            latency: e.latency,
+            failureRate: e.failureRate,
+            failureLatency: e.failureLatency
+          })),
+          rng: Distribution.makeRng(seed, 1 + index)
+        }, clock))
+      }
+    }
+
+    let attempts = 0
+    let firstAttempts = 0
+    const reached: Array<boolean> = []
+    const counted = (sim: SimEndpoint.SimEndpoint): Service<SimEndpoint.Request, SimEndpoint.Response, unknown> => ({
+      call: (request) =>
+        Effect.suspend(() => {
+          attempts++
+          if (reached[request.id] !== true) {
+            reached[request.id] = true
+            firstAttempts++
+          }
+          return sim.call(request)
+        }),
+      status: "Open"
+    })
+
+    const buildError = (e: { readonly message: string }) => new SimulationError({ variant: name, detail: e.message })
+    const policy = yield* FailureAccrual.validatePolicy(config.failureAccrual).pipe(Effect.mapError(buildError))
+    const requeueBudget = yield* RetryBudget.make(config.requeueBudget).pipe(Effect.mapError(buildError))
+    yield* RetryBudget.validate(config.retries.budget).pipe(Effect.mapError(buildError))
+
+    const addresses = sims.map((s) => Address.make(`endpoint-${s.index}`, 80, { meta: { index: s.index } }))
+    const service: Service<SimEndpoint.Request, SimEndpoint.Response, unknown> = yield* ClientStack.make<
+      SimEndpoint.Request,
+      SimEndpoint.Response,
+      unknown,
+      never
+    >({
+      balancer: (endpoint) =>
+        config.balancer.make(
+          Stream.make(addresses),
+          (address) => endpoint(counted(sims[address.meta["index"] as number]!)),
+          { label: "simulation" }
+        )
+    }).pipe(
+      Effect.provideService(FailureAccrual.Config, policy),
+      Effect.provideService(Timeout.AttemptTimeout, config.requestAttemptTimeout ?? Duration.infinity),
+      Effect.provideService(Timeout.TotalTimeout, config.totalTimeout ?? Duration.infinity),
+      Effect.provideService(ResponseClass.Classifier, classify),
+      Effect.provideService(RetryBudget.Shared, requeueBudget),
+      Effect.provideService(RetryBudget.Config, config.retries.budget),
+      Effect.provideService(Retries.Config, { backoff: config.retries.backoff, maxRetries: config.retries.maxRetries })
+    )
+
+    const callerTimeout = scenario.timeoutMs === undefined ? undefined : Duration.toMillis(scenario.timeoutMs)
+    const method = scenario.method
+    let latencies = new Float64Array(1024)
+    let count = 0
+    let successes = 0
+    const record = (ms: number, ok: boolean) => {
+      if (count === latencies.length) {
+        const grown = new Float64Array(latencies.length * 2)
+        grown.set(latencies)
+        latencies = grown
+      }
+      latencies[count++] = ms
+      if (ok) successes++
+    }
+    const call = service.call
+    const send = (id: number): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const start = clock.currentTimeMillisUnsafe()
+        const attempt = call({ id, method })
+        const bounded = callerTimeout === undefined
+          ? attempt
+          : Effect.timeoutOrElse(attempt, {
+            duration: Duration.millis(callerTimeout),
+            orElse: () => Effect.fail("caller timeout" as const)
+          })
+        return Effect.matchCause(bounded, {
+          onFailure: () => record(clock.currentTimeMillisUnsafe() - start, false),
+          onSuccess: (response) =>
+            record(clock.currentTimeMillisUnsafe() - start, response.status < SimEndpoint.failureStatus)
+        })
+      })
+
+    const durationMs = Duration.toMillis(scenario.durationMs)
+    const loadRng = Distribution.makeRng(seed, 0)
+    const generator = yield* Effect.forkChild(LoadGen.run(scenario.load, durationMs, loadRng, send))
+    const limit = durationMs + Duration.toMillis(drainLimit)
+    const drive = Effect.gen(function*() {
+      yield* TestClock.adjust(scenario.durationMs)
+      while (generator.pollUnsafe() === undefined) {
+        if (clock.currentTimeMillisUnsafe() >= limit) {
+          return yield* fail(
+            `requests still in flight ${Duration.format(drainLimit)} after the load stopped (set timeoutMs)`
+          )
+        }
+        yield* TestClock.adjust(Duration.seconds(1))
+      }
+    })
+    yield* Effect.ensuring(drive, Fiber.interrupt(generator))
+    const requests = count
+    const sorted = latencies.subarray(0, count).sort()
+    return {
+      report: Report.variant({
+        name,
+        requests,
+        successes,
+        retries: attempts - firstAttempts,
+        latencies: sorted,
+        endpoints: sims.map((s) => {
+          const c = s.counts()
+          return { index: s.index, requests: c.requests, failures: c.failures }
+        })
+      }),
+      latencies: sorted
+    }
+  }))
+
+/**
+ * Runs one variant in a fresh `TestClock` (starting at 0) with `Random` seeded by the scenario's seed.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const runVariant = (
+  scenario: Scenario.Scenario,
+  name: string,
+  client: Client.Section
+): Effect.Effect<VariantOutcome, SimulationError> =>
+  runVariantOnClock(scenario, name, client).pipe(
+    Random.withSeed(scenario.seed),
+    Effect.provide(TestClock.layer({ warningDelay: Duration.minutes(10) }), { local: true }),
+    Effect.provideService(Scheduler.Scheduler, new Scheduler.MixedScheduler("sync"))
+  )
+
+/**
+ * Runs every variant of a scenario (or only those named in `only`), one after the other, each in its own
+ * simulated time. Naming a variant the scenario does not have is a `SimulationError`.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (
+  scenario: Scenario.Scenario,
+  options?: { readonly only?: ReadonlyArray<string> | undefined }
+): Effect.Effect<Outcome, SimulationError> =>
+  Effect.gen(function*() {
+    const variants: Array<Report.Variant> = []
+    const latencies: Array<{ readonly name: string; readonly latencies: Float64Array }> = []
+    const all = Scenario.variants(scenario)
+    const only = options?.only
+    if (only !== undefined && only.length > 0) {
+      const unknown = only.filter((name) => !all.some((v) => v.name === name))
+      if (unknown.length > 0) {
+        return yield* new SimulationError({
+          variant: unknown[0]!,
+          detail: `unknown variant ${unknown.map((n) => `"${n}"`).join(", ")} (variants: ${
+            all.map((v) => v.name).join(", ")
+          })`
+        })
+      }
+    }
+    for (const v of all) {
+      if (only !== undefined && only.length > 0 && !only.includes(v.name)) continue
+      const outcome = yield* runVariant(scenario, v.name, v.client)
+      variants.push(outcome.report)
+      latencies.push({ name: v.name, latencies: outcome.latencies })
+    }
+    return { report: { variants }, latencies }
+  })
+
+/**
+ * Decodes a scenario from a plain object (the YAML form, written as a literal in a test) and runs it.
+ *
+ * ```ts
+ * it.effect("peak EWMA avoids a slow server", () =>
+ *   Effect.gen(function*() {
+ *     const { report } = yield* Simulation.simulate({
+ *       durationMs: 10_000,
+ *       load: { kind: "constant", rps: 200 },
+ *       timeoutMs: 500,
+ *       endpoints: [{ count: 4, latency: { kind: "normal", meanMs: 20, sdMs: 2 } }, {
+ *         latency: { kind: "constant", ms: 1000 }
+ *       }],
+ *       client: { loadBalancer: { kind: "ewma" }, failureAccrual: { kind: "none" } }
+ *     })
+ *     expect(report.variants[0]!.successRate).toBeGreaterThan(0.99)
+ *   }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const simulate = (input: unknown): Effect.Effect<Outcome, Scenario.InvalidScenario | SimulationError> =>
+  Effect.flatMap(Effect.fromResult(Scenario.decode(input)), run)

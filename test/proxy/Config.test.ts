@@ -1,0 +1,295 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
+import * as Result from "effect/Result"
+import * as Dtab from "../../src/naming/Dtab.js"
+import * as Path from "../../src/naming/Path.js"
+import * as Config from "../../src/proxy/Config.js"
+import * as PathMatcher from "../../src/proxy/PathMatcher.js"
+import * as Validate from "../../src/proxy/Validate.js"
+
+const ok = (text: string): Config.Config => {
+  const r = Config.parse(text)
+  if (Result.isFailure(r)) throw new Error(r.failure.map((p) => `${p.path}: ${p.message}`).join("\n"))
+  return r.success
+}
+
+const problems = (text: string): Array<string> => {
+  const r = Validate.check(text)
+  return Result.isFailure(r) ? r.failure.map((p) => p.path === "" ? p.message : `${p.path}: ${p.message}`) : []
+}
+
+const minimal = "routers: [{protocol: http, servers: [{}]}]"
+
+describe("Config defaults", () => {
+  it("fills linkerd's defaults", () => {
+    const c = ok(minimal)
+    expect(c.admin.ip).toBe("127.0.0.1")
+    expect(c.admin.port).toBe(9990)
+    expect(Duration.toMillis(c.admin.shutdownGraceMs)).toBe(10_000)
+    expect(c.namers).toEqual([])
+    const r = c.routers[0]!
+    expect(r.label).toBe("http")
+    expect(r.servers).toEqual([{ ip: "127.0.0.1", port: 4140, clearContext: false, maxCallDepth: 1000 }])
+    expect(Dtab.show(r.dtab)).toBe("")
+    expect(r.identifiers).toEqual([{ kind: "io.l5d.header.token", header: "Host" }])
+    expect(Path.show(r.dstPrefix)).toBe("/svc")
+    expect(Duration.toMillis(r.bindingTimeoutMs)).toBe(10_000)
+    expect(r.interpreter).toEqual({ kind: "default" })
+    expect(r.client).toEqual([])
+    expect(r.service).toEqual([])
+    expect(r.maxHeadersKB).toBe(8)
+    expect(c.usage.enabled).toBe(true)
+  })
+
+  it("decodes the representative linkerd config", () => {
+    const c = ok(`
+admin: {ip: 0.0.0.0, port: 9990}
+namers:
+- kind: io.l5d.fs
+  rootDir: disco
+routers:
+- protocol: http
+  label: int-http
+  dtab: |
+    /svc => /#/io.l5d.fs;
+  identifier: {kind: io.l5d.header.token}
+  servers:
+  - {port: 4140, ip: 0.0.0.0}
+  service:
+    kind: io.l5d.static
+    configs:
+    - prefix: /svc
+      responseClassifier: {kind: io.l5d.http.retryableIdempotent5XX}
+      retries:
+        budget: {minRetriesPerSec: 5, percentCanRetry: 0.5, ttlSecs: 15}
+        backoff: {kind: jittered, minMs: 10, maxMs: 10000}
+      totalTimeoutMs: 1000
+  client:
+    kind: io.l5d.static
+    configs:
+    - prefix: /#/io.l5d.fs/{service}
+      loadBalancer: {kind: ewma, maxEffort: 10, decayTimeMs: 15000}
+      failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 10}
+      requestAttemptTimeoutMs: 100
+telemetry:
+- kind: io.l5d.prometheus
+usage: {enabled: false}
+`)
+    const r = c.routers[0]!
+    expect(r.label).toBe("int-http")
+    expect(Dtab.show(r.dtab)).toBe("/svc=>/#/io.l5d.fs")
+    expect(r.servers[0]!.ip).toBe("0.0.0.0")
+    expect(r.service[0]!.prefix.pattern).toBe("/svc")
+    expect(r.service[0]!.params.responseClassifier).toEqual({ kind: "io.l5d.http.retryableIdempotent5XX" })
+    expect(Duration.toMillis(r.service[0]!.params.totalTimeoutMs!)).toBe(1000)
+    expect(r.client[0]!.params.loadBalancer).toMatchObject({ kind: "ewma", maxEffort: 10 })
+    expect(PathMatcher.match(r.client[0]!.prefix, Path.parseUnsafe("/#/io.l5d.fs/books"))).toEqual({ service: "books" })
+    expect(c.telemetry).toEqual([{ kind: "io.l5d.prometheus", path: "/admin/metrics/prometheus", prefix: "" }])
+    expect(Validate.validate(c)).toEqual([])
+  })
+
+  it("accepts the older shape: router-level port and baseDtab", () => {
+    const c = ok(`
+routers:
+- protocol: http
+  label: outgoing
+  port: 4140
+  baseDtab: |
+    /srv => /io.l5d.k8s/default/http;
+    /http/1.1 => /srv;
+`)
+    expect(c.routers[0]!.servers).toEqual([{ ip: "127.0.0.1", port: 4140, clearContext: false, maxCallDepth: 1000 }])
+    expect(Dtab.show(c.routers[0]!.dtab)).toBe("/srv=>/io.l5d.k8s/default/http;/http/1.1=>/srv")
+  })
+
+  it("a global client section applies everywhere", () => {
+    const c = ok(`routers: [{protocol: http, servers: [{}], client: {loadBalancer: {kind: roundRobin}}}]`)
+    expect(c.routers[0]!.client.length).toBe(1)
+    expect(c.routers[0]!.client[0]!.prefix.pattern).toBe("/")
+    expect(c.routers[0]!.client[0]!.params).toEqual({
+      loadBalancer: { kind: "roundRobin", maxEffort: 5, enableProbation: false }
+    })
+  })
+
+  it("identifier: one or a list, each kind with its defaults", () => {
+    const c = ok(`
+routers:
+- protocol: http
+  servers: [{}]
+  identifier:
+  - {kind: io.l5d.methodAndHost}
+  - {kind: io.l5d.path}
+  - {kind: io.l5d.header}
+  - {kind: io.l5d.static, path: /books}
+  - {kind: io.l5d.header.token, header: x-host}
+`)
+    expect(c.routers[0]!.identifiers).toEqual([
+      { kind: "io.l5d.methodAndHost", httpUriInDst: false },
+      { kind: "io.l5d.path", segments: 1, consume: false },
+      { kind: "io.l5d.header", header: "l5d-name" },
+      { kind: "io.l5d.static", path: Path.parseUnsafe("/books") },
+      { kind: "io.l5d.header.token", header: "x-host" }
+    ])
+  })
+
+  it("decodes every namer kind with its documented defaults", () => {
+    const c = ok(`
+namers:
+- {kind: io.l5d.fs, rootDir: disco}
+- {kind: io.l5d.k8s}
+- {kind: io.l5d.experimental.k8s, authTokenFile: /var/run/token}
+- {kind: io.l5d.dnssrv, experimental: true}
+- {kind: io.l5d.consul}
+- {kind: io.l5d.serversets, zkAddrs: [{host: zk}]}
+${minimal}
+`)
+    expect(c.namers.map((n) => n.kind)).toEqual([
+      "io.l5d.fs",
+      "io.l5d.k8s",
+      "io.l5d.experimental.k8s",
+      "io.l5d.dnssrv",
+      "io.l5d.consul",
+      "io.l5d.serversets"
+    ])
+    expect(c.namers[1]).toMatchObject({ host: "localhost", port: 8001 })
+    expect(c.namers[2]).toMatchObject({ port: 443, tls: true, authTokenFile: "/var/run/token" })
+    expect(c.namers[3]).toMatchObject({ refreshIntervalSeconds: 5, dnsHosts: [] })
+    expect(c.namers[4]).toMatchObject({ host: "localhost", port: 8500, healthStatuses: ["passing"] })
+    expect(c.namers[5]).toMatchObject({ zkAddrs: [{ host: "zk", port: 2181 }] })
+    expect(Config.namerPrefix(c.namers[0]!)).toEqual(Path.parseUnsafe("/io.l5d.fs"))
+  })
+})
+
+describe("Config errors", () => {
+  it("lists every problem with its location", () => {
+    const ps = problems(`
+admin: {port: 99999, bogus: 1}
+namers:
+- kind: io.l5d.fz
+routers:
+- protocol: http
+  identifier: {kind: io.l5d.nope}
+  dtab: "/svc => => /x"
+  servers: [{port: x}]
+- protocol: http
+  label: two
+  client:
+    loadBalancer: {kind: rr}
+  service:
+    kind: io.l5d.static
+    configs:
+    - prefix: /svc/{x
+      totalTimeoutMs: -1
+  servers: [{}]
+`)
+    expect(ps).toEqual([
+      "admin.bogus: unknown key",
+      expect.stringMatching(/^admin\.port: Expected a value between 0 and 65535/),
+      expect.stringMatching(/^namers\[0\]\.kind: unknown kind "io.l5d.fz" \(expected one of: io.l5d.fs, io.l5d.k8s/),
+      expect.stringMatching(/^routers\[0\]\.servers\[0\]\.port: Expected number/),
+      expect.stringMatching(/^routers\[0\]\.dtab: invalid dtab: .*\[=\]/),
+      expect.stringMatching(/^routers\[0\]\.identifier\.kind: unknown kind "io.l5d.nope"/),
+      "routers[1].client.loadBalancer.kind: unknown kind \"rr\" (expected one of: p2c, ewma, aperture, heap, roundRobin)",
+      "routers[1].service.configs[0].prefix: invalid prefix \"/svc/{x\": unmatched \"{\"",
+      expect.stringMatching(/^routers\[1\]\.service\.configs\[0\]\.totalTimeoutMs: Expected a value greater than 0/)
+    ])
+  })
+
+  it("names the accepted kinds of a section", () => {
+    expect(problems(`routers: [{protocol: http, servers: [{}], service: {kind: io.l5d.bad}}]`)).toEqual([
+      "routers[0].service.kind: unknown kind \"io.l5d.bad\" (expected one of: io.l5d.global, io.l5d.static)"
+    ])
+  })
+
+  it("rejects unknown keys at every level", () => {
+    expect(problems(`routers: [{protocol: http, servers: [{port: 1, nope: 2}], nope: 1}]\nnope: 3`)).toEqual([
+      "nope: unknown key",
+      "routers[0].nope: unknown key",
+      "routers[0].servers[0].nope: unknown key"
+    ])
+    expect(problems(`routers: [{protocol: http, servers: [{}], client: {loadBalancer: {kind: p2c, decayTimeMs: 5}}}]`))
+      .toEqual(["routers[0].client.loadBalancer.decayTimeMs: unknown key"])
+    expect(problems(`namers: [{kind: io.l5d.fs, rootDir: d, host: x}]\n${minimal}`)).toEqual([
+      "namers[0].host: unknown key"
+    ])
+    expect(problems(`telemetry: [{kind: io.l5d.prometheus, prefixx: a}]\n${minimal}`)).toEqual([
+      "telemetry[0].prefixx: unknown key"
+    ])
+  })
+
+  it("says so for documented keys weir does not support", () => {
+    expect(problems(`routers: [{protocol: http, servers: [{tls: {certPath: a, keyPath: b}}]}]`)).toEqual([
+      expect.stringMatching(/^routers\[0\]\.servers\[0\]\.tls: .*server TLS is not supported by this version of weir/)
+    ])
+  })
+
+  it("needs routers, servers, and a single dtab key", () => {
+    expect(problems("routers: []")).toEqual(["routers: at least one router is required"])
+    expect(problems("admin: {}")).toEqual(["routers: missing required key"])
+    expect(problems("routers: [{protocol: http}]")).toEqual([
+      "routers[0].servers: missing required key (or the older router-level `port`)"
+    ])
+    expect(problems("routers: [{protocol: http, port: 1, dtab: /a=>/b, baseDtab: /a=>/c}]")).toEqual([
+      "routers[0].baseDtab: give either `dtab` or the older `baseDtab`, not both"
+    ])
+    expect(problems("[1, 2]")).toEqual(["the config must be an object with at least `routers`"])
+    expect(problems("routers: [")[0]).toMatch(/^invalid YAML/)
+  })
+
+  it("rejects kinds that are not available, conflicting labels and ports, at build time", () => {
+    expect(problems(`
+admin: {port: 9990}
+namers:
+- kind: io.l5d.experimental.k8s
+  authTokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token
+- kind: io.l5d.consul
+  token: s3cret
+routers:
+- protocol: http
+  port: 4140
+- protocol: http
+  port: 4140
+- protocol: h2
+  label: web
+  servers: [{port: 9990}]
+  interpreter: {kind: io.l5d.namerd, dst: /$/inet/127.1/4100}
+telemetry:
+- kind: io.l5d.zipkin
+`)).toEqual([
+      "namers[0].kind: namer kind io.l5d.experimental.k8s is not available in this version of weir (available: io.l5d.fs)",
+      "namers[1].kind: namer kind io.l5d.consul is not available in this version of weir (available: io.l5d.fs)",
+      "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus)",
+      "routers[1].label: router label \"http\" is already used by routers[0]; labels must be unique",
+      "routers[1].servers[0]: 127.0.0.1:4140 conflicts with routers[0].servers[0] (127.0.0.1:4140)",
+      "routers[2].protocol: protocol h2 is not available in this version of weir (available: http)",
+      "routers[2].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default)",
+      "routers[2].servers[0]: 127.0.0.1:9990 conflicts with admin (127.0.0.1:9990)"
+    ])
+  })
+
+  it("never shows secrets in problems", () => {
+    expect(problems(`namers: [{kind: io.l5d.consul, token: 12345}]\n${minimal}`)).toEqual([
+      "namers[0].token: Expected string"
+    ])
+  })
+
+  it("never shows secrets in /config.json", () => {
+    const c = ok(`namers: [{kind: io.l5d.consul, token: s3cret}]\n${minimal}`)
+    const json = JSON.stringify(Config.toJson(c))
+    expect(json).not.toContain("s3cret")
+    expect(json).toContain("<redacted>")
+  })
+})
+
+describe("PathMatcher", () => {
+  it("matches by prefix with wildcards and captures", () => {
+    const m = PathMatcher.parseUnsafe("/#/io.l5d.fs/{a}-{b}")
+    expect(PathMatcher.match(m, Path.parseUnsafe("/#/io.l5d.fs/a-b-c/rest"))).toEqual({ a: "a-b", b: "c" })
+    expect(PathMatcher.match(m, Path.parseUnsafe("/#/io.l5d.fs"))).toBeUndefined()
+    expect(PathMatcher.matches(PathMatcher.parseUnsafe("/svc/*/x"), Path.parseUnsafe("/svc/y/x/z"))).toBe(true)
+    expect(PathMatcher.matches(PathMatcher.parseUnsafe("/svc/*/x"), Path.parseUnsafe("/svc/y/q"))).toBe(false)
+    expect(PathMatcher.matches(PathMatcher.parseUnsafe("/"), Path.parseUnsafe("/anything"))).toBe(true)
+    expect(Result.isFailure(PathMatcher.parse("svc"))).toBe(true)
+    expect(Result.isFailure(PathMatcher.parse("/a//b"))).toBe(true)
+  })
+})
