@@ -100,3 +100,17 @@ describe("examples/library/resilient-client.ts", () => {
       expect(counters["retries/total"]).toBeGreaterThan(0)
     }))
 })
+
+describe("examples/library/readme.ts and stack.ts", () => {
+  it.live("the README example answers through the default client stack", () =>
+    Effect.gen(function*() {
+      const { program } = yield* Effect.promise(() => import("../examples/library/readme.js"))
+      expect(yield* program).toEqual({ id: "42", name: "Ada" })
+    }))
+
+  it.live("the stack example edits the endpoint stack by role", () =>
+    Effect.gen(function*() {
+      const { program } = yield* Effect.promise(() => import("../examples/library/stack.js"))
+      expect(yield* program).toEqual({ roles: ["FailureAccrual", "RequestTimeout"], answer: "user 42" })
+    }))
+})

@@ -296,7 +296,8 @@ export type FailureAccrual = typeof FailureAccrual.Type
 
 /**
  * A retry budget: `ttlSecs` (1…60, default 10), `minRetriesPerSec` (`>= 0`, default 10),
- * `percentCanRetry` (0…1000, default 0.2). Used by `requeueBudget` and `retries.budget`.
+ * `percentCanRetry` (0…1, default 0.2; Finagle accepts up to 1000, weir keeps a retry a fraction of the
+ * traffic). Used by `requeueBudget` and `retries.budget`.
  *
  * @since 0.1.0
  * @category schemas
@@ -304,7 +305,7 @@ export type FailureAccrual = typeof FailureAccrual.Type
 export const Budget = Schema.Struct({
   ttlSecs: Seconds(1, 60).pipe(withDefault(10)),
   minRetriesPerSec: NonNegativeInt.pipe(withDefault(10)),
-  percentCanRetry: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1000 })).pipe(withDefault(0.2))
+  percentCanRetry: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })).pipe(withDefault(0.2))
 })
 
 /**

@@ -31,7 +31,6 @@
  */
 import * as Duration from "effect/Duration"
 import type * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import { statusRank } from "../Service.js"
 import * as Engine from "./Engine.js"
 import * as Load from "./Load.js"
@@ -67,14 +66,19 @@ export interface State {
   readonly offeredLoad: number
 }
 
-const millis = (input: Duration.Input | undefined, fallback: number): number => {
-  if (input === undefined) return fallback
-  const ms = Option.map(Duration.fromInput(input), Duration.toMillis)
-  return Option.isSome(ms) && Number.isFinite(ms.value) && ms.value >= 0 ? ms.value : fallback
-}
-
 const byStatus = (nodes: ReadonlyArray<Engine.Node>): Array<Engine.Node> =>
   [...nodes].sort((a, b) => statusRank(b.status) - statusRank(a.status) || a.token - b.token)
+
+const checkOptions = (options: Options | undefined) => {
+  const smoothWindow = Engine.checkMillis("Aperture", "smoothWindow", options?.smoothWindow, 5_000)
+  const lowLoad = options?.lowLoad ?? 0.5
+  const highLoad = options?.highLoad ?? 2.0
+  const minAperture = options?.minAperture ?? 1
+  Engine.check("Aperture", "lowLoad", lowLoad, Number.isFinite(lowLoad) && lowLoad >= 0, "a finite number >= 0")
+  Engine.check("Aperture", "highLoad", highLoad, Number.isFinite(highLoad) && highLoad > lowLoad, "a finite number > lowLoad")
+  Engine.check("Aperture", "minAperture", minAperture, Number.isInteger(minAperture) && minAperture >= 1, "an integer >= 1")
+  return { smoothWindow, lowLoad, highLoad, minAperture }
+}
 
 /**
  * The random-aperture distributor with its load band. `onState` receives the state after every
@@ -84,10 +88,7 @@ const byStatus = (nodes: ReadonlyArray<Engine.Node>): Array<Engine.Node> =>
  * @category constructors
  */
 export const distributor = (options?: Options, onState?: (state: State) => void) => (env: Engine.Env) => {
-  const smoothWindow = millis(options?.smoothWindow, 5_000)
-  const lowLoad = options?.lowLoad ?? 0.5
-  const highLoad = options?.highLoad ?? 2.0
-  const minAperture = Math.max(1, Math.floor(options?.minAperture ?? 1))
+  const { highLoad, lowLoad, minAperture, smoothWindow } = checkOptions(options)
   const widen = env.stats.counter("loadband", "widen")
   const narrow = env.stats.counter("loadband", "narrow")
   const ema = Load.makeEma(smoothWindow)
@@ -171,9 +172,9 @@ export const distributor = (options?: Options, onState?: (state: State) => void)
  */
 export const algorithm = (options?: Options, onState?: (state: State) => void): Engine.Algorithm => ({
   name: "aperture_least_loaded",
-  maxEffort: options?.maxEffort ?? 5,
+  maxEffort: Engine.checkMaxEffort("Aperture", options?.maxEffort),
   metric: Load.leastLoaded,
-  distributor: distributor(options, onState)
+  distributor: (checkOptions(options), distributor(options, onState))
 })
 
 /**
@@ -315,7 +316,7 @@ export const deterministicDistributor = (options: DeterministicOptions) => (env:
  */
 export const deterministic = (options: DeterministicOptions): Engine.Algorithm => ({
   name: "aperture_least_loaded",
-  maxEffort: options.maxEffort ?? 5,
+  maxEffort: Engine.checkMaxEffort("Aperture.deterministic", options.maxEffort),
   metric: Load.leastLoaded,
   distributor: deterministicDistributor(options)
 })

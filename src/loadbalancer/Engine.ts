@@ -25,6 +25,7 @@ import type { Address } from "../Address.js"
 import { key as addressKey } from "../Address.js"
 import * as Endpoint from "../Endpoint.js"
 import type { Overloaded } from "../Failure.js"
+import { InvalidOption } from "../resilience/InvalidOption.js"
 import { NoBrokersAvailable, RequestTimeout } from "../Failure.js"
 import type { Service, Status } from "../Service.js"
 import type { StatsReceiver } from "../Stats.js"
@@ -178,7 +179,48 @@ interface LiveNode<Req, Rep, E, R> extends Node {
   readonly scope: Scope.Closeable
 }
 
-const validateMaxEffort = (maxEffort: number): number => Number.isInteger(maxEffort) && maxEffort >= 0 ? maxEffort : 5
+/**
+ * Checks a balancer option when the balancer is configured, never at request time: throws
+ * `InvalidOption` naming the constructor and the option when `valid` is false.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const check = <A>(module: string, option: string, value: A, valid: boolean, expected: string): A => {
+  if (!valid) throw new InvalidOption({ module, option, expected, actual: value })
+  return value
+}
+
+/**
+ * `maxEffort` checked (an integer ≥ 0); defaults to `5`, linkerd's value.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const checkMaxEffort = (module: string, maxEffort: number | undefined): number =>
+  maxEffort === undefined
+    ? 5
+    : check(module, "maxEffort", maxEffort, Number.isInteger(maxEffort) && maxEffort >= 0, "an integer >= 0")
+
+/**
+ * A duration option in milliseconds, checked (finite and ≥ 0, or > 0 when `positive`).
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const checkMillis = (
+  module: string,
+  option: string,
+  input: Duration.Input | undefined,
+  fallback: number,
+  positive = false
+): number => {
+  if (input === undefined) return fallback
+  const ms = Option.getOrUndefined(Option.map(Duration.fromInput(input), Duration.toMillis))
+  const ok = ms !== undefined && Number.isFinite(ms) && (positive ? ms > 0 : ms >= 0)
+  check(module, option, input, ok, positive ? "a positive finite duration" : "a finite duration >= 0")
+  return ms!
+}
 
 /**
  * The pick loop: up to `maxEffort` picks looking for an `Open` node; if none is found, `onPanic`
@@ -238,7 +280,7 @@ export const make = <Req, Rep, E, R, EA, RA, RE>(
     const receiver = options?.stats ?? (yield* Receiver)
     const stats = receiver.scope("loadbalancer")
     const label = options?.label ?? "balancer"
-    const maxEffort = validateMaxEffort(algorithm.maxEffort)
+    const maxEffort = algorithm.maxEffort
     const env: Env = {
       now: () => Number(clock.monotonicTimeNanosUnsafe()) / 1e6,
       nextDouble: () => random.nextDoubleUnsafe(),

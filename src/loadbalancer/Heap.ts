@@ -142,7 +142,7 @@ export const distributor = (env: Engine.Env): Engine.Distributor => {
  */
 export const algorithm = (options?: Options): Engine.Algorithm => ({
   name: "heap_least_loaded",
-  maxEffort: options?.maxEffort ?? 5,
+  maxEffort: Engine.checkMaxEffort("Heap", options?.maxEffort),
   metric: Load.leastLoaded,
   distributor
 })

@@ -36,7 +36,7 @@ export interface Options {
  */
 export const algorithm = (options?: Options): Engine.Algorithm => ({
   name: "p2c_least_loaded",
-  maxEffort: options?.maxEffort ?? 5,
+  maxEffort: Engine.checkMaxEffort("P2C", options?.maxEffort),
   metric: Load.leastLoaded,
   distributor: P2CPick.distributor
 })

@@ -18,7 +18,6 @@
  */
 import * as Duration from "effect/Duration"
 import type * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Engine from "./Engine.js"
 import * as Load from "./Load.js"
 import * as P2CPick from "./P2CPick.js"
@@ -36,12 +35,6 @@ export interface Options {
   readonly decayTime?: Duration.Input | undefined
 }
 
-const decayMillis = (input: Duration.Input | undefined): number => {
-  if (input === undefined) return 10_000
-  const ms = Option.map(Duration.fromInput(input), Duration.toMillis)
-  return Option.isSome(ms) && Number.isFinite(ms.value) && ms.value >= 0 ? ms.value : 10_000
-}
-
 /**
  * The algorithm: peak-EWMA metric, P2C distributor.
  *
@@ -50,8 +43,8 @@ const decayMillis = (input: Duration.Input | undefined): number => {
  */
 export const algorithm = (options?: Options): Engine.Algorithm => ({
   name: "p2c_peak_ewma",
-  maxEffort: options?.maxEffort ?? 5,
-  metric: Load.peakEwma(decayMillis(options?.decayTime)),
+  maxEffort: Engine.checkMaxEffort("P2CEwma", options?.maxEffort),
+  metric: Load.peakEwma(Engine.checkMillis("P2CEwma", "decayTime", options?.decayTime, 10_000, true)),
   distributor: P2CPick.distributor
 })
 

@@ -84,7 +84,7 @@ export const distributor = (): Engine.Distributor => {
  */
 export const algorithm = (options?: Options): Engine.Algorithm => ({
   name: "round_robin",
-  maxEffort: options?.maxEffort ?? 5,
+  maxEffort: Engine.checkMaxEffort("RoundRobin", options?.maxEffort),
   metric: Load.leastLoaded,
   distributor: () => distributor()
 })

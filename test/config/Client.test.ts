@@ -90,13 +90,13 @@ describe("config/Client", () => {
   it("rejects out-of-range values", () => {
     expect(problems({
       loadBalancer: { kind: "ewma", decayTimeMs: 0, maxEffort: -1 },
-      requeueBudget: { ttlSecs: 61, percentCanRetry: 1001 },
+      requeueBudget: { ttlSecs: 61, percentCanRetry: 1.5 },
       totalTimeoutMs: -5
     })).toEqual([
       "loadBalancer.maxEffort: Expected a value greater than or equal to 0, got -1",
       "loadBalancer.decayTimeMs: Expected a value greater than 0, got 0",
       "requeueBudget.ttlSecs: Expected a value between 1 and 60, got 61",
-      "requeueBudget.percentCanRetry: Expected a value between 0 and 1000, got 1001",
+      "requeueBudget.percentCanRetry: Expected a value between 0 and 1, got 1.5",
       "totalTimeoutMs: Expected a value greater than 0, got -5"
     ])
     expect(problems({ loadBalancer: { kind: "aperture", lowLoad: 3, highLoad: 2 } })).toEqual([

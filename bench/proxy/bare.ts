@@ -1,0 +1,18 @@
+/**
+ * weir's transport alone, for the proxy benchmark: `HttpServer` + `HttpUpstream` with no router
+ * (no identification, binding, stacks or metrics). Usage: bare.ts <listenPort> <backendPort>
+ */
+import * as Effect from "effect/Effect"
+import * as Address from "../../src/Address.js"
+import * as Server from "../../src/http/Server.js"
+import * as Upstream from "../../src/http/Upstream.js"
+
+const port = Number(process.argv[2] ?? 18086)
+const backend = Number(process.argv[3] ?? 18080)
+
+Effect.runFork(Effect.scoped(Effect.gen(function*() {
+  const upstream = yield* Upstream.make(Address.make("127.0.0.1", backend))
+  yield* Server.make({ port }, (request) => Effect.orDie(upstream.call(request)))
+  console.log(`bare listening on 127.0.0.1:${port}`)
+  return yield* Effect.never
+})))
