@@ -84,8 +84,9 @@ export interface HistogramSummary {
 
 /**
  * A receiver that keeps every metric in memory, readable by full name (segments joined with `/`).
- * Histograms keep their samples since the last `resetHistograms` (the proxy resets them on each
- * export window); percentiles are nearest-rank.
+ * Histograms are bounded: each keeps exact count, sum, min and max plus log-spaced buckets (see
+ * `BucketedHistogram`), so a busy proxy's memory does not grow with traffic. They cover what was
+ * recorded since the last `resetHistograms` (the proxy resets them on each export window).
  *
  * @since 0.1.0
  * @category model
@@ -95,7 +96,8 @@ export interface InMemory extends StatsReceiver {
   readonly counterValue: (name: string) => number
   readonly gaugeValues: () => Map<string, number>
   readonly histogramSummaries: () => Map<string, HistogramSummary>
-  readonly samples: (name: string) => ReadonlyArray<number>
+  /** The summary of one histogram (all zeros when nothing was recorded). */
+  readonly histogramSummary: (name: string) => HistogramSummary
   readonly resetHistograms: () => void
 }
 
@@ -112,30 +114,111 @@ export const percentile = (sorted: ReadonlyArray<number>, q: number): number => 
 }
 
 /**
- * Summarizes samples.
+ * Summarizes samples exactly.
  *
  * @since 0.1.0
  * @category utils
  */
 export const summarize = (values: ReadonlyArray<number>): HistogramSummary => {
-  const sorted = Float64Array.from(values).sort()
-  const arr = Array.from(sorted)
+  const h = makeBucketedHistogram()
+  for (const v of values) h.add(v)
+  return h.summary()
+}
+
+/**
+ * The growth factor between neighbouring histogram buckets: a percentile is reported at most 1 %
+ * above the true value (and exactly for the minimum and maximum).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const bucketGrowth = 1.01
+
+const logGrowth = Math.log(bucketGrowth)
+/** Values at or below this (in the recorded unit, usually ms) share the zero bucket. */
+const zeroThreshold = 1e-6
+
+/**
+ * A histogram of bounded size: observations fall into buckets whose bounds grow by `bucketGrowth`,
+ * so 1 µs … 1 hour of milliseconds needs at most about 2,200 buckets whatever the traffic.
+ * Percentiles are nearest-rank over buckets, reported as the largest value seen in the chosen bucket:
+ * never below the true percentile and at most 1 % above it (exact when a bucket holds one distinct
+ * value, as with whole milliseconds). The same idea as Finagle's bucketed histograms.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface BucketedHistogram extends Histogram {
+  readonly summary: () => HistogramSummary
+  readonly reset: () => void
+}
+
+/**
+ * A fresh bucketed histogram.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeBucketedHistogram = (): BucketedHistogram => {
+  let buckets = new Map<number, number>()
+  let largest = new Map<number, number>()
+  let count = 0
   let sum = 0
-  for (const v of arr) sum += v
+  let min = Number.POSITIVE_INFINITY
+  let max = Number.NEGATIVE_INFINITY
+  const indexOf = (v: number) => v <= zeroThreshold ? Number.NEGATIVE_INFINITY : Math.floor(Math.log(v) / logGrowth)
   return {
-    count: arr.length,
-    sum,
-    min: arr.length === 0 ? 0 : arr[0]!,
-    max: arr.length === 0 ? 0 : arr[arr.length - 1]!,
-    avg: arr.length === 0 ? 0 : sum / arr.length,
-    p50: percentile(arr, 0.5),
-    p90: percentile(arr, 0.9),
-    p95: percentile(arr, 0.95),
-    p99: percentile(arr, 0.99),
-    p9990: percentile(arr, 0.999),
-    p9999: percentile(arr, 0.9999)
+    add: (v) => {
+      if (!Number.isFinite(v)) return
+      const i = indexOf(v)
+      buckets.set(i, (buckets.get(i) ?? 0) + 1)
+      const top = largest.get(i)
+      if (top === undefined || v > top) largest.set(i, v)
+      count++
+      sum += v
+      if (v < min) min = v
+      if (v > max) max = v
+    },
+    reset: () => {
+      buckets = new Map()
+      largest = new Map()
+      count = 0
+      sum = 0
+      min = Number.POSITIVE_INFINITY
+      max = Number.NEGATIVE_INFINITY
+    },
+    summary: () => {
+      if (count === 0) {
+        return { count: 0, sum: 0, min: 0, max: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99: 0, p9990: 0, p9999: 0 }
+      }
+      const keys = Array.from(buckets.keys()).sort((a, b) => a - b)
+      const at = (q: number) => {
+        const rank = Math.max(1, Math.ceil(q * count))
+        let seen = 0
+        for (const k of keys) {
+          seen += buckets.get(k)!
+          if (seen >= rank) return largest.get(k)!
+        }
+        return max
+      }
+      return {
+        count,
+        sum,
+        min,
+        max,
+        avg: sum / count,
+        p50: at(0.5),
+        p90: at(0.9),
+        p95: at(0.95),
+        p99: at(0.99),
+        p9990: at(0.999),
+        p9999: at(0.9999)
+      }
+    }
   }
 }
+
+const emptySummary = makeBucketedHistogram().summary()
 
 /**
  * A fresh in-memory receiver.
@@ -145,7 +228,7 @@ export const summarize = (values: ReadonlyArray<number>): HistogramSummary => {
  */
 export const makeInMemory = (): InMemory => {
   const counters = new Map<string, number>()
-  const histograms = new Map<string, Array<number>>()
+  const histograms = new Map<string, BucketedHistogram>()
   const gauges = new Map<string, Set<() => number>>()
   const join = (segments: ReadonlyArray<string>) => segments.filter((s) => s !== "").join("/")
   const at = (prefix: ReadonlyArray<string>): StatsReceiver => ({
@@ -157,13 +240,12 @@ export const makeInMemory = (): InMemory => {
     },
     histogram: (...name) => {
       const full = join([...prefix, ...name])
-      let samples = histograms.get(full)
-      if (samples === undefined) {
-        samples = []
-        histograms.set(full, samples)
+      let h = histograms.get(full)
+      if (h === undefined) {
+        h = makeBucketedHistogram()
+        histograms.set(full, h)
       }
-      const s = samples
-      return { add: (v) => void s.push(v) }
+      return h
     },
     gauge: (name, read) => {
       const full = join([...prefix, ...name])
@@ -196,12 +278,12 @@ export const makeInMemory = (): InMemory => {
     },
     histogramSummaries: () => {
       const out = new Map<string, HistogramSummary>()
-      for (const [name, samples] of histograms) out.set(name, summarize(samples))
+      for (const [name, h] of histograms) out.set(name, h.summary())
       return out
     },
-    samples: (name) => histograms.get(name) ?? [],
+    histogramSummary: (name) => histograms.get(name)?.summary() ?? emptySummary,
     resetHistograms: () => {
-      for (const samples of histograms.values()) samples.length = 0
+      for (const h of histograms.values()) h.reset()
     }
   }
 }

@@ -5,6 +5,7 @@ import * as Failure from "../src/Failure.js"
 import * as Filter from "../src/Filter.js"
 import * as Service from "../src/Service.js"
 import * as Stack from "../src/Stack.js"
+import * as Stats from "../src/Stats.js"
 import { version } from "../src/version.js"
 
 describe("Service", () => {
@@ -86,5 +87,35 @@ describe("package", () => {
   it("version matches package.json", () => {
     const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
     expect(version).toBe(pkg.version)
+  })
+})
+
+describe("Stats", () => {
+  it("bucketed histograms report percentiles within 1 %, exact min/max/count/sum, in bounded memory", () => {
+    const stats = Stats.makeInMemory()
+    const h = stats.scope("rt", "web").histogram("request_latency_ms")
+    const values: Array<number> = []
+    let x = 12345
+    for (let i = 0; i < 200_000; i++) {
+      x = (x * 1103515245 + 12345) % 2147483648
+      const v = 0.05 + (x / 2147483648) * 2000
+      values.push(v)
+      h.add(v)
+    }
+    values.sort((a, b) => a - b)
+    const s = stats.histogramSummary("rt/web/request_latency_ms")
+    expect(s.count).toBe(200_000)
+    expect(s.min).toBe(values[0])
+    expect(s.max).toBe(values[values.length - 1])
+    expect(s.sum).toBeCloseTo(values.reduce((a, b) => a + b, 0), 3)
+    for (const [q, got] of [[0.5, s.p50], [0.9, s.p90], [0.99, s.p99], [0.999, s.p9990]] as const) {
+      const exact = Stats.percentile(values, q)
+      expect(Math.abs(got - exact) / exact).toBeLessThan(0.01)
+    }
+    stats.resetHistograms()
+    expect(stats.histogramSummary("rt/web/request_latency_ms").count).toBe(0)
+    expect(Stats.summarize([2]).p50).toBe(2)
+    expect(Stats.summarize([0, 0, 5]).p50).toBe(0)
+    expect(stats.histogramSummary("nothing").count).toBe(0)
   })
 })

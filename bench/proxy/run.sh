@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 DUR=${DUR:-4s}
 CONNS=${CONNS:-50}
 ROUNDS=${ROUNDS:-3}
-BACKEND=18080; NGINX=18081; WEIR=18082; HTTPPROXY=18083; FASTIFY=18084; WEIR_CAPPED=18085; BARE=18086; RAW=18087
+BACKEND=18080; NGINX=18081; WEIR=18082; HTTPPROXY=18083; FASTIFY=18084; WEIR_CAPPED=18085; BARE=18086; RAW=18087; EFFECT=18088
 WORK=$(mktemp -d /tmp/weir-bench.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -28,20 +28,24 @@ render bench/proxy/nginx-proxy.conf.tmpl "$WORK/proxy.conf"
 
 # weir runs as a bundle (as deployed), so its RSS is not inflated by the TypeScript loader
 node_modules/.bin/esbuild bench/proxy/weir.ts --bundle --platform=node --format=esm --log-level=error \
-  --banner:js="import { createRequire } from 'module'; const require = createRequire(import.meta.url);" \
+  --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
   --outfile="$WORK/weir.mjs"
 node_modules/.bin/esbuild bench/proxy/bare.ts --bundle --platform=node --format=esm --log-level=error \
-  --banner:js="import { createRequire } from 'module'; const require = createRequire(import.meta.url);" \
+  --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
   --outfile="$WORK/bare.mjs"
+node_modules/.bin/esbuild bench/proxy/effect-server.ts --bundle --platform=node --format=esm --log-level=error \
+  --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
+  --outfile="$WORK/effect-server.mjs"
 "$NODE" "$WORK/weir.mjs" $WEIR $BACKEND > "$WORK/weir.log" 2>&1 & WEIR_PID=$!; PIDS+=($WEIR_PID)
 "$NODE" "$WORK/bare.mjs" $BARE $BACKEND > "$WORK/bare.log" 2>&1 & PIDS+=($!)
+"$NODE" "$WORK/effect-server.mjs" $EFFECT $BACKEND > "$WORK/effect-server.log" 2>&1 & PIDS+=($!)
 "$NODE" bench/proxy/undici-raw.mjs $RAW $BACKEND > "$WORK/undici-raw.log" 2>&1 & PIDS+=($!)
 "$NODE" --import tsx bench/proxy/http-proxy.ts $HTTPPROXY $BACKEND > "$WORK/http-proxy.log" 2>&1 & PIDS+=($!)
 "$NODE" --import tsx bench/proxy/fastify.ts $FASTIFY $BACKEND > "$WORK/fastify.log" 2>&1 & PIDS+=($!)
 
 rss_of() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 wait_port() { for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; exit 1; }
-for p in $BACKEND $NGINX $WEIR $HTTPPROXY $FASTIFY $BARE $RAW; do wait_port $p; done
+for p in $BACKEND $NGINX $WEIR $HTTPPROXY $FASTIFY $BARE $RAW $EFFECT; do wait_port $p; done
 echo "weir RSS idle: $(rss_of $WEIR_PID) MB"
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v } else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 } else print v }'; }
@@ -54,9 +58,9 @@ once() { # port [extra wrk args] -> "rps p50ms p99ms"
   if echo "$out" | grep -q "Non-2xx"; then echo "non-2xx responses from port $port" >&2; fi
   echo "$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}') $(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')") $(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')")"
 }
-NAMES=(direct weir nginx-proxy http-proxy fastify-http-proxy weir-transport-only undici-raw)
+NAMES=(direct weir nginx-proxy http-proxy fastify-http-proxy weir-transport-only effect-http-server undici-raw)
 declare -A PORT=([direct]=$BACKEND [weir]=$WEIR [nginx-proxy]=$NGINX [http-proxy]=$HTTPPROXY [fastify-http-proxy]=$FASTIFY \
-  [weir-transport-only]=$BARE [undici-raw]=$RAW)
+  [weir-transport-only]=$BARE [effect-http-server]=$EFFECT [undici-raw]=$RAW)
 for n in "${NAMES[@]}"; do wrk -t1 -c"$CONNS" -d1s -H "Host: web" "http://127.0.0.1:${PORT[$n]}/" > /dev/null; done
 for r in $(seq 1 "$ROUNDS"); do
   for n in "${NAMES[@]}"; do echo "$(once "${PORT[$n]}")" >> "$WORK/$n.txt"; done

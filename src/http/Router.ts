@@ -27,9 +27,7 @@ import * as Exit from "effect/Exit"
 import * as Random from "effect/Random"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
-import type * as ClientConfig from "../config/Client.js"
 import * as Failure from "../Failure.js"
-import * as Filter from "../Filter.js"
 import * as WeightedUnion from "../loadbalancer/WeightedUnion.js"
 import * as BindingCache from "../naming/BindingCache.js"
 import * as Dentry from "../naming/Dentry.js"
@@ -38,22 +36,16 @@ import type * as Interpreter from "../naming/Interpreter.js"
 import * as Name from "../naming/Name.js"
 import type * as NameTree from "../naming/NameTree.js"
 import * as Path from "../naming/Path.js"
-import * as Backoff from "../resilience/Backoff.js"
 import * as Deadline from "../resilience/Deadline.js"
-import type * as ResponseClass from "../resilience/ResponseClass.js"
-import * as Retries from "../resilience/Retries.js"
-import * as RetryBudget from "../resilience/RetryBudget.js"
-import * as Timeout from "../resilience/Timeout.js"
-import type { Service } from "../Service.js"
 import * as Stats from "../Stats.js"
-import * as Classifiers from "./Classifiers.js"
 import * as DstClient from "./DstClient.js"
 import * as Errors from "./Errors.js"
 import * as Headers from "./Headers.js"
 import * as Identifiers from "./Identifiers.js"
 import * as IdleCache from "./IdleCache.js"
 import type { HttpRequest, HttpResponse } from "./Message.js"
-import { buffered, empty, header } from "./Message.js"
+import { empty, header } from "./Message.js"
+import * as PathStack from "./PathStack.js"
 import * as Server from "./Server.js"
 
 /**
@@ -72,19 +64,13 @@ export interface ServerConfig extends Server.Options {
 }
 
 /**
- * Per-service (logical name) parameters: linkerd's `service` section keys, all optional.
+ * Per-service (logical name) parameters: linkerd's `service` section keys, all optional (see
+ * `PathStack.Params`).
  *
  * @since 0.1.0
  * @category model
  */
-export interface ServiceParams {
-  /** Timeout of the whole request, retries included. Defaults to none. */
-  readonly totalTimeoutMs?: Duration.Duration | undefined
-  /** Retry budget and backoff. Defaults to linkerd's budget and no backoff. */
-  readonly retries?: ClientConfig.Retries | undefined
-  /** Defaults to `io.l5d.http.nonRetryable5XX`. */
-  readonly responseClassifier?: ClientConfig.ResponseClassifier | undefined
-}
+export type ServiceParams = PathStack.Params
 
 /**
  * A router's options, already decoded.
@@ -137,17 +123,9 @@ export interface Router {
   readonly drain: (grace?: Duration.Input) => Effect.Effect<void>
 }
 
-/** A request on its way through the path stack. */
-interface Routed {
-  readonly http: HttpRequest
-  readonly name: Path.Path
-  readonly service: string
-  readonly dtab: Dtab.Dtab
-  readonly localDtab: Dtab.Dtab
-  readonly requestId: string
-}
+type Routed = PathStack.Routed
 
-type RouteError = Failure.Failure | Interpreter.BindingError
+type RouteError = PathStack.RouteError
 
 interface Branch {
   readonly weight: number
@@ -198,60 +176,6 @@ const branchesOf = (tree: NameTree.NameTree<Name.Bound>): ReadonlyArray<Branch> 
 }
 
 const statsName = (shown: string): string => shown.startsWith("/") ? shown.slice(1) : shown
-
-const classifierFor = (
-  params: ServiceParams
-): ResponseClass.ResponseClassifier<Routed, HttpResponse, RouteError> => {
-  const kind = Classifiers.parseKind(params.responseClassifier?.kind ?? Classifiers.defaultKind) ??
-    Classifiers.defaultKind
-  const inner = Classifiers.classifier(kind)
-  return (routed, exit) =>
-    inner(
-      { method: routed.http.method, chunked: routed.http.body._tag === "Stream" },
-      Exit.map(exit, (r) => ({ status: r.status, headers: { "l5d-retryable": header(r.headers, "l5d-retryable") } }))
-    )
-}
-
-const backoffOf = (config: ClientConfig.Backoff | undefined): Backoff.Backoff =>
-  config === undefined
-    ? Backoff.immediate
-    : config.kind === "constant"
-    ? Backoff.constant(config.ms)
-    : Backoff.decorrelatedJittered(config.minMs, config.maxMs)
-
-const budgetOf = (config: ClientConfig.Budget | undefined): RetryBudget.RetryBudget =>
-  RetryBudget.fromSettings(
-    config === undefined ? RetryBudget.defaults : {
-      ttl: config.ttlSecs,
-      minRetriesPerSec: config.minRetriesPerSec,
-      percentCanRetry: Math.min(1, config.percentCanRetry)
-    }
-  )
-
-const bufferBody = (response: HttpResponse, limit: number): Effect.Effect<HttpResponse> => {
-  const body = response.body
-  if (body._tag !== "Stream" || (body.length !== undefined && body.length > limit)) return Effect.succeed(response)
-  return Effect.callback<HttpResponse>((resume) => {
-    const chunks: Array<Buffer> = []
-    let size = 0
-    const src = body.stream
-    const onData = (c: Buffer) => {
-      chunks.push(c)
-      size += c.length
-      if (size > limit) {
-        src.off("data", onData)
-        src.off("end", onEnd)
-        src.pause()
-        src.unshift(Buffer.concat(chunks))
-        resume(Effect.succeed(response))
-      }
-    }
-    const onEnd = () => resume(Effect.succeed({ ...response, body: buffered(Buffer.concat(chunks)) }))
-    src.on("data", onData)
-    src.once("end", onEnd)
-    src.once("error", () => resume(Effect.succeed({ ...response, body: buffered(Buffer.concat(chunks)) })))
-  })
-}
 
 const withoutHopByHop = (response: HttpResponse): HttpResponse => {
   const headers = Headers.withoutHopByHop(response.headers)
@@ -383,96 +307,18 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
         }),
         Effect.flatMap((response) =>
           response.status >= 500 && retryable5xx(routed, response)
-            ? bufferBody(response, retryBufferBytes)
+            ? PathStack.bufferBody(response, retryBufferBytes)
             : Effect.succeed(response)
         )
       )
 
-    interface PathEntry {
-      readonly service: Service<Routed, HttpResponse, RouteError>
-      readonly classify: ResponseClass.ResponseClassifier<Routed, HttpResponse, RouteError>
-      readonly params: ServiceParams
-    }
-
     const paths = yield* IdleCache.make({
       id: (name: string) => name,
       lookup: (name: string) =>
-        Effect.gen(function*() {
-          const path = Path.parseUnsafe(name)
-          const params = serviceParams(path)
-          const stats = rt.scope("service", statsName(name))
-          const classify = classifierFor(params)
-          const budget = budgetOf(params.retries?.budget)
-          const retryStats = stats.scope("retries")
-          const unregister = retryStats.gauge(["budget"], () => budget.balanceUnsafe(Date.now()))
-          yield* Effect.addFinalizer(() => Effect.sync(unregister))
-          const retryable5xx = (routed: Routed, response: HttpResponse) => {
-            const c = classify(routed, Exit.succeed(response))
-            return c._tag === "Failed" && c.retryable
-          }
-          let service: Service<Routed, HttpResponse, RouteError> = {
-            call: boundCall(retryable5xx),
-            status: "Open"
-          }
-          service = Filter.toService(
-            Retries.makeUnsafe<Routed, HttpResponse, RouteError, never>({
-              classifier: (routed, exit) => {
-                const c = classify(routed, exit)
-                if (c._tag === "Failed" && c.retryable && exit._tag === "Success") {
-                  const body = exit.value.body
-                  if (body._tag === "Stream") return { _tag: "Failed", retryable: false }
-                }
-                return c
-              },
-              backoff: backoffOf(params.retries?.backoff),
-              budget,
-              maxRetries: Infinity,
-              stats: retryStats
-            }) as Filter.Filter<Routed, HttpResponse, RouteError, never>,
-            service
-          )
-          const total = params.totalTimeoutMs
-          if (total !== undefined && Duration.isFinite(total)) {
-            service = Filter.toService(
-              Timeout.makeUnsafe<Routed, HttpResponse, RouteError, never>(total, "total", true, Stats.noop),
-              service
-            )
-          }
-          const requests = stats.counter("requests")
-          const success = stats.counter("success")
-          const failures = stats.counter("failures")
-          const latency = stats.histogram("request_latency_ms")
-          let pending = 0
-          const unregisterPending = stats.gauge(["pending"], () => pending)
-          yield* Effect.addFinalizer(() => Effect.sync(unregisterPending))
-          const inner = service
-          const entry: PathEntry = {
-            classify,
-            params,
-            service: {
-              status: "Open",
-              call: (routed) => {
-                const start = performance.now()
-                requests.incr()
-                pending++
-                return Effect.onExit(inner.call(routed), (exit) =>
-                  Effect.sync(() => {
-                    pending--
-                    latency.add(performance.now() - start)
-                    const c = classify(routed, exit)
-                    if (c._tag === "Success") success.incr()
-                    else {
-                      failures.incr()
-                      if (exit._tag === "Failure") {
-                        const e = Exit.findErrorOption(exit)
-                        if (e._tag === "Some") stats.counter("failures", e.value._tag).incr()
-                      }
-                    }
-                  }))
-              }
-            }
-          }
-          return entry
+        PathStack.make({
+          params: serviceParams(Path.parseUnsafe(name)),
+          stats: rt.scope("service", statsName(name)),
+          bound: boundCall
         }),
       idleTimeToLive: ttl
     })

@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Fs from "../namers/Fs.js"
+import * as K8s from "../namers/K8s.js"
 import * as Delegation from "../naming/Delegation.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Interpreter from "../naming/Interpreter.js"
@@ -39,8 +40,22 @@ type Builder<K extends Config.Namer["kind"]> =
  */
 export const namerBuilders: { readonly [K in Config.Namer["kind"]]: Builder<K> } = {
   "io.l5d.fs": (n) => Fs.make({ rootDir: n.rootDir, label: Path.show(Config.namerPrefix(n)).replace(/^\//, "#/") }),
-  "io.l5d.k8s": undefined,
-  "io.l5d.experimental.k8s": undefined,
+  "io.l5d.k8s": (n) =>
+    K8s.make({
+      host: n.host,
+      port: n.port,
+      labelSelector: n.labelSelector,
+      label: Path.show(Config.namerPrefix(n)).replace(/^\//, "#/")
+    }),
+  "io.l5d.experimental.k8s": (n) =>
+    K8s.make({
+      host: n.host,
+      port: n.port,
+      tls: n.tls,
+      tlsWithoutValidation: n.tlsWithoutValidation,
+      authTokenFile: n.authTokenFile,
+      label: Path.show(Config.namerPrefix(n)).replace(/^\//, "#/")
+    }),
   "io.l5d.dnssrv": undefined,
   "io.l5d.consul": undefined,
   "io.l5d.serversets": undefined

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
 import * as Errors from "../../src/http/Errors.js"
 import * as Router from "../../src/http/Router.js"
 import * as Dtab from "../../src/naming/Dtab.js"
@@ -62,7 +64,7 @@ describe("Router routing", () => {
       expect(stats.counterValue(`rt/http/client/$/inet/127.0.0.1/${books.port}/requests`)).toBe(2)
       expect(stats.counterValue(`rt/http/client/$/inet/127.0.0.1/${books.port}/status/200`)).toBe(2)
       expect(stats.counterValue(`rt/http/client/$/inet/127.0.0.1/${books.port}/status/2XX`)).toBe(2)
-      expect(stats.samples(`rt/http/server/127.0.0.1/${port}/request_latency_ms`).length).toBe(4)
+      expect(stats.histogramSummary(`rt/http/server/127.0.0.1/${port}/request_latency_ms`).count).toBe(4)
       expect(stats.gaugeValues().get(`rt/http/client/$/inet/127.0.0.1/${books.port}/loadbalancer/size`)).toBe(1)
       expect(stats.gaugeValues().get(`rt/http/client/$/inet/127.0.0.1/${books.port}/connections`)).toBe(1)
     }))
@@ -116,5 +118,35 @@ describe("Router routing", () => {
       expect(b.seen[0]!.headers["l5d-dst-service"]).toBe("/svc/1.1/GET/web")
       const r2 = yield* sendE(port, { method: "POST", headers: { host: "web" }, body: "x" })
       expect(r2.status).toBe(502)
+    }))
+
+  it.live("residual path, weighted unions and deadline propagation", () =>
+    Effect.gen(function*() {
+      const a = yield* textBackend("a")
+      const b = yield* textBackend("b")
+      const router = yield* Router.make({
+        label: "u",
+        servers: [{ port: 0 }],
+        dtab: Dtab.parseUnsafe(
+          `/svc => /$/inet/127.0.0.1/${a.port}; /svc/split => 3 * ${inet(a.port)} & 1 * ${inet(b.port)}`
+        ),
+        interpreter: yield* Interpreter.make(),
+        service: () => ({ totalTimeoutMs: Duration.seconds(5) })
+      }).pipe(Random.withSeed(7))
+      const port = router.servers[0]!.port
+      const residual = yield* sendE(port, { headers: { host: "books" } })
+      expect(residual.body).toBe("a")
+      const seen = a.seen[0]!.headers
+      expect(seen["l5d-dst-client"]).toBe(inet(a.port))
+      expect(seen["l5d-dst-residual"]).toBe("/books")
+      const deadline = String(seen["l5d-ctx-deadline"]).split(" ").map((n) => BigInt(n))
+      expect(deadline.length).toBe(2)
+      expect(deadline[1]! - deadline[0]!).toBe(5_000_000_000n)
+      const bodies: Array<string> = []
+      for (let i = 0; i < 200; i++) bodies.push((yield* sendE(port, { headers: { host: "split" } })).body)
+      const toA = bodies.filter((x) => x === "a").length
+      expect(toA + bodies.filter((x) => x === "b").length).toBe(200)
+      expect(toA).toBeGreaterThan(110)
+      expect(toA).toBeLessThan(190)
     }))
 })
