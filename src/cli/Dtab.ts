@@ -83,7 +83,7 @@ export const delegateText = (options: DelegateOptions): Effect.Effect<string, Ex
       for (const [i, n] of config.namers.entries()) {
         const built = yield* Effect.result(Delegator.buildNamer(n))
         if (Result.isFailure(built)) return yield* fail(`namers[${i}]: ${built.failure.message}`)
-        namers.push([Path.concat(Path.make("#"), ConfigModule.namerPrefix(n)), built.success])
+        for (const mount of ConfigModule.namerMounts(n)) namers.push([mount, built.success])
       }
     } else if (options.router !== undefined) {
       return yield* fail("--router needs --config")

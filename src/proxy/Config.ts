@@ -184,7 +184,7 @@ export const FsNamer = Schema.Struct({ kind: Schema.Literal("io.l5d.fs"), rootDi
 
 /**
  * `io.l5d.k8s`: Kubernetes endpoints through `kubectl proxy`. `host` defaults to `localhost`, `port`
- * to `8001`. Decoded, but not available in this version.
+ * to `8001`. Served by `src/namers/K8s.ts`.
  *
  * @since 0.1.0
  * @category schemas
@@ -200,7 +200,7 @@ export const K8sNamer = Schema.Struct({
 /**
  * `io.l5d.experimental.k8s`: linkerd 0.x's Kubernetes namer (the seed talk's), with `host`
  * (default `kubernetes.default.svc.cluster.local`), `port` (default `443`), `tls` (default `true`),
- * `tlsWithoutValidation` (default `false`) and `authTokenFile`. Decoded, but not available.
+ * `tlsWithoutValidation` (default `false`) and `authTokenFile`. Served by `src/namers/K8s.ts`.
  *
  * @since 0.1.0
  * @category schemas
@@ -298,6 +298,18 @@ export type Namer = typeof Namer.Type
  */
 export const namerPrefix = (namer: Namer): Path.Path =>
   namer.prefix ?? Path.make(namer.kind === "io.l5d.experimental.k8s" ? "io.l5d.k8s" : namer.kind)
+
+/**
+ * Where a configured namer answers: under `/#/<prefix>` (linkerd 1.x), and at `/<prefix>` itself, the
+ * linkerd 0.x form the seed talk's dtabs use (`/srv => /io.l5d.k8s/default/http`).
+ *
+ * @since 0.1.0
+ * @category namers
+ */
+export const namerMounts = (namer: Namer): ReadonlyArray<Path.Path> => {
+  const prefix = namerPrefix(namer)
+  return [Path.concat(Path.make("#"), prefix), prefix]
+}
 
 // ---------------------------------------------------------------------------------------------
 // identifiers
@@ -505,7 +517,9 @@ const BindingCache = Schema.Struct({
  * One entry of `routers`. Keys and defaults (linkerd's): `protocol` (required; only `http` runs),
  * `label` (default the protocol), `servers` (required, unless the older router-level `port` is
  * given), `dtab` (default empty; `baseDtab` is the older name), `identifier` (one or a list; default
- * `io.l5d.header.token` on `Host`), `dstPrefix` (default `/svc`), `bindingTimeoutMs` (default
+ * `io.l5d.header.token` on `Host`), `dstPrefix` (default `/svc`). A router written in the older
+ * shape (`baseDtab`) gets linkerd 0.x's defaults instead: `io.l5d.methodAndHost` and `/http`, so the
+ * seed talk's `/http/1.1 => /method` dtabs route as they did. `bindingTimeoutMs` (default
  * `10000`), `bindingCache` (`paths`/`trees`/`bounds`/`clients` 1000, `idleTtlSecs` 600), `client`,
  * `service`, `interpreter` (default `{kind: default}`), `originator` (default `false`),
  * `experimental` (default `false`), HTTP limits `maxHeadersKB` (8), `maxInitialLineKB` (4),
@@ -523,7 +537,7 @@ export const Router = Schema.Struct({
   dtab: Schema.optionalKey(DtabFromString),
   baseDtab: Schema.optionalKey(DtabFromString),
   identifier: Schema.optionalKey(Schema.Union([Identifier, Schema.Array(Identifier)])),
-  dstPrefix: PathFromString.pipe(withDefault("/svc")),
+  dstPrefix: Schema.optionalKey(PathFromString),
   bindingTimeoutMs: ClientConfig.Millis({ positive: true }).pipe(withDefault(10_000)),
   bindingCache: BindingCache.pipe(withDefault({})),
   client: Schema.optionalKey(ClientSection),
@@ -826,8 +840,11 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
   if (r.dtab !== undefined && r.baseDtab !== undefined) {
     problems.push({ path: at("baseDtab"), message: "give either `dtab` or the older `baseDtab`, not both" })
   }
+  const legacy = r.baseDtab !== undefined
   const identifiers = r.identifier === undefined
-    ? [{ kind: "io.l5d.header.token" as const, header: "Host" }]
+    ? legacy
+      ? [{ kind: "io.l5d.methodAndHost" as const, httpUriInDst: false }]
+      : [{ kind: "io.l5d.header.token" as const, header: "Host" }]
     : Array.isArray(r.identifier)
     ? r.identifier as ReadonlyArray<Identifier>
     : [r.identifier as Identifier]
@@ -846,7 +863,7 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
     servers,
     dtab: r.dtab ?? r.baseDtab ?? Dtab.empty,
     identifiers,
-    dstPrefix: r.dstPrefix,
+    dstPrefix: r.dstPrefix ?? Path.make(legacy ? "http" : "svc"),
     bindingTimeoutMs: r.bindingTimeoutMs,
     bindingCache: r.bindingCache,
     client: split<ClientParams>(r.client),

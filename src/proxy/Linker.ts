@@ -218,7 +218,7 @@ const build = (
       const namer = yield* build(n).pipe(
         Effect.mapError((e) => new LinkerError({ problems: [{ path: `namers[${i}]`, message: e.message }] }))
       )
-      namers.push([Path.concat(Path.make("#"), Config.namerPrefix(n)), namer])
+      for (const mount of Config.namerMounts(n)) namers.push([mount, namer])
     }
     const interpreter = yield* Interpreter.make({ namers })
 

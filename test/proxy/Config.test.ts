@@ -100,6 +100,28 @@ routers:
 `)
     expect(c.routers[0]!.servers).toEqual([{ ip: "127.0.0.1", port: 4140, clearContext: false, maxCallDepth: 1000 }])
     expect(Dtab.show(c.routers[0]!.dtab)).toBe("/srv=>/io.l5d.k8s/default/http;/http/1.1=>/srv")
+    expect(c.routers[0]!.identifiers).toEqual([{ kind: "io.l5d.methodAndHost", httpUriInDst: false }])
+    expect(Path.show(c.routers[0]!.dstPrefix)).toBe("/http")
+  })
+
+  it("the older shape's linkerd 0.x defaults apply only with baseDtab, and yield to explicit keys", () => {
+    const modern = ok("routers: [{protocol: http, port: 4140, dtab: '/svc => /#/io.l5d.fs'}]").routers[0]!
+    expect(modern.identifiers).toEqual([{ kind: "io.l5d.header.token", header: "Host" }])
+    expect(Path.show(modern.dstPrefix)).toBe("/svc")
+    const explicit = ok(`
+routers:
+- protocol: http
+  port: 4140
+  dstPrefix: /svc
+  identifier: {kind: io.l5d.path}
+  baseDtab: /svc => /#/io.l5d.fs
+`).routers[0]!
+    expect(explicit.identifiers.map((i) => i.kind)).toEqual(["io.l5d.path"])
+    expect(Path.show(explicit.dstPrefix)).toBe("/svc")
+    expect(Config.namerMounts({ kind: "io.l5d.experimental.k8s" } as never).map(Path.show)).toEqual([
+      "/#/io.l5d.k8s",
+      "/io.l5d.k8s"
+    ])
   })
 
   it("a global client section applies everywhere", () => {

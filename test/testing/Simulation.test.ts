@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Result from "effect/Result"
+import * as Scenario from "../../src/testing/Scenario.js"
 import * as Simulation from "../../src/testing/Simulation.js"
 import { decodeOrThrow } from "./support.js"
 
@@ -138,13 +140,14 @@ describe("Simulation", () => {
       expect(error.message).toContain("still in flight")
     }))
 
-  it.effect("a client the resilience modules refuse fails with SimulationError naming the option", () =>
-    Effect.gen(function*() {
-      const error = yield* Effect.flip(Simulation.run(decodeOrThrow({
-        ...base,
-        variants: [{ name: "greedy", client: { retries: { budget: { percentCanRetry: 5 } } } }]
-      })))
-      expect(error.variant).toBe("greedy")
-      expect(error.message).toContain("percentCanRetry")
-    }))
+  it("a budget outside [0, 1] is refused when the scenario is decoded, with its location", () => {
+    const decoded = Scenario.decode({
+      ...base,
+      variants: [{ name: "greedy", client: { retries: { budget: { percentCanRetry: 5 } } } }]
+    })
+    expect(Result.isFailure(decoded)).toBe(true)
+    if (Result.isFailure(decoded)) {
+      expect(decoded.failure.message).toContain("variants[0].client.retries.budget.percentCanRetry")
+    }
+  })
 })

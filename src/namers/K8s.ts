@@ -1,0 +1,497 @@
+/**
+ * The Kubernetes namers `io.l5d.k8s` and `io.l5d.experimental.k8s`: service discovery from the
+ * Endpoints objects of the Kubernetes API. `/#/io.l5d.k8s/<namespace>/<port>/<service>[/residual]`
+ * answers the ready addresses of the service's Endpoints, each with the port named `<port>` (a
+ * numeric `<port>` selects the endpoint port with that number). With `labelSelector: <key>` one
+ * more label follows the service — `/<namespace>/<port>/<service>/<value>` — and only an Endpoints
+ * object labelled `<key>=<value>` counts. The namespace, port and service labels are lowercased.
+ *
+ * ```yaml
+ * namers:
+ * - kind: io.l5d.k8s            # talks plain HTTP to `kubectl proxy`
+ *   host: localhost             # default
+ *   port: 8001                  # default
+ * - kind: io.l5d.experimental.k8s   # linkerd 0.x's: the API server itself, with a bearer token
+ *   host: kubernetes.default.svc.cluster.local
+ *   port: 443
+ *   authTokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token
+ * ```
+ *
+ * Answers: a service without an Endpoints object, or whose Endpoints have no subset with that port
+ * (Kubernetes drops subsets without ready or not-ready addresses), is `Neg`, so dtab fallback (`|`)
+ * works; otherwise the name is bound, and its addresses follow the Endpoints object live
+ * (not-ready addresses are excluded; each address carries `nodeName` metadata when known). A
+ * service created later turns a `Neg` into a bound name without a restart.
+ *
+ * How it watches: one list+watch per service (shared by all ports and subscribers of that service,
+ * released an idle time-to-live after the last one leaves): `GET
+ * /api/v1/namespaces/<ns>/endpoints?fieldSelector=metadata.name=<service>` gives the object (0 or 1
+ * items) and the list's `resourceVersion`; then `…&watch=true&resourceVersion=<rv>&allowWatchBookmarks=true`
+ * streams `ADDED`/`MODIFIED`/`DELETED`/`BOOKMARK` events, each advancing the resource version. When
+ * the server ends the watch, it is re-opened from the last resource version; an `ERROR` event with
+ * status 410 (Gone: the version is too old) makes it list again. A lost connection, an error
+ * status or an answer that does not decode (bad JSON, wrong shape — reported with the resource's
+ * name) is logged, counted (`namer/<label>/failures`) and retried with a jittered exponential
+ * backoff from 10 ms up to 10 s; subscribers keep the last good answer meanwhile (stale while
+ * error). A service whose list never succeeded fails its lookup (the interpreter shows `Failed`).
+ *
+ * With `authTokenFile`, the file is read on every request (tokens rotate) and sent as
+ * `Authorization: Bearer …`; the token never appears in logs or errors.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
+import * as RcMap from "effect/RcMap"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as fs from "node:fs"
+import * as http from "node:http"
+import * as https from "node:https"
+import * as Addr from "../naming/Addr.js"
+import * as Name from "../naming/Name.js"
+import * as Namer from "../naming/Namer.js"
+import * as NameTree from "../naming/NameTree.js"
+import * as Path from "../naming/Path.js"
+import * as Stats from "../Stats.js"
+import { addressesFor, type Endpoints, EndpointsList, K8sApiError, Status, WatchEvent } from "./k8s/Api.js"
+
+/**
+ * The namer kind, also its default mount prefix (`/#/io.l5d.k8s`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const kind = "io.l5d.k8s"
+
+// ---------------------------------------------------------------------------------------------
+// namer
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Options of `make`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The API host. Defaults to `localhost` (`kubectl proxy`). */
+  readonly host?: string | undefined
+  /** The API port. Defaults to `8001`. */
+  readonly port?: number | undefined
+  /** Whether to use HTTPS. Defaults to `false`. */
+  readonly tls?: boolean | undefined
+  /** With `tls`, accept any server certificate. Defaults to `false`. */
+  readonly tlsWithoutValidation?: boolean | undefined
+  /** A file holding a bearer token, read on every request. Defaults to none (no `Authorization`). */
+  readonly authTokenFile?: string | undefined
+  /** A label key: names then carry a 4th label, its value, and only objects with that label count. Defaults to none. */
+  readonly labelSelector?: string | undefined
+  /** How long a service's watch stays open after its last subscriber. Defaults to 10 seconds. */
+  readonly idleTimeToLive?: Duration.Input | undefined
+  /** First retry delay after an API failure; doubles (jittered) up to `maxBackoff`. Defaults to 10 milliseconds. */
+  readonly minBackoff?: Duration.Input | undefined
+  /** Largest retry delay. Defaults to 10 seconds. */
+  readonly maxBackoff?: Duration.Input | undefined
+  /** Time limit of a list request. Defaults to 10 seconds. */
+  readonly requestTimeout?: Duration.Input | undefined
+  /** Label for logs and metrics. Defaults to `#/io.l5d.k8s`. */
+  readonly label?: string | undefined
+}
+
+/**
+ * The state of one watched Endpoints object, as shown by `status`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WatchStatus {
+  /** `endpoints <namespace>/<service>` (plus the label selector, if any). */
+  readonly resource: string
+  /** `pending` before the first list, `ok`, `stale` (a failure after a good answer), `failed` (never answered). */
+  readonly state: "pending" | "ok" | "stale" | "failed"
+  /** The last resource version seen. */
+  readonly resourceVersion: string | undefined
+  /** The last failure, while it lasts. */
+  readonly error: string | undefined
+  /** Lists and watch requests made so far. */
+  readonly lists: number
+  readonly watches: number
+}
+
+/**
+ * A Kubernetes namer: a namer plus the state of its watches.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface K8sNamer extends Namer.Namer {
+  /** The open watches and their state. */
+  readonly status: Effect.Effect<ReadonlyArray<WatchStatus>>
+}
+
+type State =
+  | { readonly _tag: "Pending" }
+  | { readonly _tag: "Ok"; readonly endpoints: Endpoints | undefined; readonly stale: string | undefined }
+  | { readonly _tag: "Failed"; readonly reason: string }
+
+interface Watch {
+  readonly resource: string
+  readonly ref: SubscriptionRef.SubscriptionRef<State>
+  readonly info: { resourceVersion: string | undefined; lists: number; watches: number; events: number }
+}
+
+interface Target {
+  readonly namespace: string
+  readonly service: string
+  readonly labelValue: string | undefined
+}
+
+const targetKey = (t: Target): string => JSON.stringify([t.namespace, t.service, t.labelValue ?? null])
+
+const targetOf = (key: string): Target => {
+  const [namespace, service, labelValue] = JSON.parse(key) as [string, string, string | null]
+  return { namespace, service, labelValue: labelValue ?? undefined }
+}
+
+type Outcome = "ended" | "gone"
+
+/**
+ * Builds the namer. Nothing is contacted until a name is looked up; watches live in the current scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const host = options?.host ?? "localhost"
+    const port = options?.port ?? 8001
+    const label = options?.label ?? `#/${kind}`
+    const stats = (yield* Effect.service(Stats.Receiver)).scope("namer", label)
+    const failures = stats.counter("failures")
+    const minBackoff = Duration.toMillis(options?.minBackoff ?? "10 millis")
+    const maxBackoff = Duration.toMillis(options?.maxBackoff ?? "10 seconds")
+    const requestTimeout = options?.requestTimeout ?? "10 seconds"
+    const client = options?.tls === true ? https : http
+    const agent = options?.tls === true
+      ? new https.Agent({ keepAlive: true, rejectUnauthorized: options.tlsWithoutValidation !== true })
+      : new http.Agent({ keepAlive: true })
+    yield* Effect.addFinalizer(() => Effect.sync(() => agent.destroy()))
+
+    const headers = (resource: string): Effect.Effect<Record<string, string>, K8sApiError> => {
+      const file = options?.authTokenFile
+      if (file === undefined) return Effect.succeed({ accept: "application/json" })
+      return Effect.tryPromise({
+        try: () => fs.promises.readFile(file, "utf8"),
+        catch: (e) =>
+          new K8sApiError({
+            reason: "auth",
+            resource,
+            detail: `cannot read authTokenFile ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`
+          })
+      }).pipe(Effect.map((token) => ({ accept: "application/json", authorization: `Bearer ${token.trim()}` })))
+    }
+
+    const statusError = (resource: string, code: number | undefined, body: string): K8sApiError => {
+      const decoded = Schema.decodeUnknownResult(Schema.fromJsonString(Status))(body)
+      const message = Result.isSuccess(decoded) && decoded.success.message !== undefined
+        ? `: ${decoded.success.message}`
+        : ""
+      return new K8sApiError({
+        reason: code === 410 ? "gone" : "status",
+        resource,
+        detail: `API answered ${code ?? "?"}${message}`
+      })
+    }
+
+    const open = (
+      h: Record<string, string>,
+      resource: string,
+      target: string,
+      onResponse: (res: http.IncomingMessage) => void,
+      onError: (e: K8sApiError) => void
+    ): http.ClientRequest => {
+      const req = client.request({ host, port, path: target, method: "GET", headers: h, agent }, onResponse)
+      req.on("error", (e) => onError(new K8sApiError({ reason: "connection", resource, detail: e.message })))
+      req.end()
+      return req
+    }
+
+    const readBody = (res: http.IncomingMessage, done: (body: string) => void, fail: (e: Error) => void) => {
+      let body = ""
+      res.setEncoding("utf8")
+      res.on("data", (c: string) => (body += c))
+      res.on("end", () => done(body))
+      res.on("error", fail)
+    }
+
+    const timeoutText = Duration.format(Duration.fromInputUnsafe(requestTimeout))
+    const get = (resource: string, target: string): Effect.Effect<string, K8sApiError> =>
+      Effect.flatMap(headers(resource), (h) =>
+        Effect.callback<string, K8sApiError>((resume) => {
+          const fail = (e: K8sApiError) => resume(Effect.fail(e))
+          const req = open(h, resource, target, (res) =>
+            readBody(
+              res,
+              (body) =>
+                res.statusCode === 200
+                  ? resume(Effect.succeed(body))
+                  : fail(statusError(resource, res.statusCode, body)),
+              (e) => fail(new K8sApiError({ reason: "connection", resource, detail: e.message }))
+            ), fail)
+          return Effect.sync(() => req.destroy())
+        })).pipe(
+          Effect.timeoutOrElse({
+            duration: requestTimeout,
+            orElse: () =>
+              Effect.fail(new K8sApiError({ reason: "timeout", resource, detail: `no answer within ${timeoutText}` }))
+          })
+        )
+
+    const lines = (resource: string, target: string): Stream.Stream<string, K8sApiError> =>
+      Stream.callback<string, K8sApiError>((queue) =>
+        Effect.flatMap(headers(resource), (h) =>
+          Effect.acquireRelease(
+            Effect.sync(() =>
+              open(h, resource, target, (res) => {
+                const fail = (e: K8sApiError) => void Queue.failCauseUnsafe(queue, Cause.fail(e))
+                if (res.statusCode !== 200) {
+                  return readBody(
+                    res,
+                    (body) => fail(statusError(resource, res.statusCode, body)),
+                    () => fail(statusError(resource, res.statusCode, ""))
+                  )
+                }
+                Queue.offerUnsafe(queue, "")
+                let buffer = ""
+                res.setEncoding("utf8")
+                res.on("data", (chunk: string) => {
+                  buffer += chunk
+                  let nl = buffer.indexOf("\n")
+                  while (nl >= 0) {
+                    const line = buffer.slice(0, nl).trim()
+                    buffer = buffer.slice(nl + 1)
+                    if (line !== "") Queue.offerUnsafe(queue, line)
+                    nl = buffer.indexOf("\n")
+                  }
+                })
+                let ended = false
+                res.on("end", () => {
+                  ended = true
+                  if (buffer.trim() !== "") Queue.offerUnsafe(queue, buffer.trim())
+                  Queue.endUnsafe(queue)
+                })
+                res.on("close", () => {
+                  if (!ended) fail(new K8sApiError({ reason: "connection", resource, detail: "watch connection lost" }))
+                })
+                res.on("error", (e) => fail(new K8sApiError({ reason: "connection", resource, detail: e.message })))
+              }, (e) => void Queue.failCauseUnsafe(queue, Cause.fail(e)))
+            ),
+            (req) => Effect.sync(() => req.destroy())
+          ))
+      )
+
+    const decoder = <A>(
+      decodeJson: (text: unknown) => Result.Result<A, Schema.SchemaError>,
+      what: string
+    ) =>
+    (resource: string, text: string): Effect.Effect<A, K8sApiError> => {
+      const r = decodeJson(text)
+      return Result.isSuccess(r) ? Effect.succeed(r.success) : Effect.fail(
+        new K8sApiError({
+          reason: "decode",
+          resource,
+          detail: `cannot decode the ${what}: ${r.failure.message.replace(/\s*\n\s*/g, " ")}`
+        })
+      )
+    }
+    const decodeList = decoder(Schema.decodeUnknownResult(Schema.fromJsonString(EndpointsList)), "list")
+    const decodeEvent = decoder(Schema.decodeUnknownResult(Schema.fromJsonString(WatchEvent)), "watch event")
+
+    const run = (target: Target, watch: Watch) =>
+      Effect.gen(function*() {
+        const { info, ref, resource } = watch
+        const base = `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/endpoints?fieldSelector=${
+          encodeURIComponent(`metadata.name=${target.service}`)
+        }${
+          options?.labelSelector === undefined || target.labelValue === undefined
+            ? ""
+            : `&labelSelector=${encodeURIComponent(`${options.labelSelector}=${target.labelValue}`)}`
+        }`
+        const good = (endpoints: Endpoints | undefined) =>
+          SubscriptionRef.set(ref, { _tag: "Ok", endpoints, stale: undefined })
+        const connected = Effect.suspend(() => {
+          const s = SubscriptionRef.getUnsafe(ref)
+          return s._tag === "Ok" && s.stale !== undefined ? good(s.endpoints) : Effect.void
+        })
+        const session = (rv: string | undefined): Effect.Effect<Outcome, K8sApiError> =>
+          Effect.gen(function*() {
+            if (rv === undefined) {
+              info.lists++
+              const list = yield* decodeList(resource, yield* get(resource, base))
+              info.events++
+              info.resourceVersion = list.metadata.resourceVersion
+              yield* good((list.items ?? [])[0])
+            }
+            info.watches++
+            let outcome: Outcome = "ended"
+            yield* lines(
+              resource,
+              `${base}&watch=true&resourceVersion=${
+                encodeURIComponent(info.resourceVersion ?? "0")
+              }&allowWatchBookmarks=true`
+            ).pipe(
+              Stream.mapEffect((line) => line === "" ? Effect.as(connected, undefined) : decodeEvent(resource, line)),
+              Stream.filter((ev): ev is WatchEvent => ev !== undefined),
+              Stream.takeWhile((ev) => {
+                if (ev.type === "ERROR" && ev.object.code === 410) outcome = "gone"
+                return outcome !== "gone"
+              }),
+              Stream.runForEach((ev): Effect.Effect<void, K8sApiError> => {
+                if (ev.type === "ERROR") {
+                  return Effect.fail(
+                    new K8sApiError({
+                      reason: "status",
+                      resource,
+                      detail: `watch error ${ev.object.code ?? "?"}${
+                        ev.object.message === undefined ? "" : `: ${ev.object.message}`
+                      }`
+                    })
+                  )
+                }
+                info.events++
+                if (ev.object.metadata.resourceVersion !== undefined) {
+                  info.resourceVersion = ev.object.metadata.resourceVersion
+                }
+                if (ev.type === "BOOKMARK") return Effect.void
+                return good(ev.type === "DELETED" ? undefined : ev.object)
+              })
+            )
+            return outcome
+          })
+
+        let rv: string | undefined = undefined
+        let delay = minBackoff
+        for (;;) {
+          const eventsBefore = info.events
+          const exit = yield* Effect.result(session(rv))
+          if (Result.isSuccess(exit)) {
+            if (exit.success === "gone") {
+              rv = undefined
+              yield* Effect.logDebug(`${label}: ${resource}: resource version too old, listing again`)
+            } else {
+              rv = info.resourceVersion
+            }
+            if (info.events > eventsBefore) {
+              delay = minBackoff
+              continue
+            }
+            yield* Effect.sleep(Duration.millis(delay))
+            delay = Math.min(delay * 2, maxBackoff)
+            continue
+          }
+          const e = exit.failure
+          failures.incr()
+          if (e.reason === "gone" || e.reason === "decode" || e.reason === "status") rv = undefined
+          else rv = info.resourceVersion
+          const s = SubscriptionRef.getUnsafe(ref)
+          if (s._tag === "Ok") {
+            yield* Effect.logWarning(`${label}: ${e.message}; keeping the last answer`)
+            if (s.stale !== e.message) {
+              yield* SubscriptionRef.set(ref, { _tag: "Ok", endpoints: s.endpoints, stale: e.message })
+            }
+          } else {
+            yield* Effect.logWarning(`${label}: ${e.message}`)
+            yield* SubscriptionRef.set(ref, { _tag: "Failed", reason: e.message })
+          }
+          const jitter = yield* Random.nextBetween(0.5, 1)
+          yield* Effect.sleep(Duration.millis(Math.round(delay * jitter)))
+          delay = Math.min(delay * 2, maxBackoff)
+        }
+      })
+
+    const openWatches = new Map<string, Watch>()
+    const watches = yield* RcMap.make({
+      lookup: (key: string) =>
+        Effect.gen(function*() {
+          const target = targetOf(key)
+          const watch: Watch = {
+            resource: `endpoints ${target.namespace}/${target.service}${
+              options?.labelSelector === undefined || target.labelValue === undefined
+                ? ""
+                : ` with ${options.labelSelector}=${target.labelValue}`
+            }`,
+            ref: yield* SubscriptionRef.make<State>({ _tag: "Pending" }),
+            info: { resourceVersion: undefined, lists: 0, watches: 0, events: 0 }
+          }
+          openWatches.set(key, watch)
+          yield* Effect.addFinalizer(() => Effect.sync(() => openWatches.delete(key)))
+          yield* Effect.forkScoped(run(target, watch))
+          return watch
+        }),
+      idleTimeToLive: options?.idleTimeToLive ?? "10 seconds"
+    })
+
+    const states = (target: Target): Stream.Stream<State> =>
+      Stream.unwrap(Effect.map(RcMap.get(watches, targetKey(target)), (w) => SubscriptionRef.changes(w.ref)))
+
+    const addrOf = (target: Target, port: string): Stream.Stream<Addr.Addr> =>
+      states(target).pipe(
+        Stream.filterMap((s): Result.Result<Addr.Addr, void> => {
+          if (s._tag === "Pending") return Result.failVoid
+          if (s._tag === "Failed") return Result.succeed(Addr.failed(s.reason))
+          const xs = addressesFor(s.endpoints, port)
+          return Result.succeed(xs === undefined ? Addr.neg : Addr.bound(xs))
+        }),
+        Stream.changesWith(Addr.equals)
+      )
+
+    const lookup = (path: Path.Path): Stream.Stream<NameTree.NameTree<Name.Name>, Namer.NamerError> => {
+      const width = options?.labelSelector === undefined ? 3 : 4
+      if (path.labels.length < width) return Name.constant(NameTree.neg)
+      const head = path.labels.slice(0, width).map((l) => l.toLowerCase())
+      const [namespace, portName, service, labelValue] = head as [string, string, string, string | undefined]
+      const target: Target = { namespace, service, labelValue }
+      const bound = NameTree.leaf<Name.Name>(
+        Name.bound(Path.fromLabels(head), addrOf(target, portName), Path.fromLabels(path.labels.slice(width)))
+      )
+      return states(target).pipe(
+        Stream.filter((s) => s._tag !== "Pending"),
+        Stream.mapEffect((s) =>
+          s._tag === "Failed"
+            ? Effect.fail(new Namer.NamerError({ path: Path.show(path), reason: s.reason }))
+            : Effect.succeed(addressesFor(s.endpoints, portName) !== undefined)
+        ),
+        Stream.changes,
+        Stream.map((present): NameTree.NameTree<Name.Name> => present ? bound : NameTree.neg)
+      )
+    }
+
+    const status = Effect.sync(() =>
+      Array.from(openWatches.values(), (w): WatchStatus => {
+        const s = SubscriptionRef.getUnsafe(w.ref)
+        return {
+          resource: w.resource,
+          state: s._tag === "Pending"
+            ? "pending"
+            : s._tag === "Failed"
+            ? "failed"
+            : s.stale === undefined
+            ? "ok"
+            : "stale",
+          resourceVersion: w.info.resourceVersion,
+          error: s._tag === "Failed" ? s.reason : s._tag === "Ok" ? s.stale : undefined,
+          lists: w.info.lists,
+          watches: w.info.watches
+        }
+      })
+    )
+
+    return { lookup, status }
+  })
