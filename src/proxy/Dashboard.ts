@@ -29,6 +29,7 @@ const byRouter = (m) => {
   }
   return routers;
 };
+const ms = (v) => (typeof v === "number" ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : "-");
 const rate = (s, f) => (s + f === 0 ? "-" : (100 * s / (s + f)).toFixed(2) + "%");
 const rps = (key, n) => {
   const prev = seen[key];
@@ -53,7 +54,7 @@ const render = (m) => {
       for (const id of ids) {
         const v = r[kind][id];
         const req = v.requests ?? 0, s = v.success ?? 0, f = v.failures ?? 0;
-        html += row([id, req, rps(name + kind + id, req), rate(s, f), f, v["request_latency_ms.p99"] ?? "-",
+        html += row([id, req, rps(name + kind + id, req), rate(s, f), f, ms(v["request_latency_ms.p99"]),
           ...(kind === "client" ? [v["loadbalancer/size"] ?? "-", v["loadbalancer/available"] ?? "-"] : [])]);
       }
       html += "</table>";

@@ -151,7 +151,7 @@ describe("Dashboard", () => {
       "rt/web/service/svc/books/requests": 10,
       "rt/web/client/#/io.l5d.fs/books/requests": 10,
       "rt/web/client/#/io.l5d.fs/books/loadbalancer/size": 3,
-      "rt/web/client/#/io.l5d.fs/books/request_latency_ms.p99": 12
+      "rt/web/client/#/io.l5d.fs/books/request_latency_ms.p99": 12.3456
     }
     let resolveRendered: () => void = () => {}
     const rendered = new Promise<void>((r) => (resolveRendered = r))
@@ -169,6 +169,6 @@ describe("Dashboard", () => {
     expect(out).toContain("<td>127.0.0.1/4140</td><td>10</td>")
     expect(out).toContain("90.00%")
     expect(out).toContain("<td>svc/books</td>")
-    expect(out).toContain("<td>#/io.l5d.fs/books</td><td>10</td><td>-</td><td>-</td><td>0</td><td>12</td><td>3</td>")
+    expect(out).toContain("<td>#/io.l5d.fs/books</td><td>10</td><td>-</td><td>-</td><td>0</td><td>12.3</td><td>3</td>")
   })
 })
