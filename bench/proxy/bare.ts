@@ -16,3 +16,6 @@ Effect.runFork(Effect.scoped(Effect.gen(function*() {
   console.log(`bare listening on 127.0.0.1:${port}`)
   return yield* Effect.never
 })))
+
+// exit normally on SIGINT/SIGTERM so that `--cpu-prof` and `--heap-prof` write their files
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(0))

@@ -84,12 +84,14 @@ echo "== latency at ~$HALF req/s offered ($CONNS connections, ${DELAY} ms pause 
 for r in $(seq 1 "$ROUNDS"); do
   DELAY_MS=$DELAY once $BACKEND -s bench/proxy/pace.lua >> "$WORK/direct-half.txt"
   DELAY_MS=$DELAY once $WEIR -s bench/proxy/pace.lua >> "$WORK/weir-half.txt"
+  DELAY_MS=$DELAY once $RAW -s bench/proxy/pace.lua >> "$WORK/undici-raw-half.txt"
 done
-for n in direct-half weir-half; do
+for n in direct-half weir-half undici-raw-half; do
   printf "%-22s %10s req/s  p50 %s ms  p99 %s ms\n" "$n" "$(awk '{print $1}' "$WORK/$n.txt" | median)" \
     "$(awk '{print $2}' "$WORK/$n.txt" | median)" "$(awk '{print $3}' "$WORK/$n.txt" | median)"
 done
-echo "added p99 at half load: $(awk -v a="$(awk '{print $3}' "$WORK/weir-half.txt" | median)" -v b="$(awk '{print $3}' "$WORK/direct-half.txt" | median)" 'BEGIN { printf "%.3f ms", a - b }')"
+p99_of() { awk '{print $3}' "$WORK/$1.txt" | median; }
+echo "added p99 at half load: weir $(awk -v a="$(p99_of weir-half)" -v b="$(p99_of direct-half)" 'BEGIN { printf "%.3f ms", a - b }'), undici-raw (the same load; no router, no Effect) $(awk -v a="$(p99_of undici-raw-half)" -v b="$(p99_of direct-half)" 'BEGIN { printf "%.3f ms", a - b }')"
 
 c1000() { # pid port label
   wrk -t1 -c1000 -d5s -H "Host: web" "http://127.0.0.1:$2/" > "$WORK/wrk-1000-$3.txt" 2>&1 &
@@ -100,7 +102,9 @@ c1000() { # pid port label
 }
 echo "== 1,000 connections through weir (wrk -c1000 -d5s) =="
 c1000 $WEIR_PID $WEIR "weir (after the runs above)"
-"$NODE" --max-old-space-size=64 --max-semi-space-size=2 "$WORK/weir.mjs" $WEIR_CAPPED $BACKEND > "$WORK/weir-capped.log" 2>&1 &
+# the V8 heap settings docs/benchmarks.md suggests for memory-constrained deployments (override with CAPPED_FLAGS)
+CAPPED_FLAGS=${CAPPED_FLAGS:-"--max-semi-space-size=4 --max-old-space-size=256"}
+"$NODE" $CAPPED_FLAGS "$WORK/weir.mjs" $WEIR_CAPPED $BACKEND > "$WORK/weir-capped.log" 2>&1 &
 CAPPED=$!; PIDS+=($CAPPED); wait_port $WEIR_CAPPED
-echo "fresh weir with --max-old-space-size=64 --max-semi-space-size=2: idle $(rss_of $CAPPED) MB"
+echo "fresh weir with $CAPPED_FLAGS: idle $(rss_of $CAPPED) MB"
 c1000 $CAPPED $WEIR_CAPPED "fresh weir, heap-capped"

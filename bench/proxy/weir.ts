@@ -26,6 +26,9 @@ const program = Effect.gen(function*() {
 
 Effect.runFork(Effect.scoped(program))
 
+// exit normally on SIGINT/SIGTERM so that `--cpu-prof` and `--heap-prof` write their files
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(0))
+
 if (process.env.WEIR_BENCH_MEM === "1") {
   setInterval(() => {
     const m = process.memoryUsage()

@@ -155,6 +155,15 @@ const statsFilter = (
     c[0].incr()
     c[1].incr()
   }
+  const byTag = new Map<string, Counter>()
+  const failuresOf = (tag: string): Counter => {
+    let c = byTag.get(tag)
+    if (c === undefined) {
+      c = stats.counter("failures", tag)
+      byTag.set(tag, c)
+    }
+    return c
+  }
   let pending = 0
   const unregister = stats.gauge(["pending"], () => pending)
   return [
@@ -163,24 +172,24 @@ const statsFilter = (
       const start = performance.now()
       requests.incr()
       pending++
-      return Effect.onExit(next.call(request), (exit) =>
-        Effect.sync(() => {
-          pending--
-          latency.add(performance.now() - start)
-          if (exit._tag === "Success") {
-            const status = exit.value.status
-            countStatus(status)
-            if (status >= 500) failures.incr()
-            else success.incr()
-          } else {
-            failures.incr()
-            const error = exit.cause.reasons.find((r) => r._tag === "Fail")
-            const tag = error === undefined
-              ? "interrupted"
-              : String((error as { error: { _tag?: unknown } }).error?._tag ?? "unknown")
-            stats.counter("failures", tag).incr()
-          }
-        }))
+      return Effect.onExit(next.call(request), (exit) => {
+        pending--
+        latency.add(performance.now() - start)
+        if (exit._tag === "Success") {
+          const status = exit.value.status
+          countStatus(status)
+          if (status >= 500) failures.incr()
+          else success.incr()
+        } else {
+          failures.incr()
+          const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+          const tag = error === undefined
+            ? "interrupted"
+            : String((error as { error: { _tag?: unknown } }).error?._tag ?? "unknown")
+          failuresOf(tag).incr()
+        }
+        return Effect.void
+      })
     })
   ]
 }
@@ -228,7 +237,8 @@ export const make = (
         )
         const leaf: Service<HttpRequest, HttpResponse, Failure> = {
           call: (request) =>
-            Effect.flatMap(Deadline.current, (deadline) => {
+            Effect.withFiber((fiber) => {
+              const deadline = fiber.getRef(Deadline.Current)
               if (deadline !== undefined) request.headers[Deadline.headerName] = Deadline.encode(deadline)
               return up.call(request)
             }),

@@ -98,30 +98,35 @@ export const stripHopByHop = (headers: Headers): void => {
  * @category transformations
  */
 export const withoutHopByHop = (headers: Headers, also?: string): Headers => {
-  let named: Set<string> | undefined
+  // names listed in `Connection` that are not hop-by-hop anyway (usually none: `keep-alive`, `close`)
+  let named: Array<string> | undefined
   const connection = headers["connection"]
   if (connection !== undefined) {
-    named = new Set()
     for (const v of typeof connection === "string" ? [connection] : connection) {
       for (const token of v.split(",")) {
         const name = token.trim().toLowerCase()
-        if (name !== "") named.add(name)
+        if (name !== "" && !hopByHop.has(name)) (named ??= []).push(name)
       }
     }
   }
-  const drop = (name: string) => hopByHop.has(name) || name === also || (named !== undefined && named.has(name))
-  let found = false
-  for (const name in headers) {
-    if (drop(name)) {
-      found = true
-      break
+  // look up the few names instead of walking every header
+  let found = also !== undefined && Object.hasOwn(headers, also)
+  for (let i = 0; !found && i < hopByHopList.length; i++) found = headers[hopByHopList[i]!] !== undefined
+  if (named !== undefined) {
+    for (let i = 0; !found && i < named.length; i++) {
+      found = Object.hasOwn(headers, named[i]!)
     }
   }
   if (!found) return headers
   const out: Headers = {}
-  for (const name in headers) if (!drop(name)) out[name] = headers[name]!
+  for (const name in headers) {
+    if (hopByHop.has(name) || name === also || (named !== undefined && named.includes(name))) continue
+    out[name] = headers[name]!
+  }
   return out
 }
+
+const hopByHopList: ReadonlyArray<string> = [...hopByHop]
 
 /**
  * Removes every `l5d-*` header (a server with `clearContext: true`, both directions).
@@ -207,6 +212,7 @@ export const readContext = (headers: Headers): Result.Result<Context, BadHeader>
  * @category inbound
  */
 export const viaCount = (headers: Headers): number => {
+  if (headers[names.via] === undefined) return 0
   let n = 0
   for (const v of headerAll(headers, names.via)) {
     for (const entry of v.split(",")) if (entry.trim() !== "") n++
@@ -221,11 +227,13 @@ export const viaCount = (headers: Headers): number => {
  * @category transformations
  */
 export const appendVia = (headers: Headers, version: "1.0" | "1.1"): void => {
-  const entry = `${version} ${viaToken}`
+  const entry = version === "1.1" ? via11 : `${version} ${viaToken}`
   const v = header(headers, names.via)
   if (v === undefined || v === "") headers[names.via] = entry
   else headers[names.via] = `${headerAll(headers, names.via).join(", ")}, ${entry}`
 }
+
+const via11 = `1.1 ${viaToken}`
 
 /**
  * A fresh request id: 16 lower-case hex characters.

@@ -23,6 +23,8 @@ import * as Scope from "effect/Scope"
 export interface IdleCache<K, V> {
   /** The value for `key`, built (in its own scope) on a miss. */
   readonly get: (key: K) => Effect.Effect<V>
+  /** The value for `key` if it is already built (marking it used), else `undefined`; builds nothing. */
+  readonly getNow: (key: K) => V | undefined
   /** The values currently open. */
   readonly values: () => ReadonlyArray<V>
   /** Number of open values. */
@@ -99,8 +101,16 @@ export const make = <K, V>(options: {
       })
     }
 
+    const getNow = (key: K): V | undefined => {
+      const entry = entries.get(options.id(key))
+      if (entry === undefined || entry.value === undefined) return undefined
+      entry.used = true
+      return entry.value
+    }
+
     return {
       get,
+      getNow,
       values: () => {
         const out: Array<V> = []
         for (const e of entries.values()) if (e.value !== undefined) out.push(e.value)

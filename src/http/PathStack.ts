@@ -100,11 +100,24 @@ export const classifierFor = (
   const kind = Classifiers.parseKind(params.responseClassifier?.kind ?? Classifiers.defaultKind) ??
     Classifiers.defaultKind
   const inner = Classifiers.classifier(kind)
-  return (routed, exit) =>
-    inner(
+  // A request's response is classified up to three times in a row (retries, service stats, the
+  // router's l5d-success-class): the last answer is kept per (request, response) identity.
+  let lastRouted: Routed | undefined
+  let lastResponse: HttpResponse | undefined
+  let lastClass: ResponseClass.ResponseClass | undefined
+  return (routed, exit) => {
+    if (exit._tag === "Success" && exit.value === lastResponse && routed === lastRouted) return lastClass!
+    const c = inner(
       { method: routed.http.method, chunked: routed.http.body._tag === "Stream" },
       Exit.map(exit, (r) => ({ status: r.status, headers: { "l5d-retryable": header(r.headers, "l5d-retryable") } }))
     )
+    if (exit._tag === "Success") {
+      lastRouted = routed
+      lastResponse = exit.value
+      lastClass = c
+    }
+    return c
+  }
 }
 
 /**
@@ -221,6 +234,15 @@ export const make = (options: {
     const success = stats.counter("success")
     const failures = stats.counter("failures")
     const latency = stats.histogram("request_latency_ms")
+    const failureCounters = new Map<string, Stats.Counter>()
+    const failuresOf = (tag: string): Stats.Counter => {
+      let c = failureCounters.get(tag)
+      if (c === undefined) {
+        c = stats.counter("failures", tag)
+        failureCounters.set(tag, c)
+      }
+      return c
+    }
     let pending = 0
     unregister.push(stats.gauge(["pending"], () => pending))
     const inner = service
@@ -233,20 +255,20 @@ export const make = (options: {
           const start = performance.now()
           requests.incr()
           pending++
-          return Effect.onExit(inner.call(routed), (exit) =>
-            Effect.sync(() => {
-              pending--
-              latency.add(performance.now() - start)
-              const c = classify(routed, exit)
-              if (c._tag === "Success") success.incr()
-              else {
-                failures.incr()
-                if (exit._tag === "Failure") {
-                  const e = Exit.findErrorOption(exit)
-                  if (e._tag === "Some") stats.counter("failures", e.value._tag).incr()
-                }
+          return Effect.onExit(inner.call(routed), (exit) => {
+            pending--
+            latency.add(performance.now() - start)
+            const c = classify(routed, exit)
+            if (c._tag === "Success") success.incr()
+            else {
+              failures.incr()
+              if (exit._tag === "Failure") {
+                const e = Exit.findErrorOption(exit)
+                if (e._tag === "Some") failuresOf(e.value._tag).incr()
               }
-            }))
+            }
+            return Effect.void
+          })
         }
       }
     }

@@ -177,6 +177,30 @@ const branchesOf = (tree: NameTree.NameTree<Name.Bound>): ReadonlyArray<Branch> 
 
 const statsName = (shown: string): string => shown.startsWith("/") ? shown.slice(1) : shown
 
+const boundIds = new WeakMap<Name.Bound, string>()
+
+/** `Name.idString`, memoized per bound name (bound trees are cached, so their names are reused). */
+const idOf = (bound: Name.Bound): string => {
+  let id = boundIds.get(bound)
+  if (id === undefined) {
+    id = Name.idString(bound)
+    boundIds.set(bound, id)
+  }
+  return id
+}
+
+const residuals = new WeakMap<Name.Bound, string>()
+
+/** The residual path shown, memoized per bound name. */
+const residualOf = (bound: Name.Bound): string => {
+  let r = residuals.get(bound)
+  if (r === undefined) {
+    r = Path.show(bound.residual)
+    residuals.set(bound, r)
+  }
+  return r
+}
+
 const withoutHopByHop = (response: HttpResponse): HttpResponse => {
   const headers = Headers.withoutHopByHop(response.headers)
   return headers === response.headers ? response : { ...response, headers }
@@ -222,6 +246,13 @@ const serverMetrics = (s: Stats.StatsReceiver) => {
   }
 }
 
+type ServerMetrics = ReturnType<typeof serverMetrics>
+
+const recorded = (response: HttpResponse, metrics: ServerMetrics | undefined, start: number): HttpResponse => {
+  if (metrics !== undefined) metrics.record(response, performance.now() - start)
+  return response
+}
+
 /**
  * Starts a router: binds every server, serves until the scope closes (which drains).
  *
@@ -247,9 +278,9 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
     const random = yield* Random.Random
 
     const clients = yield* IdleCache.make({
-      id: (bound: Name.Bound) => Name.idString(bound),
+      id: idOf,
       lookup: (bound: Name.Bound) => {
-        const id = Name.idString(bound)
+        const id = idOf(bound)
         const idPath = typeof bound.id === "string"
           ? Result.getOrElse(Path.parse(bound.id), () => Path.make(id))
           : bound.id
@@ -260,21 +291,19 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
 
     const bindingTimedOut = new Failure.RequestTimeout({ scope: "binding", timeout: bindingTimeout })
 
-    const bind = (routed: Routed): Effect.Effect<Interpreter.BoundTree, RouteError> => {
-      const state = bindings.peek(routed.dtab, routed.name)
-      if (state !== undefined && state._tag === "Ok") return bindings.bind(routed.dtab, routed.name)
-      return Effect.flatMap(
-        Effect.timeoutOption(bindings.bind(routed.dtab, routed.name), bindingTimeout),
+    /** Binds `routed.name` under `routed.dtab` (= base ++ local) when the binding has no value yet, within `bindingTimeout`. */
+    const bindSlow = (routed: Routed): Effect.Effect<Interpreter.BoundTree, RouteError> =>
+      Effect.flatMap(
+        Effect.timeoutOption(
+          bindings.bindLocal(baseDtab, routed.localDtab, routed.name, routed.service),
+          bindingTimeout
+        ),
         (o) => o._tag === "Some" ? Effect.succeed(o.value) : Effect.fail(bindingTimedOut)
       )
-    }
 
     const pickClient = (
-      routed: Routed,
-      tree: Interpreter.BoundTree
+      branches: ReadonlyArray<Branch>
     ): Effect.Effect<readonly [DstClient.DstClient, Name.Bound], RouteError> => {
-      const branches = branchesOf(tree)
-      if (branches.length === 0) return Effect.fail(new Failure.NoBrokersAvailable({ name: routed.service }))
       if (branches.length === 1) {
         const bound = branches[0]!.bound
         return Effect.map(clients.get(bound), (c) => [c, bound] as const)
@@ -291,26 +320,41 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
 
     const boundCall = (
       retryable5xx: (routed: Routed, response: HttpResponse) => boolean
-    ) =>
-    (routed: Routed): Effect.Effect<HttpResponse, RouteError> =>
-      bind(routed).pipe(
-        Effect.flatMap((tree) => pickClient(routed, tree)),
-        Effect.flatMap(([client, bound]) => {
-          Headers.writeOutbound(routed.http.headers, {
-            service: routed.service,
-            client: client.id,
-            residual: Path.show(bound.residual),
-            localDtab: routed.localDtab,
-            requestId: routed.requestId
-          })
-          return client.call(routed.http)
-        }),
-        Effect.flatMap((response) =>
-          response.status >= 500 && retryable5xx(routed, response)
-            ? PathStack.bufferBody(response, retryBufferBytes)
-            : Effect.succeed(response)
-        )
-      )
+    ) => {
+      const after = (routed: Routed) => (response: HttpResponse): Effect.Effect<HttpResponse> =>
+        response.status >= 500 && retryable5xx(routed, response)
+          ? PathStack.bufferBody(response, retryBufferBytes)
+          : Effect.succeed(response)
+      const callClient = (
+        routed: Routed,
+        client: DstClient.DstClient,
+        bound: Name.Bound
+      ): Effect.Effect<HttpResponse, RouteError> => {
+        Headers.writeOutbound(routed.http.headers, {
+          service: routed.service,
+          client: client.id,
+          residual: residualOf(bound),
+          localDtab: routed.localDtab,
+          requestId: routed.requestId
+        })
+        return Effect.flatMap(client.call(routed.http), after(routed))
+      }
+      const send = (routed: Routed, tree: Interpreter.BoundTree): Effect.Effect<HttpResponse, RouteError> => {
+        const branches = branchesOf(tree)
+        if (branches.length === 0) return Effect.fail(new Failure.NoBrokersAvailable({ name: routed.service }))
+        if (branches.length === 1) {
+          // the common case: one destination whose client is open — no Effect until the call itself
+          const bound = branches[0]!.bound
+          const client = clients.getNow(bound)
+          if (client !== undefined) return callClient(routed, client, bound)
+        }
+        return Effect.flatMap(pickClient(branches), ([client, bound]) => callClient(routed, client, bound))
+      }
+      return (routed: Routed): Effect.Effect<HttpResponse, RouteError> => {
+        const tree = bindings.current(baseDtab, routed.localDtab, routed.name, routed.service)
+        return tree !== undefined ? send(routed, tree) : Effect.flatMap(bindSlow(routed), (t) => send(routed, t))
+      }
+    }
 
     const paths = yield* IdleCache.make({
       id: (name: string) => name,
@@ -365,14 +409,29 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
       }
     }
 
+    const callPath = (
+      entry: PathStack.PathStack,
+      routed: Routed,
+      finish: (response: HttpResponse) => HttpResponse
+    ): Effect.Effect<HttpResponse> =>
+      Effect.match(entry.service.call(routed), {
+        onSuccess: (response) => {
+          const c = entry.classify(routed, Exit.succeed(response))
+          response.headers[Headers.names.successClass] = c._tag === "Success" ? "1.0" : "0.0"
+          return finish(response)
+        },
+        onFailure: (error) => finish(errorResponse(error, routed, entry.params))
+      })
+
     const routeIdentified = (
       request: HttpRequest,
       localDtab: Dtab.Dtab,
-      deadline: Deadline.Deadline | undefined
+      deadline: Deadline.Deadline | undefined,
+      finish: (response: HttpResponse) => HttpResponse
     ): Effect.Effect<HttpResponse> => {
       const identified = identify(request)
       if (identified._tag === "Unidentified") {
-        return Effect.succeed(Errors.unknownDestination(request, identified.reason))
+        return Effect.succeed(finish(Errors.unknownDestination(request, identified.reason)))
       }
       const name = identified.name
       const service = Path.show(name)
@@ -384,30 +443,36 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
         localDtab,
         requestId: Headers.newRequestId()
       }
-      const run = Effect.flatMap(paths.get(service), (entry) =>
-        Effect.matchEffect(entry.service.call(routed), {
-          onSuccess: (response) => {
-            const c = entry.classify(routed, Exit.succeed(response))
-            response.headers[Headers.names.successClass] = c._tag === "Success" ? "1.0" : "0.0"
-            return Effect.succeed(response)
-          },
-          onFailure: (error) => Effect.succeed(errorResponse(error, routed, entry.params))
-        }))
+      const entry = paths.getNow(service)
+      const run = entry !== undefined
+        ? callPath(entry, routed, finish)
+        : Effect.flatMap(paths.get(service), (e) => callPath(e, routed, finish))
       return deadline === undefined ? run : Deadline.withDeadline(run, deadline)
     }
 
-    const route = (original: HttpRequest, clearContext: boolean): Effect.Effect<HttpResponse> => {
+    /**
+     * Routes one request; `metrics` (with the request's start time) records the response, whichever
+     * way it is produced.
+     */
+    const route = (
+      original: HttpRequest,
+      clearContext: boolean,
+      metrics: ServerMetrics | undefined,
+      start: number
+    ): Effect.Effect<HttpResponse> => {
       const rewritten = original.url.charCodeAt(0) === 47 ? original : proxyRewrite(original)
       if (clearContext) Headers.stripL5d(rewritten.headers)
       if (Headers.viaCount(rewritten.headers) > maxCallDepth) {
-        return Effect.succeed(Errors.maxCallDepth(maxCallDepth))
+        return Effect.succeed(recorded(Errors.maxCallDepth(maxCallDepth), metrics, start))
       }
       const ctx = Headers.readContext(rewritten.headers)
-      if (Result.isFailure(ctx)) return Effect.succeed(Errors.badDtab(ctx.failure.header, ctx.failure.detail))
+      if (Result.isFailure(ctx)) {
+        return Effect.succeed(recorded(Errors.badDtab(ctx.failure.header, ctx.failure.detail), metrics, start))
+      }
       const headers = Headers.withoutHopByHop(rewritten.headers, "expect")
       const request = headers === rewritten.headers ? rewritten : { ...rewritten, headers }
       Headers.appendVia(headers, request.version)
-      return Effect.map(routeIdentified(request, ctx.success.localDtab, ctx.success.deadline), (upstream) => {
+      return routeIdentified(request, ctx.success.localDtab, ctx.success.deadline, (upstream) => {
         const response = Errors.isRouterError(upstream) ? upstream : withoutHopByHop(upstream)
         const rh = response.headers
         Headers.appendVia(rh, request.version)
@@ -416,10 +481,10 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
           Headers.stripL5d(rh)
           if (wasError) {
             rh["content-length"] = "0"
-            return { ...response, body: empty }
+            return recorded({ ...response, body: empty }, metrics, start)
           }
         }
-        return response
+        return recorded(response, metrics, start)
       })
     }
 
@@ -456,26 +521,23 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
         if (next !== undefined) next()
       }
       const rejected = Errors.overloaded(`too many requests (maxConcurrentRequests ${maxConcurrent})`)
+      const releaseEffect = Effect.sync(release)
       const handler = (request: HttpRequest): Effect.Effect<HttpResponse> => {
         const start = performance.now()
         const m = metrics
         m.requests.incr()
-        const record = (response: HttpResponse) => {
-          m.record(response, performance.now() - start)
-          return response
-        }
-        if (maxConcurrent === Infinity) return Effect.map(route(request, clearContext), record)
+        if (maxConcurrent === Infinity) return route(request, clearContext, m, start)
         return Effect.flatMap(acquire, (admitted) => {
           if (!admitted) {
             m.overloaded.incr()
             const r = { ...rejected, headers: { ...rejected.headers } }
             if (clearContext) {
               Headers.stripL5d(r.headers)
-              return Effect.succeed(record({ ...r, body: empty }))
+              return Effect.succeed(recorded({ ...r, body: empty }, m, start))
             }
-            return Effect.succeed(record(r))
+            return Effect.succeed(recorded(r, m, start))
           }
-          return Effect.ensuring(Effect.map(route(request, clearContext), record), Effect.sync(release))
+          return Effect.ensuring(route(request, clearContext, m, start), releaseEffect)
         })
       }
       const server = yield* Server.make(
@@ -502,7 +564,7 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
     const router: Router = {
       label,
       servers,
-      route: (request) => route(request, false),
+      route: (request) => route(request, false, undefined, 0),
       drain: (grace) => Effect.asVoid(Effect.all(servers.map((s) => s.drain(grace)), { concurrency: "unbounded" }))
     }
     return router

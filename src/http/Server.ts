@@ -17,7 +17,7 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as http from "node:http"
 import type { Socket } from "node:net"
-import type { Body, HttpRequest, HttpResponse } from "./Message.js"
+import type { Body, Headers, HttpRequest, HttpResponse } from "./Message.js"
 import { buffered, empty, fromRawHeaders, streamed } from "./Message.js"
 
 /**
@@ -93,12 +93,13 @@ const clientErrorStatus = (code: string | undefined): number =>
 
 const reasonPhrase = (status: number): string => http.STATUS_CODES[status] ?? "Error"
 
-const readBody = (req: http.IncomingMessage, limit: number): Body | "buffer" => {
-  const te = req.headers["transfer-encoding"]
-  const cl = req.headers["content-length"]
+/** Reads the framing from the headers already copied (touching `req.headers` would build node's copy too). */
+const readBody = (req: http.IncomingMessage, headers: Headers, limit: number): Body | "buffer" => {
+  const te = headers["transfer-encoding"]
+  const cl = headers["content-length"]
   if (te === undefined) {
     if (cl === undefined) return empty
-    const n = Number(cl)
+    const n = Number(typeof cl === "string" ? cl : cl[0])
     if (n === 0) return empty
     if (n <= limit) return "buffer"
     return streamed(req, n)
@@ -171,23 +172,22 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
 
     const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
       inFlight++
-      let done = false
-      res.on("close", () => {
-        if (!done) {
-          done = true
-          finished()
-        }
+      let interrupt: (() => void) | undefined
+      res.once("close", () => {
+        finished()
+        if (interrupt !== undefined && !res.writableFinished) interrupt()
       })
+      const headers = fromRawHeaders(req.rawHeaders)
       const start = (body: Body) => {
         const request: HttpRequest = {
           method: req.method ?? "GET",
           url: req.url ?? "/",
           version: req.httpVersion === "1.0" ? "1.0" : "1.1",
-          headers: fromRawHeaders(req.rawHeaders),
+          headers,
           body,
           remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`
         }
-        const interrupt = run(handler(request), {
+        const cancel = run(handler(request), {
           onExit: (exit) => {
             if (exit._tag === "Success") writeResponse(request, res, exit.value, draining)
             else if (!res.headersSent && !res.destroyed) {
@@ -198,11 +198,9 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
             }
           }
         })
-        res.once("close", () => {
-          if (!res.writableFinished) interrupt()
-        })
+        interrupt = cancel
       }
-      const body = readBody(req, bufferLimit)
+      const body = readBody(req, headers, bufferLimit)
       if (body !== "buffer") return start(body)
       const chunks: Array<Buffer> = []
       req.on("data", (c: Buffer) => chunks.push(c))

@@ -122,6 +122,108 @@ const bodyOf = (body: Body): Buffer | Readable | null =>
   body._tag === "Empty" ? null : body._tag === "Buffered" ? body.data : body.stream
 
 /**
+ * One request's exchange with undici's dispatcher: a single object per request (its methods are the
+ * dispatch handler), rather than a handler of closures.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  controller: Dispatcher.DispatchController | undefined = undefined
+  settled = false
+  stream: Readable | undefined = undefined
+  chunks: Array<Buffer> | undefined = undefined
+  bufferedStatus = 0
+  responseHeaders: Headers | undefined = undefined
+  /** Aborts the exchange if it is still waiting for a response (the fiber was interrupted). */
+  readonly cancel: Effect.Effect<void>
+
+  constructor(
+    readonly method: string,
+    readonly key: string,
+    readonly bufferLimit: number,
+    readonly resume: (effect: Effect.Effect<HttpResponse, ConnectionFailed>) => void
+  ) {
+    this.cancel = Effect.sync(() => {
+      if (!this.settled) {
+        this.settled = true
+        this.controller?.abort(new Error("request interrupted"))
+      }
+    })
+  }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c
+  }
+
+  onResponseStart(
+    c: Dispatcher.DispatchController,
+    code: number,
+    headers: Record<string, string | Array<string> | undefined>
+  ): void {
+    if (code < 200) return
+    const status = code
+    if (this.method === "HEAD" || status === 204 || status === 304) {
+      this.settled = true
+      this.resume(Effect.succeed({ status, headers: headers as Headers, body: empty }))
+      return
+    }
+    const cl = headers["content-length"]
+    const length = typeof cl === "string" ? Number(cl) : undefined
+    if (length !== undefined && length <= this.bufferLimit) {
+      this.chunks = []
+      this.bufferedStatus = code
+      this.responseHeaders = headers as Headers
+      return
+    }
+    this.settled = true
+    const stream = new Readable({
+      read: () => c.resume(),
+      destroy: (err, cb) => {
+        if (!c.aborted) c.abort(err ?? new Error("response body discarded"))
+        cb(null)
+      }
+    })
+    this.stream = stream
+    this.resume(Effect.succeed({
+      status,
+      headers: headers as Headers,
+      body: { _tag: "Stream", stream, length }
+    }))
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.chunks !== undefined) this.chunks.push(chunk)
+    else if (this.stream !== undefined && !this.stream.push(chunk)) c.pause()
+  }
+
+  onResponseEnd(): void {
+    const chunks = this.chunks
+    if (chunks !== undefined) {
+      this.settled = true
+      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+      this.chunks = undefined
+      const headers = this.responseHeaders!
+      this.responseHeaders = undefined
+      this.resume(Effect.succeed({ status: this.bufferedStatus, headers, body: { _tag: "Buffered", data } }))
+    } else if (!this.settled) {
+      this.settled = true
+      this.resume(Effect.succeed({ status: 502, headers: {}, body: empty }))
+    } else this.stream?.push(null)
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.settled) {
+      if (this.stream !== undefined && !this.stream.destroyed) this.stream.destroy(err)
+      return
+    }
+    this.settled = true
+    const code = (err as NodeJS.ErrnoException).code
+    const written = !(code !== undefined && notConnected.has(code))
+    this.resume(Effect.fail(
+      new ConnectionFailed({ address: this.key, reason: reasonOf(code), written, detail: err.message })
+    ))
+  }
+}
+
+/**
  * A pooled client for one address, closed (every connection destroyed) with its scope.
  *
  * @since 0.1.0
@@ -158,95 +260,21 @@ export const make = (address: Address, options?: Options): Effect.Effect<Upstrea
           resume(Effect.fail(new ConnectionFailed({ address: key, reason: "closed", written: false })))
           return
         }
-        let controller: Dispatcher.DispatchController | undefined
-        let settled = false
-        let stream: Readable | undefined
-        let chunks: Array<Buffer> | undefined
-        let bufferedStatus = 0
-        let responseHeaders: Headers = {}
-        const handler: Dispatcher.DispatchHandler = {
-          onRequestStart: (c) => {
-            controller = c
-          },
-          onResponseStart: (c, code, headers) => {
-            if (code < 200) return
-            const status = code
-            if (request.method === "HEAD" || status === 204 || status === 304) {
-              settled = true
-              resume(Effect.succeed({ status, headers: headers as Headers, body: empty }))
-              return
-            }
-            const cl = headers["content-length"]
-            const length = typeof cl === "string" ? Number(cl) : undefined
-            if (length !== undefined && length <= bufferLimit) {
-              chunks = []
-              bufferedStatus = code
-              responseHeaders = headers as Headers
-              return
-            }
-            settled = true
-            stream = new Readable({
-              read: () => c.resume(),
-              destroy: (err, cb) => {
-                if (!c.aborted) c.abort(err ?? new Error("response body discarded"))
-                cb(null)
-              }
-            })
-            resume(Effect.succeed({
-              status,
-              headers: headers as Headers,
-              body: { _tag: "Stream", stream, length }
-            }))
-          },
-          onResponseData: (c, chunk) => {
-            if (chunks !== undefined) chunks.push(chunk)
-            else if (stream !== undefined && !stream.push(chunk)) c.pause()
-          },
-          onResponseEnd: () => {
-            if (chunks !== undefined) {
-              settled = true
-              const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
-              chunks = undefined
-              resume(
-                Effect.succeed({ status: bufferedStatus, headers: responseHeaders, body: { _tag: "Buffered", data } })
-              )
-            } else if (!settled) {
-              settled = true
-              resume(Effect.succeed({ status: 502, headers: {}, body: empty }))
-            } else stream?.push(null)
-          },
-          onResponseError: (_c, err) => {
-            if (settled) {
-              if (stream !== undefined && !stream.destroyed) stream.destroy(err)
-              return
-            }
-            settled = true
-            const code = (err as NodeJS.ErrnoException).code
-            const written = !(code !== undefined && notConnected.has(code))
-            resume(Effect.fail(
-              new ConnectionFailed({ address: key, reason: reasonOf(code), written, detail: err.message })
-            ))
-          }
-        }
+        const exchange = new Exchange(request.method, key, bufferLimit, resume)
         try {
           pool.dispatch({
             path: request.url,
             method: request.method as Dispatcher.HttpMethod,
             headers: sanitize(request.headers),
             body: bodyOf(request.body)
-          }, handler)
+          }, exchange)
         } catch (err) {
-          settled = true
+          exchange.settled = true
           resume(Effect.fail(
             new ConnectionFailed({ address: key, reason: "protocol", written: false, detail: String(err) })
           ))
         }
-        return Effect.sync(() => {
-          if (!settled) {
-            settled = true
-            controller?.abort(new Error("request interrupted"))
-          }
-        })
+        return exchange.cancel
       })
 
     const upstream: Upstream = {

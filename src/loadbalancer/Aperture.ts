@@ -29,7 +29,7 @@
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import type * as Layer from "effect/Layer"
 import { statusRank } from "../Service.js"
 import * as Engine from "./Engine.js"
@@ -75,8 +75,20 @@ const checkOptions = (options: Options | undefined) => {
   const highLoad = options?.highLoad ?? 2.0
   const minAperture = options?.minAperture ?? 1
   Engine.check("Aperture", "lowLoad", lowLoad, Number.isFinite(lowLoad) && lowLoad >= 0, "a finite number >= 0")
-  Engine.check("Aperture", "highLoad", highLoad, Number.isFinite(highLoad) && highLoad > lowLoad, "a finite number > lowLoad")
-  Engine.check("Aperture", "minAperture", minAperture, Number.isInteger(minAperture) && minAperture >= 1, "an integer >= 1")
+  Engine.check(
+    "Aperture",
+    "highLoad",
+    highLoad,
+    Number.isFinite(highLoad) && highLoad > lowLoad,
+    "a finite number > lowLoad"
+  )
+  Engine.check(
+    "Aperture",
+    "minAperture",
+    minAperture,
+    Number.isInteger(minAperture) && minAperture >= 1,
+    "an integer >= 1"
+  )
   return { smoothWindow, lowLoad, highLoad, minAperture }
 }
 

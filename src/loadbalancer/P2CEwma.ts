@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import type * as Layer from "effect/Layer"
 import * as Engine from "./Engine.js"
 import * as Load from "./Load.js"

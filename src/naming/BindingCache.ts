@@ -30,8 +30,21 @@ import * as Path from "./Path.js"
 export interface BindingCache {
   /** The current bound tree of `path` under `dtab`; waits for the first answer on a miss. */
   readonly bind: (dtab: Dtab.Dtab, path: Path.Path) => Effect.Effect<BoundTree, BindingError>
-  /** Like `bind(Dtab.concat(base, local), path)`, without building the combined dtab on a hit. */
-  readonly bindLocal: (base: Dtab.Dtab, local: Dtab.Dtab, path: Path.Path) => Effect.Effect<BoundTree, BindingError>
+  /**
+   * Like `bind(Dtab.concat(base, local), path)`, without building the combined dtab on a hit.
+   * `shownPath`, when given, must be `Path.show(path)` (saves showing it again).
+   */
+  readonly bindLocal: (
+    base: Dtab.Dtab,
+    local: Dtab.Dtab,
+    path: Path.Path,
+    shownPath?: string
+  ) => Effect.Effect<BoundTree, BindingError>
+  /**
+   * The bound tree of `path` under `base ++ local` when that binding is open and has a value, marking
+   * it used; `undefined` otherwise (nothing is opened). The request path's fast case: no Effect.
+   */
+  readonly current: (base: Dtab.Dtab, local: Dtab.Dtab, path: Path.Path, shownPath?: string) => BoundTree | undefined
   /** The current state if a binding is open, without opening one. */
   readonly peek: (dtab: Dtab.Dtab, path: Path.Path) => Activity.State<BoundTree> | undefined
   /** Number of open bindings. */
@@ -65,12 +78,26 @@ export interface Options {
 export const key = (dtab: Dtab.Dtab, path: Path.Path): string =>
   dtab.dentries.length === 0 ? Path.show(path) : Dtab.show(dtab) + "\u0000" + Path.show(path)
 
-const localKey = (base: Dtab.Dtab, local: Dtab.Dtab, path: Path.Path): string =>
-  local.dentries.length === 0
-    ? key(base, path)
-    : base.dentries.length === 0
-    ? key(local, path)
-    : Dtab.show(base) + ";" + Dtab.show(local) + "\u0000" + Path.show(path)
+/** Shown base dtabs: a router shows the same base dtab value on every request. */
+const shownBase = new WeakMap<Dtab.Dtab, string>()
+
+const showBase = (base: Dtab.Dtab): string => {
+  let s = shownBase.get(base)
+  if (s === undefined) {
+    s = Dtab.show(base)
+    shownBase.set(base, s)
+  }
+  return s
+}
+
+/** Equal to `key(Dtab.concat(base, local), path)`; the base dtab's shown form is memoized. */
+const localKey = (base: Dtab.Dtab, local: Dtab.Dtab, path: Path.Path, shownPath?: string): string => {
+  const p = shownPath ?? Path.show(path)
+  if (local.dentries.length === 0) return base.dentries.length === 0 ? p : showBase(base) + "\u0000" + p
+  return base.dentries.length === 0
+    ? Dtab.show(local) + "\u0000" + p
+    : showBase(base) + ";" + Dtab.show(local) + "\u0000" + p
+}
 
 /**
  * A binding cache over `interpreter`, living in the current scope.
@@ -144,12 +171,19 @@ export const make = (
       return Effect.flatMap(open(k, dtab(), path), (e) => answer(e, path))
     }
     const bind = (dtab: Dtab.Dtab, path: Path.Path) => lookup(key(dtab, path), path, () => dtab)
-    const bindLocal = (base: Dtab.Dtab, local: Dtab.Dtab, path: Path.Path) =>
-      lookup(localKey(base, local, path), path, () => Dtab.concat(base, local))
+    const bindLocal = (base: Dtab.Dtab, local: Dtab.Dtab, path: Path.Path, shownPath?: string) =>
+      lookup(localKey(base, local, path, shownPath), path, () => Dtab.concat(base, local))
+    const current = (base: Dtab.Dtab, local: Dtab.Dtab, path: Path.Path, shownPath?: string) => {
+      const entry = entries.get(localKey(base, local, path, shownPath))
+      if (entry === undefined || entry.state._tag !== "Ok") return undefined
+      entry.used = true
+      return entry.state.value
+    }
 
     return {
       bind,
       bindLocal,
+      current,
       peek: (dtab, path) => entries.get(key(dtab, path))?.state,
       size: () => entries.size
     }

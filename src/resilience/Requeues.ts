@@ -111,46 +111,47 @@ export const makeUnsafe = <Req, Rep, E, R>(options: {
     next: Service<Req, Rep, E, R>,
     count: number,
     limit: number,
-    step: ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>) | undefined
+    step: ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>) | undefined,
+    clock: Clock.Clock
   ): Effect.Effect<Rep, E | Failure.RetryBudgetExhausted, R> =>
-    Effect.flatMap(Effect.exit(next.call(request)), (exit) =>
-      Effect.clockWith((clock) => {
-        const now = clock.currentTimeMillisUnsafe()
-        const error = isRequeueable(exit)
-        if (error === undefined) return finish(request, exit, count, now)
-        if (next.status !== "Open") {
-          notOpen.incr()
-          return finish(request, exit, count, now)
-        }
-        if (count >= limit) {
-          if (budget.balanceUnsafe(now) === 0) exhausted.incr()
-          else requestLimit.incr()
-          perRequest.add(count)
-          return Effect.fail(new Failure.RetryBudgetExhausted({ cause: error, attempts: count + 1 }))
-        }
-        if (!budget.tryWithdrawUnsafe(now)) {
-          exhausted.incr()
-          perRequest.add(count)
-          return Effect.fail(new Failure.RetryBudgetExhausted({ cause: error, attempts: count + 1 }))
-        }
-        requeues.incr()
-        return Effect.flatMap(step === undefined ? Schedule.toStep(backoff) : Effect.succeed(step), (s) =>
-          Effect.flatMap(Effect.exit(s(now, exit)), (decision) => {
-            if (decision._tag === "Failure") {
-              exhausted.incr()
-              perRequest.add(count)
-              return Effect.fail(new Failure.RetryBudgetExhausted({ cause: error, attempts: count + 1 }))
-            }
-            const again = loop(request, next, count + 1, limit, s as typeof step)
-            const delay = decision.value[1]
-            return Duration.isZero(delay) ? again : Effect.andThen(Effect.sleep(delay), again)
-          }))
-      }))
+    // the fiber's clock, read once per request by the caller (a fiber's services do not change under it)
+    Effect.flatMap(Effect.exit(next.call(request)), (exit) => {
+      const now = clock.currentTimeMillisUnsafe()
+      const error = isRequeueable(exit)
+      if (error === undefined) return finish(request, exit, count, now)
+      if (next.status !== "Open") {
+        notOpen.incr()
+        return finish(request, exit, count, now)
+      }
+      if (count >= limit) {
+        if (budget.balanceUnsafe(now) === 0) exhausted.incr()
+        else requestLimit.incr()
+        perRequest.add(count)
+        return Effect.fail(new Failure.RetryBudgetExhausted({ cause: error, attempts: count + 1 }))
+      }
+      if (!budget.tryWithdrawUnsafe(now)) {
+        exhausted.incr()
+        perRequest.add(count)
+        return Effect.fail(new Failure.RetryBudgetExhausted({ cause: error, attempts: count + 1 }))
+      }
+      requeues.incr()
+      return Effect.flatMap(step === undefined ? Schedule.toStep(backoff) : Effect.succeed(step), (s) =>
+        Effect.flatMap(Effect.exit(s(now, exit)), (decision) => {
+          if (decision._tag === "Failure") {
+            exhausted.incr()
+            perRequest.add(count)
+            return Effect.fail(new Failure.RetryBudgetExhausted({ cause: error, attempts: count + 1 }))
+          }
+          const again = loop(request, next, count + 1, limit, s as typeof step, clock)
+          const delay = decision.value[1]
+          return Duration.isZero(delay) ? again : Effect.andThen(Effect.sleep(delay), again)
+        }))
+    })
 
   return Filter.make((request: Req, next: Service<Req, Rep, E, R>) =>
     Effect.clockWith((clock) => {
       const limit = Math.ceil(maxRequeuesPerRequest * budget.balanceUnsafe(clock.currentTimeMillisUnsafe()))
-      return loop(request, next, 0, limit, undefined)
+      return loop(request, next, 0, limit, undefined, clock)
     })
   )
 }
