@@ -63,6 +63,26 @@ export const noop: StatsReceiver = {
 }
 
 /**
+ * A memoized family of counters under one name: `counters(r, "failures")("Overloaded")` is the
+ * counter `failures/Overloaded`, created on first use and reused after, so a hot path that counts by
+ * a dynamic label (a failure tag, a status code) builds each name once.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const counters = (receiver: StatsReceiver, ...name: ReadonlyArray<string>): (label: string) => Counter => {
+  const cache = new Map<string, Counter>()
+  return (label) => {
+    let c = cache.get(label)
+    if (c === undefined) {
+      c = receiver.counter(...name, label)
+      cache.set(label, c)
+    }
+    return c
+  }
+}
+
+/**
  * A snapshot of a histogram: count, sum and percentiles of what was recorded.
  *
  * @since 0.1.0

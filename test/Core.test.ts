@@ -118,4 +118,14 @@ describe("Stats", () => {
     expect(Stats.summarize([0, 0, 5]).p50).toBe(0)
     expect(stats.histogramSummary("nothing").count).toBe(0)
   })
+
+  it("counters() memoizes a family of counters by label", () => {
+    const stats = Stats.makeInMemory()
+    const failures = Stats.counters(stats.scope("rt", "web"), "failures")
+    expect(failures("Overloaded")).toBe(failures("Overloaded"))
+    failures("Overloaded").incr()
+    failures("RequestTimeout").incr(2)
+    expect(stats.counterValue("rt/web/failures/Overloaded")).toBe(1)
+    expect(stats.counterValue("rt/web/failures/RequestTimeout")).toBe(2)
+  })
 })

@@ -40,6 +40,7 @@ import * as RetryBudget from "../resilience/RetryBudget.js"
 import * as Timeout from "../resilience/Timeout.js"
 import type { Service } from "../Service.js"
 import type { Counter, StatsReceiver } from "../Stats.js"
+import * as Stats from "../Stats.js"
 import type { HttpRequest, HttpResponse } from "./Message.js"
 import * as Upstream from "./Upstream.js"
 
@@ -155,15 +156,7 @@ const statsFilter = (
     c[0].incr()
     c[1].incr()
   }
-  const byTag = new Map<string, Counter>()
-  const failuresOf = (tag: string): Counter => {
-    let c = byTag.get(tag)
-    if (c === undefined) {
-      c = stats.counter("failures", tag)
-      byTag.set(tag, c)
-    }
-    return c
-  }
+  const failuresOf = Stats.counters(stats, "failures")
   let pending = 0
   const unregister = stats.gauge(["pending"], () => pending)
   return [

@@ -234,15 +234,7 @@ export const make = (options: {
     const success = stats.counter("success")
     const failures = stats.counter("failures")
     const latency = stats.histogram("request_latency_ms")
-    const failureCounters = new Map<string, Stats.Counter>()
-    const failuresOf = (tag: string): Stats.Counter => {
-      let c = failureCounters.get(tag)
-      if (c === undefined) {
-        c = stats.counter("failures", tag)
-        failureCounters.set(tag, c)
-      }
-      return c
-    }
+    const failuresOf = Stats.counters(stats, "failures")
     let pending = 0
     unregister.push(stats.gauge(["pending"], () => pending))
     const inner = service
