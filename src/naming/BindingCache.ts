@@ -11,11 +11,11 @@
  * @since 0.1.0
  */
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as IdleCache from "../IdleCache.js"
 import * as Activity from "./Activity.js"
 import * as Dtab from "./Dtab.js"
 import { BindingError, type BoundTree, type NameInterpreter } from "./Interpreter.js"
@@ -53,8 +53,6 @@ export interface BindingCache {
 
 interface Entry {
   state: Activity.State<BoundTree>
-  used: boolean
-  readonly scope: Scope.Closeable
   readonly ready: Deferred.Deferred<void>
 }
 
@@ -110,34 +108,11 @@ export const make = (
   options?: Options
 ): Effect.Effect<BindingCache, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const parent = yield* Effect.scope
-    const entries = new Map<string, Entry>()
-    const ttl = Duration.fromInputUnsafe(options?.idleTimeToLive ?? "10 minutes")
+    const entries = yield* IdleCache.makeKeyed<Entry>({ idleTimeToLive: options?.idleTimeToLive ?? "10 minutes" })
 
-    const reap = Effect.suspend(() => {
-      const closing: Array<Scope.Closeable> = []
-      for (const [k, e] of entries) {
-        if (e.used) e.used = false
-        else {
-          entries.delete(k)
-          closing.push(e.scope)
-        }
-      }
-      return Effect.forEach(closing, (s) => Scope.close(s, Exit.void), { discard: true })
-    })
-    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(ttl), reap)))
-
-    const open = (k: string, dtab: Dtab.Dtab, path: Path.Path): Effect.Effect<Entry> =>
+    const open = (dtab: Dtab.Dtab, path: Path.Path): Effect.Effect<Entry, never, Scope.Scope> =>
       Effect.suspend(() => {
-        const existing = entries.get(k)
-        if (existing !== undefined) return Effect.succeed(existing)
-        const entry: Entry = {
-          state: Activity.pending,
-          used: true,
-          scope: Scope.forkUnsafe(parent),
-          ready: Deferred.makeUnsafe<void>()
-        }
-        entries.set(k, entry)
+        const entry: Entry = { state: Activity.pending, ready: Deferred.makeUnsafe<void>() }
         return interpreter.bindStates(dtab, path).pipe(
           Stream.runForEach((s) =>
             Effect.suspend(() => {
@@ -146,7 +121,7 @@ export const make = (
               return Deferred.succeed(entry.ready, undefined)
             })
           ),
-          Effect.forkIn(entry.scope),
+          Effect.forkScoped,
           Effect.as(entry)
         )
       })
@@ -161,30 +136,27 @@ export const make = (
     }
 
     const lookup = (k: string, path: Path.Path, dtab: () => Dtab.Dtab): Effect.Effect<BoundTree, BindingError> => {
-      const entry = entries.get(k)
+      const entry = entries.getNow(k)
       if (entry !== undefined) {
-        entry.used = true
         const s = entry.state
         if (s._tag === "Ok") return Effect.succeed(s.value)
         return answer(entry, path)
       }
-      return Effect.flatMap(open(k, dtab(), path), (e) => answer(e, path))
+      return Effect.flatMap(entries.get(k, () => open(dtab(), path)), (e) => answer(e, path))
     }
     const bind = (dtab: Dtab.Dtab, path: Path.Path) => lookup(key(dtab, path), path, () => dtab)
     const bindLocal = (base: Dtab.Dtab, local: Dtab.Dtab, path: Path.Path, shownPath?: string) =>
       lookup(localKey(base, local, path, shownPath), path, () => Dtab.concat(base, local))
     const current = (base: Dtab.Dtab, local: Dtab.Dtab, path: Path.Path, shownPath?: string) => {
-      const entry = entries.get(localKey(base, local, path, shownPath))
-      if (entry === undefined || entry.state._tag !== "Ok") return undefined
-      entry.used = true
-      return entry.state.value
+      const state = entries.getNow(localKey(base, local, path, shownPath))?.state
+      return state !== undefined && state._tag === "Ok" ? state.value : undefined
     }
 
     return {
       bind,
       bindLocal,
       current,
-      peek: (dtab, path) => entries.get(key(dtab, path))?.state,
-      size: () => entries.size
+      peek: (dtab, path) => entries.peek(key(dtab, path))?.state,
+      size: entries.size
     }
   })

@@ -1,6 +1,7 @@
 /**
  * A cache of scoped values built on first use and closed after they have gone unused for an idle
- * time-to-live: the router's per-name path stacks and per-bound-id clients. It plays the role of an
+ * time-to-live: the router's per-name path stacks and per-bound-id clients, and the binding cache's
+ * live bindings. It plays the role of an
  * `RcMap` with `idleTimeToLive`, tuned for the request path: a hit is a `Map` lookup and a flag
  * write, with no per-request `Scope` (an `RcMap.get` needs one). A value is closed only after a
  * whole idle period without use (between 1× and 2× the TTL), and the clients it closes drain their
@@ -13,6 +14,26 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
+
+/**
+ * A cache from string ids to scoped values: the mechanism under `make` and the naming layer's
+ * binding cache.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Keyed<V> {
+  /** The value for `id`, built with `build` (in its own scope, uninterruptibly) on a miss. */
+  readonly get: (id: string, build: () => Effect.Effect<V, never, Scope.Scope>) => Effect.Effect<V>
+  /** The value for `id` if it is already built (marking it used), else `undefined`; builds nothing. */
+  readonly getNow: (id: string) => V | undefined
+  /** The value for `id` if it is already built, without marking it used. */
+  readonly peek: (id: string) => V | undefined
+  /** The values currently open. */
+  readonly values: () => ReadonlyArray<V>
+  /** Number of entries (built or being built). */
+  readonly size: () => number
+}
 
 /**
  * A cache from keys to scoped values.
@@ -39,21 +60,19 @@ interface Entry<V> {
 }
 
 /**
- * A cache living in the current scope (closing it closes every value). `id` maps a key to its
- * identity; `idleTimeToLive` defaults to 10 minutes.
+ * A string-keyed cache living in the current scope (closing it closes every value);
+ * `idleTimeToLive` defaults to 10 minutes.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = <K, V>(options: {
-  readonly id: (key: K) => string
-  readonly lookup: (key: K) => Effect.Effect<V, never, Scope.Scope>
+export const makeKeyed = <V>(options?: {
   readonly idleTimeToLive?: Duration.Input | undefined
-}): Effect.Effect<IdleCache<K, V>, never, Scope.Scope> =>
+}): Effect.Effect<Keyed<V>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const parent = yield* Effect.scope
     const entries = new Map<string, Entry<V>>()
-    const ttl = Duration.fromInputUnsafe(options.idleTimeToLive ?? Duration.minutes(10))
+    const ttl = Duration.fromInputUnsafe(options?.idleTimeToLive ?? Duration.minutes(10))
     const reap = Effect.suspend(() => {
       const closing: Array<Scope.Closeable> = []
       for (const [k, e] of entries) {
@@ -67,15 +86,14 @@ export const make = <K, V>(options: {
     })
     if (Duration.isFinite(ttl)) yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(ttl), reap)))
 
-    const get = (key: K): Effect.Effect<V> => {
-      const k = options.id(key)
-      const entry = entries.get(k)
+    const get = (id: string, build: () => Effect.Effect<V, never, Scope.Scope>): Effect.Effect<V> => {
+      const entry = entries.get(id)
       if (entry !== undefined) {
         entry.used = true
         return entry.value !== undefined ? Effect.succeed(entry.value) : Deferred.await(entry.ready)
       }
       return Effect.suspend(() => {
-        const again = entries.get(k)
+        const again = entries.get(id)
         if (again !== undefined) {
           return again.value !== undefined
             ? Effect.succeed(again.value)
@@ -87,8 +105,8 @@ export const make = <K, V>(options: {
           scope: Scope.forkUnsafe(parent),
           ready: Deferred.makeUnsafe<V>()
         }
-        entries.set(k, fresh)
-        return options.lookup(key).pipe(
+        entries.set(id, fresh)
+        return build().pipe(
           Scope.provide(fresh.scope),
           Effect.uninterruptible,
           Effect.tap((v) =>
@@ -101,16 +119,15 @@ export const make = <K, V>(options: {
       })
     }
 
-    const getNow = (key: K): V | undefined => {
-      const entry = entries.get(options.id(key))
-      if (entry === undefined || entry.value === undefined) return undefined
-      entry.used = true
-      return entry.value
-    }
-
     return {
       get,
-      getNow,
+      getNow: (id) => {
+        const entry = entries.get(id)
+        if (entry === undefined || entry.value === undefined) return undefined
+        entry.used = true
+        return entry.value
+      },
+      peek: (id) => entries.get(id)?.value,
       values: () => {
         const out: Array<V> = []
         for (const e of entries.values()) if (e.value !== undefined) out.push(e.value)
@@ -119,3 +136,22 @@ export const make = <K, V>(options: {
       size: () => entries.size
     }
   })
+
+/**
+ * A cache living in the current scope (closing it closes every value). `id` maps a key to its
+ * identity; `idleTimeToLive` defaults to 10 minutes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <K, V>(options: {
+  readonly id: (key: K) => string
+  readonly lookup: (key: K) => Effect.Effect<V, never, Scope.Scope>
+  readonly idleTimeToLive?: Duration.Input | undefined
+}): Effect.Effect<IdleCache<K, V>, never, Scope.Scope> =>
+  Effect.map(makeKeyed<V>({ idleTimeToLive: options.idleTimeToLive }), (keyed) => ({
+    get: (key) => keyed.get(options.id(key), () => options.lookup(key)),
+    getNow: (key) => keyed.getNow(options.id(key)),
+    values: keyed.values,
+    size: keyed.size
+  }))
