@@ -180,28 +180,63 @@ export interface BucketedHistogram extends Histogram {
  * @category constructors
  */
 export const makeBucketedHistogram = (): BucketedHistogram => {
-  let buckets = new Map<number, number>()
-  let largest = new Map<number, number>()
+  // buckets above the zero threshold, densely: counts[k] and largest[k] are bucket `base + k`
+  // (log-spaced buckets of one metric cluster in a few hundred indices, so arrays beat maps here)
+  let base = 0
+  let counts: Array<number> = []
+  let largest: Array<number> = []
+  let zeroCount = 0
+  let zeroLargest = Number.NEGATIVE_INFINITY
   let count = 0
   let sum = 0
   let min = Number.POSITIVE_INFINITY
   let max = Number.NEGATIVE_INFINITY
-  const indexOf = (v: number) => v <= zeroThreshold ? Number.NEGATIVE_INFINITY : Math.floor(Math.log(v) / logGrowth)
+  const grow = (i: number) => {
+    if (counts.length === 0) {
+      base = i
+      counts.push(0)
+      largest.push(Number.NEGATIVE_INFINITY)
+    } else if (i < base) {
+      const n = base - i
+      const c: Array<number> = new Array(n).fill(0)
+      const l: Array<number> = new Array(n).fill(Number.NEGATIVE_INFINITY)
+      counts = c.concat(counts)
+      largest = l.concat(largest)
+      base = i
+    } else {
+      while (base + counts.length <= i) {
+        counts.push(0)
+        largest.push(Number.NEGATIVE_INFINITY)
+      }
+    }
+  }
   return {
     add: (v) => {
       if (!Number.isFinite(v)) return
-      const i = indexOf(v)
-      buckets.set(i, (buckets.get(i) ?? 0) + 1)
-      const top = largest.get(i)
-      if (top === undefined || v > top) largest.set(i, v)
+      if (v <= zeroThreshold) {
+        zeroCount++
+        if (v > zeroLargest) zeroLargest = v
+      } else {
+        const i = Math.floor(Math.log(v) / logGrowth)
+        let k = i - base
+        if (k < 0 || k >= counts.length) {
+          grow(i)
+          k = i - base
+        }
+        counts[k]!++
+        if (v > largest[k]!) largest[k] = v
+      }
       count++
       sum += v
       if (v < min) min = v
       if (v > max) max = v
     },
     reset: () => {
-      buckets = new Map()
-      largest = new Map()
+      base = 0
+      counts = []
+      largest = []
+      zeroCount = 0
+      zeroLargest = Number.NEGATIVE_INFINITY
       count = 0
       sum = 0
       min = Number.POSITIVE_INFINITY
@@ -211,13 +246,14 @@ export const makeBucketedHistogram = (): BucketedHistogram => {
       if (count === 0) {
         return { count: 0, sum: 0, min: 0, max: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99: 0, p9990: 0, p9999: 0 }
       }
-      const keys = Array.from(buckets.keys()).sort((a, b) => a - b)
       const at = (q: number) => {
         const rank = Math.max(1, Math.ceil(q * count))
-        let seen = 0
-        for (const k of keys) {
-          seen += buckets.get(k)!
-          if (seen >= rank) return largest.get(k)!
+        let seen = zeroCount
+        if (zeroCount > 0 && seen >= rank) return zeroLargest
+        for (let k = 0; k < counts.length; k++) {
+          if (counts[k] === 0) continue
+          seen += counts[k]!
+          if (seen >= rank) return largest[k]!
         }
         return max
       }
@@ -240,6 +276,43 @@ export const makeBucketedHistogram = (): BucketedHistogram => {
 
 const emptySummary = makeBucketedHistogram().summary()
 
+/** The counters of an in-memory receiver as a read-only map of their current values. */
+class CounterView implements ReadonlyMap<string, number> {
+  readonly #cells: Map<string, { n: number }>
+  constructor(cells: Map<string, { n: number }>) {
+    this.#cells = cells
+  }
+  get size(): number {
+    return this.#cells.size
+  }
+  get(name: string): number | undefined {
+    return this.#cells.get(name)?.n
+  }
+  has(name: string): boolean {
+    return this.#cells.has(name)
+  }
+  #snapshot(): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const [name, cell] of this.#cells) out.set(name, cell.n)
+    return out
+  }
+  forEach(f: (value: number, key: string, map: ReadonlyMap<string, number>) => void, thisArg?: unknown): void {
+    for (const [name, cell] of this.#cells) f.call(thisArg, cell.n, name, this)
+  }
+  entries() {
+    return this.#snapshot().entries()
+  }
+  keys() {
+    return this.#cells.keys()
+  }
+  values() {
+    return this.#snapshot().values()
+  }
+  [Symbol.iterator]() {
+    return this.#snapshot().entries()
+  }
+}
+
 /**
  * A fresh in-memory receiver.
  *
@@ -247,7 +320,10 @@ const emptySummary = makeBucketedHistogram().summary()
  * @category constructors
  */
 export const makeInMemory = (): InMemory => {
-  const counters = new Map<string, number>()
+  // one mutable cell per counter, so an increment is a field write (no map lookup); `counters` is a
+  // read-only view of their values
+  const cells = new Map<string, { n: number }>()
+  const counters = new CounterView(cells)
   const histograms = new Map<string, BucketedHistogram>()
   const gauges = new Map<string, Set<() => number>>()
   const join = (segments: ReadonlyArray<string>) => segments.filter((s) => s !== "").join("/")
@@ -255,8 +331,17 @@ export const makeInMemory = (): InMemory => {
     prefix,
     counter: (...name) => {
       const full = join([...prefix, ...name])
-      if (!counters.has(full)) counters.set(full, 0)
-      return { incr: (n = 1) => counters.set(full, (counters.get(full) ?? 0) + n) }
+      let cell = cells.get(full)
+      if (cell === undefined) {
+        cell = { n: 0 }
+        cells.set(full, cell)
+      }
+      const c = cell
+      return {
+        incr: (n = 1) => {
+          c.n += n
+        }
+      }
     },
     histogram: (...name) => {
       const full = join([...prefix, ...name])
@@ -286,7 +371,7 @@ export const makeInMemory = (): InMemory => {
   return {
     ...at([]),
     counters,
-    counterValue: (name) => counters.get(name) ?? 0,
+    counterValue: (name) => cells.get(name)?.n ?? 0,
     gaugeValues: () => {
       const out = new Map<string, number>()
       for (const [name, reads] of gauges) {

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import * as Effect from "effect/Effect"
-import { run } from "../cli/Main.js"
+import { restartWithHeapFlags } from "../cli/Heap.js"
+
+restartWithHeapFlags()
+
+const { NodeRuntime, NodeServices } = await import("@effect/platform-node")
+const Effect = await import("effect/Effect")
+const { run } = await import("../cli/Main.js")
 
 run.pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain)

@@ -16,6 +16,7 @@
  *
  * @since 0.1.0
  */
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -76,6 +77,29 @@ export interface DstClient extends Service<HttpRequest, HttpResponse, Failure> {
   /** The current addresses (`ip:port`). */
   readonly addresses: () => ReadonlyArray<string>
 }
+
+/**
+ * Builds the pooled connection to one address: `Upstream.make` unless replaced.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export type UpstreamMaker = (
+  address: Address,
+  options?: Upstream.Options
+) => Effect.Effect<Upstream.Upstream, never, Scope.Scope>
+
+/**
+ * The upstream maker routers build their clients with, read once when a router is made. Defaults to
+ * `Upstream.make` (real connections). A testing and benchmarking seam: `bench/router` replaces it
+ * with an in-memory upstream to measure the router's own per-request cost without sockets.
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const UpstreamMaker = Context.Reference<UpstreamMaker>("weir/http/DstClient/UpstreamMaker", {
+  defaultValue: () => Upstream.make
+})
 
 /**
  * The balancer factory for a `loadBalancer` config.
@@ -147,12 +171,17 @@ const statsFilter = (
   const failures = stats.counter("failures")
   const latency = stats.histogram("request_latency_ms")
   const byStatus = new Map<number, readonly [Counter, Counter]>()
+  // the last status's counters: most responses of a client have the status of the one before
+  let lastStatus = -1
+  let last: readonly [Counter, Counter] | undefined
   const countStatus = (status: number) => {
-    let c = byStatus.get(status)
+    let c = status === lastStatus ? last : byStatus.get(status)
     if (c === undefined) {
       c = [stats.counter("status", String(status)), stats.counter("status", statusClass(status))]
       byStatus.set(status, c)
     }
+    lastStatus = status
+    last = c
     c[0].incr()
     c[1].incr()
   }
@@ -165,7 +194,8 @@ const statsFilter = (
       const start = performance.now()
       requests.incr()
       pending++
-      return Effect.onExit(next.call(request), (exit) => {
+      // onExitPrimitive: the recording is synchronous, so no finalizer effect is run after it
+      return Effect.onExitPrimitive(next.call(request), (exit) => {
         pending--
         latency.add(performance.now() - start)
         if (exit._tag === "Success") {
@@ -181,7 +211,7 @@ const statsFilter = (
             : String((error as { error: { _tag?: unknown } }).error?._tag ?? "unknown")
           failuresOf(tag).incr()
         }
-        return Effect.void
+        return undefined
       })
     })
   ]
@@ -189,7 +219,7 @@ const statsFilter = (
 
 /**
  * Builds the client of `bound` in the current scope, recording under `stats`
- * (`rt/<router>/client/<id>`).
+ * (`rt/<router>/client/<id>`). Endpoints connect with `makeUpstream` (defaults to `Upstream.make`).
  *
  * @since 0.1.0
  * @category constructors
@@ -197,7 +227,8 @@ const statsFilter = (
 export const make = (
   bound: Name.Bound,
   params: Params,
-  stats: StatsReceiver
+  stats: StatsReceiver,
+  makeUpstream: UpstreamMaker = Upstream.make
 ): Effect.Effect<DstClient, never, Scope.Scope> =>
   Effect.gen(function*() {
     const id = Name.idString(bound)
@@ -220,7 +251,7 @@ export const make = (
     const endpoint = (address: Address) =>
       Effect.gen(function*() {
         const key = addressKey(address)
-        const up = yield* Upstream.make(address, params.hostConnectionPool)
+        const up = yield* makeUpstream(address, params.hostConnectionPool)
         upstreams.set(key, up)
         yield* Effect.addFinalizer(() =>
           Effect.sync(() => {
@@ -228,24 +259,41 @@ export const make = (
             upstreams.delete(key)
           })
         )
-        const leaf: Service<HttpRequest, HttpResponse, Failure> = {
-          call: (request) =>
-            Effect.withFiber((fiber) => {
-              const deadline = fiber.getRef(Deadline.Current)
-              if (deadline !== undefined) request.headers[Deadline.headerName] = Deadline.encode(deadline)
-              return up.call(request)
-            }),
-          get status() {
-            return up.status
+        if (policy._tag === "None") {
+          const leaf: Service<HttpRequest, HttpResponse, Failure> = {
+            call: (request) =>
+              Effect.withFiber((fiber) => {
+                const deadline = fiber.getRef(Deadline.Current)
+                if (deadline !== undefined) request.headers[Deadline.headerName] = Deadline.encode(deadline)
+                return up.call(request)
+              }),
+            get status() {
+              return up.status
+            }
           }
+          return leaf
         }
-        if (policy._tag === "None") return leaf
         const accrual = yield* FailureAccrual.makeUnsafe<HttpRequest, HttpResponse, Failure, never>(
           policy,
           accrualClassifier,
           accrualStats
         )
-        return Filter.toService(accrual, leaf)
+        // failure accrual over the leaf, fused: what `Filter.toService(accrual, leaf)` does (accrual's
+        // start, the deadline header, the call, accrual's record on exit) in one step instead of three
+        const mapStatus = accrual.status!
+        const guarded: Service<HttpRequest, HttpResponse, Failure> = {
+          call: (request) =>
+            Effect.withFiber((fiber) => {
+              accrual.enter()
+              const deadline = fiber.getRef(Deadline.Current)
+              if (deadline !== undefined) request.headers[Deadline.headerName] = Deadline.encode(deadline)
+              return Effect.onExitPrimitive(up.call(request), (exit) => accrual.record(request, exit))
+            }),
+          get status() {
+            return mapStatus(up.status)
+          }
+        }
+        return guarded
       })
     const factory = balancerFactory(params.loadBalancer)
     const balancer = yield* factory.make(Name.addresses(bound), endpoint, { label: id, stats })

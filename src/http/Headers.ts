@@ -102,31 +102,58 @@ export const withoutHopByHop = (headers: Headers, also?: string): Headers => {
   let named: Array<string> | undefined
   const connection = headers["connection"]
   if (connection !== undefined) {
-    for (const v of typeof connection === "string" ? [connection] : connection) {
-      for (const token of v.split(",")) {
-        const name = token.trim().toLowerCase()
-        if (name !== "" && !hopByHop.has(name)) (named ??= []).push(name)
+    if (typeof connection === "string" && connection.indexOf(",") < 0) {
+      // one token (`keep-alive`, `close`): no split
+      const name = connection.trim().toLowerCase()
+      if (name !== "" && !hopByHop.has(name)) named = [name]
+    } else {
+      for (const v of typeof connection === "string" ? [connection] : connection) {
+        for (const token of v.split(",")) {
+          const name = token.trim().toLowerCase()
+          if (name !== "" && !hopByHop.has(name)) (named ??= []).push(name)
+        }
       }
     }
   }
-  // look up the few names instead of walking every header
-  let found = also !== undefined && Object.hasOwn(headers, also)
-  for (let i = 0; !found && i < hopByHopList.length; i++) found = headers[hopByHopList[i]!] !== undefined
-  if (named !== undefined) {
-    for (let i = 0; !found && i < named.length; i++) {
-      found = Object.hasOwn(headers, named[i]!)
+  // one walk over the (few) header names, each checked by length and comparison: cheaper than
+  // looking up the nine hop-by-hop names, which are usually all absent
+  let found = false
+  for (const name in headers) {
+    if (isHopByHop(name) || name === also || (named !== undefined && named.includes(name))) {
+      found = true
+      break
     }
   }
   if (!found) return headers
   const out: Headers = {}
   for (const name in headers) {
-    if (hopByHop.has(name) || name === also || (named !== undefined && named.includes(name))) continue
+    if (isHopByHop(name) || name === also || (named !== undefined && named.includes(name))) continue
     out[name] = headers[name]!
   }
   return out
 }
 
-const hopByHopList: ReadonlyArray<string> = [...hopByHop]
+/** Whether a lower-case name is in `hopByHop`. */
+const isHopByHop = (name: string): boolean => {
+  switch (name.length) {
+    case 2:
+      return name === "te"
+    case 7:
+      return name === "trailer" || name === "upgrade"
+    case 10:
+      return name === "connection" || name === "keep-alive"
+    case 16:
+      return name === "proxy-connection"
+    case 17:
+      return name === "transfer-encoding"
+    case 18:
+      return name === "proxy-authenticate"
+    case 19:
+      return name === "proxy-authorization"
+    default:
+      return false
+  }
+}
 
 /**
  * Removes every `l5d-*` header (a server with `clearContext: true`, both directions).
@@ -183,6 +210,10 @@ const parseDtabs = (values: ReadonlyArray<string>, name: string): Result.Result<
  * @category inbound
  */
 export const readContext = (headers: Headers): Result.Result<Context, BadHeader> => {
+  if (
+    headers[names.ctxDtab] === undefined && headers[names.dtab] === undefined &&
+    headers[names.ctxDeadline] === undefined && headers[names.sample] === undefined
+  ) return noContext
   let localDtab = Dtab.empty
   let deadline: Deadline | undefined
   if (headers[names.ctxDtab] !== undefined) {
@@ -204,6 +235,8 @@ export const readContext = (headers: Headers): Result.Result<Context, BadHeader>
   if (headers[names.sample] !== undefined) delete headers[names.sample]
   return Result.succeed({ localDtab, deadline })
 }
+
+const noContext: Result.Result<Context, BadHeader> = Result.succeed({ localDtab: Dtab.empty, deadline: undefined })
 
 /**
  * The number of proxies a request went through: comma-separated entries over every `Via` header.
@@ -242,17 +275,18 @@ const via11 = `1.1 ${viaToken}`
  * @category outbound
  */
 export const newRequestId = (): string => {
-  if (idPoolOffset >= idPool.length) {
-    idPool = randomBytes(8 * 256)
-    idPoolOffset = 0
+  if (idOffset >= idPool.length) {
+    // 256 ids from one hex conversion; each id is then a 16-character slice of it
+    idPool = randomBytes(8 * 256).toString("hex")
+    idOffset = 0
   }
-  const id = idPool.toString("hex", idPoolOffset, idPoolOffset + 8)
-  idPoolOffset += 8
+  const id = idPool.slice(idOffset, idOffset + 16)
+  idOffset += 16
   return id
 }
 
-let idPool = randomBytes(8 * 256)
-let idPoolOffset = 0
+let idPool = ""
+let idOffset = 0
 
 /**
  * What the router adds to a request it forwards.

@@ -35,7 +35,13 @@ import { header as headerOf } from "./Message.js"
  * @category model
  */
 export type Identification =
-  | { readonly _tag: "Identified"; readonly name: Path.Path; readonly request: HttpRequest }
+  | {
+    readonly _tag: "Identified"
+    readonly name: Path.Path
+    readonly request: HttpRequest
+    /** `Path.show(name)`, when the identifier already has it. */
+    readonly shown?: string | undefined
+  }
   | { readonly _tag: "Unidentified"; readonly reason: string }
 
 /**
@@ -85,12 +91,28 @@ const splitPath = (url: string): { readonly segments: Array<string>; readonly qu
  */
 export const headerToken = (prefix: Path.Path, header = "Host"): Identifier => {
   const name = header.toLowerCase()
+  // the name (and its shown form) of each recent header value, so a request for a known host builds
+  // no path and no string (the same string each time also lets later maps skip hashing it); bounded,
+  // emptied when full
+  const names = new Map<string, { readonly path: Path.Path; readonly shown: string }>()
   return (request) => {
     const value = headerOf(request.headers, name)
     if (value === undefined || value === "") return unidentified(`${header} header is absent`)
-    return identified(Path.fromLabels([...prefix.labels, value]), request)
+    if (value.length > maxMemoLength) return identified(Path.fromLabels([...prefix.labels, value]), request)
+    let known = names.get(value)
+    if (known === undefined) {
+      if (names.size >= maxMemo) names.clear()
+      const path = Path.fromLabels([...prefix.labels, value])
+      known = { path, shown: Path.show(path) }
+      names.set(value, known)
+    }
+    return { _tag: "Identified", name: known.path, request, shown: known.shown }
   }
 }
+
+/** Most header values `headerToken` remembers the name of, and the longest it remembers. */
+const maxMemo = 1024
+const maxMemoLength = 256
 
 /**
  * `io.l5d.methodAndHost`: `/1.1/<METHOD>/<host lower-cased>` (HTTP/1.1) or `/1.0/<METHOD>`

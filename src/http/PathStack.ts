@@ -26,7 +26,7 @@ import type * as Dtab from "../naming/Dtab.js"
 import type * as Interpreter from "../naming/Interpreter.js"
 import type * as Path from "../naming/Path.js"
 import * as Backoff from "../resilience/Backoff.js"
-import type * as ResponseClass from "../resilience/ResponseClass.js"
+import * as ResponseClass from "../resilience/ResponseClass.js"
 import * as Retries from "../resilience/Retries.js"
 import * as RetryBudget from "../resilience/RetryBudget.js"
 import * as Timeout from "../resilience/Timeout.js"
@@ -105,7 +105,13 @@ export const classifierFor = (
   let lastRouted: Routed | undefined
   let lastResponse: HttpResponse | undefined
   let lastClass: ResponseClass.ResponseClass | undefined
+  const allSuccessful = kind === "io.l5d.http.allSuccessful"
   return (routed, exit) => {
+    if (exit._tag === "Success") {
+      // what `classifyResponse` answers for every kind without looking at the request: no views to build
+      const status = exit.value.status
+      if (status < 500 || status > 599 || allSuccessful) return ResponseClass.Success
+    }
     if (exit._tag === "Success" && exit.value === lastResponse && routed === lastRouted) return lastClass!
     const c = inner(
       { method: routed.http.method, chunked: routed.http.body._tag === "Stream" },
@@ -183,7 +189,8 @@ export const bufferBody = (response: HttpResponse, limit: number): Effect.Effect
 
 /**
  * Builds the path stack of one name over `bound` (the per-attempt call: bind, pick, client), which
- * receives a predicate telling whether a 5XX will be retried (so it buffers that body).
+ * receives a predicate telling whether a 5XX will be retried (so it buffers that body, unless
+ * `retryBufferBytes` is given: then the path stack does).
  *
  * @since 0.1.0
  * @category constructors
@@ -191,12 +198,18 @@ export const bufferBody = (response: HttpResponse, limit: number): Effect.Effect
 export const make = (options: {
   readonly params: Params
   readonly stats: Stats.StatsReceiver
+  /**
+   * When given, a 5XX that will be retried has its body read (up to this many bytes, `bufferBody`)
+   * by the path stack before the retry decision, so `bound` need not do it. Defaults to none.
+   */
+  readonly retryBufferBytes?: number | undefined
   readonly bound: (
     retryable5xx: (routed: Routed, response: HttpResponse) => boolean
   ) => (routed: Routed) => Effect.Effect<HttpResponse, RouteError>
 }): Effect.Effect<PathStack, never, Scope.Scope> =>
   Effect.gen(function*() {
     const { params, stats } = options
+    const limit = options.retryBufferBytes
     const classify = classifierFor(params)
     const budget = budgetOf(params.retries?.budget)
     const retryStats = stats.scope("retries")
@@ -219,7 +232,11 @@ export const make = (options: {
         backoff: backoffOf(params.retries?.backoff),
         budget,
         maxRetries: Infinity,
-        stats: retryStats
+        stats: retryStats,
+        prepare: limit === undefined ?
+          undefined :
+          (routed, response) =>
+            response.status >= 500 && retryable5xx(routed, response) ? bufferBody(response, limit) : undefined
       }) as Filter.Filter<Routed, HttpResponse, RouteError, never>,
       service
     )
@@ -247,7 +264,8 @@ export const make = (options: {
           const start = performance.now()
           requests.incr()
           pending++
-          return Effect.onExit(inner.call(routed), (exit) => {
+          // onExitPrimitive: the recording is synchronous, so no finalizer effect is run after it
+          return Effect.onExitPrimitive(inner.call(routed), (exit) => {
             pending--
             latency.add(performance.now() - start)
             const c = classify(routed, exit)
@@ -259,7 +277,7 @@ export const make = (options: {
                 if (e._tag === "Some") failuresOf(e.value._tag).incr()
               }
             }
-            return Effect.void
+            return undefined
           })
         }
       }

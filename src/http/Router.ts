@@ -222,12 +222,17 @@ const serverMetrics = (s: Stats.StatsReceiver) => {
   const success = s.counter("success")
   const failures = s.counter("failures")
   const latency = s.histogram("request_latency_ms")
+  // the last status's counters: most responses have the status of the one before
+  let lastCode = -1
+  let last: readonly [Stats.Counter, Stats.Counter] | undefined
   const status = (code: number) => {
-    let c = byStatus.get(code)
+    let c = code === lastCode ? last : byStatus.get(code)
     if (c === undefined) {
       c = [s.counter("status", String(code)), s.counter("status", `${Math.floor(code / 100)}XX`)]
       byStatus.set(code, c)
     }
+    lastCode = code
+    last = c
     c[0].incr()
     c[1].incr()
   }
@@ -239,7 +244,14 @@ const serverMetrics = (s: Stats.StatsReceiver) => {
       latency.add(ms)
       status(response.status)
       const sc = response.headers[Headers.names.successClass]
-      const ok = typeof sc === "string" ? Number(sc) > 0 : response.status < 500
+      // the router writes "1.0" or "0.0"; anything else is parsed
+      const ok = sc === "1.0"
+        ? true
+        : sc === "0.0"
+        ? false
+        : typeof sc === "string"
+        ? Number(sc) > 0
+        : response.status < 500
       if (ok && !Errors.isRouterError(response)) success.incr()
       else failures.incr()
     }
@@ -253,13 +265,22 @@ const recorded = (response: HttpResponse, metrics: ServerMetrics | undefined, st
   return response
 }
 
+interface Core {
+  /** Routes one request with no admission and no server stats. */
+  readonly route: (request: HttpRequest) => Effect.Effect<HttpResponse>
+  /** The handler of one server; `setStats` moves its server metrics (once the port is known). */
+  readonly serverHandler: (config: ServerConfig) => {
+    readonly handler: (request: HttpRequest) => Effect.Effect<HttpResponse>
+    readonly status: (code: number) => void
+    readonly setStats: (stats: Stats.StatsReceiver) => void
+  }
+}
+
 /**
- * Starts a router: binds every server, serves until the scope closes (which drains).
- *
- * @since 0.1.0
- * @category constructors
+ * The request path of a router without its servers: identification, binding, path stacks and
+ * clients, in the current scope.
  */
-export const make = (options: Options): Effect.Effect<Router, Server.ListenError, Scope.Scope> =>
+const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never, Scope.Scope> =>
   Effect.gen(function*() {
     const label = options.label
     const rootStats = options.stats ?? (yield* Stats.Receiver)
@@ -276,6 +297,7 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
 
     const bindings = yield* BindingCache.make(options.interpreter, { idleTimeToLive: ttl })
     const random = yield* Random.Random
+    const makeUpstream = yield* DstClient.UpstreamMaker
 
     const clients = yield* IdleCache.make({
       id: idOf,
@@ -284,7 +306,7 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
         const idPath = typeof bound.id === "string"
           ? Result.getOrElse(Path.parse(bound.id), () => Path.make(id))
           : bound.id
-        return DstClient.make(bound, clientParams(idPath), rt.scope("client", statsName(id)))
+        return DstClient.make(bound, clientParams(idPath), rt.scope("client", statsName(id)), makeUpstream)
       },
       idleTimeToLive: ttl
     })
@@ -318,13 +340,8 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
       })
     }
 
-    const boundCall = (
-      retryable5xx: (routed: Routed, response: HttpResponse) => boolean
-    ) => {
-      const after = (routed: Routed) => (response: HttpResponse): Effect.Effect<HttpResponse> =>
-        response.status >= 500 && retryable5xx(routed, response)
-          ? PathStack.bufferBody(response, retryBufferBytes)
-          : Effect.succeed(response)
+    // the path stack reads a retryable 5XX's body (`retryBufferBytes`), so the call returns the client's response as is
+    const boundCall = () => {
       const callClient = (
         routed: Routed,
         client: DstClient.DstClient,
@@ -337,7 +354,7 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
           localDtab: routed.localDtab,
           requestId: routed.requestId
         })
-        return Effect.flatMap(client.call(routed.http), after(routed))
+        return client.call(routed.http)
       }
       const send = (routed: Routed, tree: Interpreter.BoundTree): Effect.Effect<HttpResponse, RouteError> => {
         const branches = branchesOf(tree)
@@ -362,6 +379,7 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
         PathStack.make({
           params: serviceParams(Path.parseUnsafe(name)),
           stats: rt.scope("service", statsName(name)),
+          retryBufferBytes,
           bound: boundCall
         }),
       idleTimeToLive: ttl
@@ -434,7 +452,7 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
         return Effect.succeed(finish(Errors.unknownDestination(request, identified.reason)))
       }
       const name = identified.name
-      const service = Path.show(name)
+      const service = identified.shown ?? Path.show(name)
       const routed: Routed = {
         http: identified.request,
         name,
@@ -488,9 +506,7 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
       })
     }
 
-    const servers: Array<Server.Server> = []
-    for (const config of options.servers) {
-      const ip = config.ip ?? "127.0.0.1"
+    const serverHandler = (config: ServerConfig) => {
       const clearContext = config.clearContext ?? false
       const maxConcurrent = config.maxConcurrentRequests ?? Infinity
       const maxPending = config.maxPending ?? 0
@@ -540,19 +556,74 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
           return Effect.ensuring(route(request, clearContext, m, start), releaseEffect)
         })
       }
+      return {
+        handler,
+        status: (code: number) => metrics.status(code),
+        setStats: (stats: Stats.StatsReceiver) => {
+          metrics = serverMetrics(stats)
+        }
+      }
+    }
+
+    const core: Core = {
+      route: (request) => route(request, false, undefined, 0),
+      serverHandler
+    }
+    return core
+  })
+
+/**
+ * The handler one server of a router would run, without the server: requests go through admission,
+ * server stats (under `rt/<label>/server/<ip>/<port>/`, `port` defaulting to `4140`), identification,
+ * the path stack and the clients exactly as behind `make`'s servers. A testing and benchmarking seam
+ * (`bench/router` drives it with the upstreams replaced through `DstClient.UpstreamMaker`); `servers`
+ * is ignored.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeHandler = (
+  options: Omit<Options, "servers">,
+  server?: ServerConfig
+): Effect.Effect<(request: HttpRequest) => Effect.Effect<HttpResponse>, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const rootStats = options.stats ?? (yield* Stats.Receiver)
+    const core = yield* makeCore({ ...options, stats: rootStats })
+    const config = server ?? {}
+    const h = core.serverHandler(config)
+    h.setStats(rootStats.scope("rt", options.label, "server", config.ip ?? "127.0.0.1", String(config.port ?? 4140)))
+    return h.handler
+  })
+
+/**
+ * Starts a router: binds every server, serves until the scope closes (which drains).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<Router, Server.ListenError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const label = options.label
+    const rootStats = options.stats ?? (yield* Stats.Receiver)
+    const rt = rootStats.scope("rt", label)
+    const core = yield* makeCore({ ...options, stats: rootStats })
+    const servers: Array<Server.Server> = []
+    for (const config of options.servers) {
+      const ip = config.ip ?? "127.0.0.1"
+      const h = core.serverHandler(config)
       const server = yield* Server.make(
         {
           ...config,
           ip,
           onClientError: (status, code) => {
-            metrics.status(status)
+            h.status(status)
             config.onClientError?.(status, code)
           }
         },
-        handler
+        h.handler
       )
       const s = rt.scope("server", ip, String(server.port))
-      metrics = serverMetrics(s)
+      h.setStats(s)
       const unregister = [
         s.gauge(["pending"], () => server.inFlight()),
         s.gauge(["connections"], () => server.connections())
@@ -564,7 +635,7 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
     const router: Router = {
       label,
       servers,
-      route: (request) => route(request, false, undefined, 0),
+      route: core.route,
       drain: (grace) => Effect.asVoid(Effect.all(servers.map((s) => s.drain(grace)), { concurrency: "unbounded" }))
     }
     return router

@@ -1,29 +1,61 @@
 /**
  * The upstream side of the data path: one `Service<HttpRequest, HttpResponse, ConnectionFailed>` per
- * address, over a pool of keep-alive connections. Bodies stream both ways with backpressure (a
- * response body is a `Readable` that pauses the connection while its reader is behind), so memory
+ * address, over a pool of keep-alive HTTP/1.1 connections. Bodies stream both ways with backpressure
+ * (a response body is a `Readable` that pauses the connection while its reader is behind), so memory
  * stays bounded whatever their size.
  *
- * It drives undici's `Pool.dispatch` directly: Effect's HTTP client halves proxy throughput, and on
- * loopback undici's dispatcher carries about 1.5× the requests per second of `node:http`'s client
- * (see docs/benchmarks.md). Only the surface is Effect-typed.
+ * It speaks HTTP/1.1 itself over `node:net` sockets with weir's codec (`Codec.ts`): on loopback the
+ * proxy spends about a quarter less user CPU per request than with undici's dispatcher, and Effect's
+ * HTTP client would halve throughput (see docs/benchmarks.md). Only the surface is Effect-typed; each
+ * request costs one `Effect.callback` and one exchange object.
  *
- * A connection that could not be made (refused, unreachable, connect timeout) fails with
- * `ConnectionFailed` and `written: false`, which makes it requeueable; a failure after the request
- * was handed to a connection has `written: true`.
+ * The pool, per address:
+ *
+ * - idle connections are reused most recently used first; one request at a time per connection (no
+ *   pipelining);
+ * - at most `maxConnections` are open; further requests wait in arrival order, and one that is
+ *   interrupted leaves the queue;
+ * - an idle connection closes after `idleTimeout`, or sooner when the server's `Keep-Alive: timeout`
+ *   says so, and is dropped as soon as the server closes it;
+ * - a connection is not reused after `Connection: close` (or HTTP/1.0 without keep-alive), a
+ *   close-delimited body, bytes past the response, an error, a response that came before the request
+ *   was fully sent, or an exchange abandoned midway.
+ *
+ * Requests are written with the framing recomputed (`content-length`, or chunked for a stream of
+ * unknown length); the hop-by-hop headers the client owns are dropped. Responses of at most
+ * `bufferLimit` bytes with a `Content-Length` are read whole; others return at once with a streamed
+ * body.
+ *
+ * A connection that could not be made (refused, unreachable, connect timeout), a closed pool or a
+ * header that cannot be written fail with `ConnectionFailed` and `written: false`, which makes them
+ * requeueable; a failure after the request was handed to a connection has `written: true`. A request
+ * on a reused connection that the server had closed under us (reset or end of stream before any byte
+ * of a response) is sent once more on a fresh connection when its method is idempotent and its body
+ * replayable.
  *
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import * as net from "node:net"
 import { Readable } from "node:stream"
-import { Pool } from "undici"
-import type { Dispatcher } from "undici"
 import type { Address } from "../Address.js"
 import { key as addressKey } from "../Address.js"
 import { ConnectionFailed } from "../Failure.js"
 import type { Service } from "../Service.js"
+import type { Framing, ResponseHead } from "./Codec.js"
+import {
+  ChunkedDecoder,
+  chunkHeader,
+  headEnd,
+  invalidHeader,
+  lastChunk,
+  ParseError,
+  parseResponseHead,
+  responseFraming,
+  writeRequestHead
+} from "./Codec.js"
 import type { Body, Headers, HttpRequest, HttpResponse } from "./Message.js"
 import { empty } from "./Message.js"
 
@@ -61,7 +93,9 @@ export interface Upstream extends Service<HttpRequest, HttpResponse, ConnectionF
   readonly connects: () => number
 }
 
-const reasonOf = (code: string | undefined): ConnectionFailed["reason"] => {
+type Reason = ConnectionFailed["reason"]
+
+const reasonOf = (code: string | undefined): Reason => {
   switch (code) {
     case "ECONNREFUSED":
       return "refused"
@@ -72,154 +106,670 @@ const reasonOf = (code: string | undefined): ConnectionFailed["reason"] => {
     case "EADDRNOTAVAIL":
       return "unreachable"
     case "ETIMEDOUT":
-    case "UND_ERR_CONNECT_TIMEOUT":
-    case "UND_ERR_HEADERS_TIMEOUT":
-    case "UND_ERR_BODY_TIMEOUT":
       return "timeout"
     case "ECONNRESET":
     case "EPIPE":
       return "reset"
-    case "HPE_INVALID_CONSTANT":
-    case "HPE_INVALID_STATUS":
-    case "HPE_INVALID_HEADER_TOKEN":
-    case "HPE_UNEXPECTED_CONTENT_LENGTH":
-    case "UND_ERR_INVALID_ARG":
-    case "UND_ERR_RES_CONTENT_LENGTH_MISMATCH":
-    case "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH":
-      return "protocol"
     default:
       return "closed"
   }
 }
 
-const notConnected = new Set([
-  "ECONNREFUSED",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EADDRNOTAVAIL",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_DESTROYED",
-  "UND_ERR_CLOSED"
+/** Headers the client writes itself (framing and connection management), dropped from a request. */
+const owned = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "expect",
+  "te",
+  "trailer",
+  "content-length"
 ])
 
-/** Headers undici refuses to send (it manages the connection itself). */
-const refused = ["connection", "keep-alive", "transfer-encoding", "upgrade", "expect", "te", "trailer"]
+const idempotent = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"])
 
-const sanitize = (headers: Headers): Headers => {
-  let out: Headers | undefined
-  for (const name of refused) {
-    if (headers[name] !== undefined) {
-      if (out === undefined) out = { ...headers }
-      delete out[name]
-    }
-  }
-  return out ?? headers
+const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const badTarget = /[\x00-\x20\x7f\u0100-\uffff]/
+
+/** The longest response head accepted. */
+const maxHead = 64 * 1024
+
+const hasToken = (value: string | Array<string> | undefined, name: string): boolean => {
+  if (value === undefined) return false
+  const all = typeof value === "string" ? value : value.join(",")
+  if (all.length === name.length) return all.toLowerCase() === name
+  for (const part of all.split(",")) if (part.trim().toLowerCase() === name) return true
+  return false
 }
 
-const bodyOf = (body: Body): Buffer | Readable | null =>
-  body._tag === "Empty" ? null : body._tag === "Buffered" ? body.data : body.stream
+/** The idle timeout a `Keep-Alive: timeout=N` hint asks for (a second early, to beat the server's own timer). */
+const keepAliveHint = (value: string | Array<string> | undefined): number | undefined => {
+  if (value === undefined) return undefined
+  const m = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i.exec(typeof value === "string" ? value : value.join(","))
+  if (m === null) return undefined
+  const n = Number(m[1])
+  return Math.max(n * 1000 - 1000, n * 500)
+}
 
 /**
- * One request's exchange with undici's dispatcher: a single object per request (its methods are the
- * dispatch handler), rather than a handler of closures.
+ * The head of `request`: its headers less the ones the client owns, `host` added when absent, and the
+ * framing of its body.
  */
-class Exchange implements Dispatcher.DispatchHandler {
-  controller: Dispatcher.DispatchController | undefined = undefined
-  settled = false
-  stream: Readable | undefined = undefined
+const requestHead = (request: HttpRequest, host: string): string => {
+  const headers = request.headers
+  let out: Headers | undefined
+  for (const name in headers) {
+    if (owned.has(name)) {
+      out = {}
+      break
+    }
+  }
+  if (out !== undefined) {
+    for (const name in headers) if (!owned.has(name)) out[name] = headers[name]!
+  }
+  const body = request.body
+  let extra = headers["host"] === undefined ? "host: " + host + "\r\n" : ""
+  switch (body._tag) {
+    case "Empty": {
+      const m = request.method
+      if (m === "POST" || m === "PUT" || m === "PATCH") extra += "content-length: 0\r\n"
+      break
+    }
+    case "Buffered":
+      extra += "content-length: " + body.data.length + "\r\n"
+      break
+    case "Stream":
+      extra += body.length === undefined ? "transfer-encoding: chunked\r\n" : "content-length: " + body.length + "\r\n"
+  }
+  return writeRequestHead(request.method, request.url, out ?? headers, extra)
+}
+
+const enum Phase {
+  /** queued for a connection */
+  Waiting,
+  /** its connection is being made */
+  Connecting,
+  /** reading the response head */
+  Head,
+  /** reading the response body */
+  Body,
+  /** finished: answered, failed or interrupted */
+  Done
+}
+
+/** A response body read from a connection; destroying it before its end destroys the connection. */
+class BodyStream extends Readable {
+  constructor(readonly exchange: Exchange) {
+    super()
+  }
+  override _read(): void {
+    this.exchange.readMore()
+  }
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.exchange.bodyDestroyed()
+    callback(err)
+  }
+}
+
+/** One request and its response over one connection (or two, when it is retried). */
+class Exchange {
+  phase = Phase.Waiting
+  conn: Conn | undefined = undefined
+  /** the whole request is in the socket */
+  sent = false
+  retried = false
+  /** response bytes received on the current connection */
+  received = 0
+  head: Buffer | undefined = undefined
+  framing: Framing | undefined = undefined
+  remaining = 0
   chunks: Array<Buffer> | undefined = undefined
-  bufferedStatus = 0
-  responseHeaders: Headers | undefined = undefined
-  /** Aborts the exchange if it is still waiting for a response (the fiber was interrupted). */
+  responseHead: ResponseHead | undefined = undefined
+  decoder: ChunkedDecoder | undefined = undefined
+  stream: BodyStream | undefined = undefined
+  paused = false
+  /** bytes of a streamed request body written so far */
+  bodySent = 0
+  bodyListeners: { data: (c: Buffer) => void; end: () => void; error: (e: Error) => void } | undefined = undefined
   readonly cancel: Effect.Effect<void>
 
   constructor(
-    readonly method: string,
-    readonly key: string,
-    readonly bufferLimit: number,
+    readonly pool: Pool,
+    readonly request: HttpRequest,
+    readonly headText: string,
     readonly resume: (effect: Effect.Effect<HttpResponse, ConnectionFailed>) => void
   ) {
-    this.cancel = Effect.sync(() => {
-      if (!this.settled) {
-        this.settled = true
-        this.controller?.abort(new Error("request interrupted"))
-      }
-    })
+    this.cancel = Effect.sync(() => this.interrupt())
   }
 
-  onRequestStart(c: Dispatcher.DispatchController): void {
-    this.controller = c
+  /** Starts the exchange on a connected `conn`. */
+  start(conn: Conn): void {
+    this.conn = conn
+    this.phase = Phase.Head
+    this.received = 0
+    this.head = undefined
+    const socket = conn.socket
+    const body = this.request.body
+    switch (body._tag) {
+      case "Empty":
+        socket.write(this.headText, "latin1")
+        this.sent = true
+        return
+      case "Buffered":
+        socket.cork()
+        socket.write(this.headText, "latin1")
+        socket.write(body.data)
+        socket.uncork()
+        this.sent = true
+        return
+      case "Stream":
+        socket.write(this.headText, "latin1")
+        this.bodySent = 0
+        this.sendStream(body.stream, body.length)
+    }
   }
 
-  onResponseStart(
-    c: Dispatcher.DispatchController,
-    code: number,
-    headers: Record<string, string | Array<string> | undefined>
-  ): void {
-    if (code < 200) return
-    const status = code
-    if (this.method === "HEAD" || status === 204 || status === 304) {
-      this.settled = true
-      this.resume(Effect.succeed({ status, headers: headers as Headers, body: empty }))
-      return
-    }
-    const cl = headers["content-length"]
-    const length = typeof cl === "string" ? Number(cl) : undefined
-    if (length !== undefined && length <= this.bufferLimit) {
-      this.chunks = []
-      this.bufferedStatus = code
-      this.responseHeaders = headers as Headers
-      return
-    }
-    this.settled = true
-    const stream = new Readable({
-      read: () => c.resume(),
-      destroy: (err, cb) => {
-        if (!c.aborted) c.abort(err ?? new Error("response body discarded"))
-        cb(null)
+  sendStream(stream: Readable, length: number | undefined): void {
+    const listeners = {
+      data: (chunk: Buffer) => {
+        const conn = this.conn
+        if (conn === undefined) return
+        const socket = conn.socket
+        let more: boolean
+        if (length === undefined) {
+          if (chunk.length === 0) return
+          socket.cork()
+          socket.write(chunkHeader(chunk.length), "latin1")
+          socket.write(chunk)
+          more = socket.write("\r\n", "latin1")
+          socket.uncork()
+        } else {
+          this.bodySent += chunk.length
+          if (this.bodySent > length) {
+            this.bodyFailed("protocol", `request body longer than its content-length ${length}`)
+            return
+          }
+          more = socket.write(chunk)
+        }
+        if (!more) stream.pause()
+      },
+      end: () => {
+        const conn = this.conn
+        this.stopSending()
+        if (conn === undefined) return
+        if (length === undefined) conn.socket.write(lastChunk, "latin1")
+        else if (this.bodySent !== length) {
+          this.bodyFailed("protocol", `request body of ${this.bodySent} bytes, content-length ${length}`)
+          return
+        }
+        this.sent = true
+      },
+      error: (err: Error) => {
+        this.bodyFailed("closed", `request body failed: ${err.message}`)
       }
-    })
+    }
+    this.bodyListeners = listeners
+    stream.on("data", listeners.data)
+    stream.on("end", listeners.end)
+    stream.on("error", listeners.error)
+    if (stream.readableEnded) listeners.end()
+    else stream.resume()
+  }
+
+  /** The connection can take more of the request body. */
+  drained(): void {
+    if (this.bodyListeners !== undefined && this.request.body._tag === "Stream") this.request.body.stream.resume()
+  }
+
+  /** Stops reading the request body (sent whole, or abandoned: then what is left of it is discarded). */
+  stopSending(): void {
+    const listeners = this.bodyListeners
+    if (listeners === undefined || this.request.body._tag !== "Stream") return
+    this.bodyListeners = undefined
+    const stream = this.request.body.stream
+    stream.off("data", listeners.data)
+    stream.off("end", listeners.end)
+    stream.off("error", listeners.error)
+    if (!stream.readableEnded && !stream.destroyed) {
+      stream.on("error", ignore)
+      stream.resume()
+    }
+  }
+
+  bodyFailed(reason: Reason, detail: string): void {
+    this.stopSending()
+    const conn = this.conn
+    if (conn === undefined) return
+    this.conn = undefined
+    conn.exchange = undefined
+    conn.destroy()
+    this.lost(reason, detail, true)
+  }
+
+  /** Response bytes from the connection. */
+  data(chunk: Buffer): void {
+    this.received += chunk.length
+    if (this.phase === Phase.Body) {
+      this.body(chunk, 0)
+      return
+    }
+    if (this.phase !== Phase.Head) return
+    const scanned = this.head === undefined ? 0 : this.head.length
+    const buf = this.head === undefined ? chunk : Buffer.concat([this.head, chunk])
+    let start = 0
+    let searchFrom = scanned
+    for (;;) {
+      const end = headEnd(buf, start, searchFrom)
+      if (end < 0) {
+        if (buf.length - start > maxHead) this.protocolError("response head too large")
+        else this.head = start === 0 ? buf : buf.subarray(start)
+        return
+      }
+      const head = parseResponseHead(buf, start, end)
+      if (head instanceof ParseError) {
+        this.protocolError(head.reason)
+        return
+      }
+      if (head.status < 200) {
+        if (head.status === 101) {
+          this.protocolError("unexpected 101 Switching Protocols")
+          return
+        }
+        start = end
+        searchFrom = end
+        continue
+      }
+      this.head = undefined
+      this.onHead(head)
+      if ((this.phase as Phase) !== Phase.Body) return
+      if (this.framing!._tag === "None") this.finish(end < buf.length)
+      else if (end < buf.length) this.body(buf, end)
+      return
+    }
+  }
+
+  /**
+   * Decides the framing and whether the connection may be reused; answers at once with a streamed
+   * body unless the body is empty or small enough to buffer.
+   */
+  onHead(head: ResponseHead): void {
+    const framing = responseFraming(this.request.method, head)
+    if (framing instanceof ParseError) {
+      this.protocolError(framing.reason)
+      return
+    }
+    const conn = this.conn!
+    const headers = head.headers
+    const connection = headers["connection"]
+    if (
+      framing._tag === "Close" || !this.sent ||
+      (head.version === "1.1" ? hasToken(connection, "close") : !hasToken(connection, "keep-alive"))
+    ) conn.reusable = false
+    const hint = keepAliveHint(headers["keep-alive"])
+    if (hint !== undefined) conn.shortenIdle(hint)
+    this.framing = framing
+    this.phase = Phase.Body
+    switch (framing._tag) {
+      case "None":
+        this.responseHead = head
+        return
+      case "Length":
+        this.remaining = framing.length
+        if (framing.length <= this.pool.bufferLimit) {
+          this.chunks = []
+          this.responseHead = head
+          return
+        }
+        break
+      case "Chunked":
+        this.decoder = new ChunkedDecoder((c) => this.push(c))
+    }
+    const stream = new BodyStream(this)
     this.stream = stream
-    this.resume(Effect.succeed({
-      status,
-      headers: headers as Headers,
-      body: { _tag: "Stream", stream, length }
-    }))
+    const body: Body = { _tag: "Stream", stream, length: framing._tag === "Length" ? framing.length : undefined }
+    this.resume(Effect.succeed({ status: head.status, headers, body }))
   }
 
-  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.chunks !== undefined) this.chunks.push(chunk)
-    else if (this.stream !== undefined && !this.stream.push(chunk)) c.pause()
+  push(chunk: Buffer): void {
+    if (this.phase !== Phase.Body) return
+    if (!this.stream!.push(chunk) && !this.paused && this.conn !== undefined) {
+      this.paused = true
+      this.conn.socket.pause()
+    }
   }
 
-  onResponseEnd(): void {
-    const chunks = this.chunks
-    if (chunks !== undefined) {
-      this.settled = true
-      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+  /** Body bytes in `buf` from `from`. */
+  body(buf: Buffer, from: number): void {
+    const framing = this.framing!
+    switch (framing._tag) {
+      case "Length": {
+        const available = buf.length - from
+        const take = available < this.remaining ? available : this.remaining
+        const piece = from === 0 && take === buf.length ? buf : buf.subarray(from, from + take)
+        this.remaining -= take
+        if (this.chunks !== undefined) this.chunks.push(piece)
+        else this.push(piece)
+        if (this.remaining === 0 && this.phase === Phase.Body) this.finish(from + take < buf.length)
+        return
+      }
+      case "Chunked": {
+        const used = this.decoder!.push(buf, from)
+        if (this.phase !== Phase.Body) return
+        if (used instanceof ParseError) this.protocolError(used.reason)
+        else if (this.decoder!.done) this.finish(from + used < buf.length)
+        return
+      }
+      case "Close":
+        this.push(from === 0 ? buf : buf.subarray(from))
+        return
+      case "None":
+        this.finish(true)
+    }
+  }
+
+  /** The response was read whole (`extra`: bytes followed it). The connection is settled before answering. */
+  finish(extra: boolean): void {
+    const conn = this.conn!
+    this.phase = Phase.Done
+    this.conn = undefined
+    if (extra) conn.reusable = false
+    if (this.paused) {
+      this.paused = false
+      conn.socket.resume()
+    }
+    if (this.sent) conn.done()
+    else {
+      this.stopSending()
+      conn.destroy()
+    }
+    const head = this.responseHead
+    if (this.stream !== undefined) this.stream.push(null)
+    else if (head !== undefined) {
+      const chunks = this.chunks
       this.chunks = undefined
-      const headers = this.responseHeaders!
-      this.responseHeaders = undefined
-      this.resume(Effect.succeed({ status: this.bufferedStatus, headers, body: { _tag: "Buffered", data } }))
-    } else if (!this.settled) {
-      this.settled = true
-      this.resume(Effect.succeed({ status: 502, headers: {}, body: empty }))
-    } else this.stream?.push(null)
+      this.responseHead = undefined
+      const body: Body = chunks === undefined
+        ? empty
+        : { _tag: "Buffered", data: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }
+      this.resume(Effect.succeed({ status: head.status, headers: head.headers, body }))
+    }
   }
 
-  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
-    if (this.settled) {
-      if (this.stream !== undefined && !this.stream.destroyed) this.stream.destroy(err)
+  /** The connection ended (`Close` framing: the end of the body). */
+  ended(): boolean {
+    if (this.phase === Phase.Body && this.framing!._tag === "Close") {
+      this.conn!.reusable = false
+      this.finish(false)
+      return true
+    }
+    return false
+  }
+
+  readMore(): void {
+    if (this.paused) {
+      this.paused = false
+      this.conn?.socket.resume()
+    }
+  }
+
+  bodyDestroyed(): void {
+    const conn = this.conn
+    if (this.phase === Phase.Done || conn === undefined) return
+    this.phase = Phase.Done
+    this.conn = undefined
+    conn.exchange = undefined
+    this.stopSending()
+    conn.destroy()
+  }
+
+  protocolError(detail: string): void {
+    const conn = this.conn!
+    this.conn = undefined
+    conn.exchange = undefined
+    conn.destroy()
+    this.stopSending()
+    this.lost("protocol", detail, true)
+  }
+
+  /** The connection broke (`connected` false: it was never made). */
+  connectionLost(conn: Conn, reason: Reason, detail: string): void {
+    this.conn = undefined
+    this.stopSending()
+    if (!conn.connected) {
+      this.lost(reason, detail, this.retried)
       return
     }
-    this.settled = true
-    const code = (err as NodeJS.ErrnoException).code
-    const written = !(code !== undefined && notConnected.has(code))
-    this.resume(Effect.fail(
-      new ConnectionFailed({ address: this.key, reason: reasonOf(code), written, detail: err.message })
-    ))
+    if (
+      this.phase === Phase.Head && this.received === 0 && conn.uses > 1 && !this.retried && !this.pool.closed &&
+      this.request.body._tag !== "Stream" && idempotent.has(this.request.method)
+    ) {
+      this.retried = true
+      this.sent = false
+      this.pool.connect(this)
+      return
+    }
+    this.lost(reason, detail, true)
+  }
+
+  lost(reason: Reason, detail: string, written: boolean): void {
+    if (this.phase === Phase.Done) return
+    this.phase = Phase.Done
+    const error = new ConnectionFailed({ address: this.pool.key, reason, written, detail })
+    const stream = this.stream
+    if (stream !== undefined) {
+      if (!stream.destroyed) {
+        if (stream.listenerCount("error") === 0) stream.on("error", ignore)
+        stream.destroy(error)
+      }
+      return
+    }
+    this.chunks = undefined
+    this.resume(Effect.fail(error))
+  }
+
+  /** The caller was interrupted. */
+  interrupt(): void {
+    const phase = this.phase
+    this.phase = Phase.Done
+    switch (phase) {
+      case Phase.Waiting:
+        this.pool.leaveQueue(this)
+        return
+      case Phase.Connecting:
+        this.conn!.exchange = undefined
+        this.conn = undefined
+        return
+      case Phase.Done:
+        return
+      default: {
+        const conn = this.conn
+        this.conn = undefined
+        this.stopSending()
+        if (conn !== undefined) {
+          conn.exchange = undefined
+          conn.destroy()
+        }
+        const stream = this.stream
+        if (stream !== undefined && !stream.destroyed) {
+          if (stream.listenerCount("error") === 0) stream.on("error", ignore)
+          stream.destroy(new Error("request interrupted"))
+        }
+      }
+    }
+  }
+}
+
+const ignore = () => {}
+
+/** One connection of the pool. */
+class Conn {
+  readonly socket: net.Socket
+  exchange: Exchange | undefined = undefined
+  connected = false
+  dead = false
+  reusable = true
+  /** exchanges started on it */
+  uses = 0
+  idleMs: number
+
+  constructor(readonly pool: Pool, exchange: Exchange) {
+    this.idleMs = pool.idleMs
+    this.exchange = exchange
+    exchange.conn = this
+    exchange.phase = Phase.Connecting
+    const socket = net.connect({ host: pool.host, port: pool.port, noDelay: true })
+    this.socket = socket
+    socket.setTimeout(pool.connectMs)
+    socket.on("connect", () => this.onConnect())
+    socket.on("data", (chunk: Buffer) => {
+      const ex = this.exchange
+      if (ex !== undefined) ex.data(chunk)
+      else this.destroy()
+    })
+    socket.on("end", () => {
+      const ex = this.exchange
+      if (ex === undefined || !ex.ended()) this.lose("closed", "connection closed by the server")
+    })
+    socket.on("error", (err: NodeJS.ErrnoException) => this.lose(reasonOf(err.code), err.message))
+    socket.on("close", () => this.lose("closed", "connection closed"))
+    socket.on("timeout", () => {
+      if (!this.connected) this.lose("timeout", `connect timed out after ${pool.connectMs} ms`)
+      else if (this.exchange === undefined) this.destroy()
+    })
+    socket.on("drain", () => this.exchange?.drained())
+  }
+
+  onConnect(): void {
+    if (this.dead) return
+    this.connected = true
+    this.pool.connected(this)
+    this.socket.setTimeout(this.idleMs)
+    const ex = this.exchange
+    if (ex !== undefined) {
+      this.uses++
+      ex.start(this)
+    } else this.done()
+  }
+
+  shortenIdle(ms: number): void {
+    if (ms < this.idleMs) {
+      this.idleMs = ms
+      if (ms <= 0) this.reusable = false
+      else this.socket.setTimeout(ms)
+    }
+  }
+
+  /** The exchange on it is over (request sent, response read): back to the pool, or closed. */
+  done(): void {
+    this.exchange = undefined
+    if (!this.reusable || this.dead) {
+      this.destroy()
+      return
+    }
+    const pool = this.pool
+    const next = pool.nextWaiter()
+    if (next !== undefined) {
+      this.exchange = next
+      this.uses++
+      next.start(this)
+    } else pool.idle.push(this)
+  }
+
+  /** Closes it with no exchange to tell. */
+  destroy(): void {
+    this.exchange = undefined
+    this.lose("closed", "connection closed")
+  }
+
+  /** Closes it; the exchange on it, if any, fails with `reason`. */
+  lose(reason: Reason, detail: string): void {
+    if (this.dead) return
+    this.dead = true
+    this.socket.destroy()
+    const pool = this.pool
+    pool.detach(this)
+    const ex = this.exchange
+    this.exchange = undefined
+    if (ex !== undefined) ex.connectionLost(this, reason, detail)
+    pool.serveWaiters()
+  }
+}
+
+class Pool {
+  readonly idle: Array<Conn> = []
+  readonly waiting: Array<Exchange> = []
+  readonly all = new Set<Conn>()
+  open = 0
+  connects = 0
+  closed = false
+
+  constructor(
+    readonly key: string,
+    readonly host: string,
+    readonly port: number,
+    readonly max: number,
+    readonly idleMs: number,
+    readonly connectMs: number,
+    readonly bufferLimit: number
+  ) {}
+
+  acquire(ex: Exchange): void {
+    const idle = this.idle
+    while (idle.length > 0) {
+      const conn = idle.pop()!
+      if (!conn.dead) {
+        conn.exchange = ex
+        conn.uses++
+        ex.start(conn)
+        return
+      }
+    }
+    if (this.all.size < this.max) this.connect(ex)
+    else this.waiting.push(ex)
+  }
+
+  connect(ex: Exchange): void {
+    if (this.closed) {
+      ex.lost("closed", "upstream closed", ex.retried)
+      return
+    }
+    this.all.add(new Conn(this, ex))
+  }
+
+  connected(_conn: Conn): void {
+    this.open++
+    this.connects++
+  }
+
+  nextWaiter(): Exchange | undefined {
+    return this.waiting.length === 0 ? undefined : this.waiting.shift()
+  }
+
+  leaveQueue(ex: Exchange): void {
+    const i = this.waiting.indexOf(ex)
+    if (i >= 0) this.waiting.splice(i, 1)
+  }
+
+  detach(conn: Conn): void {
+    if (!this.all.delete(conn)) return
+    if (conn.connected) this.open--
+    const i = this.idle.lastIndexOf(conn)
+    if (i >= 0) this.idle.splice(i, 1)
+  }
+
+  serveWaiters(): void {
+    while (this.waiting.length > 0 && this.all.size < this.max && !this.closed) this.connect(this.waiting.shift()!)
+  }
+
+  close(): void {
+    this.closed = true
+    const waiting = this.waiting.splice(0)
+    for (const ex of waiting) {
+      ex.phase = Phase.Done
+      ex.resume(Effect.fail(new ConnectionFailed({ address: this.key, reason: "closed", written: false })))
+    }
+    for (const conn of Array.from(this.all)) conn.lose("closed", "upstream closed")
   }
 }
 
@@ -232,48 +782,37 @@ class Exchange implements Dispatcher.DispatchHandler {
 export const make = (address: Address, options?: Options): Effect.Effect<Upstream, never, Scope.Scope> =>
   Effect.gen(function*() {
     const key = addressKey(address)
-    const pool = new Pool(`http://${key}`, {
-      connections: options?.maxConnections ?? null,
-      pipelining: 1,
-      keepAliveTimeout: Duration.toMillis(options?.idleTimeout ?? Duration.seconds(60)),
-      keepAliveMaxTimeout: Duration.toMillis(options?.idleTimeout ?? Duration.seconds(60)),
-      connectTimeout: Duration.toMillis(options?.connectTimeout ?? Duration.seconds(10)),
-      headersTimeout: 0,
-      bodyTimeout: 0
-    })
-    const bufferLimit = options?.bufferLimit ?? 16 * 1024
-    let connects = 0
-    let closed = false
-    pool.on("connect", () => {
-      connects++
-    })
-    yield* Effect.addFinalizer(() =>
-      Effect.promise(() => {
-        closed = true
-        return pool.destroy().catch(() => undefined)
-      })
+    const pool = new Pool(
+      key,
+      address.host,
+      address.port,
+      options?.maxConnections ?? Infinity,
+      Duration.toMillis(options?.idleTimeout ?? Duration.seconds(60)),
+      Duration.toMillis(options?.connectTimeout ?? Duration.seconds(10)),
+      options?.bufferLimit ?? 16 * 1024
     )
+    yield* Effect.addFinalizer(() => Effect.sync(() => pool.close()))
 
     const call = (request: HttpRequest): Effect.Effect<HttpResponse, ConnectionFailed> =>
       Effect.callback<HttpResponse, ConnectionFailed>((resume) => {
-        if (closed) {
+        if (pool.closed) {
           resume(Effect.fail(new ConnectionFailed({ address: key, reason: "closed", written: false })))
           return
         }
-        const exchange = new Exchange(request.method, key, bufferLimit, resume)
-        try {
-          pool.dispatch({
-            path: request.url,
-            method: request.method as Dispatcher.HttpMethod,
-            headers: sanitize(request.headers),
-            body: bodyOf(request.body)
-          }, exchange)
-        } catch (err) {
-          exchange.settled = true
-          resume(Effect.fail(
-            new ConnectionFailed({ address: key, reason: "protocol", written: false, detail: String(err) })
-          ))
+        const badHeader = invalidHeader(request.headers)
+        const bad = !token.test(request.method)
+          ? "invalid method"
+          : badTarget.test(request.url) || request.url.length === 0
+          ? "invalid request target"
+          : badHeader === undefined
+          ? undefined
+          : `invalid header ${JSON.stringify(badHeader.slice(0, 64))}`
+        if (bad !== undefined) {
+          resume(Effect.fail(new ConnectionFailed({ address: key, reason: "protocol", written: false, detail: bad })))
+          return
         }
+        const exchange = new Exchange(pool, request, requestHead(request, key), resume)
+        pool.acquire(exchange)
         return exchange.cancel
       })
 
@@ -281,10 +820,10 @@ export const make = (address: Address, options?: Options): Effect.Effect<Upstrea
       address,
       call,
       get status() {
-        return closed ? "Closed" : "Open"
+        return pool.closed ? "Closed" : "Open"
       },
-      connections: () => pool.stats.connected,
-      connects: () => connects
+      connections: () => pool.open,
+      connects: () => pool.connects
     }
     return upstream
   })

@@ -88,10 +88,27 @@ const showBase = (base: Dtab.Dtab): string => {
   return s
 }
 
+/**
+ * Keys of paths under a base dtab alone, by shown path: a router asks for the same few names under
+ * the same base on every request, and returning the same key string each time means the cache map
+ * does not hash a freshly concatenated key per request. Bounded; emptied when full.
+ */
+const baseKeys = new Map<string, { readonly base: Dtab.Dtab; readonly key: string }>()
+const maxBaseKeys = 1024
+
 /** Equal to `key(Dtab.concat(base, local), path)`; the base dtab's shown form is memoized. */
 const localKey = (base: Dtab.Dtab, local: Dtab.Dtab, path: Path.Path, shownPath?: string): string => {
+  if (local.dentries.length === 0) {
+    const p = shownPath ?? Path.show(path)
+    if (base.dentries.length === 0) return p
+    const known = baseKeys.get(p)
+    if (known !== undefined && known.base === base) return known.key
+    const key = showBase(base) + "\u0000" + p
+    if (baseKeys.size >= maxBaseKeys) baseKeys.clear()
+    baseKeys.set(p, { base, key })
+    return key
+  }
   const p = shownPath ?? Path.show(path)
-  if (local.dentries.length === 0) return base.dentries.length === 0 ? p : showBase(base) + "\u0000" + p
   return base.dentries.length === 0
     ? Dtab.show(local) + "\u0000" + p
     : showBase(base) + ";" + Dtab.show(local) + "\u0000" + p

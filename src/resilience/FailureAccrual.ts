@@ -302,6 +302,16 @@ export type State = "Alive" | "Dead" | "ProbeOpen" | "ProbeClosed"
  */
 export interface FailureAccrual<Req, Rep, E, R> extends Filter.Filter<Req, Rep, E, R> {
   readonly state: () => State
+  /**
+   * The start half of `apply`, for a caller that fuses accrual with the service below it: call it
+   * when the request starts (a request while the probe is open becomes the probe).
+   */
+  readonly enter: () => void
+  /**
+   * The end half of `apply`: records the outcome of a request started with `enter`; returns an
+   * effect to run after it, or `undefined` when there is none.
+   */
+  readonly record: (request: Req, exit: Exit.Exit<Rep, E>) => Effect.Effect<void> | undefined
 }
 
 /**
@@ -360,6 +370,7 @@ export const makeUnsafe = <Req, Rep, E, R>(
       policy._tag === "None" ? Backoff.constant(Duration.seconds(300)) : policy.backoff
     )
     const history = policyState(policy, clock.currentTimeMillisUnsafe())
+    const timed = policy._tag === "SuccessRateWindowed"
     const removals = stats.counter("removals")
     const revivals = stats.counter("revivals")
     const probes = stats.counter("probes")
@@ -387,12 +398,13 @@ export const makeUnsafe = <Req, Rep, E, R>(
         )
       })
 
-    const record = (request: Req, exit: Exit.Exit<Rep, E>): Effect.Effect<void> => {
+    const record = (request: Req, exit: Exit.Exit<Rep, E>): Effect.Effect<void> | undefined => {
       if (ResponseClass.isInterruptedOnly(exit)) {
         if (state === "ProbeClosed") state = "ProbeOpen"
-        return Effect.void
+        return undefined
       }
-      const now = clock.currentTimeMillisUnsafe()
+      // only the windowed success rate reads the time (the other policies' states ignore it)
+      const now = timed ? clock.currentTimeMillisUnsafe() : 0
       if (classifier(request, exit)._tag === "Success") {
         history.recordSuccess(now)
         if (state === "ProbeClosed" || state === "ProbeOpen") {
@@ -402,28 +414,35 @@ export const makeUnsafe = <Req, Rep, E, R>(
           generation++
           return cursor.reset
         }
-        return Effect.void
+        return undefined
       }
       const trip = history.markDeadOnFailure(now)
       switch (state) {
         case "Alive":
-          return trip ? markDead(true) : Effect.void
+          return trip ? markDead(true) : undefined
         case "Dead":
-          return Effect.void
+          return undefined
         default:
           return markDead(false)
+      }
+    }
+
+    const enter = () => {
+      if (state === "ProbeOpen") {
+        state = "ProbeClosed"
+        probes.incr()
       }
     }
 
     return {
       apply: (request: Req, next: Service<Req, Rep, E, R>) =>
         Effect.suspend(() => {
-          if (state === "ProbeOpen") {
-            state = "ProbeClosed"
-            probes.incr()
-          }
-          return Effect.onExit(next.call(request), (exit) => record(request, exit))
+          enter()
+          // record returns `undefined` when there is nothing to run after it (the common case)
+          return Effect.onExitPrimitive(next.call(request), (exit) => record(request, exit))
         }),
+      enter,
+      record,
       status: (next: Status): Status => state === "Dead" || state === "ProbeClosed" ? worstOf(next, "Busy") : next,
       state: () => state
     }

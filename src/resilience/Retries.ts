@@ -95,8 +95,14 @@ export const makeUnsafe = <Req, Rep, E, R>(options: {
   readonly budget: RetryBudget.RetryBudget
   readonly maxRetries: number
   readonly stats: Stats.StatsReceiver
+  /**
+   * Runs on each attempt's response before it is classified (e.g. to read a body a retry would
+   * discard), returning the response to classify; `undefined` classifies the response as it is.
+   * Defaults to none.
+   */
+  readonly prepare?: ((request: Req, response: Rep) => Effect.Effect<Rep> | undefined) | undefined
 }): Filter.Filter<Req, Rep, E, R, E | RetryBudgetExhausted, R> => {
-  const { backoff, budget, classifier, maxRetries, stats } = options
+  const { backoff, budget, classifier, maxRetries, prepare, stats } = options
   const total = stats.counter("total")
   const perRequest = stats.histogram("per_request")
   const exhausted = stats.counter("budget_exhausted")
@@ -106,44 +112,62 @@ export const makeUnsafe = <Req, Rep, E, R>(options: {
     next: Service<Req, Rep, E, R>,
     attempt: number,
     step: ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>) | undefined
-  ): Effect.Effect<Rep, E | RetryBudgetExhausted, R> =>
-    Effect.flatMap(
-      Effect.exit(attempt === 0 ? next.call(request) : Effect.provideService(next.call(request), Attempt, attempt)),
-      (exit) => {
-        const cls = classifier(request, exit)
-        if (cls._tag === "Success" || !cls.retryable || attempt >= maxRetries) {
-          perRequest.add(attempt)
-          return exit
-        }
-        return Effect.flatMap(
-          step === undefined ? Schedule.toStep(backoff) : Effect.succeed(step),
-          (s) =>
-            Effect.flatMap(Effect.exit(s(0, exit)), (decision) => {
-              if (decision._tag === "Failure") {
-                perRequest.add(attempt)
-                return exit
-              }
-              return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-                if (!budget.tryWithdrawUnsafe(now)) {
-                  exhausted.incr()
-                  perRequest.add(attempt)
-                  if (exit._tag === "Success") return exit
-                  const error = Exit.findErrorOption(exit)
-                  return error._tag === "Some"
-                    ? Effect.fail(new RetryBudgetExhausted({ cause: error.value, attempts: attempt + 1 }))
-                    : exit
-                }
-                total.incr()
-                const delay = decision.value[1]
-                const again = loop(request, next, attempt + 1, s as typeof step)
-                return Duration.isZero(delay)
-                  ? again
-                  : Effect.andThen(Effect.sleep(delay), again)
-              })
-            })
-        )
+  ): Effect.Effect<Rep, E | RetryBudgetExhausted, R> => {
+    // matchCauseEffect rather than flatMap(exit(…)): one step less per attempt, the same exits
+    return Effect.matchCauseEffect(
+      attempt === 0 ? next.call(request) : Effect.provideService(next.call(request), Attempt, attempt),
+      {
+        onSuccess: (value) => {
+          const prepared = prepare === undefined ? undefined : prepare(request, value)
+          return prepared === undefined
+            ? after(request, next, attempt, step, Exit.succeed(value))
+            : Effect.flatMap(prepared, (v) => after(request, next, attempt, step, Exit.succeed(v)))
+        },
+        onFailure: (cause) => after(request, next, attempt, step, Exit.failCause(cause))
       }
     )
+  }
+
+  const after = (
+    request: Req,
+    next: Service<Req, Rep, E, R>,
+    attempt: number,
+    step: ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>) | undefined,
+    exit: Exit.Exit<Rep, E>
+  ): Effect.Effect<Rep, E | RetryBudgetExhausted, R> => {
+    const cls = classifier(request, exit)
+    if (cls._tag === "Success" || !cls.retryable || attempt >= maxRetries) {
+      perRequest.add(attempt)
+      return exit
+    }
+    return Effect.flatMap(
+      step === undefined ? Schedule.toStep(backoff) : Effect.succeed(step),
+      (s) =>
+        Effect.flatMap(Effect.exit(s(0, exit)), (decision) => {
+          if (decision._tag === "Failure") {
+            perRequest.add(attempt)
+            return exit
+          }
+          return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            if (!budget.tryWithdrawUnsafe(now)) {
+              exhausted.incr()
+              perRequest.add(attempt)
+              if (exit._tag === "Success") return exit
+              const error = Exit.findErrorOption(exit)
+              return error._tag === "Some"
+                ? Effect.fail(new RetryBudgetExhausted({ cause: error.value, attempts: attempt + 1 }))
+                : exit
+            }
+            total.incr()
+            const delay = decision.value[1]
+            const again = loop(request, next, attempt + 1, s as typeof step)
+            return Duration.isZero(delay)
+              ? again
+              : Effect.andThen(Effect.sleep(delay), again)
+          })
+        })
+    )
+  }
 
   return Filter.make((request: Req, next: Service<Req, Rep, E, R>) =>
     Effect.clockWith((clock) => {

@@ -75,6 +75,7 @@ export const makeUnsafe = <Req, Rep, E, R>(
     timeouts.incr()
     return Effect.fail(ownError)
   })
+  const timers = finite && timeoutMs > 0 && timeoutMs <= maxTimerMillis ? timerList(timeoutMs) : undefined
   return Filter.make((request: Req, next: Service<Req, Rep, E, R>) =>
     Effect.withFiber((fiber) => {
       const inherited = fiber.getRef(Deadline.Current)
@@ -103,6 +104,10 @@ export const makeUnsafe = <Req, Rep, E, R>(
       }
       if (propagateDeadline && deadline !== undefined) call = Effect.provideService(call, Deadline.Current, deadline)
       else if (!propagateDeadline && inherited !== undefined) call = Deadline.clear(call)
+      // the filter's own limit on the live clock: one shared timer for all its requests in flight
+      if (!deadlineFirst && timers !== undefined && fiber.getRef(Clock.Clock) === liveClock) {
+        return withinShared(call, timers, () => fireOwn)
+      }
       return within(
         call,
         limitMs,
@@ -125,7 +130,9 @@ export const makeUnsafe = <Req, Rep, E, R>(
 /**
  * Runs `self` with a time limit of `ms` milliseconds on the `Clock`; on expiry interrupts it and runs
  * `onTimeout`. `self` runs in a child fiber started at once, so a call that completes synchronously
- * costs one fiber and no timer; only a call still running gets a timer fiber.
+ * costs one fiber and no timer. A call still running gets a timer: with Effect's live clock a plain
+ * `setTimeout` (what that clock's `sleep` does, without a timer fiber), with any other clock
+ * (`TestClock`) a fiber sleeping on it.
  *
  * @since 0.1.0
  * @category combinators
@@ -138,33 +145,176 @@ export const within = <A, E, R, E2>(
   Effect.flatMap(Effect.forkChild(self, { startImmediately: true }), (child) => {
     const done = child.pollUnsafe()
     if (done !== undefined) return done
-    let timedOut = false
-    return Effect.flatMap(
-      Effect.forkChild(
-        Effect.andThen(
-          Effect.sleep(Duration.millis(ms)),
-          Effect.sync(() => {
-            timedOut = true
-            child.interruptUnsafe()
-          })
-        ),
-        { startImmediately: true }
-      ),
-      (timer) =>
-        Effect.flatMap(
-          Effect.onInterrupt(Fiber.await(child), () =>
-            Effect.sync(() => {
-              timer.interruptUnsafe()
-              child.interruptUnsafe()
-            })),
-          (exit): Effect.Effect<A, E | E2> => {
-            if (timedOut && exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause)) return onTimeout()
-            timer.interruptUnsafe()
-            return exit
-          }
-        )
+    return Effect.withFiber((fiber) =>
+      fiber.getRef(Clock.Clock) === liveClock && ms > 0 && ms <= maxTimerMillis
+        ? withTimer(child, ms, onTimeout)
+        : withTimerFiber(child, ms, onTimeout)
     )
   })
+
+/** Effect's default clock (the instance a fiber has when no other `Clock` was provided). */
+const liveClock: Clock.Clock = Effect.runSync(Effect.clockWith(Effect.succeed))
+
+/** The longest single `setTimeout` (the live clock chains several for longer sleeps). */
+const maxTimerMillis = 2 ** 31 - 1
+
+/** The live clock's timer as `setTimeout` directly: it fires after `ms` as that clock's `sleep` would. */
+const withTimer = <A, E, E2>(
+  child: Fiber.Fiber<A, E>,
+  ms: number,
+  onTimeout: () => Effect.Effect<never, E2>
+): Effect.Effect<A, E | E2> => {
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    child.interruptUnsafe()
+  }, ms)
+  return Effect.flatMap(
+    Effect.onInterrupt(Fiber.await(child), () =>
+      Effect.sync(() => {
+        clearTimeout(timer)
+        child.interruptUnsafe()
+      })),
+    (exit): Effect.Effect<A, E | E2> => {
+      if (timedOut && exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause)) return onTimeout()
+      clearTimeout(timer)
+      return exit
+    }
+  )
+}
+
+/** A request waiting in a `TimerList`. */
+interface Waiting {
+  readonly child: Fiber.Fiber<unknown, unknown>
+  readonly due: number
+  timedOut: boolean
+  linked: boolean
+  prev: Waiting | undefined
+  next: Waiting | undefined
+}
+
+/**
+ * The timers of one fixed limit on the live clock: requests in flight in the order they started
+ * (so in the order they are due), and one `setTimeout` for the earliest. It fires no earlier than
+ * each request's own `setTimeout(ms)` would, and keeps the process alive only while a request waits.
+ */
+interface TimerList {
+  readonly add: (child: Fiber.Fiber<unknown, unknown>) => Waiting
+  readonly remove: (waiting: Waiting) => void
+}
+
+const timerList = (ms: number): TimerList => {
+  let head: Waiting | undefined
+  let tail: Waiting | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const unlink = (w: Waiting) => {
+    if (!w.linked) return
+    w.linked = false
+    if (w.prev === undefined) head = w.next
+    else w.prev.next = w.next
+    if (w.next === undefined) tail = w.prev
+    else w.next.prev = w.prev
+    w.prev = undefined
+    w.next = undefined
+  }
+  // armed for the earliest request waiting (requests are due in the order they were added)
+  const arm = (first: Waiting) => {
+    timer = setTimeout(fire, Math.max(0, first.due - performance.now()))
+  }
+  const fire = () => {
+    timer = undefined
+    const now = performance.now()
+    while (head !== undefined && head.due <= now) {
+      const w = head
+      unlink(w)
+      w.timedOut = true
+      w.child.interruptUnsafe()
+    }
+    // (an interruption above may have added a request, and armed the timer for the earliest already)
+    if (head !== undefined && timer === undefined) arm(head)
+  }
+  return {
+    add: (child) => {
+      const w: Waiting = {
+        child,
+        due: performance.now() + ms,
+        timedOut: false,
+        linked: true,
+        prev: tail,
+        next: undefined
+      }
+      if (tail === undefined) head = w
+      else tail.next = w
+      tail = w
+      if (timer === undefined) arm(head!)
+      else if (head === w) timer.ref()
+      return w
+    },
+    remove: (w) => {
+      unlink(w)
+      // nothing waits: the pending timer (it re-arms only for waiting requests) no longer holds the process
+      if (head === undefined && timer !== undefined) timer.unref()
+    }
+  }
+}
+
+/** `within` for a filter's own limit on the live clock, with the filter's shared timers. */
+const withinShared = <A, E, R, E2>(
+  self: Effect.Effect<A, E, R>,
+  timers: TimerList,
+  onTimeout: () => Effect.Effect<never, E2>
+): Effect.Effect<A, E | E2, R> =>
+  Effect.flatMap(Effect.forkChild(self, { startImmediately: true }), (child) => {
+    const done = child.pollUnsafe()
+    if (done !== undefined) return done
+    const waiting = timers.add(child as Fiber.Fiber<unknown, unknown>)
+    return Effect.flatMap(
+      Effect.onInterrupt(Fiber.await(child), () =>
+        Effect.sync(() => {
+          timers.remove(waiting)
+          child.interruptUnsafe()
+        })),
+      (exit): Effect.Effect<A, E | E2> => {
+        if (waiting.timedOut && exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause)) return onTimeout()
+        timers.remove(waiting)
+        return exit
+      }
+    )
+  })
+
+/** A fiber sleeping on the fiber's `Clock` (e.g. `TestClock`), then interrupting `child`. */
+const withTimerFiber = <A, E, E2>(
+  child: Fiber.Fiber<A, E>,
+  ms: number,
+  onTimeout: () => Effect.Effect<never, E2>
+): Effect.Effect<A, E | E2> => {
+  let timedOut = false
+  return Effect.flatMap(
+    Effect.forkChild(
+      Effect.andThen(
+        Effect.sleep(Duration.millis(ms)),
+        Effect.sync(() => {
+          timedOut = true
+          child.interruptUnsafe()
+        })
+      ),
+      { startImmediately: true }
+    ),
+    (timer) =>
+      Effect.flatMap(
+        Effect.onInterrupt(Fiber.await(child), () =>
+          Effect.sync(() => {
+            timer.interruptUnsafe()
+            child.interruptUnsafe()
+          })),
+        (exit): Effect.Effect<A, E | E2> => {
+          if (timedOut && exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause)) return onTimeout()
+          timer.interruptUnsafe()
+          return exit
+        }
+      )
+  )
+}
 
 /**
  * The per-attempt timeout read by `attemptModule`. Defaults to infinity (no timeout; inherited

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "@effect/vitest"
+import { proxyFlags, restartArgs } from "../../src/cli/Heap.js"
+
+const argv = ["/usr/bin/node", "/opt/weir/bin/weir.js", "proxy", "linkerd.yaml"]
+
+describe("weir proxy heap flags", () => {
+  it("restarts `weir proxy` with the default heap flags, keeping node's own arguments", () => {
+    expect(restartArgs(argv, ["--import", "tsx"], {})).toEqual([
+      "/usr/bin/node",
+      ...proxyFlags,
+      "--import",
+      "tsx",
+      "/opt/weir/bin/weir.js",
+      "proxy",
+      "linkerd.yaml"
+    ])
+  })
+
+  it("leaves other commands, restarted processes and user-chosen heap flags alone", () => {
+    expect(restartArgs(["/usr/bin/node", "weir.js", "check", "c.yaml"], [], {})).toBeUndefined()
+    expect(restartArgs(argv, [], { WEIR_RESTARTED: "1" })).toBeUndefined()
+    expect(restartArgs(argv, ["--max-old-space-size=2048"], {})).toBeUndefined()
+    expect(restartArgs(argv, [], { NODE_OPTIONS: "--max-semi-space-size=16" })).toBeUndefined()
+    expect(restartArgs(argv, [], { NODE_OPTIONS: "--optimize-for-size" })).toBeUndefined()
+  })
+
+  it("WEIR_NODE_FLAGS replaces the defaults; empty turns the restart off", () => {
+    expect(restartArgs(argv, [], { WEIR_NODE_FLAGS: " --max-semi-space-size=8  --jitless " })).toEqual([
+      "/usr/bin/node",
+      "--max-semi-space-size=8",
+      "--jitless",
+      "/opt/weir/bin/weir.js",
+      "proxy",
+      "linkerd.yaml"
+    ])
+    expect(restartArgs(argv, [], { WEIR_NODE_FLAGS: "" })).toBeUndefined()
+  })
+})
