@@ -9,7 +9,8 @@ cd "$(dirname "$0")/../.."
 DUR=${DUR:-4s}
 CONNS=${CONNS:-50}
 ROUNDS=${ROUNDS:-3}
-BACKEND=18080; NGINX=18081; WEIR=18082; HTTPPROXY=18083; FASTIFY=18084; WEIR_CAPPED=18085; BARE=18086; RAW=18087; EFFECT=18088
+BACKEND=18080; NGINX=18081; WEIR=18082; HTTPPROXY=18083; FASTIFY=18084; WEIR_DEFAULTS=18085; BARE=18086; RAW=18087; EFFECT=18088
+ADMIN=19990; ADMIN_DEFAULTS=19991
 WORK=$(mktemp -d /tmp/weir-bench.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -20,14 +21,17 @@ NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX_BIN" ] || { echo "nginx not found (apt-get install -y wrk nginx)"; exit 1; }
 NODE="node_modules/.bin/node"
 
-render() { sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" -e "s#__PROXY__#$NGINX#g" "$1" > "$2"; }
+render() { sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" -e "s#__PROXY__#$NGINX#g" -e "s#__WEIR__#${3:-}#g" -e "s#__ADMIN__#${4:-}#g" "$1" > "$2"; }
 render bench/proxy/nginx-backend.conf.tmpl "$WORK/backend.conf"
 render bench/proxy/nginx-proxy.conf.tmpl "$WORK/proxy.conf"
+render bench/proxy/weir.yaml.tmpl "$WORK/weir.yaml" $WEIR $ADMIN
+render bench/proxy/weir.yaml.tmpl "$WORK/weir-defaults.yaml" $WEIR_DEFAULTS $ADMIN_DEFAULTS
 "$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.err" & PIDS+=($!)
 "$NGINX_BIN" -p "$WORK" -c "$WORK/proxy.conf" 2>"$WORK/nginx-proxy.err" & PIDS+=($!)
 
-# weir runs as a bundle (as deployed), so its RSS is not inflated by the TypeScript loader
-node_modules/.bin/esbuild bench/proxy/weir.ts --bundle --platform=node --format=esm --log-level=error \
+# weir is the real CLI, `weir proxy weir.yaml`, run as a bundle (as deployed: its RSS is not inflated by
+# the TypeScript loader); it restarts itself with its default heap flags (docs/config.md)
+node_modules/.bin/esbuild src/bin/weir.ts --bundle --platform=node --format=esm --log-level=error \
   --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
   --outfile="$WORK/weir.mjs"
 node_modules/.bin/esbuild bench/proxy/bare.ts --bundle --platform=node --format=esm --log-level=error \
@@ -36,7 +40,7 @@ node_modules/.bin/esbuild bench/proxy/bare.ts --bundle --platform=node --format=
 node_modules/.bin/esbuild bench/proxy/effect-server.ts --bundle --platform=node --format=esm --log-level=error \
   --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
   --outfile="$WORK/effect-server.mjs"
-"$NODE" "$WORK/weir.mjs" $WEIR $BACKEND > "$WORK/weir.log" 2>&1 & WEIR_PID=$!; PIDS+=($WEIR_PID)
+"$NODE" "$WORK/weir.mjs" proxy "$WORK/weir.yaml" > "$WORK/weir.log" 2>&1 & WEIR_PID=$!; PIDS+=($WEIR_PID)
 "$NODE" "$WORK/bare.mjs" $BARE $BACKEND > "$WORK/bare.log" 2>&1 & PIDS+=($!)
 "$NODE" "$WORK/effect-server.mjs" $EFFECT $BACKEND > "$WORK/effect-server.log" 2>&1 & PIDS+=($!)
 "$NODE" bench/proxy/undici-raw.mjs $RAW $BACKEND > "$WORK/undici-raw.log" 2>&1 & PIDS+=($!)
@@ -102,9 +106,9 @@ c1000() { # pid port label
 }
 echo "== 1,000 connections through weir (wrk -c1000 -d5s) =="
 c1000 $WEIR_PID $WEIR "weir (after the runs above)"
-# the V8 heap settings docs/benchmarks.md suggests for memory-constrained deployments (override with CAPPED_FLAGS)
-CAPPED_FLAGS=${CAPPED_FLAGS:-"--max-semi-space-size=4 --max-old-space-size=256"}
-"$NODE" $CAPPED_FLAGS "$WORK/weir.mjs" $WEIR_CAPPED $BACKEND > "$WORK/weir-capped.log" 2>&1 &
-CAPPED=$!; PIDS+=($CAPPED); wait_port $WEIR_CAPPED
-echo "fresh weir with $CAPPED_FLAGS: idle $(rss_of $CAPPED) MB"
-c1000 $CAPPED $WEIR_CAPPED "fresh weir, heap-capped"
+# the same proxy with node's default heap settings (no restart), fresh
+WEIR_NODE_FLAGS="" "$NODE" "$WORK/weir.mjs" proxy "$WORK/weir-defaults.yaml" > "$WORK/weir-defaults.log" 2>&1 &
+DEFAULTS=$!; PIDS+=($DEFAULTS); wait_port $WEIR_DEFAULTS
+echo "fresh weir with node's default heap flags: idle $(rss_of $DEFAULTS) MB"
+c1000 $DEFAULTS $WEIR_DEFAULTS "fresh weir, node's heap defaults"
+echo "weir's node flags: $(tr '\0' ' ' < /proc/$WEIR_PID/cmdline)"

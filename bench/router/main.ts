@@ -9,10 +9,10 @@
  * client and service parameters, `Stats.makeInMemory()`.
  *
  * Usage: `npx tsx bench/router/main.ts` (env `N` requests per round, default 200000; `ROUNDS`,
- * default 5; `CONC`, default 50; `TIMEOUTS=1` adds a total and an attempt timeout). Prints ns/request, median (and best) of the rounds after a
- * warm-up, for one request at a time (the upstream answers synchronously) and `CONC` at a time (the
- * upstream answers each batch on the next `setImmediate`, so requests overlap as behind a real
- * socket).
+ * default 5; `CONC`, default 50; `TIMEOUTS=1` adds a total and an attempt timeout). Prints
+ * ns/request, median (and best) of the rounds after a warm-up, for one request at a time (the
+ * upstream answers synchronously) and `CONC` at a time (the upstream answers each batch on the next
+ * `setImmediate`, so requests overlap as behind a real socket).
  *
  * Like `bench/proxy`, it measures weir as deployed: run under `tsx`, it bundles itself with esbuild
  * and runs the bundle in plain `node` (`tsx` compiles with `keepNames`, which wraps every closure a

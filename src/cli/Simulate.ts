@@ -13,10 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import { writeFile } from "node:fs/promises"
-import * as Plot from "../testing/Plot.js"
-import * as Report from "../testing/Report.js"
-import * as Scenario from "../testing/Scenario.js"
-import * as Simulation from "../testing/Simulation.js"
+import type * as Report from "../testing/Report.js"
 import { ExitCode, readConfigText } from "./Check.js"
 
 /**
@@ -46,6 +43,15 @@ const failWith = (message: string) =>
  */
 export const simulate = (file: string, options: Options): Effect.Effect<Report.Report, ExitCode> =>
   Effect.gen(function*() {
+    // loaded here, not with the CLI, so that `weir proxy` does not carry the simulator in its memory
+    const [Plot, Report, Scenario, Simulation] = yield* Effect.promise(() =>
+      Promise.all([
+        import("../testing/Plot.js"),
+        import("../testing/Report.js"),
+        import("../testing/Scenario.js"),
+        import("../testing/Simulation.js")
+      ])
+    )
     const text = yield* readConfigText(file)
     const scenario = Scenario.parse(text, file)
     if (Result.isFailure(scenario)) return yield* failWith(scenario.failure.message)

@@ -440,9 +440,24 @@ export class ChunkedDecoder {
   }
 }
 
-const headerLines = (headers: Headers): string => {
+/**
+ * Which of a head's headers the writer leaves out because the caller writes its own framing:
+ * `"none"`; `"framing"` (`connection`, `keep-alive`, `transfer-encoding`, `content-length`);
+ * `"framing-but-length"` (the same but `content-length`, which a response to `HEAD` or a 304 keeps).
+ *
+ * @since 0.1.0
+ * @category writing
+ */
+export type Omitted = "none" | "framing" | "framing-but-length"
+
+const omitted = (name: string, omit: Omitted): boolean =>
+  omit !== "none" && (name === "connection" || name === "keep-alive" || name === "transfer-encoding" ||
+    (omit === "framing" && name === "content-length"))
+
+const headerLines = (headers: Headers, omit: Omitted = "none"): string => {
   let out = ""
   for (const name in headers) {
+    if (omit !== "none" && name.length >= 10 && omitted(name, omit)) continue
     const v = headers[name]!
     if (typeof v === "string") out += name + ": " + v + "\r\n"
     else for (let i = 0; i < v.length; i++) out += name + ": " + v[i] + "\r\n"
@@ -525,13 +540,14 @@ export const reasonPhrase = (status: number): string => reasons[status] ?? "Unkn
 
 /**
  * Writes a response head (`extra` is appended verbatim: framing and connection headers the caller
- * owns).
+ * owns; `omit` leaves the framing headers found in `headers` out, without the caller having to
+ * delete them — deleting properties makes V8 rebuild the object). Defaults to omitting none.
  *
  * @since 0.1.0
  * @category writing
  */
-export const writeResponseHead = (status: number, headers: Headers, extra: string): string =>
-  "HTTP/1.1 " + status + " " + reasonPhrase(status) + "\r\n" + headerLines(headers) + extra + "\r\n"
+export const writeResponseHead = (status: number, headers: Headers, extra: string, omit: Omitted = "none"): string =>
+  "HTTP/1.1 " + status + " " + reasonPhrase(status) + "\r\n" + headerLines(headers, omit) + extra + "\r\n"
 
 /**
  * The size line that starts a chunk of `length` bytes.

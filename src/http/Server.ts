@@ -450,9 +450,6 @@ class Connection<R> {
     const status = response.status
     const headers = response.headers
     const body = response.body
-    if (headers["transfer-encoding"] !== undefined) delete headers["transfer-encoding"]
-    if (headers["connection"] !== undefined) delete headers["connection"]
-    if (headers["keep-alive"] !== undefined) delete headers["keep-alive"]
     if (!(status >= 200 && status <= 999) || status % 1 !== 0) {
       // a 1xx would be taken for an interim answer (the next response then answering this request)
       if (body._tag === "Stream") body.stream.destroy()
@@ -480,19 +477,22 @@ class Connection<R> {
     if (noBody) {
       if (body._tag === "Stream") body.stream.on("error", ignore).resume()
       // RFC 9110 §8.6: no Content-Length in a 204 (a client could wait for that many bytes)
-      if (status === 204 && headers["content-length"] !== undefined) delete headers["content-length"]
-      socket.write(Codec.writeResponseHead(status, headers, extra), "latin1")
+      const omit = status === 204 ? "framing" : "framing-but-length"
+      socket.write(Codec.writeResponseHead(status, headers, extra, omit), "latin1")
       return this.finish()
     }
     switch (body._tag) {
       case "Empty": {
-        if (headers["content-length"] !== undefined) delete headers["content-length"]
-        socket.write(Codec.writeResponseHead(status, headers, extra + "content-length: 0\r\n"), "latin1")
+        socket.write(Codec.writeResponseHead(status, headers, extra + "content-length: 0\r\n", "framing"), "latin1")
         return this.finish()
       }
       case "Buffered": {
-        if (headers["content-length"] !== undefined) delete headers["content-length"]
-        const head = Codec.writeResponseHead(status, headers, extra + "content-length: " + body.data.length + "\r\n")
+        const head = Codec.writeResponseHead(
+          status,
+          headers,
+          extra + "content-length: " + body.data.length + "\r\n",
+          "framing"
+        )
         socket.cork()
         socket.write(head, "latin1")
         socket.write(body.data)
@@ -500,7 +500,6 @@ class Connection<R> {
         return this.finish()
       }
       case "Stream": {
-        if (headers["content-length"] !== undefined) delete headers["content-length"]
         const src = body.stream
         // a length that is not a byte count (NaN, negative, fractional) is as good as none
         if (body.length !== undefined && body.length >= 0 && body.length % 1 === 0) {
@@ -517,7 +516,7 @@ class Connection<R> {
           this.responseLeft = -1
           this.responseChunked = false
         }
-        socket.write(Codec.writeResponseHead(status, headers, extra), "latin1")
+        socket.write(Codec.writeResponseHead(status, headers, extra, "framing"), "latin1")
         this.responseSource = src
         // an error, or a destroy without one (only "close"), before the end breaks the response
         const broken = () => this.sourceBroken(src)
