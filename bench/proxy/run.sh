@@ -21,13 +21,24 @@ NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX_BIN" ] || { echo "nginx not found (apt-get install -y wrk nginx)"; exit 1; }
 NODE="node_modules/.bin/node"
 
+# CPU pinning (PIN=1, the default, on a machine with 2+ cores and taskset): every proxy under test on
+# the last core, wrk and the nginx backend on the others — each proxy gets one core to itself, as
+# shared/reference/peers.md recommends for same-box comparisons. PIN=0 lets the scheduler place them.
+PIN=${PIN:-1}
+LAST=$(( $(nproc) - 1 ))
+if [ "$PIN" = 1 ] && [ "$LAST" -ge 1 ] && command -v taskset >/dev/null; then
+  ONPROXY="taskset -c $LAST"; ONLOAD="taskset -c 0-$(( LAST - 1 ))"
+else
+  PIN=0; ONPROXY=""; ONLOAD=""
+fi
+
 render() { sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" -e "s#__PROXY__#$NGINX#g" -e "s#__WEIR__#${3:-}#g" -e "s#__ADMIN__#${4:-}#g" "$1" > "$2"; }
 render bench/proxy/nginx-backend.conf.tmpl "$WORK/backend.conf"
 render bench/proxy/nginx-proxy.conf.tmpl "$WORK/proxy.conf"
 render bench/proxy/weir.yaml.tmpl "$WORK/weir.yaml" $WEIR $ADMIN
 render bench/proxy/weir.yaml.tmpl "$WORK/weir-defaults.yaml" $WEIR_DEFAULTS $ADMIN_DEFAULTS
-"$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.err" & PIDS+=($!)
-"$NGINX_BIN" -p "$WORK" -c "$WORK/proxy.conf" 2>"$WORK/nginx-proxy.err" & PIDS+=($!)
+$ONLOAD "$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.err" & PIDS+=($!)
+$ONPROXY "$NGINX_BIN" -p "$WORK" -c "$WORK/proxy.conf" 2>"$WORK/nginx-proxy.err" & PIDS+=($!)
 
 # weir is the real CLI, `weir proxy weir.yaml`, run as a bundle (as deployed: its RSS is not inflated by
 # the TypeScript loader); it restarts itself with its default heap flags (docs/config.md)
@@ -40,12 +51,12 @@ node_modules/.bin/esbuild bench/proxy/bare.ts --bundle --platform=node --format=
 node_modules/.bin/esbuild bench/proxy/effect-server.ts --bundle --platform=node --format=esm --log-level=error \
   --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
   --outfile="$WORK/effect-server.mjs"
-"$NODE" "$WORK/weir.mjs" proxy "$WORK/weir.yaml" > "$WORK/weir.log" 2>&1 & WEIR_PID=$!; PIDS+=($WEIR_PID)
-"$NODE" "$WORK/bare.mjs" $BARE $BACKEND > "$WORK/bare.log" 2>&1 & PIDS+=($!)
-"$NODE" "$WORK/effect-server.mjs" $EFFECT $BACKEND > "$WORK/effect-server.log" 2>&1 & PIDS+=($!)
-"$NODE" bench/proxy/undici-raw.mjs $RAW $BACKEND > "$WORK/undici-raw.log" 2>&1 & PIDS+=($!)
-"$NODE" --import tsx bench/proxy/http-proxy.ts $HTTPPROXY $BACKEND > "$WORK/http-proxy.log" 2>&1 & PIDS+=($!)
-"$NODE" --import tsx bench/proxy/fastify.ts $FASTIFY $BACKEND > "$WORK/fastify.log" 2>&1 & PIDS+=($!)
+$ONPROXY "$NODE" "$WORK/weir.mjs" proxy "$WORK/weir.yaml" > "$WORK/weir.log" 2>&1 & WEIR_PID=$!; PIDS+=($WEIR_PID)
+$ONPROXY "$NODE" "$WORK/bare.mjs" $BARE $BACKEND > "$WORK/bare.log" 2>&1 & PIDS+=($!)
+$ONPROXY "$NODE" "$WORK/effect-server.mjs" $EFFECT $BACKEND > "$WORK/effect-server.log" 2>&1 & PIDS+=($!)
+$ONPROXY "$NODE" bench/proxy/undici-raw.mjs $RAW $BACKEND > "$WORK/undici-raw.log" 2>&1 & PIDS+=($!)
+$ONPROXY "$NODE" --import tsx bench/proxy/http-proxy.ts $HTTPPROXY $BACKEND > "$WORK/http-proxy.log" 2>&1 & PIDS+=($!)
+$ONPROXY "$NODE" --import tsx bench/proxy/fastify.ts $FASTIFY $BACKEND > "$WORK/fastify.log" 2>&1 & PIDS+=($!)
 
 rss_of() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 wait_port() { for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; exit 1; }
@@ -58,18 +69,18 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 declare -A RPS P50 P99
 once() { # port [extra wrk args] -> "rps p50ms p99ms"
   local port=$1; shift
-  local out; out=$(wrk -t1 -c"$CONNS" -d"$DUR" --latency -H "Host: web" "$@" "http://127.0.0.1:$port/")
+  local out; out=$($ONLOAD wrk -t1 -c"$CONNS" -d"$DUR" --latency -H "Host: web" "$@" "http://127.0.0.1:$port/")
   if echo "$out" | grep -q "Non-2xx"; then echo "non-2xx responses from port $port" >&2; fi
   echo "$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}') $(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')") $(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')")"
 }
 NAMES=(direct weir nginx-proxy http-proxy fastify-http-proxy weir-transport-only effect-http-server undici-raw)
 declare -A PORT=([direct]=$BACKEND [weir]=$WEIR [nginx-proxy]=$NGINX [http-proxy]=$HTTPPROXY [fastify-http-proxy]=$FASTIFY \
   [weir-transport-only]=$BARE [effect-http-server]=$EFFECT [undici-raw]=$RAW)
-for n in "${NAMES[@]}"; do wrk -t1 -c"$CONNS" -d1s -H "Host: web" "http://127.0.0.1:${PORT[$n]}/" > /dev/null; done
+for n in "${NAMES[@]}"; do $ONLOAD wrk -t1 -c"$CONNS" -d1s -H "Host: web" "http://127.0.0.1:${PORT[$n]}/" > /dev/null; done
 for r in $(seq 1 "$ROUNDS"); do
   for n in "${NAMES[@]}"; do echo "$(once "${PORT[$n]}")" >> "$WORK/$n.txt"; done
 done
-echo "== throughput: wrk -t1 -c$CONNS -d$DUR, median of $ROUNDS rounds (loopback, $(nproc) cores) =="
+echo "== throughput: wrk -t1 -c$CONNS -d$DUR, median of $ROUNDS rounds (loopback, $(nproc) cores, pinned: $PIN) =="
 printf "%-22s %10s %10s %10s\n" target "req/s" "p50 ms" "p99 ms"
 for n in "${NAMES[@]}"; do
   RPS[$n]=$(awk '{print $1}' "$WORK/$n.txt" | median)
@@ -89,16 +100,19 @@ for r in $(seq 1 "$ROUNDS"); do
   DELAY_MS=$DELAY once $BACKEND -s bench/proxy/pace.lua >> "$WORK/direct-half.txt"
   DELAY_MS=$DELAY once $WEIR -s bench/proxy/pace.lua >> "$WORK/weir-half.txt"
   DELAY_MS=$DELAY once $RAW -s bench/proxy/pace.lua >> "$WORK/undici-raw-half.txt"
+  DELAY_MS=$DELAY once $BARE -s bench/proxy/pace.lua >> "$WORK/weir-transport-only-half.txt"
+  DELAY_MS=$DELAY once $NGINX -s bench/proxy/pace.lua >> "$WORK/nginx-proxy-half.txt"
 done
-for n in direct-half weir-half undici-raw-half; do
+for n in direct-half weir-half undici-raw-half weir-transport-only-half nginx-proxy-half; do
   printf "%-22s %10s req/s  p50 %s ms  p99 %s ms\n" "$n" "$(awk '{print $1}' "$WORK/$n.txt" | median)" \
     "$(awk '{print $2}' "$WORK/$n.txt" | median)" "$(awk '{print $3}' "$WORK/$n.txt" | median)"
 done
 p99_of() { awk '{print $3}' "$WORK/$1.txt" | median; }
-echo "added p99 at half load: weir $(awk -v a="$(p99_of weir-half)" -v b="$(p99_of direct-half)" 'BEGIN { printf "%.3f ms", a - b }'), undici-raw (the same load; no router, no Effect) $(awk -v a="$(p99_of undici-raw-half)" -v b="$(p99_of direct-half)" 'BEGIN { printf "%.3f ms", a - b }')"
+added() { awk -v a="$(p99_of "$1")" -v b="$(p99_of direct-half)" 'BEGIN { printf "%.3f ms", a - b }'; }
+echo "added p99 at half load: weir $(added weir-half), weir-transport-only $(added weir-transport-only-half), undici-raw $(added undici-raw-half), nginx-proxy $(added nginx-proxy-half) (the same offered load)"
 
 c1000() { # pid port label
-  wrk -t1 -c1000 -d5s -H "Host: web" "http://127.0.0.1:$2/" > "$WORK/wrk-1000-$3.txt" 2>&1 &
+  $ONLOAD wrk -t1 -c1000 -d5s -H "Host: web" "http://127.0.0.1:$2/" > "$WORK/wrk-1000-$3.txt" 2>&1 &
   local w=$! peak=0 r
   for _ in $(seq 1 45); do r=$(rss_of "$1"); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.1; done
   wait $w || true
@@ -107,7 +121,7 @@ c1000() { # pid port label
 echo "== 1,000 connections through weir (wrk -c1000 -d5s) =="
 c1000 $WEIR_PID $WEIR "weir (after the runs above)"
 # the same proxy with node's default heap settings (no restart), fresh
-WEIR_NODE_FLAGS="" "$NODE" "$WORK/weir.mjs" proxy "$WORK/weir-defaults.yaml" > "$WORK/weir-defaults.log" 2>&1 &
+WEIR_NODE_FLAGS="" $ONPROXY "$NODE" "$WORK/weir.mjs" proxy "$WORK/weir-defaults.yaml" > "$WORK/weir-defaults.log" 2>&1 &
 DEFAULTS=$!; PIDS+=($DEFAULTS); wait_port $WEIR_DEFAULTS
 echo "fresh weir with node's default heap flags: idle $(rss_of $DEFAULTS) MB"
 c1000 $DEFAULTS $WEIR_DEFAULTS "fresh weir, node's heap defaults"

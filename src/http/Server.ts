@@ -17,8 +17,8 @@
  * closes lingers (reading and dropping) until the client closes too, at most `keepAliveTimeout`
  * after the last byte was sent.
  *
- * Driving the sockets directly instead of through `node:http` carries about 1.3× the requests per
- * second on the proxy path (docs/benchmarks.md); only the surface is Effect-typed.
+ * Driving the sockets directly instead of through `node:http` leaves more of the CPU to routing
+ * (docs/benchmarks.md, "weir's own HTTP/1.1 transport"); only the surface is Effect-typed.
  *
  * @since 0.1.0
  */
