@@ -178,6 +178,8 @@ export interface Context {
   readonly localDtab: Dtab.Dtab
   /** The strictest valid `l5d-ctx-deadline`, if any. */
   readonly deadline: Deadline | undefined
+  /** The caller's span from a valid `l5d-ctx-trace`, if any. */
+  readonly trace?: TraceId | undefined
 }
 
 /**
@@ -203,8 +205,8 @@ const parseDtabs = (values: ReadonlyArray<string>, name: string): Result.Result<
 
 /**
  * Reads and removes the context headers: `l5d-ctx-dtab` and `l5d-dtab` (each may repeat; ctx first,
- * user last), `l5d-ctx-deadline` (malformed values dropped, several combined to the strictest) and
- * `l5d-sample`. A dtab header that does not parse is a `BadHeader` (400).
+ * user last), `l5d-ctx-deadline` (malformed values dropped, several combined to the strictest),
+ * `l5d-ctx-trace` (a malformed value dropped) and `l5d-sample`. A dtab header that does not parse is a `BadHeader` (400).
  *
  * @since 0.1.0
  * @category inbound
@@ -212,7 +214,8 @@ const parseDtabs = (values: ReadonlyArray<string>, name: string): Result.Result<
 export const readContext = (headers: Headers): Result.Result<Context, BadHeader> => {
   if (
     headers[names.ctxDtab] === undefined && headers[names.dtab] === undefined &&
-    headers[names.ctxDeadline] === undefined && headers[names.sample] === undefined
+    headers[names.ctxDeadline] === undefined && headers[names.sample] === undefined &&
+    headers[names.ctxTrace] === undefined
   ) return noContext
   let localDtab = Dtab.empty
   let deadline: Deadline | undefined
@@ -233,7 +236,12 @@ export const readContext = (headers: Headers): Result.Result<Context, BadHeader>
     delete headers[names.ctxDeadline]
   }
   if (headers[names.sample] !== undefined) delete headers[names.sample]
-  return Result.succeed({ localDtab, deadline })
+  let trace: TraceId | undefined
+  if (headers[names.ctxTrace] !== undefined) {
+    trace = decodeTrace(header(headers, names.ctxTrace)!)
+    delete headers[names.ctxTrace]
+  }
+  return Result.succeed({ localDtab, deadline, trace })
 }
 
 const noContext: Result.Result<Context, BadHeader> = Result.succeed({ localDtab: Dtab.empty, deadline: undefined })
@@ -289,6 +297,77 @@ let idPool = ""
 let idOffset = 0
 
 /**
+ * A span of linkerd's (Finagle's) trace context, as carried by `l5d-ctx-trace`: 64-bit ids as 16
+ * lower-case hex characters, the 64-bit flags word, and the high half of a 128-bit trace id when
+ * there is one. `traceId` is what linkerd sends as `l5d-reqid`: the same on every hop of a call tree.
+ *
+ * @since 0.1.0
+ * @category trace
+ */
+export interface TraceId {
+  readonly spanId: string
+  readonly parentId: string
+  readonly traceId: string
+  readonly flags: string
+  readonly traceIdHigh?: string | undefined
+}
+
+const zeroFlags = "0000000000000000"
+
+/**
+ * Decodes an `l5d-ctx-trace` value: base64 of 32 bytes (span id, parent id, trace id, flags, each
+ * big-endian) or 40 (then the high half of the trace id). Anything else is `undefined`: a malformed
+ * trace header starts a new trace, as in linkerd.
+ *
+ * @since 0.1.0
+ * @category trace
+ */
+export const decodeTrace = (value: string): TraceId | undefined => {
+  if (value.length !== 44 && value.length !== 56) return undefined
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined
+  const bytes = Buffer.from(value, "base64")
+  if (bytes.length !== 32 && bytes.length !== 40) return undefined
+  const hex = bytes.toString("hex")
+  return {
+    spanId: hex.slice(0, 16),
+    parentId: hex.slice(16, 32),
+    traceId: hex.slice(32, 48),
+    flags: hex.slice(48, 64),
+    traceIdHigh: bytes.length === 40 ? hex.slice(64, 80) : undefined
+  }
+}
+
+/**
+ * Encodes a span as an `l5d-ctx-trace` value.
+ *
+ * @since 0.1.0
+ * @category trace
+ */
+export const encodeTrace = (t: TraceId): string =>
+  Buffer.from(t.spanId + t.parentId + t.traceId + t.flags + (t.traceIdHigh ?? ""), "hex").toString("base64")
+
+/**
+ * The span of a request this router forwards: a child of the caller's span (same trace id and
+ * flags, the caller's span as parent, a fresh span id), or, without one, the root of a new trace
+ * (span, parent and trace id the same fresh id).
+ *
+ * @since 0.1.0
+ * @category trace
+ */
+export const childSpan = (parent: TraceId | undefined): TraceId => {
+  const id = newRequestId()
+  return parent === undefined
+    ? { spanId: id, parentId: id, traceId: id, flags: zeroFlags }
+    : {
+      spanId: id,
+      parentId: parent.spanId,
+      traceId: parent.traceId,
+      flags: parent.flags,
+      traceIdHigh: parent.traceIdHigh
+    }
+}
+
+/**
  * What the router adds to a request it forwards.
  *
  * @since 0.1.0
@@ -303,12 +382,15 @@ export interface Outbound {
   readonly residual?: string | undefined
   readonly localDtab: Dtab.Dtab
   readonly deadline?: Deadline | undefined
+  /** `l5d-reqid`: the trace id. */
   readonly requestId: string
+  /** `l5d-ctx-trace`, encoded; omitted when absent. */
+  readonly trace?: string | undefined
 }
 
 /**
  * Writes the outbound linkerd headers: `l5d-dst-service`, `l5d-dst-client`, `l5d-dst-residual`
- * (when non-empty), `l5d-reqid`, `l5d-ctx-dtab` (when the local dtab is non-empty) and
+ * (when non-empty), `l5d-reqid`, `l5d-ctx-trace` (when given), `l5d-ctx-dtab` (when the local dtab is non-empty) and
  * `l5d-ctx-deadline` (when a deadline applies). Existing values are replaced.
  *
  * @since 0.1.0
@@ -321,6 +403,7 @@ export const writeOutbound = (headers: Headers, out: Outbound): void => {
     headers[names.dstResidual] = out.residual
   } else if (headers[names.dstResidual] !== undefined) delete headers[names.dstResidual]
   headers[names.reqId] = out.requestId
+  if (out.trace !== undefined) headers[names.ctxTrace] = out.trace
   if (out.localDtab.dentries.length > 0) headers[names.ctxDtab] = Dtab.show(out.localDtab)
   if (out.deadline !== undefined) headers[names.ctxDeadline] = DeadlineCodec.encode(out.deadline)
 }

@@ -53,7 +53,7 @@ export interface Params {
 
 /**
  * A request on its way through the path stack: the HTTP request, its logical name (and that name
- * shown), the full dtab it binds under, the request-local part of it, and its request id.
+ * shown), the full dtab it binds under, the request-local part of it, its request id and trace span.
  *
  * @since 0.1.0
  * @category model
@@ -65,6 +65,8 @@ export interface Routed {
   readonly dtab: Dtab.Dtab
   readonly localDtab: Dtab.Dtab
   readonly requestId: string
+  /** This hop's span, encoded for `l5d-ctx-trace` (a child of the caller's, or a new root). */
+  readonly trace?: string | undefined
 }
 
 /**

@@ -352,7 +352,8 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
           client: client.id,
           residual: residualOf(bound),
           localDtab: routed.localDtab,
-          requestId: routed.requestId
+          requestId: routed.requestId,
+          trace: routed.trace
         })
         return client.call(routed.http)
       }
@@ -445,6 +446,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       request: HttpRequest,
       localDtab: Dtab.Dtab,
       deadline: Deadline.Deadline | undefined,
+      trace: Headers.TraceId | undefined,
       finish: (response: HttpResponse) => HttpResponse
     ): Effect.Effect<HttpResponse> => {
       const identified = identify(request)
@@ -453,13 +455,15 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       }
       const name = identified.name
       const service = identified.shown ?? Path.show(name)
+      const span = Headers.childSpan(trace)
       const routed: Routed = {
         http: identified.request,
         name,
         service,
         dtab: Dtab.concat(baseDtab, localDtab),
         localDtab,
-        requestId: Headers.newRequestId()
+        requestId: span.traceId,
+        trace: Headers.encodeTrace(span)
       }
       const entry = paths.getNow(service)
       const run = entry !== undefined
@@ -490,7 +494,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       const headers = Headers.withoutHopByHop(rewritten.headers, "expect")
       const request = headers === rewritten.headers ? rewritten : { ...rewritten, headers }
       Headers.appendVia(headers, request.version)
-      return routeIdentified(request, ctx.success.localDtab, ctx.success.deadline, (upstream) => {
+      return routeIdentified(request, ctx.success.localDtab, ctx.success.deadline, ctx.success.trace, (upstream) => {
         const response = Errors.isRouterError(upstream) ? upstream : withoutHopByHop(upstream)
         const rh = response.headers
         Headers.appendVia(rh, request.version)
