@@ -21,6 +21,7 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -39,6 +40,7 @@ import type * as NameTree from "../naming/NameTree.js"
 import * as Path from "../naming/Path.js"
 import * as Deadline from "../resilience/Deadline.js"
 import * as Stats from "../Stats.js"
+import type * as AccessLog from "./AccessLog.js"
 import * as DstClient from "./DstClient.js"
 import * as Errors from "./Errors.js"
 import * as Headers from "./Headers.js"
@@ -61,6 +63,11 @@ export interface ServerConfig extends Server.Options {
   readonly maxConcurrentRequests?: number | undefined
   /** Requests waiting for a slot under `maxConcurrentRequests`. Defaults to `0` (reject at once, as linkerd). */
   readonly maxPending?: number | undefined
+  /**
+   * A header set on every forwarded request to the time the request arrived, in milliseconds since
+   * the epoch (linkerd's `timestampHeader`, e.g. `X-Request-Start`). Defaults to none.
+   */
+  readonly timestampHeader?: string | undefined
 }
 
 /**
@@ -105,6 +112,11 @@ export interface Options {
   readonly maxCallDepth?: number | undefined
   /** 5XX response bodies up to this size are buffered so the request can be retried. Defaults to 64 KiB. */
   readonly retryBufferBytes?: number | undefined
+  /**
+   * Where each attempt that reached a client is logged (linkerd's `httpAccessLog`), on the response
+   * it produced, or on the error response the router answers with when it failed. Defaults to none.
+   */
+  readonly accessLog?: AccessLog.AccessLog | undefined
 }
 
 /**
@@ -340,6 +352,23 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       })
     }
 
+    const accessLog = options.accessLog
+
+    /** Logs the attempt `call` once its response (or the router's answer to its failure) is known. */
+    const logged = (
+      log: AccessLog.AccessLog,
+      call: Effect.Effect<HttpResponse, RouteError>,
+      routed: Routed
+    ): Effect.Effect<HttpResponse, RouteError> =>
+      Effect.onExit(call, (exit) => {
+        if (exit._tag === "Success") log.log(routed.http, exit.value)
+        else {
+          const error = Cause.findErrorOption(exit.cause)
+          if (error._tag === "Some") log.log(routed.http, errorResponse(error.value, routed, {}))
+        }
+        return Effect.void
+      })
+
     // the path stack reads a retryable 5XX's body (`retryBufferBytes`), so the call returns the client's response as is
     const boundCall = () => {
       const callClient = (
@@ -355,7 +384,8 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
           requestId: routed.requestId,
           trace: routed.trace
         })
-        return client.call(routed.http)
+        const call = client.call(routed.http)
+        return accessLog === undefined ? call : logged(accessLog, call, routed)
       }
       const send = (routed: Routed, tree: Interpreter.BoundTree): Effect.Effect<HttpResponse, RouteError> => {
         const branches = branchesOf(tree)
@@ -512,6 +542,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
 
     const serverHandler = (config: ServerConfig) => {
       const clearContext = config.clearContext ?? false
+      const timestampHeader = config.timestampHeader?.toLowerCase()
       const maxConcurrent = config.maxConcurrentRequests ?? Infinity
       const maxPending = config.maxPending ?? 0
       let inFlight = 0
@@ -544,6 +575,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       const releaseEffect = Effect.sync(release)
       const handler = (request: HttpRequest): Effect.Effect<HttpResponse> => {
         const start = performance.now()
+        if (timestampHeader !== undefined) request.headers[timestampHeader] = String(Date.now())
         const m = metrics
         m.requests.incr()
         if (maxConcurrent === Infinity) return route(request, clearContext, m, start)

@@ -67,6 +67,22 @@ export const unsupported = (what: string) =>
     )
   )
 
+/**
+ * A key accepted only with its default value (`accepted`): any other value fails with `message`.
+ */
+const onlyValue = <S extends Schema.Top>(self: S, accepted: S["Type"], message: (value: S["Type"]) => string) =>
+  self.check(Schema.makeFilter((value: S["Type"]) => value === accepted || message(value)))
+
+const rotationUnsupported =
+  "log rotation is not supported by this version of weir (keep the default and use an external logrotate with copytruncate)"
+
+/** A header name: one or more token characters (RFC 9110). */
+const HeaderName = Schema.String.check(
+  Schema.makeFilter((s: string) =>
+    /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(s) || `invalid header name ${JSON.stringify(s)} (expected token characters)`
+  )
+)
+
 const PathSchema = Schema.declare(Path.isPath, { expected: "a path" })
 const DtabSchema = Schema.declare(Dtab.isDtab, { expected: "a dtab" })
 
@@ -438,7 +454,8 @@ export const ServiceSection = Schema.Union([GlobalService, StaticService])
 /**
  * One entry of a router's `servers`: `ip` (default `127.0.0.1`), `port` (default `4140` for http),
  * `clearContext` (default `false`), `maxConcurrentRequests` (default unlimited), `maxCallDepth`
- * (default `1000`).
+ * (default `1000`), `timestampHeader` (default none: a header name, set on forwarded requests to the
+ * time the request arrived in milliseconds since the epoch).
  *
  * @since 0.1.0
  * @category schemas
@@ -456,7 +473,7 @@ export const Server = Schema.Struct({
   announce: unsupported("announcing"),
   serverSession: unsupported("servers[].serverSession"),
   addForwardedHeader: unsupported("addForwardedHeader"),
-  timestampHeader: unsupported("timestampHeader")
+  timestampHeader: Schema.optionalKey(HeaderName)
 })
 
 /**
@@ -523,7 +540,10 @@ const BindingCache = Schema.Struct({
  * `10000`), `bindingCache` (`paths`/`trees`/`bounds`/`clients` 1000, `idleTtlSecs` 600), `client`,
  * `service`, `interpreter` (default `{kind: default}`), `originator` (default `false`),
  * `experimental` (default `false`), HTTP limits `maxHeadersKB` (8), `maxInitialLineKB` (4),
- * `streamAfterContentLengthKB` (5), `maxErrResponseKB` (5120).
+ * `streamAfterContentLengthKB` (5), `maxErrResponseKB` (5120), `httpAccessLog` (default none: a file,
+ * `/dev/stdout` and `/dev/stderr` included), `httpAccessLogAppend` (default `true`),
+ * `httpAccessLogRollPolicy` (only `never`, the default) and `httpAccessLogRotateCount` (only `-1`,
+ * the default): rotation is left to an external logrotate.
  *
  * @since 0.1.0
  * @category schemas
@@ -551,7 +571,14 @@ export const Router = Schema.Struct({
   maxErrResponseKB: PositiveInt.pipe(withDefault(5120)),
   streamingEnabled: Schema.Boolean.pipe(withDefault(true)),
   announcers: unsupported("announcers"),
-  httpAccessLog: unsupported("httpAccessLog"),
+  httpAccessLog: Schema.optionalKey(NonEmptyString),
+  httpAccessLogAppend: Schema.Boolean.pipe(withDefault(true)),
+  httpAccessLogRollPolicy: onlyValue(
+    Schema.String,
+    "never",
+    (v) => `${JSON.stringify(v)}: ${rotationUnsupported}`
+  ).pipe(withDefault("never")),
+  httpAccessLogRotateCount: onlyValue(Schema.Int, -1, (v) => `${v}: ${rotationUnsupported}`).pipe(withDefault(-1)),
   tracePropagator: unsupported("tracePropagator"),
   compressionLevel: unsupported("compressionLevel")
 })
@@ -696,6 +723,10 @@ export interface RouterConfig {
   readonly streamAfterContentLengthKB: number
   readonly maxErrResponseKB: number
   readonly streamingEnabled: boolean
+  /** The access log's file, when there is one. */
+  readonly httpAccessLog?: string | undefined
+  /** Whether the access log is appended to (else truncated). */
+  readonly httpAccessLogAppend: boolean
 }
 
 /**
@@ -875,7 +906,9 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
     maxInitialLineKB: r.maxInitialLineKB,
     streamAfterContentLengthKB: r.streamAfterContentLengthKB,
     maxErrResponseKB: r.maxErrResponseKB,
-    streamingEnabled: r.streamingEnabled
+    streamingEnabled: r.streamingEnabled,
+    ...(r.httpAccessLog !== undefined ? { httpAccessLog: r.httpAccessLog } : {}),
+    httpAccessLogAppend: r.httpAccessLogAppend
   }
 }
 

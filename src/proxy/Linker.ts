@@ -21,6 +21,7 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as ClientConfig from "../config/Client.js"
+import * as AccessLog from "../http/AccessLog.js"
 import type * as DstClient from "../http/DstClient.js"
 import * as Router from "../http/Router.js"
 import * as Interpreter from "../naming/Interpreter.js"
@@ -149,7 +150,8 @@ export const serviceParams = (
 }
 
 /**
- * A router entry's options for `http/Router.make`.
+ * A router entry's options for `http/Router.make`; `accessLog` is the writer opened for its
+ * `httpAccessLog`, if any.
  *
  * @since 0.1.0
  * @category params
@@ -158,7 +160,8 @@ export const routerOptions = (
   router: Config.RouterConfig,
   admin: Config.Admin,
   interpreter: Interpreter.NameInterpreter,
-  stats: Stats.StatsReceiver
+  stats: Stats.StatsReceiver,
+  accessLog?: AccessLog.AccessLog | undefined
 ): Router.Options => ({
   label: router.label,
   servers: router.servers.map((s) => ({
@@ -166,6 +169,7 @@ export const routerOptions = (
     port: s.port,
     clearContext: s.clearContext,
     ...(s.maxConcurrentRequests !== undefined ? { maxConcurrentRequests: s.maxConcurrentRequests } : {}),
+    ...(s.timestampHeader !== undefined ? { timestampHeader: s.timestampHeader } : {}),
     maxHeaderBytes: (router.maxHeadersKB + router.maxInitialLineKB) * 1024,
     bufferLimit: router.streamingEnabled ? router.streamAfterContentLengthKB * 1024 : 2 ** 31 - 1,
     drainGrace: admin.shutdownGraceMs
@@ -179,7 +183,8 @@ export const routerOptions = (
   client: (id) => clientParams(router.client, id),
   service: (name) => serviceParams(router.service, name),
   stats,
-  maxCallDepth: Math.min(...router.servers.map((s) => s.maxCallDepth))
+  maxCallDepth: Math.min(...router.servers.map((s) => s.maxCallDepth)),
+  ...(accessLog !== undefined ? { accessLog } : {})
 })
 
 const startFailure = (where: string) => (e: { readonly message: string }) =>
@@ -228,7 +233,11 @@ const build = (
         const unregister = registry.gauge(["rt", r.label, "originator"], () => 1)
         yield* Effect.addFinalizer(() => Effect.sync(unregister))
       }
-      const router = yield* Router.make(routerOptions(r, config.admin, interpreter, registry)).pipe(
+      const accessLog = r.httpAccessLog === undefined ? undefined : yield* AccessLog.make({
+        path: r.httpAccessLog,
+        append: r.httpAccessLogAppend
+      }).pipe(Effect.mapError(startFailure(`routers[${i}].httpAccessLog`)))
+      const router = yield* Router.make(routerOptions(r, config.admin, interpreter, registry, accessLog)).pipe(
         Effect.mapError(startFailure(`routers[${i}].servers`))
       )
       routers.push(router)

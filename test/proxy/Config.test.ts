@@ -302,6 +302,57 @@ telemetry:
   })
 })
 
+describe("Config access log and timestampHeader", () => {
+  it("has no access log and no timestamp header by default, and appends", () => {
+    const r = ok(minimal).routers[0]!
+    expect(r.httpAccessLog).toBeUndefined()
+    expect(r.httpAccessLogAppend).toBe(true)
+    expect(r.servers[0]!.timestampHeader).toBeUndefined()
+  })
+
+  it("decodes httpAccessLog, httpAccessLogAppend, the default rotation keys and timestampHeader", () => {
+    const r = ok(`
+routers:
+- protocol: http
+  httpAccessLog: /var/log/weir/access.log
+  httpAccessLogAppend: false
+  httpAccessLogRollPolicy: never
+  httpAccessLogRotateCount: -1
+  servers: [{timestampHeader: X-Request-Start}]
+`).routers[0]!
+    expect(r.httpAccessLog).toBe("/var/log/weir/access.log")
+    expect(r.httpAccessLogAppend).toBe(false)
+    expect(r.servers[0]!.timestampHeader).toBe("X-Request-Start")
+    expect(JSON.stringify(Config.toJson(ok(minimal)))).toContain(`"httpAccessLogAppend":true`)
+  })
+
+  it("rejects rotation with a located message", () => {
+    const ps = problems(`
+routers:
+- protocol: http
+  httpAccessLog: /tmp/a.log
+  httpAccessLogRollPolicy: daily
+  httpAccessLogRotateCount: 7
+  servers: [{}]
+`)
+    expect(ps.length).toBe(2)
+    expect(ps[0]).toMatch(
+      /^routers\[0\]\.httpAccessLogRollPolicy: "daily": log rotation is not supported by this version/
+    )
+    expect(ps[0]).toContain("logrotate with copytruncate")
+    expect(ps[1]).toMatch(/^routers\[0\]\.httpAccessLogRotateCount: 7: log rotation is not supported/)
+  })
+
+  it("rejects an empty access log path and a bad header name, naming the place", () => {
+    expect(problems(`routers: [{protocol: http, httpAccessLog: "", servers: [{}]}]`)[0]).toMatch(
+      /^routers\[0\]\.httpAccessLog: /
+    )
+    expect(problems(`routers: [{protocol: http, servers: [{}, {port: 4141, timestampHeader: "X Start"}]}]`)).toEqual([
+      `routers[0].servers[1].timestampHeader: invalid header name "X Start" (expected token characters)`
+    ])
+  })
+})
+
 describe("PathMatcher", () => {
   it("matches by prefix with wildcards and captures", () => {
     const m = PathMatcher.parseUnsafe("/#/io.l5d.fs/{a}-{b}")
