@@ -43,6 +43,7 @@ import * as Stats from "../Stats.js"
 import type * as AccessLog from "./AccessLog.js"
 import * as DstClient from "./DstClient.js"
 import * as Errors from "./Errors.js"
+import * as Forwarded from "./Forwarded.js"
 import * as Headers from "./Headers.js"
 import * as Identifiers from "./Identifiers.js"
 import type { HttpRequest, HttpResponse } from "./Message.js"
@@ -68,6 +69,11 @@ export interface ServerConfig extends Server.Options {
    * the epoch (linkerd's `timestampHeader`, e.g. `X-Request-Start`). Defaults to none.
    */
   readonly timestampHeader?: string | undefined
+  /**
+   * Appends an RFC 7239 `Forwarded` element (`by` this server, `for` the client) to every forwarded
+   * request (linkerd's `addForwardedHeader`; see `Forwarded`). Defaults to none.
+   */
+  readonly addForwardedHeader?: Forwarded.Options | undefined
 }
 
 /**
@@ -285,6 +291,8 @@ interface Core {
     readonly handler: (request: HttpRequest) => Effect.Effect<HttpResponse>
     readonly status: (code: number) => void
     readonly setStats: (stats: Stats.StatsReceiver) => void
+    /** The address the server bound (`ip:port`), the `by` of `Forwarded`. */
+    readonly setLocal: (address: string) => void
   }
 }
 
@@ -543,6 +551,8 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
     const serverHandler = (config: ServerConfig) => {
       const clearContext = config.clearContext ?? false
       const timestampHeader = config.timestampHeader?.toLowerCase()
+      const forwarded = config.addForwardedHeader === undefined ? undefined : Forwarded.make(config.addForwardedHeader)
+      let local = `${config.ip ?? "127.0.0.1"}:${config.port ?? 4140}`
       const maxConcurrent = config.maxConcurrentRequests ?? Infinity
       const maxPending = config.maxPending ?? 0
       let inFlight = 0
@@ -576,6 +586,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       const handler = (request: HttpRequest): Effect.Effect<HttpResponse> => {
         const start = performance.now()
         if (timestampHeader !== undefined) request.headers[timestampHeader] = String(Date.now())
+        if (forwarded !== undefined) forwarded(request, local)
         const m = metrics
         m.requests.incr()
         if (maxConcurrent === Infinity) return route(request, clearContext, m, start)
@@ -597,6 +608,9 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         status: (code: number) => metrics.status(code),
         setStats: (stats: Stats.StatsReceiver) => {
           metrics = serverMetrics(stats)
+        },
+        setLocal: (address: string) => {
+          local = address
         }
       }
     }
@@ -660,6 +674,7 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
       )
       const s = rt.scope("server", ip, String(server.port))
       h.setStats(s)
+      h.setLocal(`${server.ip}:${server.port}`)
       const unregister = [
         s.gauge(["pending"], () => server.inFlight()),
         s.gauge(["connections"], () => server.connections())

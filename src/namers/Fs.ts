@@ -20,6 +20,9 @@
  * was read once, subscribers keep its last addresses (stale while error); the failure is logged and
  * counted (`namer/<label>/failures`).
  *
+ * For the admin server, `enumerate` lists every file under `rootDir` (`/bound-names.json`) and
+ * `state` shows each file's addresses and malformed lines (`/namer_state/<prefix>.json`).
+ *
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
@@ -200,10 +203,13 @@ export const make = (options: Options): Effect.Effect<Namer.Namer, never, Scope.
           (w) => Effect.sync(() => w?.close())
         ), { bufferSize: 1, strategy: "sliding" })
 
+    const open = new Map<string, SubscriptionRef.SubscriptionRef<Entry>>()
     const watches = yield* RcMap.make({
       lookup: (rel: string) =>
         Effect.gen(function*() {
           const ref = yield* SubscriptionRef.make(yield* read(rel, undefined))
+          open.set(rel, ref)
+          yield* Effect.addFinalizer(() => Effect.sync(() => open.delete(rel)))
           const triggers = options.fileEvents === false
             ? Stream.tick(rescan)
             : Stream.merge(events(nodePath.dirname(nodePath.join(root, rel))), Stream.tick(rescan))
@@ -253,5 +259,112 @@ export const make = (options: Options): Effect.Effect<Namer.Namer, never, Scope.
       )
     }
 
-    return Namer.make((path) => lookupFrom([], path.labels))
+    const enumerate = Effect.map(
+      Effect.promise(() => listFiles(root)),
+      (files) => files.map((rel) => Path.fromLabels(rel.split("/")))
+    )
+
+    const state = Effect.promise(async (): Promise<FsState> => {
+      const files: Record<string, FileState> = {}
+      let error: string | undefined
+      const listed = await listFiles(root)
+      try {
+        if (!(await fs.promises.stat(root)).isDirectory()) error = `rootDir ${root} is not a directory`
+      } catch (e) {
+        error = `rootDir ${root} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`
+      }
+      const watched = new Map(Array.from(open, ([rel, ref]) => [rel, SubscriptionRef.getUnsafe(ref)] as const))
+      for (const rel of [...new Set([...listed, ...watched.keys()])].sort()) {
+        const entry = watched.get(rel)
+        const id = Path.show(Path.fromLabels(rel.split("/")))
+        if (entry === undefined) files[id] = { watched: false, ...(await parsedNow(nodePath.join(root, rel))) }
+        else if (entry._tag === "File") files[id] = { watched: true, ...entryState(entry.addr, entry.errors) }
+        else if (entry._tag === "Missing") files[id] = { watched: true, exists: false }
+      }
+      return { kind, rootDir: root, ...(error !== undefined ? { error } : {}), files }
+    })
+
+    return { ...Namer.make((path) => lookupFrom([], path.labels)), enumerate, state }
   })
+
+/**
+ * What `/namer_state/<prefix>.json` shows for an fs namer: the resolved `rootDir`, and per file
+ * (by id, relative to the mount) whether a lookup watches it and its last parsed addresses (for a
+ * watched file, the answer its subscribers have; otherwise read now) and malformed lines.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FsState {
+  readonly kind: typeof kind
+  readonly rootDir: string
+  /** Why `rootDir` cannot be listed, if it cannot. */
+  readonly error?: string
+  readonly files: Readonly<Record<string, FileState>>
+}
+
+/**
+ * One file's state in `FsState`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FileState {
+  /** Whether a lookup currently watches the file. */
+  readonly watched: boolean
+  /** `false` for a watched file that was deleted. */
+  readonly exists?: boolean
+  readonly addresses?: ReadonlyArray<{ readonly ip: string; readonly port: number; readonly weight: number }>
+  readonly errors?: ReadonlyArray<LineError>
+  /** Why the file cannot be read. */
+  readonly error?: string
+}
+
+const entryState = (addr: Addr.Addr, errors: ReadonlyArray<LineError>): Omit<FileState, "watched"> =>
+  addr._tag === "Failed"
+    ? { error: addr.cause }
+    : {
+      addresses: (Addr.addresses(addr) ?? []).map((a) => ({ ip: a.host, port: a.port, weight: a.weight })),
+      errors
+    }
+
+const parsedNow = async (file: string): Promise<Omit<FileState, "watched">> => {
+  try {
+    const parsed = parseFile(await fs.promises.readFile(file, "utf8"))
+    return entryState(Addr.bound(parsed.addresses), parsed.errors)
+  } catch (e) {
+    return { error: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }
+  }
+}
+
+/**
+ * The service files under `root`, recursively, as `/`-joined relative paths, sorted. Hidden
+ * entries (a leading `.`, as editors' temporary files) and names that are not path labels are
+ * skipped; directories are recursed into (not through symbolic links); an unreadable directory
+ * counts as empty.
+ *
+ * @since 0.1.0
+ * @category enumeration
+ */
+export const listFiles = async (root: string): Promise<Array<string>> => {
+  const out: Array<string> = []
+  const walk = async (labels: ReadonlyArray<string>): Promise<void> => {
+    let entries: Array<fs.Dirent>
+    try {
+      entries = await fs.promises.readdir(nodePath.join(root, ...labels), { withFileTypes: true })
+    } catch {
+      return
+    }
+    for (const e of entries) {
+      if (e.name.startsWith(".") || !safeLabel(e.name)) continue
+      if (e.isDirectory()) await walk([...labels, e.name])
+      else if (e.isFile()) out.push([...labels, e.name].join("/"))
+      else if (e.isSymbolicLink()) {
+        const st = await fs.promises.stat(nodePath.join(root, ...labels, e.name)).catch(() => undefined)
+        if (st?.isFile() === true) out.push([...labels, e.name].join("/"))
+      }
+    }
+  }
+  await walk([])
+  return out.sort()
+}

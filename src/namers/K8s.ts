@@ -38,9 +38,13 @@
  * With `authTokenFile`, the file is read on every request (tokens rotate) and sent as
  * `Authorization: Bearer …`; the token never appears in logs or errors.
  *
+ * For the admin server, `enumerate` lists `/<namespace>/<port>/<service>` for each named port of
+ * each watched object (`/bound-names.json`) and `state` shows the watches (`/namer_state/<prefix>.json`).
+ *
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
@@ -123,6 +127,14 @@ export interface WatchStatus {
   /** Lists and watch requests made so far. */
   readonly lists: number
   readonly watches: number
+  /** Lists and watch events received so far (bookmarks included). */
+  readonly events: number
+  /** When the object last changed (a list or a non-bookmark event), as an ISO 8601 instant. */
+  readonly lastUpdatedAt: string | undefined
+  /** The named TCP ports the object currently has. */
+  readonly ports: ReadonlyArray<string>
+  /** How many ready addresses the object currently has (all ports). */
+  readonly addresses: number
 }
 
 /**
@@ -134,6 +146,26 @@ export interface WatchStatus {
 export interface K8sNamer extends Namer.Namer {
   /** The open watches and their state. */
   readonly status: Effect.Effect<ReadonlyArray<WatchStatus>>
+  /** `/#/<prefix>/<namespace>/<port>/<service>[/<label value>]` (relative) for each named port of each watched object. */
+  readonly enumerate: Effect.Effect<ReadonlyArray<Path.Path>>
+  /** The namer's settings (no credentials) and its watches, for `/namer_state/<prefix>.json`. */
+  readonly state: Effect.Effect<K8sState>
+}
+
+/**
+ * What `/namer_state/<prefix>.json` shows for a Kubernetes namer. The bearer token never appears.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface K8sState {
+  readonly kind: typeof kind
+  readonly host: string
+  readonly port: number
+  readonly tls: boolean
+  readonly labelSelector: string | undefined
+  /** By `<namespace>/<service>[/<label value>]`. */
+  readonly watches: Readonly<Record<string, WatchStatus>>
 }
 
 type State =
@@ -144,7 +176,13 @@ type State =
 interface Watch {
   readonly resource: string
   readonly ref: SubscriptionRef.SubscriptionRef<State>
-  readonly info: { resourceVersion: string | undefined; lists: number; watches: number; events: number }
+  readonly info: {
+    resourceVersion: string | undefined
+    lists: number
+    watches: number
+    events: number
+    lastUpdatedAt: number | undefined
+  }
 }
 
 interface Target {
@@ -325,10 +363,15 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
             : `&labelSelector=${encodeURIComponent(`${options.labelSelector}=${target.labelValue}`)}`
         }`
         const good = (endpoints: Endpoints | undefined) =>
-          SubscriptionRef.set(ref, { _tag: "Ok", endpoints, stale: undefined })
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            info.lastUpdatedAt = now
+            return SubscriptionRef.set(ref, { _tag: "Ok", endpoints, stale: undefined })
+          })
         const connected = Effect.suspend(() => {
           const s = SubscriptionRef.getUnsafe(ref)
-          return s._tag === "Ok" && s.stale !== undefined ? good(s.endpoints) : Effect.void
+          return s._tag === "Ok" && s.stale !== undefined
+            ? SubscriptionRef.set(ref, { _tag: "Ok", endpoints: s.endpoints, stale: undefined })
+            : Effect.void
         })
         const session = (rv: string | undefined): Effect.Effect<Outcome, K8sApiError> =>
           Effect.gen(function*() {
@@ -428,7 +471,7 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
                 : ` with ${options.labelSelector}=${target.labelValue}`
             }`,
             ref: yield* SubscriptionRef.make<State>({ _tag: "Pending" }),
-            info: { resourceVersion: undefined, lists: 0, watches: 0, events: 0 }
+            info: { resourceVersion: undefined, lists: 0, watches: 0, events: 0, lastUpdatedAt: undefined }
           }
           openWatches.set(key, watch)
           yield* Effect.addFinalizer(() => Effect.sync(() => openWatches.delete(key)))
@@ -473,25 +516,69 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
       )
     }
 
-    const status = Effect.sync(() =>
-      Array.from(openWatches.values(), (w): WatchStatus => {
-        const s = SubscriptionRef.getUnsafe(w.ref)
-        return {
-          resource: w.resource,
-          state: s._tag === "Pending"
-            ? "pending"
-            : s._tag === "Failed"
-            ? "failed"
-            : s.stale === undefined
-            ? "ok"
-            : "stale",
-          resourceVersion: w.info.resourceVersion,
-          error: s._tag === "Failed" ? s.reason : s._tag === "Ok" ? s.stale : undefined,
-          lists: w.info.lists,
-          watches: w.info.watches
-        }
-      })
-    )
+    const statusOf = (w: Watch): WatchStatus => {
+      const s = SubscriptionRef.getUnsafe(w.ref)
+      return {
+        resource: w.resource,
+        state: s._tag === "Pending"
+          ? "pending"
+          : s._tag === "Failed"
+          ? "failed"
+          : s.stale === undefined
+          ? "ok"
+          : "stale",
+        resourceVersion: w.info.resourceVersion,
+        error: s._tag === "Failed" ? s.reason : s._tag === "Ok" ? s.stale : undefined,
+        lists: w.info.lists,
+        watches: w.info.watches,
+        events: w.info.events,
+        lastUpdatedAt: w.info.lastUpdatedAt === undefined ? undefined : new Date(w.info.lastUpdatedAt).toISOString(),
+        ports: s._tag === "Ok" ? namedPorts(s.endpoints) : [],
+        addresses: s._tag === "Ok"
+          ? (s.endpoints?.subsets ?? []).reduce((n, sub) => n + (sub.addresses ?? []).length, 0)
+          : 0
+      }
+    }
+    const status = Effect.sync(() => Array.from(openWatches.values(), statusOf))
 
-    return { lookup, status }
+    const enumerate = Effect.sync(() => {
+      const out: Array<Path.Path> = []
+      for (const [key, w] of openWatches) {
+        const s = SubscriptionRef.getUnsafe(w.ref)
+        if (s._tag !== "Ok") continue
+        const t = targetOf(key)
+        for (const p of namedPorts(s.endpoints)) {
+          out.push(Path.fromLabels([t.namespace, p, t.service, ...(t.labelValue === undefined ? [] : [t.labelValue])]))
+        }
+      }
+      return out
+    })
+
+    const state = Effect.sync((): K8sState => {
+      const watches: Record<string, WatchStatus> = {}
+      for (const [key, w] of openWatches) {
+        const t = targetOf(key)
+        watches[[t.namespace, t.service, ...(t.labelValue === undefined ? [] : [t.labelValue])].join("/")] = statusOf(w)
+      }
+      return {
+        kind,
+        host,
+        port,
+        tls: options?.tls === true,
+        labelSelector: options?.labelSelector,
+        watches
+      }
+    })
+
+    return { lookup, status, enumerate, state }
   })
+
+const namedPorts = (endpoints: Endpoints | undefined): Array<string> => {
+  const names = new Set<string>()
+  for (const subset of endpoints?.subsets ?? []) {
+    for (const p of subset.ports ?? []) {
+      if (p.name !== undefined && (p.protocol === undefined || p.protocol === "TCP")) names.add(p.name.toLowerCase())
+    }
+  }
+  return Array.from(names).sort()
+}

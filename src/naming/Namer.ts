@@ -38,6 +38,16 @@ import * as Path from "./Path.js"
 export interface Namer {
   /** The live answer for `path` (relative to the namer's mount point). */
   readonly lookup: (path: Path.Path) => Stream.Stream<NameTree.NameTree<Name.Name>, NamerError>
+  /**
+   * The concrete names this namer currently knows, relative to its mount (linkerd's enumerating
+   * namers, served by the admin `/bound-names.json`). Absent when the namer cannot enumerate.
+   */
+  readonly enumerate?: Effect.Effect<ReadonlyArray<Path.Path>> | undefined
+  /**
+   * The namer's internal state as a JSON-safe value (served by the admin
+   * `/namer_state/<prefix>.json`); never holds secrets. Absent when the namer has none to show.
+   */
+  readonly state?: Effect.Effect<unknown> | undefined
 }
 
 /**

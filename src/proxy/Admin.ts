@@ -1,7 +1,8 @@
 /**
  * The admin server, as linkerd 1.x's (default `127.0.0.1:9990`): `/admin/ping`,
  * `/admin/metrics.json`, `/admin/metrics/prometheus`, `/config.json`, `/delegator.json` (GET and
- * POST), `POST /admin/shutdown`, an endpoint list at `/admin` and a small dashboard at `/`.
+ * POST), `/bound-names.json`, `/namer_state/<prefix>.json`, `POST /admin/shutdown`, an endpoint list
+ * at `/admin` and a small dashboard at `/`.
  *
  * It is served by `node:http` directly: it knows nothing of the config file or of naming; the
  * proxy hands it the metric exporter, the config JSON, a delegation function and a shutdown hook.
@@ -44,6 +45,21 @@ export interface Reply {
 }
 
 /**
+ * A configured namer as the admin server shows it.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface NamerInfo {
+  /** The configured prefix, e.g. `/io.l5d.fs`; its state is at `/namer_state/io.l5d.fs.json`. */
+  readonly prefix: string
+  /** The concrete ids the namer knows (`/#/io.l5d.fs/users`); absent when it cannot enumerate. */
+  readonly boundNames?: Effect.Effect<ReadonlyArray<string>> | undefined
+  /** The namer's JSON-safe internal state; absent when it has none to show. */
+  readonly state?: Effect.Effect<unknown> | undefined
+}
+
+/**
  * What the admin server serves.
  *
  * @since 0.1.0
@@ -66,6 +82,8 @@ export interface Options {
   readonly shutdown?: (grace: Duration.Duration | undefined) => void
   /** Router labels, shown by the dashboard. */
   readonly routers?: ReadonlyArray<string>
+  /** The configured namers, for `/bound-names.json` and `/namer_state/<prefix>.json`. Defaults to none. */
+  readonly namers?: ReadonlyArray<NamerInfo>
 }
 
 /**
@@ -93,6 +111,7 @@ const endpoints = [
   "/admin/metrics.json",
   "/admin/metrics/prometheus",
   "/admin/shutdown",
+  "/bound-names.json",
   "/config.json",
   "/delegator.json"
 ]
@@ -161,7 +180,14 @@ export const handle = async (
     case "/admin":
     case "/admin/":
     case "/admin/index.txt":
-      return text(200, endpoints.join("\n") + "\n")
+      return text(
+        200,
+        [
+          ...endpoints,
+          ...(options.namers ?? []).filter((n) => n.state !== undefined).map((n) => namerStateUrl(n.prefix))
+        ]
+          .join("\n") + "\n"
+      )
     case "/admin/metrics.json": {
       const snap = options.exporter.snapshot()
       const pretty = q.get("pretty") === "1" || q.get("pretty") === "true"
@@ -188,10 +214,15 @@ export const handle = async (
       return json(200, options.config ?? {}, q.get("pretty") === "1")
     case "/delegator.json":
       return delegator(options, method, q, headers, body)
+    case "/bound-names.json":
+      return boundNames(options, q.get("pretty") === "1")
     case "/":
     case "/index.html":
     case "/dashboard":
       return text(200, dashboardHtml(options.routers ?? []), "text/html; charset=utf-8")
+  }
+  if (path.startsWith("/namer_state/") && path.endsWith(".json")) {
+    return namerState(options, path, q.get("pretty") === "1")
   }
   if (path === "/admin/metrics/prometheus" || (promPath !== undefined && path === promPath)) {
     return text(
@@ -201,6 +232,36 @@ export const handle = async (
     )
   }
   return text(404, "Not Found\n")
+}
+
+/**
+ * Where a namer's state is served: `/namer_state/<prefix without its leading slash>.json`, e.g.
+ * `/namer_state/io.l5d.fs.json` (linkerd's form; a prefix with several labels keeps its slashes).
+ *
+ * @since 0.1.0
+ * @category handlers
+ */
+export const namerStateUrl = (prefix: string): string => `/namer_state/${prefix.replace(/^\/+/, "")}.json`
+
+const boundNames = async (options: Options, pretty: boolean): Promise<Reply> => {
+  const lists = await Promise.all(
+    (options.namers ?? []).map((n) => n.boundNames === undefined ? [] : Effect.runPromise(n.boundNames))
+  )
+  return json(200, Array.from(new Set(lists.flat())).sort(), pretty)
+}
+
+const namerState = async (options: Options, path: string, pretty: boolean): Promise<Reply> => {
+  let name: string
+  try {
+    name = decodeURIComponent(path.slice("/namer_state/".length, -".json".length))
+  } catch {
+    return json(400, { error: `Invalid namer prefix in ${path}` })
+  }
+  const prefix = "/" + name.replace(/^\/+/, "")
+  const namer = (options.namers ?? []).find((n) => n.prefix === prefix)
+  if (namer === undefined) return json(404, { error: `No namer with prefix ${prefix}` })
+  if (namer.state === undefined) return json(404, { error: `The namer at ${prefix} has no state to show` })
+  return json(200, await Effect.runPromise(namer.state), pretty)
 }
 
 const delegator = async (

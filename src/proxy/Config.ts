@@ -36,6 +36,7 @@ import type * as SchemaAST from "effect/SchemaAST"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaTransformation from "effect/SchemaTransformation"
 import * as ClientConfig from "../config/Client.js"
+import * as Forwarded from "../http/Forwarded.js"
 import type * as Identifiers from "../http/Identifiers.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Path from "../naming/Path.js"
@@ -451,11 +452,46 @@ export const ServiceSection = Schema.Union([GlobalService, StaticService])
 // routers
 // ---------------------------------------------------------------------------------------------
 
+const forwardedKind = <K extends string>(kind: K) => Schema.Struct({ kind: Schema.Literal(kind) })
+
+/**
+ * One side (`by` or `for`) of `addForwardedHeader`, by kind: `ip`, `ip:port`, `connectionRandom`,
+ * `requestRandom`, `router` (the router's label, obfuscated) or `static` (`label`, required: letters,
+ * digits, `.`, `_` and `-`; `_` is put in front when it lacks one).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ForwardedLabeler = Schema.Union([
+  forwardedKind("ip"),
+  forwardedKind("ip:port"),
+  forwardedKind("connectionRandom"),
+  forwardedKind("requestRandom"),
+  forwardedKind("router"),
+  Schema.Struct({
+    kind: Schema.Literal("static"),
+    label: Schema.String.check(Schema.makeFilter((s: string) => Forwarded.labelProblem(s) ?? true))
+  })
+])
+
+/**
+ * `servers[].addForwardedHeader`: `by` and `for` labelers, each defaulting to `{kind: requestRandom}`
+ * (see `ForwardedLabeler`). Absent or `null`: no `Forwarded` header is added.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AddForwardedHeader = Schema.Struct({
+  by: ForwardedLabeler.pipe(withDefault({ kind: "requestRandom" })),
+  for: ForwardedLabeler.pipe(withDefault({ kind: "requestRandom" }))
+})
+
 /**
  * One entry of a router's `servers`: `ip` (default `127.0.0.1`), `port` (default `4140` for http),
  * `clearContext` (default `false`), `maxConcurrentRequests` (default unlimited), `maxCallDepth`
  * (default `1000`), `timestampHeader` (default none: a header name, set on forwarded requests to the
- * time the request arrived in milliseconds since the epoch).
+ * time the request arrived in milliseconds since the epoch), `addForwardedHeader` (default none: see
+ * `AddForwardedHeader`).
  *
  * @since 0.1.0
  * @category schemas
@@ -472,7 +508,7 @@ export const Server = Schema.Struct({
   socketOptions: unsupported("servers[].socketOptions"),
   announce: unsupported("announcing"),
   serverSession: unsupported("servers[].serverSession"),
-  addForwardedHeader: unsupported("addForwardedHeader"),
+  addForwardedHeader: Schema.optionalKey(Schema.NullOr(AddForwardedHeader)),
   timestampHeader: Schema.optionalKey(HeaderName)
 })
 
@@ -868,6 +904,20 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
   if (r.servers !== undefined && r.servers.length === 0) {
     problems.push({ path: at("servers"), message: "at least one server is required" })
   }
+  servers.forEach((s, j) => {
+    for (const sideKey of ["by", "for"] as const) {
+      const routerLabel = r.label ?? r.protocol
+      const problem = s.addForwardedHeader?.[sideKey].kind === "router"
+        ? Forwarded.labelProblem(routerLabel)
+        : undefined
+      if (problem !== undefined) {
+        problems.push({
+          path: at(`servers[${j}].addForwardedHeader.${sideKey}.kind`),
+          message: `kind router uses the router's label: ${problem}`
+        })
+      }
+    }
+  })
   if (r.dtab !== undefined && r.baseDtab !== undefined) {
     problems.push({ path: at("baseDtab"), message: "give either `dtab` or the older `baseDtab`, not both" })
   }

@@ -78,6 +78,29 @@ export const buildNamer = (namer: Config.Namer): Effect.Effect<Namer.Namer, Name
 }
 
 /**
+ * The built namers as the admin server shows them (`/bound-names.json`, `/namer_state/<prefix>.json`):
+ * each under its configured prefix, its enumerated names made absolute (`/#/<prefix>/…`).
+ *
+ * @since 0.1.0
+ * @category namers
+ */
+export const adminNamers = (
+  built: ReadonlyArray<readonly [Config.Namer, Namer.Namer]>
+): Array<Admin.NamerInfo> =>
+  built.map(([config, namer]) => {
+    const prefix = Config.namerPrefix(config)
+    const mount = Path.concat(Path.make("#"), prefix)
+    const enumerate = namer.enumerate
+    return {
+      prefix: Path.show(prefix),
+      ...(enumerate !== undefined
+        ? { boundNames: Effect.map(enumerate, (ids) => ids.map((id) => Path.show(Path.concat(mount, id)))) }
+        : {}),
+      ...(namer.state !== undefined ? { state: namer.state } : {})
+    }
+  })
+
+/**
  * The `/delegator.json` handler of a proxy, as linkerd's: `namespace` is a router label and selects
  * that router's interpreter (its namers plus the `/$` system namers); without a namespace only the
  * system namers are used; an unknown label answers 501. The router's dtab is not added: callers

@@ -23,6 +23,7 @@ import type * as Scope from "effect/Scope"
 import * as ClientConfig from "../config/Client.js"
 import * as AccessLog from "../http/AccessLog.js"
 import type * as DstClient from "../http/DstClient.js"
+import * as Forwarded from "../http/Forwarded.js"
 import * as Router from "../http/Router.js"
 import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
@@ -170,6 +171,14 @@ export const routerOptions = (
     clearContext: s.clearContext,
     ...(s.maxConcurrentRequests !== undefined ? { maxConcurrentRequests: s.maxConcurrentRequests } : {}),
     ...(s.timestampHeader !== undefined ? { timestampHeader: s.timestampHeader } : {}),
+    ...(s.addForwardedHeader != null
+      ? {
+        addForwardedHeader: {
+          by: Forwarded.fromConfig(s.addForwardedHeader.by, router.label),
+          for: Forwarded.fromConfig(s.addForwardedHeader.for, router.label)
+        }
+      }
+      : {}),
     maxHeaderBytes: (router.maxHeadersKB + router.maxInitialLineKB) * 1024,
     bufferLimit: router.streamingEnabled ? router.streamAfterContentLengthKB * 1024 : 2 ** 31 - 1,
     drainGrace: admin.shutdownGraceMs
@@ -219,11 +228,13 @@ const build = (
 
     const build = options?.buildNamer ?? Delegator.buildNamer
     const namers: Array<readonly [Path.Path, Namer.Namer]> = []
+    const built: Array<readonly [Config.Namer, Namer.Namer]> = []
     for (const [i, n] of config.namers.entries()) {
       const namer = yield* build(n).pipe(
         Effect.mapError((e) => new LinkerError({ problems: [{ path: `namers[${i}]`, message: e.message }] }))
       )
       for (const mount of Config.namerMounts(n)) namers.push([mount, namer])
+      built.push([n, namer])
     }
     const interpreter = yield* Interpreter.make({ namers })
 
@@ -254,6 +265,7 @@ const build = (
       config: Config.toJson(config),
       routers: config.routers.map((r) => r.label),
       delegate: yield* Delegator.make(config, interpreter),
+      namers: Delegator.adminNamers(built),
       shutdown: (grace) => Effect.runFork(requestShutdown(grace)),
       ...(prometheus !== undefined ? { prometheus: { path: prometheus.path, prefix: prometheus.prefix } } : {})
     }).pipe(Effect.mapError(startFailure("admin")))

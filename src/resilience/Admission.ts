@@ -18,6 +18,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { Overloaded, RequestTimeout } from "../Failure.js"
 import * as Filter from "../Filter.js"
+import { Fifo, type Node } from "../internal/Fifo.js"
 import type { Service } from "../Service.js"
 import * as Stack from "../Stack.js"
 import * as Stats from "../Stats.js"
@@ -99,11 +100,9 @@ export const make = <Req, Rep, E, R>(
 ): Effect.Effect<Admission<Req, Rep, E, R>, InvalidOption.InvalidOption> =>
   Effect.map(validate(options), (limits) => makeUnsafe<Req, Rep, E, R>(limits, options?.stats ?? Stats.noop))
 
-interface Waiter {
+interface Waiter extends Node<Waiter> {
   granted: boolean
   resume: ((effect: Effect.Effect<void>) => void) | undefined
-  prev: Waiter | undefined
-  next: Waiter | undefined
 }
 
 /**
@@ -118,41 +117,26 @@ export const makeUnsafe = <Req, Rep, E, R>(limits: Limits, stats: Stats.StatsRec
   const deadlineExceeded = stats.counter("deadline_exceeded")
   const queueFull = new Overloaded({ reason: "queueFull" })
   let inFlight = 0
-  let pending = 0
-  let head: Waiter | undefined
-  let tail: Waiter | undefined
-
-  const unlink = (w: Waiter) => {
-    if (w.prev === undefined) head = w.next
-    else w.prev.next = w.next
-    if (w.next === undefined) tail = w.prev
-    else w.next.prev = w.prev
-    w.prev = undefined
-    w.next = undefined
-    pending--
-  }
+  const waiters = new Fifo<Waiter>()
 
   const release = () => {
-    const w = head
+    const w = waiters.head
     if (w === undefined) {
       inFlight--
       return
     }
-    unlink(w)
+    waiters.unlink(w)
     w.granted = true
     w.resume!(Effect.void)
   }
   const releaseEffect = Effect.sync(release)
 
   const wait = Effect.callback<void>((resume) => {
-    const w: Waiter = { granted: false, resume, prev: tail, next: undefined }
-    if (tail === undefined) head = w
-    else tail.next = w
-    tail = w
-    pending++
+    const w: Waiter = { granted: false, resume, prev: undefined, next: undefined, linked: false }
+    waiters.push(w)
     return Effect.sync(() => {
       if (w.granted) release()
-      else unlink(w)
+      else waiters.unlink(w)
     })
   })
 
@@ -162,7 +146,7 @@ export const makeUnsafe = <Req, Rep, E, R>(limits: Limits, stats: Stats.StatsRec
         inFlight++
         return Effect.onExit(restore(next.call(request)), () => releaseEffect)
       }
-      if (pending >= maxPending) {
+      if (waiters.size >= maxPending) {
         rejected.incr()
         return Effect.fail(queueFull)
       }
@@ -193,9 +177,9 @@ export const makeUnsafe = <Req, Rep, E, R>(limits: Limits, stats: Stats.StatsRec
 
   return {
     apply,
-    status: (next) => (inFlight >= maxConcurrency && pending >= maxPending && next === "Open" ? "Busy" : next),
+    status: (next) => (inFlight >= maxConcurrency && waiters.size >= maxPending && next === "Open" ? "Busy" : next),
     inFlight: () => inFlight,
-    pending: () => pending
+    pending: () => waiters.size
   }
 }
 

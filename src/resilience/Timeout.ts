@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import { RequestTimeout } from "../Failure.js"
 import * as Filter from "../Filter.js"
+import { Fifo, type Node } from "../internal/Fifo.js"
 import type { Service } from "../Service.js"
 import * as Stack from "../Stack.js"
 import * as Stats from "../Stats.js"
@@ -184,13 +185,10 @@ const withTimer = <A, E, E2>(
 }
 
 /** A request waiting in a `TimerList`. */
-interface Waiting {
+interface Waiting extends Node<Waiting> {
   readonly child: Fiber.Fiber<unknown, unknown>
   readonly due: number
   timedOut: boolean
-  linked: boolean
-  prev: Waiting | undefined
-  next: Waiting | undefined
 }
 
 /**
@@ -204,19 +202,8 @@ interface TimerList {
 }
 
 const timerList = (ms: number): TimerList => {
-  let head: Waiting | undefined
-  let tail: Waiting | undefined
+  const waiting = new Fifo<Waiting>()
   let timer: ReturnType<typeof setTimeout> | undefined
-  const unlink = (w: Waiting) => {
-    if (!w.linked) return
-    w.linked = false
-    if (w.prev === undefined) head = w.next
-    else w.prev.next = w.next
-    if (w.next === undefined) tail = w.prev
-    else w.next.prev = w.prev
-    w.prev = undefined
-    w.next = undefined
-  }
   // armed for the earliest request waiting (requests are due in the order they were added)
   const arm = (first: Waiting) => {
     timer = setTimeout(fire, Math.max(0, first.due - performance.now()))
@@ -224,14 +211,14 @@ const timerList = (ms: number): TimerList => {
   const fire = () => {
     timer = undefined
     const now = performance.now()
-    while (head !== undefined && head.due <= now) {
-      const w = head
-      unlink(w)
+    while (waiting.head !== undefined && waiting.head.due <= now) {
+      const w = waiting.head
+      waiting.unlink(w)
       w.timedOut = true
       w.child.interruptUnsafe()
     }
     // (an interruption above may have added a request, and armed the timer for the earliest already)
-    if (head !== undefined && timer === undefined) arm(head)
+    if (waiting.head !== undefined && timer === undefined) arm(waiting.head)
   }
   return {
     add: (child) => {
@@ -239,21 +226,19 @@ const timerList = (ms: number): TimerList => {
         child,
         due: performance.now() + ms,
         timedOut: false,
-        linked: true,
-        prev: tail,
+        linked: false,
+        prev: undefined,
         next: undefined
       }
-      if (tail === undefined) head = w
-      else tail.next = w
-      tail = w
-      if (timer === undefined) arm(head!)
-      else if (head === w) timer.ref()
+      waiting.push(w)
+      if (timer === undefined) arm(waiting.head!)
+      else if (waiting.head === w) timer.ref()
       return w
     },
     remove: (w) => {
-      unlink(w)
+      waiting.unlink(w)
       // nothing waits: the pending timer (it re-arms only for waiting requests) no longer holds the process
-      if (head === undefined && timer !== undefined) timer.unref()
+      if (waiting.head === undefined && timer !== undefined) timer.unref()
     }
   }
 }

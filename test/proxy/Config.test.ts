@@ -353,6 +353,63 @@ routers:
   })
 })
 
+describe("Config addForwardedHeader", () => {
+  const servers = (server: string) => ok(`routers: [{protocol: http, servers: [${server}]}]`).routers[0]!.servers
+
+  it("is off when absent or null, and defaults both labelers to requestRandom", () => {
+    expect(servers("{}")[0]!.addForwardedHeader).toBeUndefined()
+    expect(servers("{addForwardedHeader: null}")[0]!.addForwardedHeader).toBeNull()
+    expect(servers("{addForwardedHeader: {}}")[0]!.addForwardedHeader).toEqual({
+      by: { kind: "requestRandom" },
+      for: { kind: "requestRandom" }
+    })
+    expect(servers("{addForwardedHeader: {for: {kind: ip}}}")[0]!.addForwardedHeader).toEqual({
+      by: { kind: "requestRandom" },
+      for: { kind: "ip" }
+    })
+  })
+
+  it("decodes every labeler kind", () => {
+    for (const kind of ["ip", "ip:port", "connectionRandom", "requestRandom", "router"]) {
+      expect(servers(`{addForwardedHeader: {by: {kind: "${kind}"}}}`)[0]!.addForwardedHeader?.by).toEqual({ kind })
+    }
+    expect(servers(`{addForwardedHeader: {by: {kind: static, label: _edge-1}}}`)[0]!.addForwardedHeader?.by).toEqual({
+      kind: "static",
+      label: "_edge-1"
+    })
+  })
+
+  it("rejects unknown kinds, bad and missing static labels and unknown keys, naming the place", () => {
+    expect(problems(`routers: [{protocol: http, servers: [{}, {addForwardedHeader: {by: {kind: random}}}]}]`)).toEqual([
+      `routers[0].servers[1].addForwardedHeader.by.kind: unknown kind "random" ` +
+      `(expected one of: ip, ip:port, connectionRandom, requestRandom, router, static)`
+    ])
+    expect(
+      problems(`routers: [{protocol: http, servers: [{addForwardedHeader: {for: {kind: static, label: "a;b"}}}]}]`)
+    ).toEqual([
+      `routers[0].servers[0].addForwardedHeader.for.label: invalid label "a;b" ` +
+      `(expected letters, digits, ".", "_" or "-", an RFC 7239 obfuscated identifier such as "_edge")`
+    ])
+    expect(problems(`routers: [{protocol: http, servers: [{addForwardedHeader: {for: {kind: static}}}]}]`)).toEqual([
+      `routers[0].servers[0].addForwardedHeader.for.label: missing required key`
+    ])
+    expect(problems(`routers: [{protocol: http, servers: [{addForwardedHeader: {fro: {kind: ip}}}]}]`)).toEqual([
+      `routers[0].servers[0].addForwardedHeader.fro: unknown key`
+    ])
+  })
+
+  it("rejects kind router when the router's label is not a valid label", () => {
+    expect(
+      problems(`routers: [{protocol: http, label: "my edge", servers: [{addForwardedHeader: {by: {kind: router}}}]}]`)
+    ).toEqual([
+      `routers[0].servers[0].addForwardedHeader.by.kind: kind router uses the router's label: invalid label ` +
+      `"my edge" (expected letters, digits, ".", "_" or "-", an RFC 7239 obfuscated identifier such as "_edge")`
+    ])
+    expect(problems(`routers: [{protocol: http, label: edge, servers: [{addForwardedHeader: {by: {kind: router}}}]}]`))
+      .toEqual([])
+  })
+})
+
 describe("PathMatcher", () => {
   it("matches by prefix with wildcards and captures", () => {
     const m = PathMatcher.parseUnsafe("/#/io.l5d.fs/{a}-{b}")
