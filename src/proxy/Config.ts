@@ -38,6 +38,7 @@ import * as SchemaTransformation from "effect/SchemaTransformation"
 import * as ClientConfig from "../config/Client.js"
 import * as Forwarded from "../http/Forwarded.js"
 import type * as Identifiers from "../http/Identifiers.js"
+import * as DnsSrv from "../namers/DnsSrv.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Path from "../naming/Path.js"
 import * as PathMatcher from "./PathMatcher.js"
@@ -233,8 +234,9 @@ export const ExperimentalK8sNamer = Schema.Struct({
 })
 
 /**
- * `io.l5d.dnssrv` (experimental in linkerd): `refreshIntervalSeconds` (default `5`), `dnsHosts`
- * (default system resolver). Decoded, but not available.
+ * `io.l5d.dnssrv` (experimental: needs `experimental: true`, as in linkerd): `refreshIntervalSeconds`
+ * (default `5`), `dnsHosts` (default: the system resolver's servers; each `ip`, `ip:port` or
+ * `[ipv6]:port`). Served by `src/namers/DnsSrv.ts`.
  *
  * @since 0.1.0
  * @category schemas
@@ -978,6 +980,20 @@ export const decode = (input: unknown): Result.Result<Config, Array<Problem>> =>
   const file = r.success
   const found: Array<Problem> = []
   const routers = file.routers.map((router, i) => normalizeRouter(router, i, found))
+  file.namers.forEach((n, i) => {
+    if (n.kind !== "io.l5d.dnssrv") return
+    if (n.experimental !== true) {
+      found.push({
+        path: `namers[${i}].experimental`,
+        message:
+          "the namer io.l5d.dnssrv is experimental and must be explicitly enabled by setting `experimental: true`"
+      })
+    }
+    n.dnsHosts.forEach((h, j) => {
+      const problem = DnsSrv.dnsHostProblem(h)
+      if (problem !== undefined) found.push({ path: `namers[${i}].dnsHosts[${j}]`, message: problem })
+    })
+  })
   if (found.length > 0) return Result.fail(found)
   return Result.succeed({
     admin: file.admin,

@@ -9,6 +9,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
+import * as DnsSrv from "../namers/DnsSrv.js"
 import * as Fs from "../namers/Fs.js"
 import * as K8s from "../namers/K8s.js"
 import * as Delegation from "../naming/Delegation.js"
@@ -56,7 +57,12 @@ export const namerBuilders: { readonly [K in Config.Namer["kind"]]: Builder<K> }
       authTokenFile: n.authTokenFile,
       label: Path.show(Config.namerPrefix(n)).replace(/^\//, "#/")
     }),
-  "io.l5d.dnssrv": undefined,
+  "io.l5d.dnssrv": (n) =>
+    DnsSrv.make({
+      refreshInterval: Duration.seconds(n.refreshIntervalSeconds),
+      dnsHosts: n.dnsHosts,
+      label: Path.show(Config.namerPrefix(n)).replace(/^\//, "#/")
+    }),
   "io.l5d.consul": undefined,
   "io.l5d.serversets": undefined
 }
