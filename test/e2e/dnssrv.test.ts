@@ -9,18 +9,10 @@ import * as Config from "../../src/proxy/Config.js"
 import * as Linker from "../../src/proxy/Linker.js"
 import { sendE, textBackend } from "../http/support.js"
 import * as Dnsmasq from "../namers/dnsmasq.js"
+import { waitFor } from "../support/poll.js"
 
 const server = (records: Dnsmasq.Records) =>
   Effect.acquireRelease(Effect.promise(() => Dnsmasq.start(records)), (d) => Effect.promise(() => d.stop()))
-
-const waitFor = (cond: () => boolean, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 250; i++) {
-      if (cond()) return
-      yield* Effect.sleep("20 millis")
-    }
-    throw new Error(`timed out waiting for ${what}`)
-  })
 
 /** Follows a lookup: the tree's shape (`neg`, or the bound id and residual) and its addresses with weights. */
 const follow = (namer: Namer.Namer, path: string) =>

@@ -8,6 +8,7 @@ import * as nodePath from "node:path"
 import { Address, Dtab, Interpreter, Name, NameTree, Path } from "../../src/index.js"
 import * as Fs from "../../src/namers/Fs.js"
 import { showBound } from "../naming/helpers.js"
+import { waitFor } from "../support/poll.js"
 
 describe("Fs.parseFile", () => {
   it("reads host port [weight] lines, comments and blanks", () => {
@@ -26,15 +27,6 @@ describe("Fs.parseFile", () => {
     expect(r.errors.map((e) => e.line)).toEqual([2, 3, 4, 5])
   })
 })
-
-const waitFor = (cond: () => boolean, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 150; i++) {
-      if (cond()) return
-      yield* Effect.sleep("20 millis")
-    }
-    throw new Error(`timed out waiting for ${what}`)
-  })
 
 const tempDir = Effect.acquireRelease(
   Effect.sync(() => fs.mkdtempSync(nodePath.join(os.tmpdir(), "weir-fs-"))),

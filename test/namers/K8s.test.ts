@@ -14,16 +14,8 @@ import * as K8sApi from "../../src/namers/k8s/Api.js"
 import * as Config from "../../src/proxy/Config.js"
 import * as Linker from "../../src/proxy/Linker.js"
 import { sendE, textBackend } from "../http/support.js"
+import { waitFor } from "../support/poll.js"
 import * as Fake from "./k8s-fake.js"
-
-const waitFor = (cond: () => boolean, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 250; i++) {
-      if (cond()) return
-      yield* Effect.sleep("20 millis")
-    }
-    throw new Error(`timed out waiting for ${what}`)
-  })
 
 const fakeServer = Effect.acquireRelease(Effect.promise(() => Fake.start()), (f) => Effect.promise(() => f.close()))
 
