@@ -1,0 +1,630 @@
+/**
+ * One client connection of `Server`: parses request heads with the codec, feeds request bodies
+ * (buffered or streamed with backpressure), runs the handler and writes responses, one exchange at a
+ * time; times itself out when idle or slow. Internal to `Server`.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import type * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import type * as net from "node:net"
+import { Readable } from "node:stream"
+import * as Codec from "./Codec.js"
+import type { Body, HttpRequest, HttpResponse } from "./Message.js"
+import { empty } from "./Message.js"
+import type { Handler } from "./Server.js"
+
+const codeOf = (status: number): string =>
+  status === 431
+    ? "HPE_HEADER_OVERFLOW"
+    : status === 408
+    ? "ERR_HTTP_REQUEST_TIMEOUT"
+    : status === 417
+    ? "EXPECTATION_FAILED"
+    : status === 501
+    ? "HPE_INVALID_TRANSFER_ENCODING"
+    : status === 505
+    ? "HPE_INVALID_VERSION"
+    : "HPE_INVALID_REQUEST"
+
+const continueLine = "HTTP/1.1 100 Continue\r\n\r\n"
+
+/** Keeps an `error` event from being unhandled (a stream nobody else listens to). */
+export const ignore = (): void => {}
+
+/** Bytes of pipelined requests kept while one is in flight before the socket stops being read. */
+const pipelineLimit = 64 * 1024
+
+/** What every connection of one server shares. */
+export interface Shared<R> {
+  readonly run: (
+    effect: Effect.Effect<HttpResponse, never, R>,
+    options: { readonly onExit: (exit: Exit.Exit<HttpResponse>) => void }
+  ) => () => void
+  readonly handler: Handler<R>
+  readonly maxHeaderBytes: number
+  readonly bufferLimit: number
+  readonly onClientError: ((status: number, code: string) => void) | undefined
+  readonly state: { draining: boolean; inFlight: number; onIdle: (() => void) | undefined }
+}
+
+const enum Phase {
+  /** waiting for (the rest of) a request head */
+  Head,
+  /** a request is being handled: its body may still be arriving, its response being written */
+  Busy,
+  /** the connection is finishing (after `Connection: close`, an error or a drain) */
+  Closing
+}
+
+/**
+ * One client connection: parses request heads, feeds bodies, runs the handler and writes responses,
+ * one exchange at a time.
+ */
+export class Connection<R> {
+  phase = Phase.Head
+  /** unparsed bytes (the next request head, or pipelined requests while busy) */
+  pending: Buffer | undefined = undefined
+  /** how far `pending` was already searched for the end of a head */
+  scanned = 0
+  /** when the head being awaited started arriving (0: no byte yet) */
+  headSince = 0
+  /** when the connection became idle between requests (0: not idle) */
+  idleSince: number
+  readonly remote: string
+
+  // the exchange in progress
+  request: HttpRequest | undefined = undefined
+  keepAlive = true
+  /** bytes of a Content-Length body still to read; -1 chunked; 0 complete */
+  bodyLeft = 0
+  chunked: Codec.ChunkedDecoder | undefined = undefined
+  collect: Array<Buffer> | undefined = undefined
+  collectLength = 0
+  bodyStream: Readable | undefined = undefined
+  cancel: (() => void) | undefined = undefined
+  responding = false
+  responseSource: Readable | undefined = undefined
+  responseChunked = false
+  responseLeft = -1
+  /** no exchange in flight (the last one answered, abandoned, or none yet) */
+  finished = true
+  parsing = false
+  /** the client sent its FIN: answer what it already sent, then close */
+  eof = false
+  /** the last response is written but the socket's buffer is full: the next request waits for "drain" */
+  awaitingDrain = false
+  /** while closing: since when everything was sent and the client's FIN is awaited */
+  lingerSince = 0
+
+  constructor(readonly socket: net.Socket, readonly shared: Shared<R>, now: number) {
+    this.idleSince = now
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.phase === Phase.Busy && this.bodyLeft !== 0 && this.request !== undefined) {
+      const used = this.feedBody(chunk, 0)
+      if (used < chunk.length) {
+        this.queue(chunk.subarray(used))
+        // the exchange may have finished synchronously: the rest is the next request
+        if ((this.phase as Phase) === Phase.Head) this.parse()
+      }
+      return
+    }
+    if (this.phase === Phase.Closing) return
+    this.queue(chunk)
+    if (this.phase === Phase.Head) this.parse()
+  }
+
+  queue(chunk: Buffer): void {
+    this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk])
+    if (this.phase === Phase.Busy && this.pending.length > pipelineLimit) this.socket.pause()
+    if (this.phase === Phase.Head && this.headSince === 0) this.headSince = performance.now()
+  }
+
+  parse(): void {
+    if (this.parsing) return
+    this.parsing = true
+    try {
+      this.parseLoop()
+    } finally {
+      this.parsing = false
+    }
+    if (this.eof && this.phase === Phase.Head) {
+      this.phase = Phase.Closing
+      this.socket.end()
+    }
+  }
+
+  parseLoop(): void {
+    const shared = this.shared
+    while (this.phase === Phase.Head && this.pending !== undefined) {
+      const buf = this.pending
+      const start = Codec.skipLeadingBlankLines(buf, 0)
+      if (start === buf.length) {
+        this.pending = undefined
+        this.scanned = 0
+        this.headSince = 0
+        return
+      }
+      const end = Codec.headEnd(buf, start, this.scanned)
+      if (end < 0) {
+        if (buf.length - start > shared.maxHeaderBytes) return this.reject(431)
+        this.scanned = buf.length
+        if (this.headSince === 0) this.headSince = performance.now()
+        return
+      }
+      if (end - start > shared.maxHeaderBytes) return this.reject(431)
+      const head = Codec.parseRequestHead(buf, start, end)
+      if (head instanceof Codec.ParseError) return this.reject(head.status)
+      const framing = Codec.requestFraming(head)
+      if (framing instanceof Codec.ParseError) return this.reject(framing.status)
+      const h = head.headers
+      if (head.version === "1.1" && h["host"] === undefined) return this.reject(400)
+      const expect = h["expect"]
+      // RFC 9110 §10.1.1: an expectation in an HTTP/1.0 request is ignored
+      if (expect !== undefined && head.version === "1.1") {
+        if (typeof expect !== "string" || expect.toLowerCase() !== "100-continue") return this.reject(417)
+        if (framing._tag !== "None") this.socket.write(continueLine, "latin1")
+      }
+      this.pending = end < buf.length ? buf.subarray(end) : undefined
+      this.scanned = 0
+      this.headSince = 0
+      this.idleSince = 0
+      this.begin(head, framing)
+    }
+  }
+
+  begin(head: Codec.RequestHead, framing: Codec.Framing): void {
+    this.phase = Phase.Busy
+    this.finished = false
+    this.responding = false
+    this.cancel = undefined
+    const connection = head.headers["connection"]
+    const c = connection === undefined ? "" : (typeof connection === "string" ? connection : connection.join(","))
+      .toLowerCase()
+    this.keepAlive = head.version === "1.1" ? !c.includes("close") : c.includes("keep-alive")
+    this.shared.state.inFlight++
+    const make = (body: Body): HttpRequest => ({
+      method: head.method,
+      url: head.target,
+      version: head.version,
+      headers: head.headers,
+      body,
+      remote: this.remote
+    })
+    switch (framing._tag) {
+      case "None":
+      case "Close": {
+        this.bodyLeft = 0
+        return this.start(make(empty))
+      }
+      case "Length": {
+        const rest = this.pending
+        this.pending = undefined
+        if (framing.length <= this.shared.bufferLimit) {
+          this.bodyLeft = framing.length
+          this.collect = []
+          this.collectLength = 0
+          this.request = make(empty)
+          if (rest !== undefined) {
+            const used = this.feedBody(rest, 0)
+            if (used < rest.length) this.queue(rest.subarray(used))
+          }
+          return
+        }
+        this.bodyLeft = framing.length
+        this.openBodyStream()
+        this.start(make({ _tag: "Stream", stream: this.bodyStream!, length: framing.length }))
+        if (rest !== undefined) this.onData(rest)
+        return
+      }
+      case "Chunked": {
+        const rest = this.pending
+        this.pending = undefined
+        this.bodyLeft = -1
+        this.chunked = new Codec.ChunkedDecoder((data) => this.pushBody(data))
+        this.openBodyStream()
+        this.start(make({ _tag: "Stream", stream: this.bodyStream! }))
+        if (rest !== undefined) this.onData(rest)
+      }
+    }
+  }
+
+  openBodyStream(): void {
+    const socket = this.socket
+    this.bodyStream = new Readable({
+      read: () => {
+        if (socket.isPaused()) socket.resume()
+      },
+      destroy: (err, cb) => {
+        if (this.bodyLeft !== 0 && this.bodyStream !== undefined) {
+          // the handler gave up on the body: the connection cannot be reused
+          this.keepAlive = false
+          this.bodyStream = undefined
+          if (socket.isPaused()) socket.resume()
+        }
+        cb(err)
+      }
+    })
+    // a handler that never reads the body must not crash the process when it fails
+    this.bodyStream.on("error", ignore)
+  }
+
+  pushBody(data: Buffer): void {
+    const stream = this.bodyStream
+    if (stream !== undefined && !stream.push(data)) this.socket.pause()
+  }
+
+  /** Takes body bytes from `buf` starting at `from`; returns how many were the body's. */
+  feedBody(buf: Buffer, from: number): number {
+    if (this.chunked !== undefined) {
+      const used = this.chunked.push(buf, from)
+      if (used instanceof Codec.ParseError) {
+        this.bodyFailed(
+          `malformed request body: ${used.reason}`,
+          used.status,
+          used.status === 431 ? "HPE_HEADER_OVERFLOW" : "HPE_INVALID_CHUNK_SIZE"
+        )
+        return buf.length - from
+      }
+      if (this.chunked.done) {
+        this.chunked = undefined
+        this.bodyDone()
+      }
+      return used
+    }
+    const take = Math.min(this.bodyLeft, buf.length - from)
+    const piece = from === 0 && take === buf.length ? buf : buf.subarray(from, from + take)
+    this.bodyLeft -= take
+    if (this.collect !== undefined) {
+      this.collect.push(piece)
+      this.collectLength += take
+    } else this.pushBody(piece)
+    if (this.bodyLeft === 0) this.bodyDone()
+    return take
+  }
+
+  bodyDone(): void {
+    this.bodyLeft = 0
+    const collect = this.collect
+    if (collect !== undefined) {
+      this.collect = undefined
+      const data = collect.length === 1 ? Buffer.from(collect[0]!) : Buffer.concat(collect, this.collectLength)
+      const request = this.request!
+      this.start({ ...request, body: { _tag: "Buffered", data } })
+      return
+    }
+    const stream = this.bodyStream
+    this.bodyStream = undefined
+    if (stream !== undefined) stream.push(null)
+    if (this.finished) this.next()
+  }
+
+  bodyFailed(message: string, status: number, code: string): void {
+    this.keepAlive = false
+    const responding = this.responding
+    this.phase = Phase.Closing
+    const stream = this.bodyStream
+    this.bodyStream = undefined
+    this.bodyLeft = 0
+    this.chunked = undefined
+    this.pending = undefined
+    if (stream !== undefined) stream.destroy(new Error(message))
+    if (responding) {
+      // the response has started: all the client can learn is that the connection broke
+      this.socket.destroy()
+      return
+    }
+    this.shared.onClientError?.(status, code)
+    this.writeBare(status)
+    this.socket.end()
+    if (this.socket.isPaused()) this.socket.resume()
+    const cancel = this.cancel
+    this.cancel = undefined
+    if (cancel !== undefined) cancel()
+    else this.done()
+  }
+
+  start(request: HttpRequest): void {
+    this.request = request
+    let exited = false
+    const cancel = this.shared.run(this.shared.handler(request), {
+      onExit: (exit) => {
+        exited = true
+        this.cancel = undefined
+        if (this.phase === Phase.Closing) {
+          if (exit._tag === "Success" && exit.value.body._tag === "Stream") exit.value.body.stream.destroy()
+          return this.done()
+        }
+        if (exit._tag === "Success") this.respond(exit.value)
+        else if (Cause.hasInterruptsOnly(exit.cause)) {
+          this.socket.destroy()
+          this.done()
+        } else {
+          // a bare 500: the defect's text (stack traces, internals) is not the client's business
+          this.respond({ status: 500, headers: { "l5d-err": "Internal+error" }, body: empty })
+        }
+      }
+    })
+    if (!exited) this.cancel = cancel
+  }
+
+  respond(response: HttpResponse): void {
+    const socket = this.socket
+    if (socket.destroyed) {
+      if (response.body._tag === "Stream") response.body.stream.destroy()
+      this.phase = Phase.Closing
+      return this.done()
+    }
+    this.responding = true
+    const request = this.request!
+    const status = response.status
+    const headers = response.headers
+    const body = response.body
+    if (!(status >= 200 && status <= 999) || status % 1 !== 0) {
+      // a 1xx would be taken for an interim answer (the next response then answering this request)
+      if (body._tag === "Stream") body.stream.destroy()
+      return this.respond({
+        status: 502,
+        headers: { "content-type": "text/plain", "l5d-err": "Invalid+response+status" },
+        body: { _tag: "Buffered", data: Buffer.from(`invalid response status ${String(status).slice(0, 16)}`) }
+      })
+    }
+    const bad = Codec.invalidHeader(headers)
+    if (bad !== undefined) {
+      if (body._tag === "Stream") body.stream.destroy()
+      return this.respond({
+        status: 502,
+        headers: { "content-type": "text/plain", "l5d-err": "Invalid+response+headers" },
+        body: { _tag: "Buffered", data: Buffer.from(`invalid response header ${JSON.stringify(bad)}`) }
+      })
+    }
+    const noBody = request.method === "HEAD" || status === 204 || status === 304
+    const shared = this.shared
+    if (shared.state.draining || this.bodyLeft !== 0) this.keepAlive = false
+    let extra = this.keepAlive
+      ? (request.version === "1.0" ? "connection: keep-alive\r\n" : "")
+      : "connection: close\r\n"
+    if (noBody) {
+      if (body._tag === "Stream") body.stream.on("error", ignore).resume()
+      // RFC 9110 §8.6: no Content-Length in a 204 (a client could wait for that many bytes)
+      const omit = status === 204 ? "framing" : "framing-but-length"
+      socket.write(Codec.writeResponseHead(status, headers, extra, omit), "latin1")
+      return this.finish()
+    }
+    switch (body._tag) {
+      case "Empty": {
+        socket.write(Codec.writeResponseHead(status, headers, extra + "content-length: 0\r\n", "framing"), "latin1")
+        return this.finish()
+      }
+      case "Buffered": {
+        const head = Codec.writeResponseHead(
+          status,
+          headers,
+          extra + "content-length: " + body.data.length + "\r\n",
+          "framing"
+        )
+        socket.cork()
+        socket.write(head, "latin1")
+        socket.write(body.data)
+        socket.uncork()
+        return this.finish()
+      }
+      case "Stream": {
+        const src = body.stream
+        // a length that is not a byte count (NaN, negative, fractional) is as good as none
+        if (body.length !== undefined && body.length >= 0 && body.length % 1 === 0) {
+          extra += "content-length: " + body.length + "\r\n"
+          this.responseLeft = body.length
+          this.responseChunked = false
+        } else if (request.version === "1.1") {
+          extra += "transfer-encoding: chunked\r\n"
+          this.responseLeft = -1
+          this.responseChunked = true
+        } else {
+          if (this.keepAlive) extra = "connection: close\r\n"
+          this.keepAlive = false
+          this.responseLeft = -1
+          this.responseChunked = false
+        }
+        socket.write(Codec.writeResponseHead(status, headers, extra, "framing"), "latin1")
+        this.responseSource = src
+        // an error, or a destroy without one (only "close"), before the end breaks the response
+        const broken = () => this.sourceBroken(src)
+        src.on("data", (chunk: Buffer) => this.sendChunk(chunk))
+        src.once("end", () => this.sourceEnded())
+        src.on("error", broken)
+        src.once("close", broken)
+        if (src.readableEnded) this.sourceEnded()
+        else if (src.destroyed) this.sourceBroken(src)
+      }
+    }
+  }
+
+  sendChunk(chunk: Buffer | string): void {
+    const socket = this.socket
+    if (typeof chunk === "string") chunk = Buffer.from(chunk, "utf8")
+    else if (!(chunk instanceof Uint8Array)) {
+      // an object-mode stream of something else: not bytes, the response cannot go on
+      this.responseSource?.destroy()
+      socket.destroy()
+      return
+    }
+    if (chunk.length === 0 || socket.destroyed) return
+    let ok: boolean
+    if (this.responseChunked) {
+      socket.cork()
+      socket.write(Codec.chunkHeader(chunk.length), "latin1")
+      socket.write(chunk)
+      ok = socket.write("\r\n", "latin1")
+      socket.uncork()
+    } else if (this.responseLeft >= 0) {
+      if (chunk.length > this.responseLeft) {
+        // more bytes than the declared length: the framing is broken, so is the connection
+        this.responseSource?.destroy()
+        socket.destroy()
+        return
+      }
+      this.responseLeft -= chunk.length
+      ok = socket.write(chunk)
+    } else ok = socket.write(chunk)
+    if (!ok) this.responseSource?.pause()
+  }
+
+  sourceBroken(src: Readable): void {
+    if (this.responseSource !== src) return
+    this.responseSource = undefined
+    this.socket.destroy()
+  }
+
+  sourceEnded(): void {
+    if (this.responseSource === undefined) return
+    this.responseSource = undefined
+    if (this.responseChunked) this.socket.write(Codec.lastChunk, "latin1")
+    else if (this.responseLeft > 0) {
+      this.socket.destroy()
+      return
+    }
+    this.finish()
+  }
+
+  /** The response is written whole. */
+  finish(): void {
+    this.responding = false
+    this.finished = true
+    this.shared.state.inFlight--
+    if (!this.keepAlive) {
+      this.phase = Phase.Closing
+      this.socket.end()
+      // read and drop what the client still sends (a body nobody read), so it gets this response, not a reset
+      if (this.socket.isPaused()) this.socket.resume()
+    } else if (this.bodyLeft === 0) this.next()
+    const state = this.shared.state
+    if (state.inFlight === 0 && state.onIdle !== undefined) state.onIdle()
+  }
+
+  /** Ready for the next request on this connection. */
+  next(): void {
+    if (this.phase !== Phase.Busy) return
+    if (this.socket.writableNeedDrain) {
+      // the client is not reading its responses: take no new request until it does ("drain")
+      this.awaitingDrain = true
+      return
+    }
+    this.phase = Phase.Head
+    this.request = undefined
+    this.idleSince = performance.now()
+    if (this.socket.isPaused()) this.socket.resume()
+    if (this.pending !== undefined || this.eof) this.parse()
+  }
+
+  /** The exchange ended without a response being written (interrupted, or the client left). */
+  done(): void {
+    if (this.finished) return
+    this.finished = true
+    this.responding = false
+    const state = this.shared.state
+    state.inFlight--
+    if (state.inFlight === 0 && state.onIdle !== undefined) state.onIdle()
+  }
+
+  writeBare(status: number): void {
+    if (!this.socket.writable) return
+    this.socket.write(
+      `HTTP/1.1 ${status} ${Codec.reasonPhrase(status)}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+      "latin1"
+    )
+  }
+
+  /**
+   * Answers `status` and closes the sending side; what the client still sends is read and dropped
+   * (a lingering close, so that it gets the answer rather than a reset), until it closes too or
+   * the sweep gives up on it.
+   */
+  reject(status: number): void {
+    this.phase = Phase.Closing
+    this.pending = undefined
+    this.shared.onClientError?.(status, codeOf(status))
+    this.writeBare(status)
+    this.socket.end()
+  }
+
+  /** The client finished sending: answer what it sent (pipelined requests included), then close. */
+  ended(): void {
+    this.eof = true
+    if (this.phase === Phase.Busy) {
+      if (this.bodyLeft !== 0) {
+        this.bodyFailed("the client ended the connection within the request body", 400, "HPE_INVALID_EOF_STATE")
+      } else if (!this.responding && !this.finished) {
+        // as node:http and linkerd: a client that closes its side has given up on the request, so the
+        // handler is interrupted (its upstream call cancelled) rather than left to run for nobody
+        this.socket.destroy()
+      }
+      return
+    }
+    this.phase = Phase.Closing
+    this.socket.end()
+  }
+
+  /** The socket closed (by either side). */
+  closed(): void {
+    this.phase = Phase.Closing
+    this.pending = undefined
+    const stream = this.bodyStream
+    this.bodyStream = undefined
+    if (stream !== undefined && this.bodyLeft !== 0) stream.destroy(new Error("client closed the connection"))
+    const src = this.responseSource
+    this.responseSource = undefined
+    if (src !== undefined) src.destroy()
+    if (!this.finished) {
+      const cancel = this.cancel
+      this.cancel = undefined
+      if (cancel !== undefined) cancel()
+      else this.done()
+    }
+  }
+
+  /**
+   * Closes the connection if it has been idle or slow for too long; destroys a closing one whose
+   * client has not closed its side within `keepAliveTimeout` of everything being sent.
+   */
+  sweep(now: number, headersTimeout: number, keepAliveTimeout: number): void {
+    if (this.phase === Phase.Closing) {
+      // still sending: a slow reader is not cut (no more than while busy); all sent: wait for its FIN
+      if (this.lingerSince === 0 || this.socket.writableLength > 0) this.lingerSince = now
+      else if (now - this.lingerSince > keepAliveTimeout) this.socket.destroy()
+      return
+    }
+    if (this.phase !== Phase.Head) return
+    if (this.headSince > 0) {
+      if (now - this.headSince > headersTimeout) {
+        this.phase = Phase.Closing
+        this.shared.onClientError?.(408, codeOf(408))
+        this.writeBare(408)
+        this.socket.end()
+      }
+    } else if (this.idleSince > 0 && now - this.idleSince > keepAliveTimeout) {
+      this.phase = Phase.Closing
+      this.socket.end()
+    }
+  }
+
+  /** Waiting for a request with no byte of one received. */
+  get idle(): boolean {
+    return this.phase === Phase.Head && this.headSince === 0
+  }
+
+  /** Finishing: no further request will be read. */
+  get closing(): boolean {
+    return this.phase === Phase.Closing
+  }
+
+  /** Closes an idle connection (a drain). */
+  close(): void {
+    this.phase = Phase.Closing
+    this.socket.end()
+  }
+}
