@@ -6,13 +6,10 @@
  *
  * @internal
  */
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as net from "node:net"
 import { Readable } from "node:stream"
-import type { Address } from "../Address.js"
 import { ConnectionFailed } from "../Failure.js"
-import type { Service } from "../Service.js"
 import type { Framing, ResponseHead } from "./Codec.js"
 import {
   ChunkedDecoder,
@@ -27,40 +24,6 @@ import {
 } from "./Codec.js"
 import type { Body, Headers, HttpRequest, HttpResponse } from "./Message.js"
 import { empty } from "./Message.js"
-
-/**
- * Pool and connection settings for one address.
- *
- * @since 0.1.0
- * @category model
- */
-export interface Options {
-  /** Most connections open to the address at once; further requests queue. Defaults to unlimited. */
-  readonly maxConnections?: number | undefined
-  /** How long an idle connection is kept (the server's keep-alive hint may shorten it). Defaults to 60 seconds. */
-  readonly idleTimeout?: Duration.Input | undefined
-  /** How long a connect may take. Defaults to 10 seconds. */
-  readonly connectTimeout?: Duration.Input | undefined
-  /**
-   * Response bodies with a `Content-Length` up to this many bytes are read whole before the
-   * response is returned (one write downstream, and a retry can discard them). Defaults to 16 KiB.
-   */
-  readonly bufferLimit?: number | undefined
-}
-
-/**
- * A pooled client for one address, with connection counters for stats.
- *
- * @since 0.1.0
- * @category model
- */
-export interface Upstream extends Service<HttpRequest, HttpResponse, ConnectionFailed> {
-  readonly address: Address
-  /** Connections currently open. */
-  readonly connections: () => number
-  /** Connections opened so far. */
-  readonly connects: () => number
-}
 
 type Reason = ConnectionFailed["reason"]
 
