@@ -274,31 +274,109 @@ const quantiles: ReadonlyArray<readonly [string, keyof Stats.HistogramSummary]> 
 ]
 
 /**
+ * What a metric family measures, by the last segment of its name (linkerd's metric names). Families
+ * not listed get a help line naming the weir scope they come from.
+ *
+ * @since 0.1.0
+ * @category exporting
+ */
+export const metricHelp: Readonly<Record<string, string>> = {
+  requests: "Requests received (server, service) or sent (client).",
+  success: "Requests classified as successful by the response classifier.",
+  failures: "Requests classified as failed; the exception label names the failure.",
+  exceptions: "Failures by exception.",
+  request_latency_ms: "Request latency in milliseconds over the last snapshot window.",
+  pending: "Requests in flight now.",
+  connections: "Open connections now.",
+  connects: "Connections opened since start.",
+  connect_latency_ms: "Time to open a connection, in milliseconds.",
+  received_bytes: "Bytes received.",
+  sent_bytes: "Bytes sent.",
+  total: "Retries and requeues sent.",
+  per_request: "Retries per request.",
+  budget: "Retries the retry budget allows now.",
+  budget_exhausted: "Retries refused because the retry budget was empty.",
+  requeues: "Requests sent again because they never reached a server.",
+  removals: "Endpoints marked dead by failure accrual.",
+  revivals: "Endpoints revived after their failure accrual backoff.",
+  removed_for_ms: "Time endpoints spent marked dead, in milliseconds.",
+  probes: "Probe requests sent to endpoints in failure accrual backoff.",
+  size: "Endpoints known to the load balancer.",
+  available: "Endpoints the load balancer can pick.",
+  busy: "Endpoints the load balancer sees as busy.",
+  closed: "Endpoints the load balancer sees as closed.",
+  load: "Load the balancer sees on its endpoints.",
+  rebuilds: "Times the load balancer rebuilt its endpoint set.",
+  updates: "Address set updates the load balancer received.",
+  adds: "Endpoints added to the load balancer.",
+  removes: "Endpoints removed from the load balancer.",
+  max_effort_exhausted: "Picks that found no available endpoint within maxEffort tries.",
+  panicked: "Picks made while no endpoint was available (panic mode).",
+  lookups: "Namer lookups.",
+  originator: "1 when the router is an originator.",
+  rejected: "Requests refused by admission control.",
+  dropped: "Requests dropped.",
+  timeouts: "Requests that timed out."
+}
+
+const helpOf = (segments: ReadonlyArray<string>): string => {
+  const last = segments[segments.length - 1] ?? ""
+  return metricHelp[last] ?? `weir metric ${segments.join("/")}.`
+}
+
+const escapeHelp = (v: string): string => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")
+
+interface Family {
+  type: "counter" | "gauge" | "summary" | "untyped"
+  readonly help: string
+  readonly lines: Array<string>
+}
+
+/**
  * The Prometheus text exposition of a snapshot, as linkerd's `io.l5d.prometheus` telemeter writes
- * it: router, server, service, client and exception lifted into labels; histograms as `_count`,
- * `_sum`, `_avg` and quantile lines (nothing for an empty window). `prefix` defaults to none.
+ * it: router, server, service, client and exception lifted into labels; histograms as summaries
+ * (`_count`, `_sum` and quantile lines) plus an `_avg` gauge (nothing for an empty window). Samples
+ * are grouped by family, each with its `# HELP` and `# TYPE` lines, so `promtool check metrics`
+ * finds every family described. `prefix` defaults to none.
  *
  * @since 0.1.0
  * @category exporting
  */
 export const toPrometheus = (snapshot: Snapshot, prefix = ""): string => {
-  const lines: Array<string> = []
-  const sorted = <A>(m: ReadonlyMap<string, A>) => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))
-  const simple = (k: string, v: number) => {
-    const p = parseName(k)
-    lines.push(`${prometheusName(prefix, p.nameSegments)}${renderLabels(p.labels)} ${v}`)
+  const families = new Map<string, Family>()
+  const family = (name: string, type: Family["type"], help: string): Family => {
+    let f = families.get(name)
+    if (f === undefined) {
+      f = { type, help, lines: [] }
+      families.set(name, f)
+    } else if (f.type !== type) f.type = "untyped"
+    return f
   }
-  for (const [k, v] of sorted(snapshot.counters)) simple(k, v)
-  for (const [k, v] of sorted(snapshot.gauges)) simple(k, v)
+  const sorted = <A>(m: ReadonlyMap<string, A>) => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))
+  const simple = (k: string, v: number, type: "counter" | "gauge") => {
+    const p = parseName(k)
+    const name = prometheusName(prefix, p.nameSegments)
+    family(name, type, helpOf(p.nameSegments)).lines.push(`${name}${renderLabels(p.labels)} ${v}`)
+  }
+  for (const [k, v] of sorted(snapshot.counters)) simple(k, v, "counter")
+  for (const [k, v] of sorted(snapshot.gauges)) simple(k, v, "gauge")
   for (const [k, h] of sorted(snapshot.histograms)) {
     if (h.count === 0) continue
     const p = parseName(k)
     const name = prometheusName(prefix, p.nameSegments)
     const labels = renderLabels(p.labels)
-    lines.push(`${name}_count${labels} ${h.count}`, `${name}_sum${labels} ${h.sum}`, `${name}_avg${labels} ${h.avg}`)
+    const summary = family(name, "summary", helpOf(p.nameSegments))
     for (const [q, field] of quantiles) {
-      lines.push(`${name}${renderLabels([...p.labels, ["quantile", q]])} ${h[field]}`)
+      summary.lines.push(`${name}${renderLabels([...p.labels, ["quantile", q]])} ${h[field]}`)
     }
+    summary.lines.push(`${name}_count${labels} ${h.count}`, `${name}_sum${labels} ${h.sum}`)
+    family(`${name}_avg`, "gauge", `Mean over the last snapshot window: ${helpOf(p.nameSegments)}`).lines.push(
+      `${name}_avg${labels} ${h.avg}`
+    )
   }
-  return lines.length === 0 ? "" : lines.join("\n") + "\n"
+  const out: Array<string> = []
+  for (const [name, f] of [...families.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    out.push(`# HELP ${name} ${escapeHelp(f.help)}`, `# TYPE ${name} ${f.type}`, ...f.lines)
+  }
+  return out.length === 0 ? "" : out.join("\n") + "\n"
 }

@@ -102,6 +102,33 @@ describe("Metrics.toPrometheus", () => {
   it("escapes label values", () => {
     const r = Stats.makeInMemory()
     r.scope("rt", "a\"b\\c").counter("x").incr()
-    expect(Metrics.toPrometheus(Metrics.makeExporter(r).snapshot())).toBe(`rt:x{rt="a\\"b\\\\c"} 1\n`)
+    expect(Metrics.toPrometheus(Metrics.makeExporter(r).snapshot())).toBe(
+      `# HELP rt:x weir metric rt/x.\n# TYPE rt:x counter\nrt:x{rt="a\\"b\\\\c"} 1\n`
+    )
+  })
+
+  it("groups samples by family, each with # HELP and # TYPE once", () => {
+    const text = Metrics.toPrometheus(Metrics.makeExporter(registry()).snapshot())
+    const lines = text.trimEnd().split("\n")
+    const typed = new Map<string, string>()
+    const seen: Array<string> = []
+    for (const line of lines) {
+      const type = /^# TYPE (\S+) (\S+)$/.exec(line)
+      if (type !== null) {
+        expect(typed.has(type[1]!)).toBe(false)
+        typed.set(type[1]!, type[2]!)
+        seen.push(type[1]!)
+        continue
+      }
+      if (line.startsWith("# HELP ")) continue
+      const name = /^[^{ ]+/.exec(line)![0]
+      const current = seen[seen.length - 1]!
+      expect([current, `${current}_count`, `${current}_sum`]).toContain(name)
+    }
+    expect(typed.get("rt:server:requests")).toBe("counter")
+    expect(typed.get("rt:client:loadbalancer:size")).toBe("gauge")
+    expect(typed.get("rt:client:request_latency_ms")).toBe("summary")
+    expect(typed.get("rt:client:request_latency_ms_avg")).toBe("gauge")
+    expect(text).toContain("# HELP rt:server:requests Requests received (server, service) or sent (client).\n")
   })
 })
