@@ -380,3 +380,45 @@ export const toPrometheus = (snapshot: Snapshot, prefix = ""): string => {
   }
   return out.length === 0 ? "" : out.join("\n") + "\n"
 }
+
+const escapeInflux = (v: string, equals: boolean): string => v.replace(equals ? /[,= \\]/g : /[, \\]/g, (c) => `\\${c}`)
+
+const influxNumber = (v: number): string => Number.isFinite(v) ? String(v) : "0"
+
+/**
+ * The InfluxDB line-protocol form of a snapshot, as linkerd's `io.l5d.influxdb` telemeter serves it at
+ * `/admin/metrics/influxdb` for Telegraf to scrape: one line per scope and label set, the measurement
+ * being the scope joined by `:` (`rt:service`), the ids lifted into tags as in the Prometheus form plus
+ * a `host` tag (the `Host` the request was sent to, `none` without one), each metric a field
+ * (`requests=5`; histograms as `request_latency_ms_count`, `…_p99`, …). No timestamp: the scraper
+ * stamps the lines.
+ *
+ * @since 0.1.0
+ * @category exporting
+ */
+export const toInflux = (snapshot: Snapshot, host = "none"): string => {
+  const lines = new Map<string, Array<string>>()
+  const add = (name: string, values: ReadonlyArray<readonly [string, number]>) => {
+    const p = parseName(name)
+    const measurement = p.nameSegments.length > 1 ? p.nameSegments.slice(0, -1).join(":") : "weir"
+    const field = p.nameSegments[p.nameSegments.length - 1]!
+    const tags = [["host", host] as const, ...p.labels].map(([k, v]) =>
+      `${escapeInflux(k, true)}=${escapeInflux(v === "" ? "none" : v, true)}`
+    )
+    const key = `${escapeInflux(measurement, false)},${tags.join(",")}`
+    let fields = lines.get(key)
+    if (fields === undefined) lines.set(key, fields = [])
+    for (const [suffix, v] of values) fields.push(`${escapeInflux(field + suffix, true)}=${influxNumber(v)}`)
+  }
+  for (const [k, v] of snapshot.counters) add(k, [["", v]])
+  for (const [k, v] of snapshot.gauges) add(k, [["", v]])
+  for (const [k, h] of snapshot.histograms) {
+    add(
+      k,
+      h.count > 0 ? [["_count", h.count], ...histogramFields.map((f) => [`_${f}`, h[f]] as const)] : [["_count", 0]]
+    )
+  }
+  const out: Array<string> = []
+  for (const key of [...lines.keys()].sort()) out.push(`${key} ${lines.get(key)!.sort().join(",")}`)
+  return out.length === 0 ? "" : out.join("\n") + "\n"
+}

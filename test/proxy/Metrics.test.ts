@@ -132,3 +132,25 @@ describe("Metrics.toPrometheus", () => {
     expect(text).toContain("# HELP rt:server:requests Requests received (server, service) or sent (client).\n")
   })
 })
+
+describe("Metrics.toInflux", () => {
+  it("writes line protocol with the ids as tags and a host tag", () => {
+    const text = Metrics.toInflux(Metrics.makeExporter(registry()).snapshot(), "proxy.local")
+    const lines = text.trimEnd().split("\n")
+    expect(lines).toContain("rt:server,host=proxy.local,rt=web,server=127.0.0.1/4140 requests=3")
+    expect(lines).toContain("rt:service,host=proxy.local,rt=web,service=svc/books requests=2")
+    expect(lines).toContain("rt:service,host=proxy.local,rt=web,service=svc/books,exception=Overloaded failures=1")
+    const client = lines.find((l) => l.startsWith("rt:client,host=proxy.local,rt=web,client=#/io.l5d.fs/books "))!
+    expect(client).toContain("request_latency_ms_count=100")
+    expect(client).toContain("request_latency_ms_p99=99")
+    expect(client).toContain("requests=2")
+    expect(lines).toContain("namer:#:io.l5d.fs,host=proxy.local lookups=1")
+    for (const line of lines) expect(line).toMatch(/^[^ ]+ [^ ]+=[-0-9.e+]+(,[^ ]+=[-0-9.e+]+)*$/)
+  })
+
+  it("escapes spaces, commas and equals signs", () => {
+    const r = Stats.makeInMemory()
+    r.scope("rt", "a b,c=d").counter("x").incr()
+    expect(Metrics.toInflux(Metrics.makeExporter(r).snapshot())).toBe("rt,host=none,rt=a\\ b\\,c\\=d x=1\n")
+  })
+})
