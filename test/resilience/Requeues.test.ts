@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import { TestClock } from "effect/testing"
@@ -158,7 +159,7 @@ describe("Requeues", () => {
     Effect.gen(function*() {
       const stats = Stats.makeInMemory()
       let calls = 0
-      const late = Object.assign(new RequestTimeout({ scope: "deadline", timeout: 0 }), { retryable: true })
+      const late = Object.assign(new RequestTimeout({ scope: "deadline", timeout: Duration.zero }), { retryable: true })
       const leaf = Service.make((_: string): Effect.Effect<string, Failure> => {
         calls++
         return Effect.fail(late)
