@@ -29,7 +29,8 @@ export class NoBrokersAvailable extends Data.TaggedError("NoBrokersAvailable")<{
 /**
  * A timeout fired. `scope` tells which: one attempt (`attempt`), the whole request including its
  * retries (`total`), or an inherited deadline that had already passed before sending (`deadline`).
- * Not retryable by requeues: the server may have seen the request.
+ * Not retryable by requeues: the server may have seen the request. A `"deadline"` or `"total"` one
+ * (`isDeadlineExceeded`) is never retried at all, whatever a classifier says.
  *
  * @since 0.1.0
  * @category errors

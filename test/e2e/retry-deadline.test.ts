@@ -47,7 +47,7 @@ routers:
           yield* Effect.sleep("200 millis")
           counts.push(b.seen.filter((s) => s.url === path).length)
         }
-      for (const n of counts) {
+        for (const n of counts) {
           expect(n).toBeGreaterThanOrEqual(2)
           expect(n).toBeLessThanOrEqual(4)
         }
