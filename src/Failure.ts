@@ -29,7 +29,8 @@ export class NoBrokersAvailable extends Data.TaggedError("NoBrokersAvailable")<{
 /**
  * A timeout fired. `scope` tells which: one attempt (`attempt`), the whole request including its
  * retries (`total`), or an inherited deadline that had already passed before sending (`deadline`).
- * Not retryable by requeues: the server may have seen the request.
+ * Not retryable by requeues: the server may have seen the request. A `"deadline"` or `"total"` one
+ * (`isDeadlineExceeded`) is never retried at all, whatever a classifier says.
  *
  * @since 0.1.0
  * @category errors
@@ -163,6 +164,19 @@ export const isFailure = (u: unknown): u is Failure =>
  */
 export const isRetryable = (u: unknown): boolean =>
   typeof u === "object" && u !== null && "retryable" in u && (u as { retryable: unknown }).retryable === true
+
+/**
+ * Whether an error says the request's time has run out: a `RequestTimeout` of scope `"deadline"` (the
+ * deadline had passed, or passed first) or `"total"` (the whole request's clock). Sending such a request
+ * again cannot help, so retries and requeues never do, whatever a classifier says; an `"attempt"`
+ * timeout is not one (a retry gets a fresh attempt).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isDeadlineExceeded = (u: unknown): u is RequestTimeout =>
+  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "RequestTimeout" &&
+  ((u as RequestTimeout).scope === "deadline" || (u as RequestTimeout).scope === "total")
 
 /**
  * A short human description of any error.

@@ -154,6 +154,24 @@ export const exponential = (start: Duration.Input, multiplier = 2, max: Duration
 export const immediate: Backoff = constant(0)
 
 /**
+ * `self` with a zero delay in front: the first retry goes at once, the later ones wait `self`'s
+ * delays from its first on. For requeues, where the first resend usually lands on another endpoint and
+ * only repeated failures suggest that waiting would help.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const immediateFirst = (self: Backoff): Backoff =>
+  Schedule.fromStep(Effect.map(Schedule.toStep(self), (step) => {
+    let first = true
+    return (now: number, input: unknown) => {
+      if (!first) return step(now, input)
+      first = false
+      return Effect.succeed([Duration.zero, Duration.zero] as [Duration.Duration, Duration.Duration])
+    }
+  }))
+
+/**
  * Validates the bounds of a `min`/`max` backoff (both non-negative, `min <= max`), failing with
  * `InvalidOption` naming `where`.
  *

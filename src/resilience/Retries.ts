@@ -6,8 +6,18 @@
  * do not multiply it). This is Finagle's `RetryFilter` driven by a `ResponseClassifier`, as
  * MethodBuilder and linkerd 1.x's per-service `retries` (`budget`, `backoff`) use it.
  *
+ * Retries respect the request's deadline (`Deadline.Current`, set by the total timeout above):
+ *
+ * - a request whose deadline has already passed is not sent at all (`RequestTimeout`, scope
+ *   `"deadline"`), and deposits nothing;
+ * - a deadline-exceeded failure (`Failure.isDeadlineExceeded`) is never retried, whatever the
+ *   classifier says;
+ * - a retry whose backoff would end at or past the deadline is not started: the request ends with its
+ *   last outcome (an attempt timeout, say) and nothing is withdrawn from the budget.
+ *
  * Stats (under `retries/`): `total` retries sent, `per_request` (histogram of retries per request),
- * `budget_exhausted`, and the gauge `budget` (the current balance).
+ * `budget_exhausted`, `deadline_exceeded` (requests or retries not sent for lack of time), and the
+ * gauge `budget` (the current balance).
  *
  * @since 0.1.0
  */
@@ -17,12 +27,13 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
-import { RetryBudgetExhausted } from "../Failure.js"
+import { isDeadlineExceeded, RequestTimeout, RetryBudgetExhausted } from "../Failure.js"
 import * as Filter from "../Filter.js"
 import type { Service } from "../Service.js"
 import * as Stack from "../Stack.js"
 import * as Stats from "../Stats.js"
 import * as Backoff from "./Backoff.js"
+import * as Deadline from "./Deadline.js"
 import * as InvalidOption from "./InvalidOption.js"
 import * as ResponseClass from "./ResponseClass.js"
 import * as RetryBudget from "./RetryBudget.js"
@@ -66,7 +77,10 @@ export const Attempt = Context.Reference<number>("weir/resilience/Retries/Attemp
  */
 export const make = <Req, Rep, E, R>(
   options?: Options<Req, Rep, E>
-): Effect.Effect<Filter.Filter<Req, Rep, E, R, E | RetryBudgetExhausted, R>, InvalidOption.InvalidOption> =>
+): Effect.Effect<
+  Filter.Filter<Req, Rep, E, R, E | RetryBudgetExhausted | RequestTimeout, R>,
+  InvalidOption.InvalidOption
+> =>
   Effect.gen(function*() {
     const maxRetries = yield* InvalidOption.number("Retries.make", "maxRetries", options?.maxRetries, Infinity, {
       min: 0,
@@ -101,78 +115,98 @@ export const makeUnsafe = <Req, Rep, E, R>(options: {
    * Defaults to none.
    */
   readonly prepare?: ((request: Req, response: Rep) => Effect.Effect<Rep> | undefined) | undefined
-}): Filter.Filter<Req, Rep, E, R, E | RetryBudgetExhausted, R> => {
+}): Filter.Filter<Req, Rep, E, R, E | RetryBudgetExhausted | RequestTimeout, R> => {
   const { backoff, budget, classifier, maxRetries, prepare, stats } = options
   const total = stats.counter("total")
   const perRequest = stats.histogram("per_request")
   const exhausted = stats.counter("budget_exhausted")
+  const deadlineExceeded = stats.counter("deadline_exceeded")
+  type Step = (now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>
+  type Out = Effect.Effect<Rep, E | RetryBudgetExhausted | RequestTimeout, R>
 
   const loop = (
     request: Req,
     next: Service<Req, Rep, E, R>,
     attempt: number,
-    step: ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>) | undefined
-  ): Effect.Effect<Rep, E | RetryBudgetExhausted, R> => {
+    step: Step | undefined,
+    clock: Clock.Clock,
+    deadline: number
+  ): Out =>
     // matchCauseEffect rather than flatMap(exit(…)): one step less per attempt, the same exits
-    return Effect.matchCauseEffect(
+    Effect.matchCauseEffect(
       attempt === 0 ? next.call(request) : Effect.provideService(next.call(request), Attempt, attempt),
       {
         onSuccess: (value) => {
           const prepared = prepare === undefined ? undefined : prepare(request, value)
           return prepared === undefined
-            ? after(request, next, attempt, step, Exit.succeed(value))
-            : Effect.flatMap(prepared, (v) => after(request, next, attempt, step, Exit.succeed(v)))
+            ? after(request, next, attempt, step, clock, deadline, Exit.succeed(value))
+            : Effect.flatMap(prepared, (v) => after(request, next, attempt, step, clock, deadline, Exit.succeed(v)))
         },
-        onFailure: (cause) => after(request, next, attempt, step, Exit.failCause(cause))
+        onFailure: (cause) => after(request, next, attempt, step, clock, deadline, Exit.failCause(cause))
       }
     )
+
+  const stop = (attempt: number, exit: Exit.Exit<Rep, E>): Exit.Exit<Rep, E> => {
+    perRequest.add(attempt)
+    return exit
   }
 
   const after = (
     request: Req,
     next: Service<Req, Rep, E, R>,
     attempt: number,
-    step: ((now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], unknown>) | undefined,
+    step: Step | undefined,
+    clock: Clock.Clock,
+    deadline: number,
     exit: Exit.Exit<Rep, E>
-  ): Effect.Effect<Rep, E | RetryBudgetExhausted, R> => {
+  ): Out => {
     const cls = classifier(request, exit)
-    if (cls._tag === "Success" || !cls.retryable || attempt >= maxRetries) {
-      perRequest.add(attempt)
-      return exit
+    if (cls._tag === "Success" || !cls.retryable || attempt >= maxRetries) return stop(attempt, exit)
+    const error = exit._tag === "Failure" ? Exit.findErrorOption(exit) : undefined
+    if (error !== undefined && error._tag === "Some" && isDeadlineExceeded(error.value)) return stop(attempt, exit)
+    const now = clock.currentTimeMillisUnsafe()
+    if (now >= deadline) {
+      deadlineExceeded.incr()
+      return stop(attempt, exit)
     }
     return Effect.flatMap(
       step === undefined ? Schedule.toStep(backoff) : Effect.succeed(step),
       (s) =>
-        Effect.flatMap(Effect.exit(s(0, exit)), (decision) => {
-          if (decision._tag === "Failure") {
-            perRequest.add(attempt)
-            return exit
+        Effect.flatMap(Effect.exit(s(now, exit)), (decision) => {
+          if (decision._tag === "Failure") return stop(attempt, exit)
+          const delay = decision.value[1]
+          if (now + Duration.toMillis(delay) >= deadline) {
+            deadlineExceeded.incr()
+            return stop(attempt, exit)
           }
-          return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-            if (!budget.tryWithdrawUnsafe(now)) {
-              exhausted.incr()
-              perRequest.add(attempt)
-              if (exit._tag === "Success") return exit
-              const error = Exit.findErrorOption(exit)
-              return error._tag === "Some"
-                ? Effect.fail(new RetryBudgetExhausted({ cause: error.value, attempts: attempt + 1 }))
-                : exit
-            }
-            total.incr()
-            const delay = decision.value[1]
-            const again = loop(request, next, attempt + 1, s as typeof step)
-            return Duration.isZero(delay)
-              ? again
-              : Effect.andThen(Effect.sleep(delay), again)
-          })
+          if (!budget.tryWithdrawUnsafe(now)) {
+            exhausted.incr()
+            perRequest.add(attempt)
+            if (error === undefined) return exit
+            return error._tag === "Some"
+              ? Effect.fail(new RetryBudgetExhausted({ cause: error.value, attempts: attempt + 1 }))
+              : exit
+          }
+          total.incr()
+          const again = loop(request, next, attempt + 1, s as Step, clock, deadline)
+          return Duration.isZero(delay) ? again : Effect.andThen(Effect.sleep(delay), again)
         })
     )
   }
 
   return Filter.make((request: Req, next: Service<Req, Rep, E, R>) =>
-    Effect.clockWith((clock) => {
-      budget.depositUnsafe(clock.currentTimeMillisUnsafe())
-      return loop(request, next, 0, undefined)
+    Effect.withFiber((fiber) => {
+      const clock = fiber.getRef(Clock.Clock)
+      const now = clock.currentTimeMillisUnsafe()
+      const deadline = fiber.getRef(Deadline.Current)
+      if (deadline !== undefined && Deadline.isExpired(deadline, now)) {
+        deadlineExceeded.incr()
+        return Effect.fail(
+          new RequestTimeout({ scope: "deadline", timeout: Duration.millis(deadline.deadline - deadline.timestamp) })
+        )
+      }
+      budget.depositUnsafe(now)
+      return loop(request, next, 0, undefined, clock, deadline === undefined ? Infinity : deadline.deadline)
     })
   )
 }
@@ -198,7 +232,7 @@ export const Config = Context.Reference<{
  * @since 0.1.0
  * @category modules
  */
-export const module = <Req, Rep, E, R>(): Stack.Module<Req, Rep, E | RetryBudgetExhausted, R> =>
+export const module = <Req, Rep, E, R>(): Stack.Module<Req, Rep, E | RetryBudgetExhausted | RequestTimeout, R> =>
   Stack.module(
     "Retries",
     "Classified retries with backoff, bounded by the retry budget; below the total timeout so all retries share its clock.",
@@ -216,7 +250,7 @@ export const module = <Req, Rep, E, R>(): Stack.Module<Req, Rep, E | RetryBudget
         const clock = yield* Clock.Clock
         const unregister = stats.gauge(["budget"], () => budget.balanceUnsafe(clock.currentTimeMillisUnsafe()))
         yield* Effect.addFinalizer(() => Effect.sync(unregister))
-        const filter = makeUnsafe<Req, Rep, E | RetryBudgetExhausted, R>({
+        const filter = makeUnsafe<Req, Rep, E | RetryBudgetExhausted | RequestTimeout, R>({
           classifier,
           backoff: config.backoff ?? Backoff.immediate,
           budget,

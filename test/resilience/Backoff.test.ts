@@ -69,6 +69,15 @@ describe("Backoff", () => {
       expect(yield* Backoff.take(Backoff.exponential("10 millis", 2, "50 millis"), 4)).toEqual([10, 20, 40, 50])
     }))
 
+  it.effect("immediateFirst puts a zero delay in front, and ends when the inner schedule ends", () =>
+    Effect.gen(function*() {
+      const b = Backoff.immediateFirst(Backoff.exponential("10 millis"))
+      expect(yield* Backoff.take(b, 4)).toEqual([0, 10, 20, 40])
+      expect(yield* Backoff.take(b, 2)).toEqual([0, 10])
+      const bounded = Backoff.immediateFirst(Backoff.constant("5 millis").pipe(Schedule.upTo({ times: 1 })))
+      expect(yield* Backoff.take(bounded, 5)).toEqual([0, 5])
+    }))
+
   it.effect("validateRange rejects min > max", () =>
     Effect.gen(function*() {
       const e = yield* Effect.flip(Backoff.validateRange("jittered", "2 seconds", "1 second"))

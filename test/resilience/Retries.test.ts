@@ -1,15 +1,18 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import { TestClock } from "effect/testing"
-import { ConnectionFailed, type Failure, ResponseFailure } from "../../src/Failure.js"
+import { ConnectionFailed, type Failure, RequestTimeout, ResponseFailure } from "../../src/Failure.js"
 import * as Filter from "../../src/Filter.js"
 import * as Backoff from "../../src/resilience/Backoff.js"
-import * as Requeues from "../../src/resilience/Requeues.js"
+import * as Deadline from "../../src/resilience/Deadline.js"
 import * as ResponseClass from "../../src/resilience/ResponseClass.js"
 import * as Retries from "../../src/resilience/Retries.js"
 import * as RetryBudget from "../../src/resilience/RetryBudget.js"
+import * as Timeout from "../../src/resilience/Timeout.js"
 import * as Service from "../../src/Service.js"
 import * as Stats from "../../src/Stats.js"
 
@@ -91,80 +94,151 @@ describe("Retries", () => {
     }))
 })
 
-describe("Requeues", () => {
-  it.effect("requeues failures that never reached a server, immediately", () =>
-    Effect.gen(function*() {
-      const stats = Stats.makeInMemory()
-      const svc = Filter.andThen(
-        yield* Requeues.make<string, string, Failure, never>({ stats: stats.scope("retries") }),
-        flaky(3, refused)
-      )
-      expect(yield* svc.call("a")).toBe("ok")
-      expect(stats.counterValue("retries/requeues")).toBe(3)
-    }))
+/** Calls every failure retryable, timeouts included: linkerd's `retryableRead5XX` for a GET. */
+const retryAll: ResponseClass.ResponseClassifier<unknown, unknown, unknown> = (_request, exit) =>
+  exit._tag === "Success" ? ResponseClass.Success : ResponseClass.RetryableFailure
 
-  it.effect("caps requeues per request at 20 % of the balance (ceil)", () =>
+/**
+ * A backend that never answers, behind a per-attempt timeout: `starts` records when (on the `Clock`)
+ * each attempt passed the retry filter, whether or not the timeout let it reach the backend.
+ */
+const silent = (attemptTimeout: Duration.Input) => {
+  const starts: Array<number> = []
+  const reached: Array<number> = []
+  const backend = Service.make((_: string): Effect.Effect<string, Failure> =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      reached.push(now)
+      return Effect.never
+    })
+  )
+  const timed = Filter.andThen(
+    Timeout.makeUnsafe<string, string, Failure, never>(
+      Duration.fromInputUnsafe(attemptTimeout),
+      "attempt",
+      true,
+      Stats.noop
+    ),
+    backend
+  )
+  const service = Service.make((request: string) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      starts.push(now)
+      return timed.call(request)
+    })
+  )
+  return { service, starts, reached }
+}
+
+describe("Retries and the deadline", () => {
+  it.effect("a backend that never answers (attempt 1 s, deadline 3 s): 3 attempts, not 101; the budget keeps 96", () =>
     Effect.gen(function*() {
       const stats = Stats.makeInMemory()
       const budget = yield* RetryBudget.make()
+      const backend = silent("1 second")
       const svc = Filter.andThen(
-        yield* Requeues.make<string, string, Failure, never>({ budget, stats: stats.scope("retries") }),
-        flaky(1000, refused)
+        yield* Retries.make<string, string, Failure, never>({ classifier: retryAll, budget, stats }),
+        backend.service
       )
-      const error = yield* Effect.flip(svc.call("a"))
-      expect(error._tag).toBe("RetryBudgetExhausted")
-      expect(stats.counterValue("retries/requeues")).toBe(20)
-      expect(stats.counterValue("retries/request_limit")).toBe(1)
-      expect(yield* budget.balance).toBe(80)
-      yield* Effect.flip(svc.call("b"))
-      expect(stats.counterValue("retries/requeues")).toBe(20 + 16)
+      for (const request of ["a", "b"]) {
+        const before = backend.starts.length
+        // an inherited deadline (l5d-ctx-deadline) has no timer of its own: only the retry filter can stop
+        const fiber = yield* Effect.forkChild(Effect.flip(svc.call(request).pipe(Deadline.withTimeout("3 seconds"))))
+        yield* TestClock.adjust("5 seconds")
+        const error = yield* Fiber.join(fiber)
+        expect(error).toBeInstanceOf(RequestTimeout)
+        const starts = backend.starts.slice(before)
+        expect(starts.map((t) => t - starts[0]!)).toEqual([0, 1000, 2000])
+      }
+      expect(backend.reached.length).toBe(6)
+      expect(stats.counterValue("total")).toBe(4)
+      expect(stats.counterValue("budget_exhausted")).toBe(0)
+      expect(stats.counterValue("deadline_exceeded")).toBe(2)
+      expect(yield* budget.balance).toBe(96)
     }))
 
-  it.effect("an empty budget counts as budget_exhausted, not request_limit", () =>
+  it.effect("the same under a total timeout above (the path stack): 3 attempts", () =>
     Effect.gen(function*() {
       const stats = Stats.makeInMemory()
+      const backend = silent("1 second")
       const svc = Filter.andThen(
-        yield* Requeues.make<string, string, Failure, never>({ budget: RetryBudget.empty, stats }),
-        flaky(1, refused)
+        Timeout.makeUnsafe<string, string, Failure, never>(Duration.seconds(3), "total", true, Stats.noop),
+        Filter.andThen(
+          yield* Retries.make<string, string, Failure, never>({ classifier: retryAll, stats }),
+          backend.service
+        )
       )
-      const error = yield* Effect.flip(svc.call("a"))
-      expect(error._tag).toBe("RetryBudgetExhausted")
-      expect(stats.counterValue("budget_exhausted")).toBe(1)
-      expect(stats.counterValue("request_limit")).toBe(0)
+      const fiber = yield* Effect.forkChild(Effect.flip(svc.call("a")))
+      yield* TestClock.adjust("5 seconds")
+      expect((yield* Fiber.join(fiber))._tag).toBe("RequestTimeout")
+      expect(backend.starts).toEqual([0, 1000, 2000])
+      expect(stats.counterValue("total")).toBe(2)
     }))
 
-  it.effect("does not requeue while the next service is not Open, nor non-retryable failures", () =>
+  it.effect("after a timeout the retry waits its backoff; a retry that would start past the deadline does not", () =>
     Effect.gen(function*() {
       const stats = Stats.makeInMemory()
-      const busy = Service.withStatus(flaky(1, refused), () => "Busy")
+      const budget = yield* RetryBudget.make()
+      const backend = silent("1 second")
       const svc = Filter.andThen(
-        yield* Requeues.make<string, string, Failure, never>({ stats: stats.scope("retries") }),
-        busy
+        yield* Retries.make<string, string, Failure, never>({
+          classifier: retryAll,
+          backoff: Backoff.constant("500 millis"),
+          budget,
+          stats
+        }),
+        backend.service
       )
-      expect((yield* Effect.flip(svc.call("a")))._tag).toBe("ConnectionFailed")
-      expect(stats.counterValue("retries/not_open")).toBe(1)
-      const written = new ConnectionFailed({ address: "x", reason: "reset", written: true })
-      const svc2 = Filter.andThen(yield* Requeues.make<string, string, Failure, never>(), flaky(1, written))
-      expect((yield* Effect.flip(svc2.call("a")))._tag).toBe("ConnectionFailed")
+      const fiber = yield* Effect.forkChild(Effect.flip(svc.call("a").pipe(Deadline.withTimeout("3 seconds"))))
+      yield* TestClock.adjust("2500 millis")
+      const error = yield* Fiber.join(fiber)
+      // attempts at 0 and 1.5 s; the second times out at 2.5 s and a third would start at 3 s
+      expect(backend.starts).toEqual([0, 1500])
+      expect(error).toBeInstanceOf(RequestTimeout)
+      if (error._tag === "RequestTimeout") expect(error.scope).toBe("attempt")
+      expect(stats.counterValue("total")).toBe(1)
+      expect(stats.counterValue("deadline_exceeded")).toBe(1)
+      expect(yield* budget.balance).toBe(99)
     }))
 
-  it.effect("deposits only when the final outcome is a success", () =>
+  it.effect("a deadline already passed: zero attempts, nothing deposited", () =>
     Effect.gen(function*() {
-      const budget = yield* RetryBudget.make({ minRetriesPerSec: 0, percentCanRetry: 1, ttl: "10 seconds" })
-      const ok = Filter.andThen(yield* Requeues.make<string, string, Failure, never>({ budget }), flaky(0, refused))
-      yield* ok.call("a")
-      expect(yield* budget.balance).toBe(1)
-      const bad = Filter.andThen(
-        yield* Requeues.make<string, string, Failure, never>({ budget }),
-        Service.fail(new ResponseFailure({ response: 1, retryable: false }))
+      const stats = Stats.makeInMemory()
+      const budget = yield* RetryBudget.make({ minRetriesPerSec: 0, percentCanRetry: 1 })
+      const backend = silent("1 second")
+      const svc = Filter.andThen(
+        yield* Retries.make<string, string, Failure, never>({ classifier: retryAll, budget, stats }),
+        backend.service
       )
-      yield* Effect.flip(bad.call("a"))
-      expect(yield* budget.balance).toBe(1)
+      yield* TestClock.adjust("10 seconds")
+      const error = yield* Effect.flip(svc.call("a").pipe(Deadline.withDeadline(Deadline.make(9_000, 10_000))))
+      expect(error).toBeInstanceOf(RequestTimeout)
+      if (error._tag === "RequestTimeout") {
+        expect(error.scope).toBe("deadline")
+        expect(Duration.toMillis(error.timeout)).toBe(1000)
+      }
+      expect(backend.starts.length).toBe(0)
+      expect(stats.counterValue("deadline_exceeded")).toBe(1)
+      expect(yield* budget.balance).toBe(0)
     }))
 
-  it.effect("bad options rejected", () =>
+  it.effect("a deadline-exceeded failure is never retried, whatever the classifier; an attempt timeout is", () =>
     Effect.gen(function*() {
-      const e = yield* Effect.flip(Requeues.make({ maxRequeuesPerRequest: 2 }))
-      expect(e.message).toContain("maxRequeuesPerRequest")
+      for (const [scope, calls] of [["deadline", 1], ["total", 1], ["attempt", 3]] as const) {
+        let n = 0
+        const leaf = Service.make((_: string): Effect.Effect<string, Failure> => {
+          n++
+          return Effect.fail(new RequestTimeout({ scope, timeout: Duration.seconds(1) }))
+        })
+        const svc = Filter.andThen(
+          yield* Retries.make<string, string, Failure, never>({
+            classifier: retryAll,
+            budget: RetryBudget.infinite,
+            maxRetries: 2
+          }),
+          leaf
+        )
+        expect((yield* Effect.flip(svc.call("a")))._tag).toBe("RequestTimeout")
+        expect([scope, n]).toEqual([scope, calls])
+      }
     }))
 })
