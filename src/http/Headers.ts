@@ -195,13 +195,15 @@ export interface BadHeader {
 
 /**
  * The most characters the values of one dtab header (`l5d-dtab` or `l5d-ctx-dtab`, every occurrence
- * together) may hold: `16384`. A longer header is a `BadHeader` (400) before any parsing; shorter
- * ones still meet the dtab parser's own limits (`NameTree.maxDepth`).
+ * together) may hold: `8192`, the header-line limit common to HTTP servers and proxies and below a
+ * server's default head limit (12 KiB, so a longer head is a 431 first). A longer header is a
+ * `BadHeader` (400) before any parsing; shorter ones still meet the dtab parser's own limits
+ * (`NameTree.maxDepth`).
  *
  * @since 0.1.0
  * @category constants
  */
-export const maxDtabHeaderLength = 16_384
+export const maxDtabHeaderLength = 8_192
 
 const parseDtabs = (values: ReadonlyArray<string>, name: string): Result.Result<Dtab.Dtab, BadHeader> => {
   let total = 0
