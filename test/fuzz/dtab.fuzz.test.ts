@@ -142,11 +142,13 @@ describe("naming parsers on arbitrary input", () => {
   it("return a value or a ParseError, never throw", () => {
     fc.assert(
       fc.property(input, (text) => {
-        for (const parse of [Dtab.parse, NameTree.parse, Path.parse, Dentry.parse]) {
-          const r = parse(text)
-          if (Result.isFailure(r) && !isParseError(r.failure)) return false
-        }
-        return true
+        const results: ReadonlyArray<Result.Result<unknown, unknown>> = [
+          Dtab.parse(text),
+          NameTree.parse(text),
+          Path.parse(text),
+          Dentry.parse(text)
+        ]
+        return results.every((r) => Result.isSuccess(r) || isParseError(r.failure))
       }),
       { seed: 42, numRuns: runs(1_000) }
     )
