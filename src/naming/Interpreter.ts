@@ -38,15 +38,15 @@ import * as Global from "./system/Global.js"
 export type BoundTree = NameTree.NameTree<Name.Bound>
 
 /**
- * How deep binding may nest: `1024` levels, counting every `Alt`/`Union` entered and every lookup
+ * How deep binding may nest: `512` levels, counting every `Alt`/`Union` entered and every lookup
  * step. Dtab lookups chain trees into each other, so a bound tree can nest deeper than any one
- * parsed tree; past this a binding fails (`name tree nested deeper than 1024 levels while binding`)
+ * parsed tree; past this a binding fails (`name tree nested deeper than 512 levels while binding`)
  * instead of overflowing the stack.
  *
  * @since 0.1.0
  * @category constants
  */
-export const maxBindLevels = 1024
+export const maxBindLevels = 512
 
 /**
  * How many tree nodes one binding may visit before it fails: `10000`. Bounds dtabs whose unions

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
-import { Dtab, Interpreter, NameTree, Path } from "../../src/index.js"
+import { Delegation, Dtab, Interpreter, NameTree, Path } from "../../src/index.js"
 import { ParseError } from "../../src/naming/ParseError.js"
 import { showBound } from "./helpers.js"
 
@@ -119,8 +119,8 @@ describe("binding limits", () => {
         Interpreter.bindOnce(interp, Dtab.read(`${dtab};/d8=>/$/inet/127.0.0.1/1`), Path.read("/d0"))
       )
       expect(e.message).toBe(`name tree nested deeper than ${Interpreter.maxBindLevels} levels while binding`)
-      const shallow = Array.from({ length: 3 }, (_, i) => `/d${i}=>${deep(`/d${i + 1}`)}`).join(";")
-      const ok = yield* Interpreter.bindOnce(interp, Dtab.read(`${shallow};/d3=>/$/inet/127.0.0.1/1`), Path.read("/d0"))
+      const shallow = Array.from({ length: 2 }, (_, i) => `/d${i}=>${deep(`/d${i + 1}`)}`).join(";")
+      const ok = yield* Interpreter.bindOnce(interp, Dtab.read(`${shallow};/d2=>/$/inet/127.0.0.1/1`), Path.read("/d0"))
       expect(showBound(ok)).toBe("/$/inet/127.0.0.1/1")
     }))
 
@@ -135,5 +135,17 @@ describe("binding limits", () => {
         Path.read("/a")
       )
       expect(showBound(ok)).toBe("/$/inet/127.0.0.1/1")
+    }))
+})
+
+describe("delegation limits", () => {
+  it.effect("an explanation of a dtab that doubles at every step stops at maxBindNodes", () =>
+    Effect.gen(function*() {
+      const interp = yield* Interpreter.make()
+      const steps = Array.from({ length: 30 }, (_, i) => `/n${i}=>/n${i + 1} & /n${i + 1}`).join(";")
+      const tree = yield* Delegation.explain(interp, Dtab.read(`${steps};/n30=>/$/inet/127.0.0.1/1`), Path.read("/n0"))
+      const json = JSON.stringify(tree)
+      expect(json).toContain(`name tree larger than ${Interpreter.maxBindNodes} nodes`)
+      expect(json.length).toBeLessThan(50_000_000)
     }))
 })
