@@ -606,13 +606,21 @@ export const problems = (issue: SchemaIssue.Issue, prefix: ReadonlyArray<Propert
 }
 
 /**
- * Renders problems one per line: `path: message`.
+ * Renders problems one per line, `path: message`: at most 100 lines, then `… and N more problems`;
+ * a line longer than 500 characters is cut with `…`.
  *
  * @since 0.1.0
  * @category errors
  */
-export const formatProblems = (ps: ReadonlyArray<Problem>): string =>
-  ps.map((p) => p.path === "" ? p.message : `${p.path}: ${p.message}`).join("\n")
+export const formatProblems = (ps: ReadonlyArray<Problem>): string => {
+  const lines: Array<string> = []
+  for (const p of ps.slice(0, 100)) {
+    const line = p.path === "" ? p.message : `${p.path}: ${p.message}`
+    lines.push(line.length > 500 ? `${line.slice(0, 499)}…` : line)
+  }
+  if (ps.length > 100) lines.push(`… and ${ps.length - 100} more problems`)
+  return lines.join("\n")
+}
 
 /**
  * Decodes a combined client/service section (unknown keys rejected), with the problems on failure.

@@ -193,7 +193,24 @@ export interface BadHeader {
   readonly detail: string
 }
 
+/**
+ * The most characters the values of one dtab header (`l5d-dtab` or `l5d-ctx-dtab`, every occurrence
+ * together) may hold: `8192`, the header-line limit common to HTTP servers and proxies and below a
+ * server's default head limit (12 KiB, so a longer head is a 431 first). A longer header is a
+ * `BadHeader` (400) before any parsing; shorter ones still meet the dtab parser's own limits
+ * (`NameTree.maxDepth`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxDtabHeaderLength = 8_192
+
 const parseDtabs = (values: ReadonlyArray<string>, name: string): Result.Result<Dtab.Dtab, BadHeader> => {
+  let total = 0
+  for (const v of values) total += v.length
+  if (total > maxDtabHeaderLength) {
+    return Result.fail({ header: name, detail: `longer than ${maxDtabHeaderLength} characters (${total})` })
+  }
   let acc = Dtab.empty
   for (const v of values) {
     const parsed = Dtab.parse(v)
@@ -206,7 +223,8 @@ const parseDtabs = (values: ReadonlyArray<string>, name: string): Result.Result<
 /**
  * Reads and removes the context headers: `l5d-ctx-dtab` and `l5d-dtab` (each may repeat; ctx first,
  * user last), `l5d-ctx-deadline` (malformed values dropped, several combined to the strictest),
- * `l5d-ctx-trace` (a malformed value dropped) and `l5d-sample`. A dtab header that does not parse is a `BadHeader` (400).
+ * `l5d-ctx-trace` (a malformed value dropped) and `l5d-sample`. A dtab header that does not parse, or is longer
+ * than `maxDtabHeaderLength`, is a `BadHeader` (400).
  *
  * @since 0.1.0
  * @category inbound

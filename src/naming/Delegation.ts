@@ -3,7 +3,9 @@
  * `/delegator.json`: one node per step, discriminated by `type` (`delegate`, `alt`, `union`,
  * `leaf`, `neg`, `fail`, `empty`, `exception`), each with the `path` at that step and the
  * `dentry` that produced it. Unlike request binding, every alternative is followed, so the tree
- * shows what would happen if earlier branches were negative.
+ * shows what would happen if earlier branches were negative. Following every branch can grow
+ * exponentially (`/a=>/b&/b;/b=>/c&/c;…`), so, as in binding, an explanation stops with an
+ * `exception` node past `Interpreter.maxBindLevels` nested levels or `Interpreter.maxBindNodes` steps.
  *
  * One addition to linkerd's shape: a node answered by a namer that has failed since its last
  * answer (stale while error) carries `"stale": "<failure>"`.
@@ -18,7 +20,7 @@ import type * as Activity from "./Activity.js"
 import * as Addr from "./Addr.js"
 import * as Dentry from "./Dentry.js"
 import * as Dtab from "./Dtab.js"
-import type { NameInterpreter } from "./Interpreter.js"
+import { maxBindLevels, maxBindNodes, type NameInterpreter } from "./Interpreter.js"
 import * as Name from "./Name.js"
 import * as NameTree from "./NameTree.js"
 import * as Path from "./Path.js"
@@ -91,6 +93,9 @@ export interface Options {
   readonly maxDepth?: number | undefined
 }
 
+const tooDeep = `name tree nested deeper than ${maxBindLevels} levels`
+const tooLarge = `name tree larger than ${maxBindNodes} nodes`
+
 const dentryJson = (d: Dentry.Dentry): DentryJson => ({
   prefix: Dentry.showPrefix(d.prefix),
   dst: NameTree.show(d.dst)
@@ -119,6 +124,7 @@ export const explain = (
 ): Effect.Effect<DelegateTree> => {
   const timeout = Duration.fromInputUnsafe(options?.timeout ?? "2 seconds")
   const maxDepth = options?.maxDepth ?? 100
+  let visited = 0
 
   const firstAnswer = <A>(s: Stream.Stream<A>, answered: (a: A) => boolean): Effect.Effect<Option.Option<A>> =>
     Stream.runHead(Stream.filter(s, answered)).pipe(
@@ -142,9 +148,11 @@ export const explain = (
     t: NameTree.NameTree<Name.Name>,
     p: Path.Path,
     d: DentryJson | undefined,
-    depth: number
+    depth: number,
+    level: number
   ): Effect.Effect<DelegateTree> => {
     const path = Path.show(p)
+    if (level > maxBindLevels) return Effect.succeed(withDentry({ type: "exception", path, message: tooDeep }, d))
     switch (t._tag) {
       case "Neg":
         return Effect.succeed(withDentry({ type: "neg", path }, d))
@@ -156,19 +164,20 @@ export const explain = (
         return t.value._tag === "Bound"
           ? boundNode(t.value, p, d)
           : Effect.map(
-            node(t.value, undefined, depth + 1),
+            node(t.value, undefined, depth + 1, level + 1),
             (child) => withDentry({ type: "delegate", path, delegate: child }, d)
           )
       case "Alt":
         return Effect.map(
-          Effect.forEach(t.trees, (c) => namerTree(c, p, undefined, depth), { concurrency: "unbounded" }),
+          Effect.forEach(t.trees, (c) => namerTree(c, p, undefined, depth, level + 1), { concurrency: "unbounded" }),
           (alt) => withDentry({ type: "alt", path, alt }, d)
         )
       case "Union":
         return Effect.map(
           Effect.forEach(
             t.trees,
-            (w) => Effect.map(namerTree(w.tree, p, undefined, depth), (tree) => ({ weight: w.weight, tree })),
+            (w) =>
+              Effect.map(namerTree(w.tree, p, undefined, depth, level + 1), (tree) => ({ weight: w.weight, tree })),
             {
               concurrency: "unbounded"
             }
@@ -182,9 +191,13 @@ export const explain = (
     t: NameTree.NameTree<Path.Path>,
     d: Dentry.Dentry,
     p: Path.Path,
-    depth: number
+    depth: number,
+    level: number
   ): Effect.Effect<DelegateTree> => {
     const dj = dentryJson(d)
+    if (level > maxBindLevels) {
+      return Effect.succeed({ type: "exception", path: Path.show(p), dentry: dj, message: tooDeep })
+    }
     switch (t._tag) {
       case "Neg":
         return Effect.succeed({ type: "neg", path: "~", dentry: dj })
@@ -193,17 +206,17 @@ export const explain = (
       case "Empty":
         return Effect.succeed({ type: "empty", path: "$", dentry: dj })
       case "Leaf":
-        return node(t.value, dj, depth + 1)
+        return node(t.value, dj, depth + 1, level + 1)
       case "Alt":
         return Effect.map(
-          Effect.forEach(t.trees, (c) => dtabTree(c, d, p, depth), { concurrency: "unbounded" }),
+          Effect.forEach(t.trees, (c) => dtabTree(c, d, p, depth, level + 1), { concurrency: "unbounded" }),
           (alt): DelegateTree => ({ type: "alt", path: Path.show(p), dentry: dj, alt })
         )
       case "Union":
         return Effect.map(
           Effect.forEach(
             t.trees,
-            (w) => Effect.map(dtabTree(w.tree, d, p, depth), (tree) => ({ weight: w.weight, tree })),
+            (w) => Effect.map(dtabTree(w.tree, d, p, depth, level + 1), (tree) => ({ weight: w.weight, tree })),
             {
               concurrency: "unbounded"
             }
@@ -213,12 +226,14 @@ export const explain = (
     }
   }
 
-  const node = (p: Path.Path, d: DentryJson | undefined, depth: number): Effect.Effect<DelegateTree> =>
+  const node = (p: Path.Path, d: DentryJson | undefined, depth: number, level: number): Effect.Effect<DelegateTree> =>
     Effect.suspend(() => {
       const path = Path.show(p)
       if (depth > maxDepth) {
         return Effect.succeed(withDentry({ type: "exception", path, message: "Max recursion level reached." }, d))
       }
+      if (level > maxBindLevels) return Effect.succeed(withDentry({ type: "exception", path, message: tooDeep }, d))
+      if (++visited > maxBindNodes) return Effect.succeed(withDentry({ type: "exception", path, message: tooLarge }, d))
       const matches = Dtab.lookupWithDentries(dtab, p)
       if (matches.length === 0) {
         return Effect.flatMap(
@@ -229,7 +244,7 @@ export const explain = (
             }
             const s = o.value as Activity.Ok<NameTree.NameTree<Name.Name>> | Activity.Failed
             if (s._tag === "Failed") return Effect.succeed(withDentry({ type: "exception", path, message: s.cause }, d))
-            const tree = namerTree(s.value, p, d, depth)
+            const tree = namerTree(s.value, p, d, depth, level)
             const stale = s.stale
             return stale === undefined ? tree : Effect.map(tree, (n): DelegateTree => ({ ...n, stale }))
           }
@@ -239,7 +254,9 @@ export const explain = (
         tree._tag === "Alt" ? tree.trees.map((t) => [dentry, t] as const) : [[dentry, tree] as const]
       )
       return Effect.map(
-        Effect.forEach(parts, ([dentry, tree]) => dtabTree(tree, dentry, p, depth), { concurrency: "unbounded" }),
+        Effect.forEach(parts, ([dentry, tree]) => dtabTree(tree, dentry, p, depth, level + 1), {
+          concurrency: "unbounded"
+        }),
         (children): DelegateTree =>
           children.length === 1
             ? withDentry({ type: "delegate", path, delegate: children[0]! }, d)
@@ -247,5 +264,8 @@ export const explain = (
       )
     })
 
-  return node(path, undefined, 0)
+  return Effect.suspend(() => {
+    visited = 0
+    return node(path, undefined, 0, 0)
+  })
 }

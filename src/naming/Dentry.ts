@@ -8,7 +8,7 @@
 import * as Result from "effect/Result"
 import * as Parser from "./internal/parser.js"
 import * as NameTree from "./NameTree.js"
-import type { ParseError } from "./ParseError.js"
+import { isParseError, type ParseError } from "./ParseError.js"
 import * as Path from "./Path.js"
 
 /**
@@ -53,7 +53,8 @@ export const parse = (text: string): Result.Result<Dentry, ParseError> => {
   try {
     return Result.succeed(Parser.parseDentry(text))
   } catch (e) {
-    return Result.fail(e as ParseError)
+    if (isParseError(e)) return Result.fail(e)
+    throw e
   }
 }
 

@@ -16,7 +16,7 @@ import * as Result from "effect/Result"
 import * as Dentry from "./Dentry.js"
 import * as Parser from "./internal/parser.js"
 import * as NameTree from "./NameTree.js"
-import type { ParseError } from "./ParseError.js"
+import { isParseError, type ParseError } from "./ParseError.js"
 import * as Path from "./Path.js"
 
 /**
@@ -57,7 +57,18 @@ export const make = (dentries: ReadonlyArray<Dentry.Dentry>): Dtab =>
   dentries.length === 0 ? empty : { _tag: "Dtab", dentries }
 
 /**
- * Parses a dtab. The empty string is the empty dtab; a trailing `;` is allowed.
+ * The longest text `parse` (and every other naming parser) accepts: `1048576` characters. Longer
+ * input is a `ParseError` naming the limit. Name trees inside also nest at most `NameTree.maxDepth`
+ * levels.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxLength: number = Parser.maxLength
+
+/**
+ * Parses a dtab. The empty string is the empty dtab; a trailing `;` is allowed. Input over a limit
+ * (`maxLength`, `NameTree.maxDepth`) is a `ParseError` naming it.
  *
  * @since 0.1.0
  * @category constructors
@@ -66,7 +77,8 @@ export const parse = (text: string): Result.Result<Dtab, ParseError> => {
   try {
     return Result.succeed(make(Parser.parseDentries(text)))
   } catch (e) {
-    return Result.fail(e as ParseError)
+    if (isParseError(e)) return Result.fail(e)
+    throw e
   }
 }
 

@@ -4,7 +4,8 @@
  *
  * One step (`lookup`): the dtab's matching dentries (last first); if that is `Neg`, the configured
  * namers whose prefix matches (last declared first; the first non-`Neg` answer wins); then, for
- * `/$/…`, the global namer. Binding (`bind`) repeats this recursively (max depth 100 by default):
+ * `/$/…`, the global namer. Binding (`bind`) repeats this recursively (max depth 100 by default,
+ * and at most `maxBindLevels` nested levels and `maxBindNodes` nodes whatever the dtab):
  * leaf paths are looked up again, `Alt` falls back only on `Neg` (a `Fail` or `Empty` stops it),
  * `Union` binds its children concurrently, drops `Neg`/`Fail` children and records each direct
  * member's weight on its addresses. The result is a stream that changes when any namer answer it
@@ -35,6 +36,26 @@ import * as Global from "./system/Global.js"
  * @category model
  */
 export type BoundTree = NameTree.NameTree<Name.Bound>
+
+/**
+ * How deep binding may nest: `512` levels, counting every `Alt`/`Union` entered and every lookup
+ * step. Dtab lookups chain trees into each other, so a bound tree can nest deeper than any one
+ * parsed tree; past this a binding fails (`name tree nested deeper than 512 levels while binding`)
+ * instead of overflowing the stack.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxBindLevels = 512
+
+/**
+ * How many tree nodes one binding may visit before it fails: `10000`. Bounds dtabs whose unions
+ * fan out at every step (`/a=>/b&/b;/b=>/c&/c;…` doubles per dentry).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxBindNodes = 10_000
 
 /**
  * A name interpreter.
@@ -121,6 +142,18 @@ const dynamic = <A>(stream: Stream.Stream<Activity.State<A>>): Live<A> => ({ _ta
 const toStream = <A>(live: Live<A>): Stream.Stream<Activity.State<A>> =>
   live._tag === "Static" ? constant(live.state) : live.stream
 
+interface Budget {
+  nodes: number
+  failed: Activity.Failed | undefined
+}
+
+/** Runs one synchronous expansion with a fresh budget; a budget it ran out of fails the whole of it. */
+const guarded = (f: (budget: Budget) => Live<BoundTree>): Live<BoundTree> => {
+  const budget: Budget = { nodes: 0, failed: undefined }
+  const live = f(budget)
+  return budget.failed === undefined ? live : staticLive(budget.failed)
+}
+
 const isOkNeg = (s: Activity.State<NameTree.NameTree<any>>): boolean => s._tag === "Ok" && s.value._tag === "Neg"
 
 const combineUnion = (
@@ -159,6 +192,8 @@ export const make = (options?: Options): Effect.Effect<NameInterpreter, never, S
     }
     const reversed = [...namers].reverse()
     const maxDepthFailure = Activity.failed(`Max recursion level: ${maxDepth} reached in Namer lookup`)
+    const nestingFailure = Activity.failed(`name tree nested deeper than ${maxBindLevels} levels while binding`)
+    const sizeFailure = Activity.failed(`name tree larger than ${maxBindNodes} nodes while binding`)
 
     const globalLookup = (path: Path.Path): Live<NameTree.NameTree<Name.Name>> => {
       const r = Global.resolve(path)
@@ -193,8 +228,16 @@ export const make = (options?: Options): Effect.Effect<NameInterpreter, never, S
     }
 
     const bindStates = (dtab: Dtab.Dtab, path: Path.Path): Stream.Stream<Activity.State<BoundTree>> => {
-      const bindTree = (tree: NameTree.NameTree<Name.Name>, depth: number): Live<BoundTree> => {
+      const bindTree = (
+        tree: NameTree.NameTree<Name.Name>,
+        depth: number,
+        level: number,
+        budget: Budget
+      ): Live<BoundTree> => {
+        if (budget.failed !== undefined) return staticLive(budget.failed)
         if (depth > maxDepth) return staticLive(maxDepthFailure)
+        if (level > maxBindLevels) return staticLive(budget.failed = nestingFailure)
+        if (++budget.nodes > maxBindNodes) return staticLive(budget.failed = sizeFailure)
         switch (tree._tag) {
           case "Neg":
           case "Fail":
@@ -206,27 +249,34 @@ export const make = (options?: Options): Effect.Effect<NameInterpreter, never, S
             const looked = lookupLive(dtab, v)
             if (looked._tag === "Static") {
               const s = looked.state
-              return s._tag === "Ok" ? bindTree(s.value, depth + 1) : staticLive(s)
+              return s._tag === "Ok" ? bindTree(s.value, depth + 1, level + 1, budget) : staticLive(s)
             }
             return dynamic(looked.stream.pipe(
-              Stream.switchMap((s) => s._tag === "Ok" ? toStream(bindTree(s.value, depth + 1)) : constant(s))
+              Stream.switchMap((s) =>
+                s._tag === "Ok" ? toStream(guarded((b) => bindTree(s.value, depth + 1, level + 1, b))) : constant(s)
+              )
             ))
           }
           case "Alt": {
-            const alt = (i: number): Live<BoundTree> => {
-              if (i >= tree.trees.length) return staticLive(Activity.ok(NameTree.neg))
-              const child = bindTree(tree.trees[i]!, depth)
-              if (child._tag === "Static") return isOkNeg(child.state) ? alt(i + 1) : child
-              return dynamic(child.stream.pipe(
-                Stream.switchMap((s) => isOkNeg(s) ? toStream(alt(i + 1)) : constant(s))
-              ))
+            const alt = (from: number, budget: Budget): Live<BoundTree> => {
+              for (let i = from; i < tree.trees.length; i++) {
+                const child = bindTree(tree.trees[i]!, depth, level + 1, budget)
+                if (child._tag === "Static") {
+                  if (isOkNeg(child.state)) continue
+                  return child
+                }
+                return dynamic(child.stream.pipe(
+                  Stream.switchMap((s) => isOkNeg(s) ? toStream(guarded((b) => alt(i + 1, b))) : constant(s))
+                ))
+              }
+              return staticLive(Activity.ok(NameTree.neg))
             }
-            return alt(0)
+            return alt(0, budget)
           }
           case "Union": {
             if (tree.trees.length === 0) return staticLive(Activity.ok(NameTree.neg))
             const weights = tree.trees.map((w) => w.weight)
-            const children = tree.trees.map((w) => bindTree(w.tree, depth))
+            const children = tree.trees.map((w) => bindTree(w.tree, depth, level + 1, budget))
             if (children.every((c) => c._tag === "Static")) {
               return staticLive(combineUnion(children.map((c) => (c as Static<BoundTree>).state), weights))
             }
@@ -238,7 +288,9 @@ export const make = (options?: Options): Effect.Effect<NameInterpreter, never, S
           }
         }
       }
-      return Stream.suspend(() => toStream(bindTree(NameTree.leaf(path), 0))).pipe(Stream.changesWith(stateEquals))
+      return Stream.suspend(() => toStream(guarded((b) => bindTree(NameTree.leaf(path), 0, 0, b)))).pipe(
+        Stream.changesWith(stateEquals)
+      )
     }
 
     const lookup = (dtab: Dtab.Dtab, path: Path.Path) => Stream.suspend(() => toStream(lookupLive(dtab, path)))

@@ -5,14 +5,27 @@
  * (Fail: stop, do not fall back) and `$` (Empty: the name exists but has no addresses).
  *
  * The text form is Finagle's: `&` binds tighter than `|`, weights default to `1` and print with two
- * decimals when not `1` (`0.30*` before a member of weight 0.3).
+ * decimals when not `1` (`0.30*` before a member of weight 0.3) and that is exact; other weights print
+ * as their shortest decimal without exponent (`0.001*`, `100000000000000000000000*`), so every
+ * finite non-negative weight reads back as the same number. Parentheses nest at most `maxDepth`
+ * levels.
  *
  * @since 0.1.0
  */
 import * as Result from "effect/Result"
 import * as Parser from "./internal/parser.js"
-import type { ParseError } from "./ParseError.js"
+import { isParseError, type ParseError } from "./ParseError.js"
 import * as Path from "./Path.js"
+
+/**
+ * How deep parentheses may nest in a name tree's text: `256`. Deeper input is a `ParseError`
+ * (`name tree nested deeper than 256 levels at offset N`), so parsing, printing and binding a
+ * parsed tree stay far inside the stack of a fresh process.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxDepth: number = Parser.maxDepth
 
 /**
  * A leaf holding a value (a `Path` in dtabs, a bound name after binding).
@@ -162,7 +175,8 @@ export const parse = (text: string): Result.Result<NameTree<Path.Path>, ParseErr
   try {
     return Result.succeed(Parser.parseTree(text))
   } catch (e) {
-    return Result.fail(e as ParseError)
+    if (isParseError(e)) return Result.fail(e)
+    throw e
   }
 }
 
@@ -219,12 +233,40 @@ export const leaves = <A>(self: NameTree<A>): Array<A> => {
 }
 
 /**
- * Renders a weight: nothing for `1`, otherwise two decimals and `*`.
+ * A number in positional notation (no exponent), with the digits of its shortest round-trip form:
+ * `1e+23` is `100000000000000000000000`, `5e-7` is `0.0000005`. Reading it back gives the same
+ * number. Non-finite numbers are shown as `String` shows them.
  *
  * @since 0.1.0
  * @category rendering
  */
-export const showWeight = (weight: number): string => weight === 1 ? "" : `${weight.toFixed(2)}*`
+export const showDecimal = (n: number): string => {
+  const s = String(n)
+  const e = s.indexOf("e")
+  if (e < 0) return s
+  const sign = s.startsWith("-") ? "-" : ""
+  const mantissa = s.slice(sign.length, e)
+  const dot = mantissa.indexOf(".")
+  const digits = mantissa.replace(".", "")
+  const intLength = (dot < 0 ? mantissa.length : dot) + Number(s.slice(e + 1))
+  if (intLength <= 0) return `${sign}0.${"0".repeat(-intLength)}${digits}`
+  if (intLength >= digits.length) return sign + digits + "0".repeat(intLength - digits.length)
+  return `${sign}${digits.slice(0, intLength)}.${digits.slice(intLength)}`
+}
+
+/**
+ * Renders a weight: nothing for `1`, two decimals and `*` when two decimals are exact (`0.30*`, as
+ * Finagle prints it), otherwise `showDecimal` and `*` (`0.001*`), so `parse(show(t))` gives back
+ * every finite non-negative weight.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const showWeight = (weight: number): string => {
+  if (weight === 1) return ""
+  const fixed = weight.toFixed(2)
+  return (Number(fixed) === weight && !fixed.includes("e") ? fixed : showDecimal(weight)) + "*"
+}
 
 /**
  * Renders a tree with a custom leaf renderer (Finagle's format).

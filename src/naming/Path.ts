@@ -10,7 +10,7 @@
  */
 import * as Result from "effect/Result"
 import * as Parser from "./internal/parser.js"
-import type { ParseError } from "./ParseError.js"
+import { isParseError, type ParseError } from "./ParseError.js"
 
 /**
  * A path: its labels, outermost first.
@@ -68,7 +68,8 @@ export const parse = (text: string): Result.Result<Path, ParseError> => {
   try {
     return Result.succeed(Parser.parsePath(text))
   } catch (e) {
-    return Result.fail(e as ParseError)
+    if (isParseError(e)) return Result.fail(e)
+    throw e
   }
 }
 

@@ -29,13 +29,13 @@
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Yaml from "effect/encoding/Yaml"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaTransformation from "effect/SchemaTransformation"
 import * as ClientConfig from "../config/Client.js"
+import * as Yaml from "../config/Yaml.js"
 import * as Forwarded from "../http/Forwarded.js"
 import type * as Identifiers from "../http/Identifiers.js"
 import * as DnsSrv from "../namers/DnsSrv.js"
@@ -1013,7 +1013,7 @@ export const decode = (input: unknown): Result.Result<Config, Array<Problem>> =>
 export const parse = (text: string): Result.Result<Config, Array<Problem>> => {
   let doc: unknown
   try {
-    doc = Yaml.parse(text)
+    doc = Yaml.parseUnsafe(text)
   } catch (e) {
     return Result.fail([{ path: "", message: `invalid YAML: ${e instanceof Error ? e.message : String(e)}` }])
   }

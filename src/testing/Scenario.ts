@@ -32,11 +32,11 @@
 import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Yaml from "effect/encoding/Yaml"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
 import * as Client from "../config/Client.js"
+import * as Yaml from "../config/Yaml.js"
 import * as Distribution from "./Distribution.js"
 import * as LoadGen from "./LoadGen.js"
 
@@ -180,7 +180,7 @@ export const decode = (input: unknown, source = "<input>"): Result.Result<Scenar
 export const parse = (text: string, source = "<input>"): Result.Result<Scenario, InvalidScenario> => {
   let doc: unknown
   try {
-    doc = Yaml.parse(text)
+    doc = Yaml.parseUnsafe(text)
   } catch (e) {
     return Result.fail(
       new InvalidScenario({ source, problems: [{ path: "", message: `YAML: ${e instanceof Error ? e.message : e}` }] })

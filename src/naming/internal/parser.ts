@@ -3,12 +3,23 @@
  * Finagle's grammar: whitespace and `#` comments between tokens, `\xHH` escapes in labels, `*`
  * wildcards in prefixes, `&` binding tighter than `|`.
  *
+ * Two limits keep hostile input (an `l5d-dtab` header, a fuzzed string) from exhausting the stack or
+ * the heap: parentheses nest at most `maxDepth` levels and an input has at most `maxLength`
+ * characters. Either is a `ParseError` naming the limit, never a `RangeError`: the nesting counter is
+ * checked before each descent, so the limit holds whatever the stack size or JIT state.
+ *
  * @internal
  */
 import type { Dentry, Elem } from "../Dentry.js"
 import type { NameTree, Weighted } from "../NameTree.js"
 import { ParseError } from "../ParseError.js"
 import type { Path } from "../Path.js"
+
+/** @internal */
+export const maxDepth = 256
+
+/** @internal */
+export const maxLength = 1_048_576
 
 const showable = new Uint8Array(256)
 for (const c of "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_:.#$%-") showable[c.charCodeAt(0)] = 1
@@ -22,6 +33,7 @@ const isHex = (c: string): boolean => isDigit(c) || (c >= "a" && c <= "f") || (c
 
 class Parser {
   i = 0
+  depth = 0
   constructor(readonly input: string) {}
 
   get atEnd(): boolean {
@@ -34,6 +46,10 @@ class Parser {
   fail(expected: string): never {
     const found = this.atEnd ? "end of input" : `'${this.peek}'`
     throw new ParseError({ input: this.input, position: this.i, expected, found })
+  }
+
+  limit(reason: string, position: number): never {
+    throw new ParseError({ input: this.input, position, expected: "", found: "", reason })
   }
 
   eatWhitespace(): void {
@@ -125,17 +141,22 @@ class Parser {
       this.i = start
       this.fail("weight")
     }
-    return Number(this.input.slice(start, this.i))
+    const weight = Number(this.input.slice(start, this.i))
+    if (!Number.isFinite(weight)) this.limit(`weight larger than ${Number.MAX_VALUE}`, start)
+    return weight
   }
 
   simple(): NameTree<Path> {
     this.eatWhitespace()
     const c = this.peek
     if (c === "(") {
+      if (this.depth >= maxDepth) this.limit(`name tree nested deeper than ${maxDepth} levels`, this.i)
       this.i++
+      this.depth++
       const t = this.tree()
       this.eatWhitespace()
       this.eat(")")
+      this.depth--
       return t
     }
     if (c === "!") {
@@ -218,6 +239,7 @@ class Parser {
 /** @internal */
 export const run = <A>(input: string, f: (p: Parser) => A): A => {
   const p = new Parser(input)
+  if (input.length > maxLength) p.limit(`input longer than ${maxLength} characters`, maxLength)
   const out = f(p)
   p.end()
   return out
