@@ -29,7 +29,6 @@
  *
  * @since 0.1.0
  */
-import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Yaml from "effect/encoding/Yaml"
@@ -553,18 +552,6 @@ export interface Config {
  * @category errors
  */
 export type Problem = Problems.Problem
-
-/**
- * The configuration is invalid; `problems` lists every problem found, each with its location.
- *
- * @since 0.1.0
- * @category errors
- */
-export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly problems: ReadonlyArray<Problem> }> {
-  override get message(): string {
-    return Problems.formatProblems(this.problems)
-  }
-}
 
 /**
  * The parse options config decoding uses: unknown keys are errors, every problem is reported, and

@@ -119,10 +119,11 @@ routers:
 `).routers[0]!
     expect(explicit.identifiers.map((i) => i.kind)).toEqual(["io.l5d.path"])
     expect(Path.show(explicit.dstPrefix)).toBe("/svc")
-    expect(Config.namerMounts(ok(`namers: [{kind: io.l5d.experimental.k8s}]\n${minimal}`).namers[0]!).map(Path.show)).toEqual([
-      "/#/io.l5d.k8s",
-      "/io.l5d.k8s"
-    ])
+    expect(Config.namerMounts(ok(`namers: [{kind: io.l5d.experimental.k8s}]\n${minimal}`).namers[0]!).map(Path.show))
+      .toEqual([
+        "/#/io.l5d.k8s",
+        "/io.l5d.k8s"
+      ])
   })
 
   it("a global client section applies everywhere", () => {

@@ -18,7 +18,9 @@ import * as Plugin from "../Plugin.js"
  * @since 0.1.0
  * @category schemas
  */
-export const Schema = S.Struct({ kind: S.Literals(["io.l5d.http.retryableIdempotent5XX", "io.l5d.retryableIdempotent5XX"]) })
+export const Schema = S.Struct({
+  kind: S.Literals(["io.l5d.http.retryableIdempotent5XX", "io.l5d.retryableIdempotent5XX"])
+})
 
 /**
  * The plugin: the classifier kind `io.l5d.http.retryableIdempotent5XX`.

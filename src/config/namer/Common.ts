@@ -26,5 +26,4 @@ export const fields = (defaultPrefix: string) => ({
  * @since 0.1.0
  * @category naming
  */
-export const label = (config: { readonly prefix: Path.Path }): string =>
-  Path.show(config.prefix).replace(/^\//, "#/")
+export const label = (config: { readonly prefix: Path.Path }): string => Path.show(config.prefix).replace(/^\//, "#/")

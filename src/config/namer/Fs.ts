@@ -23,7 +23,11 @@ import * as Common from "./Common.js"
  * @since 0.1.0
  * @category schemas
  */
-export const Schema = S.Struct({ kind: S.Literal("io.l5d.fs"), rootDir: NonEmptyString, ...Common.fields("/io.l5d.fs") })
+export const Schema = S.Struct({
+  kind: S.Literal("io.l5d.fs"),
+  rootDir: NonEmptyString,
+  ...Common.fields("/io.l5d.fs")
+})
 
 /**
  * The plugin: `Fs.make`.
