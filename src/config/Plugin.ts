@@ -6,9 +6,9 @@
  * with) and the exhaustive `kind → constructor` table.
  *
  * Kinds linkerd has that weir does not run yet are registered as `unavailable` (with the keys
- * linkerd documents for them, when given): they decode like the others, so their keys are
- * checked, and then fail with `<family> kind <kind> is not available in this version of weir
- * (available: …)` at their `kind` — in the same decode, the same problem list.
+ * linkerd documents for them): they fail with `<family> kind <kind> is not available in this
+ * version of weir (available: …)` at their `kind`, together with the problems of their keys — in
+ * the same decode, the same problem list.
  *
  * ```ts
  * // src/config/balancer/RoundRobin.ts
@@ -23,6 +23,7 @@
  *
  * @since 0.1.0
  */
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 
 /**
@@ -104,7 +105,7 @@ export const make = <S extends Schema.Top, A>(options: {
 
 /**
  * A kind linkerd documents and weir does not run yet, with the keys linkerd accepts for it (checked
- * before the kind is reported as not available).
+ * when the kind is reported as not available, so every problem of the entry is listed at once).
  *
  * @since 0.1.0
  * @category constructors
@@ -130,11 +131,18 @@ export const registry = <const Ps extends ReadonlyArray<AnyPlugin>>(
   const kinds = plugins.map((p) => p.kind)
   const message = (kind: string) =>
     `${family} kind ${kind} is not available in this version of weir (available: ${kinds.join(", ")})`
-  const rejected = unavailable.map((u) =>
-    Schema.Struct({ kind: Schema.Literal(u.kind), ...u.fields }).check(
-      Schema.makeFilter(() => ({ path: ["kind"], issue: message(u.kind) }))
+  const rejected = unavailable.map((u) => {
+    const keys = Schema.Struct({ kind: Schema.Literal(u.kind), ...u.fields })
+    return Schema.StructWithRest(Schema.Struct({ kind: Schema.Literal(u.kind) }), [
+      Schema.Record(Schema.String, Schema.Unknown)
+    ]).check(
+      Schema.makeFilter((input, _ast, options) => {
+        const notAvailable = { path: ["kind"], issue: message(u.kind) }
+        const checked = Schema.decodeUnknownResult(keys)(input, options)
+        return Result.isSuccess(checked) ? notAvailable : [notAvailable, checked.failure.issue]
+      })
     )
-  )
+  })
   const byKind = new Map<string, AnyPlugin>()
   for (const p of plugins) for (const k of [p.kind, ...p.aliases]) byKind.set(k, p)
   const schema = Schema.Union([...plugins.map((p) => p.schema as Schema.Top), ...rejected])

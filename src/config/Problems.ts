@@ -99,6 +99,9 @@ const walk = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyKey>, out: A
     case "Composite":
       for (const i of issue.issues) walk(i, path, out)
       return
+    case "Filter":
+      if (issue.issue._tag === "Pointer" || issue.issue._tag === "Composite") return walk(issue.issue, path, out)
+      break
     case "UnexpectedKey":
       out.push({ path: formatPath(path), message: "unknown key" })
       return

@@ -255,7 +255,7 @@ routers:
     expect(problems("routers: [")[0]).toMatch(/^invalid YAML/)
   })
 
-  it("rejects kinds that are not available in the same decode, after checking their keys", () => {
+  it("rejects kinds that are not available in the same decode, with the problems of their keys", () => {
     expect(problems(`
 namers:
 - kind: io.l5d.experimental.k8s
@@ -274,12 +274,16 @@ telemetry:
 - kind: io.l5d.zipkin
 `)).toEqual([
       "namers[1].kind: namer kind io.l5d.consul is not available in this version of weir (available: io.l5d.fs, io.l5d.k8s, io.l5d.experimental.k8s, io.l5d.dnssrv)",
+      "namers[2].kind: namer kind io.l5d.serversets is not available in this version of weir (available: io.l5d.fs, io.l5d.k8s, io.l5d.experimental.k8s, io.l5d.dnssrv)",
       "namers[2].zkAddrs: missing required key",
       "routers[1].protocol: protocol h2 is not available in this version of weir (available: http)",
       "routers[1].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default)",
       "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus)"
     ])
-    expect(problems(`namers: [{kind: io.l5d.consul, prot: 1}]\n${minimal}`)).toEqual(["namers[0].prot: unknown key"])
+    expect(problems(`namers: [{kind: io.l5d.consul, prot: 1}]\n${minimal}`)).toEqual([
+      expect.stringMatching(/^namers\[0\]\.kind: namer kind io\.l5d\.consul is not available/),
+      "namers[0].prot: unknown key"
+    ])
   })
 
   it("rejects conflicting labels and ports once the document decodes", () => {
@@ -322,6 +326,7 @@ routers:
 
   it("never shows secrets in problems", () => {
     expect(problems(`namers: [{kind: io.l5d.consul, token: 12345}]\n${minimal}`)).toEqual([
+      expect.stringMatching(/^namers\[0\]\.kind: namer kind io\.l5d\.consul is not available/),
       "namers[0].token: Expected string"
     ])
   })
