@@ -2,7 +2,8 @@
  * Turns a decoded config into a running proxy: the namers, one interpreter, one HTTP router per
  * `routers[]` entry (`http/Router.ts`), the metrics registry and the admin server, all in one
  * `Scope`. The config is checked first (`Validate.validate`: conflicts between entries and this
- * machine's problems; the rest is found when it is decoded), so a config that cannot run starts nothing; a failure while starting (a port in use) closes whatever had started.
+ * machine's problems; the rest is found when it is decoded), so a config that cannot run starts
+ * nothing; a failure while starting (a port in use) closes whatever had started.
  *
  * ```ts
  * Effect.scoped(Effect.gen(function*() {

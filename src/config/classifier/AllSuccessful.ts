@@ -1,5 +1,6 @@
 /**
- * The HTTP response classifier `io.l5d.http.allSuccessful` (older spelling `io.l5d.allSuccessful`): every response is a success (an error is still a failure).
+ * The HTTP response classifier `io.l5d.http.allSuccessful` (older spelling `io.l5d.allSuccessful`):
+ * every response is a success (an error is still a failure).
  * See `http/Classifiers.ts` for the classification itself.
  *
  * ```yaml

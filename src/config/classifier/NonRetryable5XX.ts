@@ -1,5 +1,6 @@
 /**
- * The HTTP response classifier `io.l5d.http.nonRetryable5XX` (older spelling `io.l5d.nonRetryable5XX`): a 5XX response or an error is a failure, never retried (the default).
+ * The HTTP response classifier `io.l5d.http.nonRetryable5XX` (older spelling
+ * `io.l5d.nonRetryable5XX`): a 5XX response or an error is a failure, never retried (the default).
  * See `http/Classifiers.ts` for the classification itself.
  *
  * ```yaml

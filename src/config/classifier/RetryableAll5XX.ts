@@ -1,5 +1,7 @@
 /**
- * The HTTP response classifier `io.l5d.http.retryableAll5XX` (older spelling `io.l5d.retryableAll5XX`): a 5XX response, a timeout or a connection failure is a failure, retried whatever the method.
+ * The HTTP response classifier `io.l5d.http.retryableAll5XX` (older spelling
+ * `io.l5d.retryableAll5XX`): a 5XX response, a timeout or a connection failure is a failure,
+ * retried whatever the method.
  * See `http/Classifiers.ts` for the classification itself.
  *
  * ```yaml

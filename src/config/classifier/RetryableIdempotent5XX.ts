@@ -1,5 +1,6 @@
 /**
- * The HTTP response classifier `io.l5d.http.retryableIdempotent5XX` (older spelling `io.l5d.retryableIdempotent5XX`): as `retryableRead5XX`, and PUT and DELETE are retried too.
+ * The HTTP response classifier `io.l5d.http.retryableIdempotent5XX` (older spelling
+ * `io.l5d.retryableIdempotent5XX`): as `retryableRead5XX`, and PUT and DELETE are retried too.
  * See `http/Classifiers.ts` for the classification itself.
  *
  * ```yaml

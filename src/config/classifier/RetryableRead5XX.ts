@@ -1,5 +1,7 @@
 /**
- * The HTTP response classifier `io.l5d.http.retryableRead5XX` (older spelling `io.l5d.retryableRead5XX`): a 5XX response, a timeout or a connection failure is a failure, retried for GET, HEAD, OPTIONS and TRACE.
+ * The HTTP response classifier `io.l5d.http.retryableRead5XX` (older spelling
+ * `io.l5d.retryableRead5XX`): a 5XX response, a timeout or a connection failure is a failure,
+ * retried for GET, HEAD, OPTIONS and TRACE.
  * See `http/Classifiers.ts` for the classification itself.
  *
  * ```yaml
