@@ -48,6 +48,7 @@ import * as Forwarded from "../http/Forwarded.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Path from "../naming/Path.js"
 import * as PathMatcher from "./PathMatcher.js"
+import * as ServerConfig from "./ServerConfig.js"
 
 // ---------------------------------------------------------------------------------------------
 // building blocks
@@ -64,13 +65,6 @@ const onlyValue = <S extends Schema.Top>(self: S, accepted: S["Type"], message: 
 
 const rotationUnsupported =
   "log rotation is not supported by this version of weir (keep the default and use an external logrotate with copytruncate)"
-
-/** A header name: one or more token characters (RFC 9110). */
-const HeaderName = Schema.String.check(
-  Schema.makeFilter((s: string) =>
-    /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(s) || `invalid header name ${JSON.stringify(s)} (expected token characters)`
-  )
-)
 
 /**
  * A path in dtab syntax (`/svc/books`), decoded to a `Path`.
@@ -291,8 +285,16 @@ export const ClientSection = Schema.Union([GlobalClient, StaticClient])
 export const ServiceSection = Schema.Union([GlobalService, StaticService])
 
 // ---------------------------------------------------------------------------------------------
-// routers
+// routers (their `servers[]`: `ServerConfig.ts`)
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * One entry of a router's `servers` (see `ServerConfig.Server`).
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export type Server = ServerConfig.Server
 
 const protocols = ["http", "h2", "thrift", "mux", "thriftmux"] as const
 const availableProtocols: ReadonlyArray<string> = ["http"]
@@ -304,74 +306,6 @@ const Protocol = Schema.Literals(protocols).check(
     `protocol ${p} is not available in this version of weir (available: ${availableProtocols.join(", ")})`
   )
 )
-
-const forwardedKind = <K extends string>(kind: K) => Schema.Struct({ kind: Schema.Literal(kind) })
-
-/**
- * One side (`by` or `for`) of `addForwardedHeader`, by kind: `ip`, `ip:port`, `connectionRandom`,
- * `requestRandom`, `router` (the router's label, obfuscated) or `static` (`label`, required: letters,
- * digits, `.`, `_` and `-`; `_` is put in front when it lacks one).
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ForwardedLabeler = Schema.Union([
-  forwardedKind("ip"),
-  forwardedKind("ip:port"),
-  forwardedKind("connectionRandom"),
-  forwardedKind("requestRandom"),
-  forwardedKind("router"),
-  Schema.Struct({
-    kind: Schema.Literal("static"),
-    label: Schema.String.check(Schema.makeFilter((s: string) => Forwarded.labelProblem(s) ?? true))
-  })
-])
-
-/**
- * `servers[].addForwardedHeader`: `by` and `for` labelers, each defaulting to `{kind: requestRandom}`
- * (see `ForwardedLabeler`). Absent or `null`: no `Forwarded` header is added.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const AddForwardedHeader = Schema.Struct({
-  by: ForwardedLabeler.pipe(withDefault({ kind: "requestRandom" })),
-  for: ForwardedLabeler.pipe(withDefault({ kind: "requestRandom" }))
-})
-
-/**
- * One entry of a router's `servers`: `ip` (default `127.0.0.1`), `port` (default `4140` for http),
- * `clearContext` (default `false`), `maxConcurrentRequests` (default unlimited), `maxCallDepth`
- * (default `1000`), `timestampHeader` (default none: a header name, set on forwarded requests to the
- * time the request arrived in milliseconds since the epoch), `addForwardedHeader` (default none: see
- * `AddForwardedHeader`).
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Server = Schema.Struct({
-  ip: Ip.pipe(withDefault("127.0.0.1")),
-  port: Port.pipe(withDefault(4140)),
-  clearContext: Schema.Boolean.pipe(withDefault(false)),
-  maxConcurrentRequests: Schema.optionalKey(PositiveInt),
-  maxCallDepth: PositiveInt.pipe(withDefault(1000)),
-  timeoutMs: unsupported("servers[].timeoutMs"),
-  label: unsupported("servers[].label"),
-  tls: unsupported("server TLS"),
-  socketOptions: unsupported("servers[].socketOptions"),
-  announce: unsupported("announcing"),
-  serverSession: unsupported("servers[].serverSession"),
-  addForwardedHeader: Schema.optionalKey(Schema.NullOr(AddForwardedHeader)),
-  timestampHeader: Schema.optionalKey(HeaderName)
-})
-
-/**
- * A decoded server entry.
- *
- * @since 0.1.0
- * @category model
- */
-export type Server = typeof Server.Type
 
 const BindingCache = Schema.Struct({
   paths: PositiveInt.pipe(withDefault(1000)),
@@ -403,7 +337,7 @@ const BindingCache = Schema.Struct({
 export const Router = Schema.Struct({
   protocol: Protocol,
   label: Schema.optionalKey(NonEmptyString),
-  servers: Schema.optionalKey(Schema.Array(Server)),
+  servers: Schema.optionalKey(Schema.Array(ServerConfig.Server)),
   port: Schema.optionalKey(Port),
   ip: Schema.optionalKey(Ip),
   dtab: Schema.optionalKey(DtabFromString),
@@ -624,7 +558,9 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
     if (r.port !== undefined) problems.push({ path: at("port"), message: "give either `servers` or `port`, not both" })
     if (r.ip !== undefined) problems.push({ path: at("ip"), message: "give either `servers` or `ip`, not both" })
   } else if (r.port !== undefined) {
-    servers = [Schema.decodeUnknownSync(Server)({ port: r.port, ...(r.ip !== undefined ? { ip: r.ip } : {}) })]
+    servers = [
+      Schema.decodeUnknownSync(ServerConfig.Server)({ port: r.port, ...(r.ip !== undefined ? { ip: r.ip } : {}) })
+    ]
   } else {
     servers = []
     problems.push({ path: at("servers"), message: "missing required key (or the older router-level `port`)" })
