@@ -8,6 +8,7 @@ import * as Delegation from "../src/naming/Delegation.js"
 import * as Path from "../src/naming/Path.js"
 import * as Config from "../src/proxy/Config.js"
 import * as Linker from "../src/proxy/Linker.js"
+import * as Validate from "../src/proxy/Validate.js"
 
 const walk = (dir: string): Array<string> =>
   readdirSync(dir).flatMap((name) => {
@@ -43,9 +44,9 @@ describe("examples (golden configs)", () => {
   })
 
   for (const file of configs) {
-    it.live(`${file} decodes and builds`, () =>
+    it.live(`${file} passes \`weir check\` and builds`, () =>
       Effect.gen(function*() {
-        const decoded = Config.parse(readFileSync(file, "utf8"))
+        const decoded = Validate.check(readFileSync(file, "utf8"))
         if (Result.isFailure(decoded)) {
           throw new Error(`${file}:\n${decoded.failure.map((p) => `${p.path}: ${p.message}`).join("\n")}`)
         }

@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Runtime from "effect/Runtime"
 import { readFile } from "node:fs/promises"
-import * as ClientConfig from "../config/Client.js"
+import * as Problems from "../config/Problems.js"
 import type * as Config from "../proxy/Config.js"
 import * as Validate from "../proxy/Validate.js"
 
@@ -58,7 +58,7 @@ export const loadConfig = (file: string): Effect.Effect<Config.Config, ExitCode>
     const r = Validate.check(text)
     if (Result.isFailure(r)) {
       const n = r.failure.length
-      yield* Console.error(`${file}: ${n} problem${n === 1 ? "" : "s"}\n${ClientConfig.formatProblems(r.failure)}`)
+      yield* Console.error(`${file}: ${n} problem${n === 1 ? "" : "s"}\n${Problems.formatProblems(r.failure)}`)
       return yield* new ExitCode({ code: 1, message: "invalid config" })
     }
     return r.success

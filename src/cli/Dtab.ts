@@ -16,13 +16,13 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
+import * as Namers from "../config/namer/index.js"
 import * as Delegation from "../naming/Delegation.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
 import * as Path from "../naming/Path.js"
 import * as ConfigModule from "../proxy/Config.js"
-import * as Delegator from "../proxy/Delegator.js"
 import { ExitCode, loadConfig } from "./Check.js"
 
 const fail = (message: string): Effect.Effect<never, ExitCode> =>
@@ -81,7 +81,7 @@ export const delegateText = (options: DelegateOptions): Effect.Effect<string, Ex
       }
       dtab = Dtab.concat(router.dtab, dtab)
       for (const [i, n] of config.namers.entries()) {
-        const built = yield* Effect.result(Delegator.buildNamer(n))
+        const built = yield* Effect.result(Namers.build(n))
         if (Result.isFailure(built)) return yield* fail(`namers[${i}]: ${built.failure.message}`)
         for (const mount of ConfigModule.namerMounts(n)) namers.push([mount, built.success])
       }

@@ -161,28 +161,6 @@ export const appendHeader = (headers: Headers, name: string, value: string): voi
 }
 
 /**
- * Headers from node's `rawHeaders` list (name, value, name, value, …), names lower-cased and repeated
- * headers kept.
- *
- * @since 0.1.0
- * @category headers
- */
-export const fromRawHeaders = (raw: ReadonlyArray<string>): Headers => {
-  const out: Headers = {}
-  for (let i = 0; i + 1 < raw.length; i += 2) appendHeader(out, raw[i]!.toLowerCase(), raw[i + 1]!)
-  return out
-}
-
-/**
- * The bytes of a body when they are known without reading (buffered or empty), else `undefined`.
- *
- * @since 0.1.0
- * @category getters
- */
-export const knownLength = (body: Body): number | undefined =>
-  body._tag === "Empty" ? 0 : body._tag === "Buffered" ? body.data.length : body.length
-
-/**
  * Discards a streamed body (so that its connection can be reused or closed); a no-op otherwise.
  *
  * @since 0.1.0

@@ -5,7 +5,7 @@
  * then sends anyway (panic mode), and records the balancer's stats. Algorithms (`P2C`, `P2CEwma`,
  * `RoundRobin`, `Heap`, `Aperture`) only supply a load metric and a distributor.
  *
- * Users normally go through `Balancer` (the `Balancer.Factory` param and `Balancer.fromKind`).
+ * Users normally go through `Balancer` (the `Balancer.Factory` param).
  *
  * @since 0.1.0
  */

@@ -13,11 +13,9 @@
  *
  * @since 0.1.0
  */
-import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -316,22 +314,6 @@ export const make = (options?: Options): Effect.Effect<NameInterpreter, never, S
 
     return { bind, bindStates, lookup, namerLookup, namers, maxDepth }
   })
-
-/**
- * The process-wide interpreter service.
- *
- * @since 0.1.0
- * @category services
- */
-export class Interpreter extends Context.Service<Interpreter, NameInterpreter>()("weir/naming/Interpreter") {}
-
-/**
- * A layer providing the interpreter built by `make(options)`.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layer = (options?: Options): Layer.Layer<Interpreter> => Layer.effect(Interpreter, make(options))
 
 /**
  * The current binding of `path` under `dtab`: waits for the first answer. A convenience for tests

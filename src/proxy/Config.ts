@@ -1,9 +1,9 @@
 /**
  * The proxy's configuration file, linkerd 1.x's: one `Schema` for the whole document (YAML or
- * JSON), keeping linkerd's key names, units and defaults. Values are decoded at this boundary:
- * `...Ms` numbers become `Duration`s (the key keeps its linkerd name), dtabs become `Dtab`s, names
- * `Path`s. Unknown keys are errors, and every problem is reported with its location
- * (`routers[1].client.loadBalancer.kind: unknown kind "rr" (expected one of: p2c, ewma, …)`).
+ * JSON), assembled from the plugin registries (`config/<family>/index.ts`: namers, identifiers,
+ * interpreters, telemeters, and the client and service keys of `config/Client.ts`) and the proxy's
+ * own sections (admin, routers, servers). Key names, units and defaults are linkerd's; values are
+ * decoded at this boundary (`...Ms` numbers become `Duration`s, dtabs `Dtab`s, names `Path`s).
  *
  * ```yaml
  * admin: { ip: 127.0.0.1, port: 9990 }
@@ -20,14 +20,16 @@
  * The older shape of linkerd 0.x (the seed talk's) decodes too: a router-level `port` (one server on
  * it) and `baseDtab` (the router dtab).
  *
- * `decode` returns the normalized `Config` (servers, identifiers and labels filled in). Kinds that
- * decode but that this version cannot run (e.g. `io.l5d.k8s`) are rejected when the proxy is built
- * (see `Linker.validate`), never ignored.
+ * `decode` is the one pass that finds every problem, each with its location: unknown keys, bad
+ * values, unknown kinds, kinds linkerd has that this version does not run
+ * (`routers[0].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of
+ * weir (available: default)`), and, once the document decodes, the checks across entries (unique
+ * router labels, no two servers on one address). It returns the normalized `Config` (servers,
+ * identifiers and labels filled in).
  *
  * @since 0.1.0
  */
-import * as Data from "effect/Data"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -35,39 +37,25 @@ import type * as SchemaAST from "effect/SchemaAST"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaTransformation from "effect/SchemaTransformation"
 import * as ClientConfig from "../config/Client.js"
+import * as Identifiers from "../config/identifier/index.js"
+import * as Interpreters from "../config/interpreter/index.js"
+import * as Namers from "../config/namer/index.js"
+import * as Problems from "../config/Problems.js"
+import * as Schemas from "../config/Schemas.js"
+import * as Telemeters from "../config/telemeter/index.js"
 import * as Yaml from "../config/Yaml.js"
 import * as Forwarded from "../http/Forwarded.js"
-import type * as Identifiers from "../http/Identifiers.js"
-import * as DnsSrv from "../namers/DnsSrv.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Path from "../naming/Path.js"
 import * as PathMatcher from "./PathMatcher.js"
+import * as ServerConfig from "./ServerConfig.js"
 
 // ---------------------------------------------------------------------------------------------
 // building blocks
 // ---------------------------------------------------------------------------------------------
 
-const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => (self: S) =>
-  self.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
-
-const Port = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))
-const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
-const NonEmptyString = Schema.String.check(Schema.isMinLength(1))
+const { NonEmptyString, Port, PositiveInt, unsupported, withDefault } = Schemas
 const Ip = NonEmptyString
-
-/**
- * A key that linkerd documents but this version of weir does not implement: decoding it fails with
- * a message saying so, instead of ignoring it.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const unsupported = (what: string) =>
-  Schema.optionalKey(
-    Schema.Unknown.check(
-      Schema.makeFilter(() => `${what} is not supported by this version of weir`)
-    )
-  )
 
 /**
  * A key accepted only with its default value (`accepted`): any other value fails with `message`.
@@ -78,36 +66,13 @@ const onlyValue = <S extends Schema.Top>(self: S, accepted: S["Type"], message: 
 const rotationUnsupported =
   "log rotation is not supported by this version of weir (keep the default and use an external logrotate with copytruncate)"
 
-/** A header name: one or more token characters (RFC 9110). */
-const HeaderName = Schema.String.check(
-  Schema.makeFilter((s: string) =>
-    /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(s) || `invalid header name ${JSON.stringify(s)} (expected token characters)`
-  )
-)
-
-const PathSchema = Schema.declare(Path.isPath, { expected: "a path" })
-const DtabSchema = Schema.declare(Dtab.isDtab, { expected: "a dtab" })
-
 /**
  * A path in dtab syntax (`/svc/books`), decoded to a `Path`.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const PathFromString = Schema.String.pipe(
-  Schema.decodeTo(
-    PathSchema,
-    SchemaTransformation.transformEffect({
-      decode: (s, options) => {
-        const r = Path.parse(s)
-        return Result.isSuccess(r)
-          ? Effect.succeed(r.success)
-          : Effect.fail(new SchemaIssue.InvalidValue({ message: `invalid path: ${r.failure.message}` }, s, options))
-      },
-      encode: (p) => Effect.succeed(Path.show(p))
-    })
-  )
-)
+export const PathFromString = Schemas.PathFromString
 
 /**
  * A dtab in linkerd syntax (`/svc => /#/io.l5d.fs;`), decoded to a `Dtab`.
@@ -115,20 +80,7 @@ export const PathFromString = Schema.String.pipe(
  * @since 0.1.0
  * @category schemas
  */
-export const DtabFromString = Schema.String.pipe(
-  Schema.decodeTo(
-    DtabSchema,
-    SchemaTransformation.transformEffect({
-      decode: (s, options) => {
-        const r = Dtab.parse(s)
-        return Result.isSuccess(r)
-          ? Effect.succeed(r.success)
-          : Effect.fail(new SchemaIssue.InvalidValue({ message: `invalid dtab: ${r.failure.message}` }, s, options))
-      },
-      encode: (d) => Effect.succeed(Dtab.show(d))
-    })
-  )
-)
+export const DtabFromString = Schemas.DtabFromString
 
 const MatcherSchema = Schema.declare(PathMatcher.isPathMatcher, { expected: "a prefix pattern" })
 
@@ -166,7 +118,7 @@ export const PathMatcherFromString = Schema.String.pipe(
 export const Admin = Schema.Struct({
   ip: Ip.pipe(withDefault("127.0.0.1")),
   port: Port.pipe(withDefault(9990)),
-  shutdownGraceMs: ClientConfig.Millis().pipe(withDefault(10_000)),
+  shutdownGraceMs: Schemas.Millis().pipe(withDefault(10_000)),
   socketOptions: unsupported("admin.socketOptions"),
   httpIdentifierPort: unsupported("admin.httpIdentifierPort"),
   tls: unsupported("admin TLS"),
@@ -183,123 +135,16 @@ export const Admin = Schema.Struct({
 export type Admin = typeof Admin.Type
 
 // ---------------------------------------------------------------------------------------------
-// namers
+// plugin families
 // ---------------------------------------------------------------------------------------------
 
-const namerCommon = {
-  prefix: Schema.optionalKey(PathFromString),
-  experimental: Schema.optionalKey(Schema.Boolean),
-  transformers: unsupported("namer transformers")
-}
-
 /**
- * `io.l5d.fs`: one file per service under `rootDir` (required), `host port [* weight]` per line.
+ * One entry of `namers`: the namer registry's union (`config/namer/`).
  *
  * @since 0.1.0
  * @category schemas
  */
-export const FsNamer = Schema.Struct({ kind: Schema.Literal("io.l5d.fs"), rootDir: NonEmptyString, ...namerCommon })
-
-/**
- * `io.l5d.k8s`: Kubernetes endpoints through `kubectl proxy`. `host` defaults to `localhost`, `port`
- * to `8001`. Served by `src/namers/K8s.ts`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const K8sNamer = Schema.Struct({
-  kind: Schema.Literal("io.l5d.k8s"),
-  host: NonEmptyString.pipe(withDefault("localhost")),
-  port: Port.pipe(withDefault(8001)),
-  labelSelector: Schema.optionalKey(NonEmptyString),
-  ...namerCommon
-})
-
-/**
- * `io.l5d.experimental.k8s`: linkerd 0.x's Kubernetes namer (the seed talk's), with `host`
- * (default `kubernetes.default.svc.cluster.local`), `port` (default `443`), `tls` (default `true`),
- * `tlsWithoutValidation` (default `false`) and `authTokenFile`. Served by `src/namers/K8s.ts`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ExperimentalK8sNamer = Schema.Struct({
-  kind: Schema.Literal("io.l5d.experimental.k8s"),
-  host: NonEmptyString.pipe(withDefault("kubernetes.default.svc.cluster.local")),
-  port: Port.pipe(withDefault(443)),
-  tls: Schema.Boolean.pipe(withDefault(true)),
-  tlsWithoutValidation: Schema.Boolean.pipe(withDefault(false)),
-  authTokenFile: Schema.optionalKey(NonEmptyString),
-  ...namerCommon
-})
-
-/**
- * `io.l5d.dnssrv` (experimental: needs `experimental: true`, as in linkerd): `refreshIntervalSeconds`
- * (default `5`), `dnsHosts` (default: the system resolver's servers; each `ip`, `ip:port` or
- * `[ipv6]:port`). Served by `src/namers/DnsSrv.ts`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const DnsSrvNamer = Schema.Struct({
-  kind: Schema.Literal("io.l5d.dnssrv"),
-  refreshIntervalSeconds: PositiveInt.pipe(withDefault(5)),
-  dnsHosts: Schema.Array(NonEmptyString).pipe(withDefault([])),
-  ...namerCommon
-})
-
-/**
- * `io.l5d.consul`: `host` (default `localhost`), `port` (default `8500`), `includeTag`,
- * `useHealthCheck`, `healthStatuses` (default `[passing]`), `token`, `setHost`, `consistencyMode`,
- * `failFast`, `preferServiceAddress` (default `true`), `weights`, `transferMetadata`. Decoded, but not
- * available.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ConsulNamer = Schema.Struct({
-  kind: Schema.Literal("io.l5d.consul"),
-  host: NonEmptyString.pipe(withDefault("localhost")),
-  port: Port.pipe(withDefault(8500)),
-  includeTag: Schema.Boolean.pipe(withDefault(false)),
-  useHealthCheck: Schema.Boolean.pipe(withDefault(false)),
-  healthStatuses: Schema.Array(Schema.Literals(["passing", "warning", "critical", "maintenance"])).pipe(
-    withDefault(["passing"])
-  ),
-  token: Schema.optionalKey(Schema.String),
-  setHost: Schema.Boolean.pipe(withDefault(false)),
-  consistencyMode: Schema.Literals(["default", "stale", "consistent"]).pipe(withDefault("default")),
-  failFast: Schema.Boolean.pipe(withDefault(false)),
-  preferServiceAddress: Schema.Boolean.pipe(withDefault(true)),
-  weights: Schema.optionalKey(Schema.Array(Schema.Struct({ tag: NonEmptyString, weight: Schema.Finite }))),
-  fixedLengthStreamedAfterKB: PositiveInt.pipe(withDefault(5120)),
-  transferMetadata: Schema.Boolean.pipe(withDefault(false)),
-  tls: unsupported("consul TLS"),
-  ...namerCommon
-})
-
-/**
- * `io.l5d.serversets`: ZooKeeper serversets; `zkAddrs: [{host, port}]` is required. Decoded, but not
- * available.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ServersetsNamer = Schema.Struct({
-  kind: Schema.Literal("io.l5d.serversets"),
-  zkAddrs: Schema.Array(Schema.Struct({ host: NonEmptyString, port: Port.pipe(withDefault(2181)) })).check(
-    Schema.isMinLength(1)
-  ),
-  ...namerCommon
-})
-
-/**
- * One entry of `namers`, discriminated by `kind`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Namer = Schema.Union([FsNamer, K8sNamer, ExperimentalK8sNamer, DnsSrvNamer, ConsulNamer, ServersetsNamer])
+export const Namer = Namers.registry.schema
 
 /**
  * A decoded namer entry.
@@ -307,16 +152,15 @@ export const Namer = Schema.Union([FsNamer, K8sNamer, ExperimentalK8sNamer, DnsS
  * @since 0.1.0
  * @category model
  */
-export type Namer = typeof Namer.Type
+export type Namer = Namers.Config
 
 /**
- * The prefix a namer serves under `/#`: its `prefix`, or its kind (`/io.l5d.fs`).
+ * The prefix a namer serves under `/#`: its `prefix` (which defaults to its kind, `/io.l5d.fs`).
  *
  * @since 0.1.0
  * @category model
  */
-export const namerPrefix = (namer: Namer): Path.Path =>
-  namer.prefix ?? Path.make(namer.kind === "io.l5d.experimental.k8s" ? "io.l5d.k8s" : namer.kind)
+export const namerPrefix = (namer: Namer): Path.Path => namer.prefix
 
 /**
  * Where a configured namer answers: under `/#/<prefix>` (linkerd 1.x), and at `/<prefix>` itself, the
@@ -325,84 +169,74 @@ export const namerPrefix = (namer: Namer): Path.Path =>
  * @since 0.1.0
  * @category namers
  */
-export const namerMounts = (namer: Namer): ReadonlyArray<Path.Path> => {
-  const prefix = namerPrefix(namer)
-  return [Path.concat(Path.make("#"), prefix), prefix]
-}
-
-// ---------------------------------------------------------------------------------------------
-// identifiers
-// ---------------------------------------------------------------------------------------------
-
-const HeaderToken = Schema.Struct({
-  kind: Schema.Literal("io.l5d.header.token"),
-  header: NonEmptyString.pipe(withDefault("Host"))
-})
-const MethodAndHost = Schema.Struct({
-  kind: Schema.Literal("io.l5d.methodAndHost"),
-  httpUriInDst: Schema.Boolean.pipe(withDefault(false))
-})
-const PathIdentifier = Schema.Struct({
-  kind: Schema.Literal("io.l5d.path"),
-  segments: PositiveInt.pipe(withDefault(1)),
-  consume: Schema.Boolean.pipe(withDefault(false))
-})
-const HeaderIdentifier = Schema.Struct({
-  kind: Schema.Literal("io.l5d.header"),
-  header: NonEmptyString.pipe(withDefault("l5d-name"))
-})
-const StaticIdentifier = Schema.Struct({ kind: Schema.Literal("io.l5d.static"), path: PathFromString })
+export const namerMounts = (namer: Namer): ReadonlyArray<Path.Path> => Namers.mounts(namer)
 
 /**
- * One HTTP identifier, discriminated by `kind`: `io.l5d.header.token` (`header`, default `Host`),
- * `io.l5d.methodAndHost` (`httpUriInDst`, default `false`), `io.l5d.path` (`segments` default `1`,
- * `consume` default `false`), `io.l5d.header` (`header`, default `l5d-name`), `io.l5d.static`
- * (`path`, required).
+ * One HTTP identifier: the identifier registry's union (`config/identifier/`).
  *
  * @since 0.1.0
  * @category schemas
  */
-export const Identifier = Schema.Union([HeaderToken, MethodAndHost, PathIdentifier, HeaderIdentifier, StaticIdentifier])
+export const Identifier = Identifiers.registry.schema
 
 /**
- * A decoded identifier (the same shape as the HTTP router's `Identifiers.Config`).
+ * A decoded identifier (the shape of the HTTP router's `Identifiers.Config`).
  *
  * @since 0.1.0
  * @category model
  */
-export type Identifier = typeof Identifier.Type
+export type Identifier = Identifiers.Config
+
+/**
+ * `routers[].interpreter`: the interpreter registry's union (`config/interpreter/`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Interpreter = Interpreters.registry.schema
+
+/**
+ * A decoded interpreter.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export type Interpreter = Interpreters.Config
+
+/**
+ * One entry of `telemetry`: the telemeter registry's union (`config/telemeter/`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Telemeter = Telemeters.registry.schema
+
+/**
+ * A decoded telemeter.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export type Telemeter = Telemeters.Config
 
 // ---------------------------------------------------------------------------------------------
 // client and service sections
 // ---------------------------------------------------------------------------------------------
 
 const clientOverrides = {
-  loadBalancer: Schema.optionalKey(ClientConfig.LoadBalancer),
-  failureAccrual: Schema.optionalKey(ClientConfig.FailureAccrual),
-  requeueBudget: Schema.optionalKey(ClientConfig.Budget),
-  requestAttemptTimeoutMs: Schema.optionalKey(ClientConfig.Millis({ positive: true })),
+  ...ClientConfig.clientOverrideFields,
   failFast: unsupported("client.failFast"),
-  hostConnectionPool: Schema.optionalKey(Schema.Struct({
-    maxSize: Schema.optionalKey(PositiveInt),
-    idleTimeMs: Schema.optionalKey(ClientConfig.Millis()),
-    minSize: unsupported("hostConnectionPool.minSize"),
-    maxWaiters: unsupported("hostConnectionPool.maxWaiters")
-  })),
   tls: unsupported("client TLS"),
   socketOptions: unsupported("client.socketOptions"),
   clientSession: unsupported("client.clientSession"),
   forwardClientCert: unsupported("client.forwardClientCert")
 }
 
-const serviceOverrides = {
-  totalTimeoutMs: Schema.optionalKey(ClientConfig.Millis({ positive: true })),
-  retries: Schema.optionalKey(ClientConfig.Retries),
-  responseClassifier: Schema.optionalKey(ClientConfig.ResponseClassifier)
-}
+const serviceOverrides = ClientConfig.serviceOverrideFields
 
 /**
- * The client keys one static config (or the global section) sets; unset keys keep the defaults of
- * `config/Client.ts` or the value of an earlier matching config.
+ * The client keys one static config (or the global section) sets; unset keys keep linkerd's
+ * defaults or the value of an earlier matching config (see `ClientConfig.clientParamsOf`).
  *
  * @since 0.1.0
  * @category model
@@ -432,8 +266,8 @@ const StaticService = Schema.Struct({
  * A router's `client` section: the keys given directly (`kind: io.l5d.global`, the default) or
  * per client-name prefix (`kind: io.l5d.static, configs: [{prefix, …}]`, every match applied in
  * order, later keys overriding earlier ones). Keys and defaults: `config/Client.ts` (`loadBalancer`
- * p2c, `failureAccrual` 5 consecutive failures, `requeueBudget`, `requestAttemptTimeoutMs` none),
- * plus `hostConnectionPool` (`maxSize` default unlimited, `idleTimeMs` default 60000).
+ * p2c, `failureAccrual` 5 consecutive failures, `requeueBudget`, `requestAttemptTimeoutMs` none,
+ * `hostConnectionPool`).
  *
  * @since 0.1.0
  * @category schemas
@@ -451,125 +285,39 @@ export const ClientSection = Schema.Union([GlobalClient, StaticClient])
 export const ServiceSection = Schema.Union([GlobalService, StaticService])
 
 // ---------------------------------------------------------------------------------------------
-// routers
+// routers (their `servers[]`: `ServerConfig.ts`)
 // ---------------------------------------------------------------------------------------------
 
-const forwardedKind = <K extends string>(kind: K) => Schema.Struct({ kind: Schema.Literal(kind) })
-
 /**
- * One side (`by` or `for`) of `addForwardedHeader`, by kind: `ip`, `ip:port`, `connectionRandom`,
- * `requestRandom`, `router` (the router's label, obfuscated) or `static` (`label`, required: letters,
- * digits, `.`, `_` and `-`; `_` is put in front when it lacks one).
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ForwardedLabeler = Schema.Union([
-  forwardedKind("ip"),
-  forwardedKind("ip:port"),
-  forwardedKind("connectionRandom"),
-  forwardedKind("requestRandom"),
-  forwardedKind("router"),
-  Schema.Struct({
-    kind: Schema.Literal("static"),
-    label: Schema.String.check(Schema.makeFilter((s: string) => Forwarded.labelProblem(s) ?? true))
-  })
-])
-
-/**
- * `servers[].addForwardedHeader`: `by` and `for` labelers, each defaulting to `{kind: requestRandom}`
- * (see `ForwardedLabeler`). Absent or `null`: no `Forwarded` header is added.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const AddForwardedHeader = Schema.Struct({
-  by: ForwardedLabeler.pipe(withDefault({ kind: "requestRandom" })),
-  for: ForwardedLabeler.pipe(withDefault({ kind: "requestRandom" }))
-})
-
-/**
- * One entry of a router's `servers`: `ip` (default `127.0.0.1`), `port` (default `4140` for http),
- * `clearContext` (default `false`), `maxConcurrentRequests` (default unlimited), `maxCallDepth`
- * (default `1000`), `timestampHeader` (default none: a header name, set on forwarded requests to the
- * time the request arrived in milliseconds since the epoch), `addForwardedHeader` (default none: see
- * `AddForwardedHeader`).
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Server = Schema.Struct({
-  ip: Ip.pipe(withDefault("127.0.0.1")),
-  port: Port.pipe(withDefault(4140)),
-  clearContext: Schema.Boolean.pipe(withDefault(false)),
-  maxConcurrentRequests: Schema.optionalKey(PositiveInt),
-  maxCallDepth: PositiveInt.pipe(withDefault(1000)),
-  timeoutMs: unsupported("servers[].timeoutMs"),
-  label: unsupported("servers[].label"),
-  tls: unsupported("server TLS"),
-  socketOptions: unsupported("servers[].socketOptions"),
-  announce: unsupported("announcing"),
-  serverSession: unsupported("servers[].serverSession"),
-  addForwardedHeader: Schema.optionalKey(Schema.NullOr(AddForwardedHeader)),
-  timestampHeader: Schema.optionalKey(HeaderName)
-})
-
-/**
- * A decoded server entry.
+ * One entry of a router's `servers` (see `ServerConfig.Server`).
  *
  * @since 0.1.0
  * @category model
  */
-export type Server = typeof Server.Type
+export type Server = ServerConfig.Server
 
-/**
- * `routers[].interpreter`, by kind: `default` (the configured namers, then `/$` system namers),
- * `io.l5d.namerd`, `io.l5d.namerd.http`, `io.l5d.mesh`, `io.l5d.fs` (`dtabFile`). Only `default` is
- * available in this version; the others decode and are rejected when the proxy is built.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Interpreter = Schema.Union([
-  Schema.Struct({ kind: Schema.Literal("default"), transformers: unsupported("interpreter transformers") }),
-  Schema.Struct({
-    kind: Schema.Literals(["io.l5d.namerd", "io.l5d.namerd.http", "io.l5d.mesh"]),
-    dst: PathFromString,
-    namespace: Schema.optionalKey(NonEmptyString),
-    root: Schema.optionalKey(PathFromString),
-    experimental: Schema.optionalKey(Schema.Boolean),
-    retry: Schema.optionalKey(Schema.Struct({
-      baseSeconds: Schema.optionalKey(PositiveInt),
-      maxSeconds: Schema.optionalKey(PositiveInt)
-    })),
-    transformers: unsupported("interpreter transformers"),
-    tls: unsupported("interpreter TLS")
-  }),
-  Schema.Struct({
-    kind: Schema.Literal("io.l5d.fs"),
-    dtabFile: NonEmptyString,
-    transformers: unsupported("interpreter transformers")
-  })
-])
+const protocols = ["http", "h2", "thrift", "mux", "thriftmux"] as const
+const availableProtocols: ReadonlyArray<string> = ["http"]
 
-/**
- * A decoded interpreter.
- *
- * @since 0.1.0
- * @category model
- */
-export type Interpreter = typeof Interpreter.Type
+/** `protocol`: linkerd's protocols; the ones this version does not run are reported as such. */
+const Protocol = Schema.Literals(protocols).check(
+  Schema.makeFilter((p: string) =>
+    availableProtocols.includes(p) ||
+    `protocol ${p} is not available in this version of weir (available: ${availableProtocols.join(", ")})`
+  )
+)
 
 const BindingCache = Schema.Struct({
   paths: PositiveInt.pipe(withDefault(1000)),
   trees: PositiveInt.pipe(withDefault(1000)),
   bounds: PositiveInt.pipe(withDefault(1000)),
   clients: PositiveInt.pipe(withDefault(1000)),
-  idleTtlSecs: ClientConfig.Seconds(1, 86_400 * 365).pipe(withDefault(600))
+  idleTtlSecs: Schemas.Seconds(1, 86_400 * 365).pipe(withDefault(600))
 })
 
 /**
- * One entry of `routers`. Keys and defaults (linkerd's): `protocol` (required; only `http` runs),
+ * One entry of `routers`. Keys and defaults (linkerd's): `protocol` (required; only `http` runs:
+ * `h2`, `thrift`, `mux` and `thriftmux` are reported as not available),
  * `label` (default the protocol), `servers` (required, unless the older router-level `port` is
  * given), `dtab` (default empty; `baseDtab` is the older name), `identifier` (one or a list; default
  * `io.l5d.header.token` on `Host`), `dstPrefix` (default `/svc`). A router written in the older
@@ -587,16 +335,16 @@ const BindingCache = Schema.Struct({
  * @category schemas
  */
 export const Router = Schema.Struct({
-  protocol: Schema.Literals(["http", "h2", "thrift", "mux", "thriftmux"]),
+  protocol: Protocol,
   label: Schema.optionalKey(NonEmptyString),
-  servers: Schema.optionalKey(Schema.Array(Server)),
+  servers: Schema.optionalKey(Schema.Array(ServerConfig.Server)),
   port: Schema.optionalKey(Port),
   ip: Schema.optionalKey(Ip),
   dtab: Schema.optionalKey(DtabFromString),
   baseDtab: Schema.optionalKey(DtabFromString),
   identifier: Schema.optionalKey(Schema.Union([Identifier, Schema.Array(Identifier)])),
   dstPrefix: Schema.optionalKey(PathFromString),
-  bindingTimeoutMs: ClientConfig.Millis({ positive: true }).pipe(withDefault(10_000)),
+  bindingTimeoutMs: Schemas.Millis({ positive: true }).pipe(withDefault(10_000)),
   bindingCache: BindingCache.pipe(withDefault({})),
   client: Schema.optionalKey(ClientSection),
   service: Schema.optionalKey(ServiceSection),
@@ -630,60 +378,8 @@ export const Router = Schema.Struct({
 export type RouterEntry = typeof Router.Type
 
 // ---------------------------------------------------------------------------------------------
-// telemetry, usage, top level
+// usage, top level
 // ---------------------------------------------------------------------------------------------
-
-/**
- * One entry of `telemetry`, by kind. `io.l5d.prometheus` (`path` default
- * `/admin/metrics/prometheus`, `prefix` default none) is available; `io.l5d.influxdb`,
- * `io.l5d.statsd`, `io.l5d.tracelog`, `io.l5d.recentRequests` and `io.l5d.zipkin` decode and are
- * rejected when the proxy is built.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Telemeter = Schema.Union([
-  Schema.Struct({
-    kind: Schema.Literal("io.l5d.prometheus"),
-    path: NonEmptyString.check(Schema.isStartingWith("/")).pipe(withDefault("/admin/metrics/prometheus")),
-    prefix: Schema.String.pipe(withDefault(""))
-  }),
-  Schema.Struct({ kind: Schema.Literal("io.l5d.influxdb") }),
-  Schema.Struct({
-    kind: Schema.Literal("io.l5d.statsd"),
-    experimental: Schema.optionalKey(Schema.Boolean),
-    prefix: Schema.optionalKey(Schema.String),
-    hostname: Schema.optionalKey(NonEmptyString),
-    port: Schema.optionalKey(Port),
-    gaugeIntervalMs: Schema.optionalKey(ClientConfig.Millis({ positive: true })),
-    sampleRate: Schema.optionalKey(Schema.Finite)
-  }),
-  Schema.Struct({
-    kind: Schema.Literal("io.l5d.tracelog"),
-    host: Schema.optionalKey(NonEmptyString),
-    sampleRate: Schema.optionalKey(Schema.Finite),
-    level: Schema.optionalKey(NonEmptyString)
-  }),
-  Schema.Struct({
-    kind: Schema.Literal("io.l5d.recentRequests"),
-    sampleRate: Schema.Finite,
-    capacity: Schema.optionalKey(PositiveInt)
-  }),
-  Schema.Struct({
-    kind: Schema.Literal("io.l5d.zipkin"),
-    host: Schema.optionalKey(NonEmptyString),
-    port: Schema.optionalKey(Port),
-    sampleRate: Schema.optionalKey(Schema.Finite)
-  })
-])
-
-/**
- * A decoded telemeter.
- *
- * @since 0.1.0
- * @category model
- */
-export type Telemeter = typeof Telemeter.Type
 
 /**
  * `usage`: `orgId` and `enabled`. Accepted for compatibility; weir never sends usage reports.
@@ -698,16 +394,18 @@ export const Usage = Schema.Struct({
 
 /**
  * The whole configuration file as decoded: `admin` (defaults), `namers` (default none), `routers`
- * (required, at least one), `telemetry` (default none), `usage`.
+ * (required, at least one), `telemetry` (default none), `usage`. (`namers` and `telemetry` are
+ * optional keys defaulted in `decode`: a decoding default around an array would keep only the
+ * structural problems of its entries, losing the "not available" ones.)
  *
  * @since 0.1.0
  * @category schemas
  */
 export const ConfigFile = Schema.Struct({
   admin: Admin.pipe(withDefault({})),
-  namers: Schema.Array(Namer).pipe(withDefault([])),
+  namers: Schema.optionalKey(Schema.Array(Namer)),
   routers: Schema.Array(Router).check(Schema.isMinLength(1, { message: "at least one router is required" })),
-  telemetry: Schema.Array(Telemeter).pipe(withDefault([])),
+  telemetry: Schema.optionalKey(Schema.Array(Telemeter)),
   usage: Usage.pipe(withDefault({}))
 })
 
@@ -782,24 +480,12 @@ export interface Config {
 }
 
 /**
- * One problem in a config document: where and what.
+ * One problem in a config document: where and what (see `config/Problems.ts`).
  *
  * @since 0.1.0
  * @category errors
  */
-export type Problem = ClientConfig.Problem
-
-/**
- * The configuration is invalid; `problems` lists every problem found, each with its location.
- *
- * @since 0.1.0
- * @category errors
- */
-export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly problems: ReadonlyArray<Problem> }> {
-  override get message(): string {
-    return ClientConfig.formatProblems(this.problems)
-  }
-}
+export type Problem = Problems.Problem
 
 /**
  * The parse options config decoding uses: unknown keys are errors, every problem is reported, and
@@ -808,71 +494,45 @@ export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly prob
  * @since 0.1.0
  * @category decoding
  */
-export const parseOptions: SchemaAST.ParseOptions = { ...ClientConfig.parseOptions, reportInput: true }
+export const parseOptions: SchemaAST.ParseOptions = Problems.parseOptions
 
-const kindOf = (member: SchemaAST.AST): { readonly literal: string; readonly optional: boolean } | undefined => {
-  const ast = member._tag === "Objects" ? member : undefined
-  const ps = ast?.propertySignatures.find((p) => p.name === "kind")
-  if (ps === undefined) return undefined
-  const optional = ps.type.context?.isOptional === true
-  if (ps.type._tag === "Literal") return { literal: String(ps.type.literal), optional }
-  return undefined
-}
-
-const narrow = (issue: SchemaIssue.AnyOf): ReadonlyArray<SchemaIssue.Issue> => {
-  const input = issue.input
-  if (issue.issues.length <= 1 || typeof input !== "object" || input === null) return issue.issues
-  const kind = (input as { kind?: unknown }).kind
-  const kinds = issue.ast.types.map(kindOf)
-  const keep = issue.issues.filter((_, i) => {
-    const k = kinds[i]
-    if (k === undefined) return true
-    return kind === undefined ? k.optional : k.literal === kind
-  })
-  return keep.length > 0 && issue.issues.length === issue.ast.types.length ? keep : issue.issues
-}
-
-const walk = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyKey>, out: Array<Problem>): void => {
-  if (issue._tag === "Pointer") return walk(issue.issue, [...path, ...issue.path], out)
-  if (issue._tag === "Encoding") return walk(issue.issue, path, out)
-  if (issue._tag === "Composite") {
-    for (const i of issue.issues) walk(i, path, out)
-    return
-  }
-  if (issue._tag === "AnyOf" && issue.issues.length > 0) {
-    const kinds = issue.ast.types.map(kindOf)
-    const input = issue.input
-    const kind = typeof input === "object" && input !== null ? (input as { kind?: unknown }).kind : undefined
-    if (kind !== undefined && kinds.every((k) => k !== undefined && k.literal !== kind)) {
-      const expected = kinds.map((k) => k!.literal).join(", ")
-      out.push({
-        path: ClientConfig.formatPath([...path, "kind"]),
-        message: `unknown kind ${JSON.stringify(kind)} (expected one of: ${expected})`
-      })
-      return
-    }
-    for (const i of narrow(issue)) walk(i, path, out)
-    return
-  }
-  const last = path[path.length - 1]
-  const secret = typeof last === "string" && secretKeys.has(last)
-  for (const p of ClientConfig.problems(issue, path)) {
-    out.push(secret ? { path: p.path, message: p.message.replace(/, got .*$/s, "") } : p)
-  }
-}
+const wildcard = (ip: string) => ip === "0.0.0.0" || ip === "::" || ip === "*"
 
 /**
- * Flattens a schema issue into problems with readable paths (`routers[0].client.loadBalancer.kind`).
- * For a union discriminated by `kind`, only the members with the given kind are reported; an unknown
- * kind is reported at its `kind` key with the kinds that would have been accepted.
+ * The checks across entries of a normalized config: unique router labels, no two servers (or a
+ * server and the admin server) on one address. `decode` runs them; a config built by hand can be
+ * checked with them.
  *
  * @since 0.1.0
- * @category errors
+ * @category validation
  */
-export const problems = (issue: SchemaIssue.Issue): Array<Problem> => {
-  const out: Array<Problem> = []
-  walk(issue, [], out)
-  return out
+export const conflicts = (config: Pick<Config, "admin" | "routers">): Array<Problem> => {
+  const { admin, routers } = config
+  const problems: Array<Problem> = []
+  const labels = new Map<string, number>()
+  const bound: Array<{ readonly ip: string; readonly port: number; readonly where: string }> = []
+  if (admin.port !== 0) bound.push({ ip: admin.ip, port: admin.port, where: "admin" })
+  routers.forEach((r, i) => {
+    const seen = labels.get(r.label)
+    if (seen !== undefined) {
+      problems.push({
+        path: `routers[${i}].label`,
+        message: `router label "${r.label}" is already used by routers[${seen}]; labels must be unique`
+      })
+    } else labels.set(r.label, i)
+    r.servers.forEach((s, j) => {
+      if (s.port === 0) return
+      const where = `routers[${i}].servers[${j}]`
+      const clash = bound.find((b) => b.port === s.port && (b.ip === s.ip || wildcard(b.ip) || wildcard(s.ip)))
+      if (clash !== undefined) {
+        problems.push({
+          path: where,
+          message: `${s.ip}:${s.port} conflicts with ${clash.where} (${clash.ip}:${clash.port})`
+        })
+      } else bound.push({ ip: s.ip, port: s.port, where })
+    })
+  })
+  return problems
 }
 
 const everywhere = PathMatcher.parseUnsafe("/")
@@ -898,7 +558,9 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
     if (r.port !== undefined) problems.push({ path: at("port"), message: "give either `servers` or `port`, not both" })
     if (r.ip !== undefined) problems.push({ path: at("ip"), message: "give either `servers` or `ip`, not both" })
   } else if (r.port !== undefined) {
-    servers = [Schema.decodeUnknownSync(Server)({ port: r.port, ...(r.ip !== undefined ? { ip: r.ip } : {}) })]
+    servers = [
+      Schema.decodeUnknownSync(ServerConfig.Server)({ port: r.port, ...(r.ip !== undefined ? { ip: r.ip } : {}) })
+    ]
   } else {
     servers = []
     problems.push({ path: at("servers"), message: "missing required key (or the older router-level `port`)" })
@@ -929,7 +591,7 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
       ? [{ kind: "io.l5d.methodAndHost" as const, httpUriInDst: false }]
       : [{ kind: "io.l5d.header.token" as const, header: "Host" }]
     : Array.isArray(r.identifier)
-    ? r.identifier as ReadonlyArray<Identifier>
+    ? r.identifier
     : [r.identifier as Identifier]
   if (identifiers.length === 0) {
     problems.push({ path: at("identifier"), message: "at least one identifier is required" })
@@ -976,30 +638,17 @@ export const decode = (input: unknown): Result.Result<Config, Array<Problem>> =>
     return Result.fail([{ path: "", message: "the config must be an object with at least `routers`" }])
   }
   const r = Schema.decodeUnknownResult(ConfigFile)(input, parseOptions)
-  if (Result.isFailure(r)) return Result.fail(problems(r.failure.issue))
+  if (Result.isFailure(r)) return Result.fail(Problems.problems(r.failure.issue))
   const file = r.success
   const found: Array<Problem> = []
   const routers = file.routers.map((router, i) => normalizeRouter(router, i, found))
-  file.namers.forEach((n, i) => {
-    if (n.kind !== "io.l5d.dnssrv") return
-    if (n.experimental !== true) {
-      found.push({
-        path: `namers[${i}].experimental`,
-        message:
-          "the namer io.l5d.dnssrv is experimental and must be explicitly enabled by setting `experimental: true`"
-      })
-    }
-    n.dnsHosts.forEach((h, j) => {
-      const problem = DnsSrv.dnsHostProblem(h)
-      if (problem !== undefined) found.push({ path: `namers[${i}].dnsHosts[${j}]`, message: problem })
-    })
-  })
+  if (found.length === 0) found.push(...conflicts({ admin: file.admin, routers }))
   if (found.length > 0) return Result.fail(found)
   return Result.succeed({
     admin: file.admin,
-    namers: file.namers,
+    namers: file.namers ?? [],
     routers,
-    telemetry: file.telemetry,
+    telemetry: file.telemetry ?? [],
     usage: file.usage
   })
 }
@@ -1019,57 +668,3 @@ export const parse = (text: string): Result.Result<Config, Array<Problem>> => {
   }
   return decode(doc)
 }
-
-/**
- * Parses and decodes, failing with a `ConfigError` listing every problem.
- *
- * @since 0.1.0
- * @category decoding
- */
-export const parseEffect = (text: string): Effect.Effect<Config, ConfigError> => {
-  const r = parse(text)
-  return Result.isSuccess(r) ? Effect.succeed(r.success) : Effect.fail(new ConfigError({ problems: r.failure }))
-}
-
-/**
- * The keys whose values are secrets: `/config.json` and logs show `<redacted>` instead.
- *
- * @since 0.1.0
- * @category constants
- */
-export const secretKeys: ReadonlySet<string> = new Set(["token", "password", "auth", "authInfo", "clientAuth"])
-
-/**
- * The normalized config as JSON for `/config.json`: durations in milliseconds, dtabs and paths in
- * their text form, secrets (see `secretKeys`) redacted.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const toJson = (config: Config): unknown => {
-  const convert = (v: unknown, key: string | undefined): unknown => {
-    if (key !== undefined && secretKeys.has(key)) return "<redacted>"
-    if (v === null || typeof v !== "object") return v
-    if (Path.isPath(v)) return Path.show(v)
-    if (Dtab.isDtab(v)) return Dtab.show(v)
-    if (PathMatcher.isPathMatcher(v)) return v.pattern
-    if (Duration.isDuration(v)) {
-      return key !== undefined && (key.endsWith("Secs") || key === "window")
-        ? Duration.toSeconds(v)
-        : Duration.toMillis(v)
-    }
-    if (Array.isArray(v)) return v.map((x) => convert(x, undefined))
-    const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v)) out[k] = convert(x, k)
-    return out
-  }
-  return convert(config, undefined)
-}
-
-/**
- * The identifier configs in the HTTP router's terms.
- *
- * @since 0.1.0
- * @category model
- */
-export const identifierConfigs = (router: RouterConfig): ReadonlyArray<Identifiers.Config> => router.identifiers

@@ -1,17 +1,13 @@
 /**
- * The proxy's plugin wiring that involves naming: building the configured namers (an exhaustive
- * table from `kind` to constructor) and answering `/delegator.json` for a router.
+ * The proxy's delegator: answering `/delegator.json` for a router, and the built namers as the admin
+ * server lists them. Namers are built by the namer registry (`config/namer/`).
  *
  * @since 0.1.0
  */
-import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
-import * as DnsSrv from "../namers/DnsSrv.js"
-import * as Fs from "../namers/Fs.js"
-import * as K8s from "../namers/K8s.js"
 import * as Delegation from "../naming/Delegation.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Interpreter from "../naming/Interpreter.js"
@@ -19,69 +15,6 @@ import type * as Namer from "../naming/Namer.js"
 import * as Path from "../naming/Path.js"
 import type * as Admin from "./Admin.js"
 import * as Config from "./Config.js"
-
-/**
- * A namer could not be built.
- *
- * @since 0.1.0
- * @category errors
- */
-export class NamerUnavailable extends Data.TaggedError("NamerUnavailable")<{ readonly message: string }> {}
-
-type Builder<K extends Config.Namer["kind"]> =
-  | ((namer: Extract<Config.Namer, { readonly kind: K }>) => Effect.Effect<Namer.Namer, never, Scope.Scope>)
-  | undefined
-
-/**
- * How each namer kind is built; `undefined` for kinds this version cannot run (`Validate` rejects
- * them before anything starts).
- *
- * @since 0.1.0
- * @category namers
- */
-export const namerBuilders: { readonly [K in Config.Namer["kind"]]: Builder<K> } = {
-  "io.l5d.fs": (n) => Fs.make({ rootDir: n.rootDir, label: Path.show(Config.namerPrefix(n)).replace(/^\//, "#/") }),
-  "io.l5d.k8s": (n) =>
-    K8s.make({
-      host: n.host,
-      port: n.port,
-      labelSelector: n.labelSelector,
-      label: Path.show(Config.namerPrefix(n)).replace(/^\//, "#/")
-    }),
-  "io.l5d.experimental.k8s": (n) =>
-    K8s.make({
-      host: n.host,
-      port: n.port,
-      tls: n.tls,
-      tlsWithoutValidation: n.tlsWithoutValidation,
-      authTokenFile: n.authTokenFile,
-      label: Path.show(Config.namerPrefix(n)).replace(/^\//, "#/")
-    }),
-  "io.l5d.dnssrv": (n) =>
-    DnsSrv.make({
-      refreshInterval: Duration.seconds(n.refreshIntervalSeconds),
-      dnsHosts: n.dnsHosts,
-      label: Path.show(Config.namerPrefix(n)).replace(/^\//, "#/")
-    }),
-  "io.l5d.consul": undefined,
-  "io.l5d.serversets": undefined
-}
-
-/**
- * Builds the namer of a config entry in the current scope.
- *
- * @since 0.1.0
- * @category namers
- */
-export const buildNamer = (namer: Config.Namer): Effect.Effect<Namer.Namer, NamerUnavailable, Scope.Scope> => {
-  const builder = namerBuilders[namer.kind] as Builder<typeof namer.kind>
-  if (builder === undefined) {
-    return Effect.fail(
-      new NamerUnavailable({ message: `namer kind ${namer.kind} is not available in this version of weir` })
-    )
-  }
-  return (builder as (n: Config.Namer) => Effect.Effect<Namer.Namer, never, Scope.Scope>)(namer)
-}
 
 /**
  * The built namers as the admin server shows them (`/bound-names.json`, `/namer_state/<prefix>.json`):

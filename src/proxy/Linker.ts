@@ -1,8 +1,9 @@
 /**
  * Turns a decoded config into a running proxy: the namers, one interpreter, one HTTP router per
  * `routers[]` entry (`http/Router.ts`), the metrics registry and the admin server, all in one
- * `Scope`. The config is validated first (`Validate.validate`), so a config this version cannot
- * run starts nothing; a failure while starting (a port in use) closes whatever had started.
+ * `Scope`. The config is checked first (`Validate.validate`: conflicts between entries and this
+ * machine's problems; the rest is found when it is decoded), so a config that cannot run starts
+ * nothing; a failure while starting (a port in use) closes whatever had started.
  *
  * ```ts
  * Effect.scoped(Effect.gen(function*() {
@@ -21,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as ClientConfig from "../config/Client.js"
+import * as Namers from "../config/namer/index.js"
 import * as AccessLog from "../http/AccessLog.js"
 import type * as DstClient from "../http/DstClient.js"
 import * as Forwarded from "../http/Forwarded.js"
@@ -31,6 +33,7 @@ import type * as Path from "../naming/Path.js"
 import * as Stats from "../Stats.js"
 import * as Admin from "./Admin.js"
 import * as Config from "./Config.js"
+import * as ConfigJson from "./ConfigJson.js"
 import * as Delegator from "./Delegator.js"
 import * as Metrics from "./Metrics.js"
 import * as PathMatcher from "./PathMatcher.js"
@@ -83,10 +86,8 @@ export interface Options {
   readonly registry?: Stats.InMemory | undefined
   /** How often histograms are summarized and reset. Defaults to one minute (linkerd's). */
   readonly histogramWindow?: Duration.Input | undefined
-  /** Builds the namer of a config entry; defaults to `Delegator.buildNamer`. For tests. */
-  readonly buildNamer?:
-    | ((namer: Config.Namer) => Effect.Effect<Namer.Namer, Delegator.NamerUnavailable, Scope.Scope>)
-    | undefined
+  /** Builds the namer of a config entry; defaults to the namer registry's (`Namers.build`). For tests. */
+  readonly buildNamer?: ((namer: Config.Namer) => Namers.Build) | undefined
 }
 
 /**
@@ -218,7 +219,7 @@ const build = (
   options: Options | undefined
 ): Effect.Effect<Linker, LinkerError, Scope.Scope> =>
   Effect.gen(function*() {
-    const problems = [...Validate.validate(config), ...Validate.checkEnvironment(config)]
+    const problems = Validate.validate(config)
     if (problems.length > 0) return yield* new LinkerError({ problems })
     const exporter = Metrics.makeExporter(registry)
     const window = Duration.fromInputUnsafe(options?.histogramWindow ?? Duration.minutes(1))
@@ -226,7 +227,7 @@ const build = (
       Effect.repeat(Effect.sync(exporter.roll), Schedule.spaced(window)).pipe(Effect.delay(window))
     )
 
-    const build = options?.buildNamer ?? Delegator.buildNamer
+    const build = options?.buildNamer ?? Namers.build
     const namers: Array<readonly [Path.Path, Namer.Namer]> = []
     const built: Array<readonly [Config.Namer, Namer.Namer]> = []
     for (const [i, n] of config.namers.entries()) {
@@ -262,7 +263,7 @@ const build = (
       ip: config.admin.ip,
       port: config.admin.port,
       exporter,
-      config: Config.toJson(config),
+      config: ConfigJson.toJson(config),
       routers: config.routers.map((r) => r.label),
       delegate: yield* Delegator.make(config, interpreter),
       namers: Delegator.adminNamers(built),

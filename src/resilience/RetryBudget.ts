@@ -195,16 +195,6 @@ export const withdrawOnly = (self: RetryBudget): RetryBudget =>
 export const Config = Context.Reference<Options>("weir/resilience/RetryBudget/Config", { defaultValue: () => ({}) })
 
 /**
- * Reads the current time and runs `f` synchronously with it: a helper for filters using the unsafe
- * budget methods.
- *
- * @since 0.1.0
- * @category utils
- */
-export const withNow = <A>(f: (nowMillis: number) => A): Effect.Effect<A> =>
-  Effect.clockWith((clock) => Effect.sync(() => f(clock.currentTimeMillisUnsafe())))
-
-/**
  * The budget shared by the modules of the client being built: set by `ClientStack` around a build so
  * that requeues and backup requests draw on one budget. When `undefined` (the default) a module makes
  * its own from `Config`.

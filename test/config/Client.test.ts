@@ -83,20 +83,21 @@ describe("config/Client", () => {
       "failureAccrual.requests: missing required key"
     ])
     expect(problems({ responseClassifier: { kind: "io.l5d.http.sometimes" } })[0]).toMatch(
-      /^responseClassifier.kind: Expected "io.l5d.http.nonRetryable5XX" \| /
+      /^responseClassifier.kind: unknown kind "io.l5d.http.sometimes" \(expected one of: io.l5d.http.nonRetryable5XX, /
     )
+    expect(problems({ loadBalancer: { kind: "heap", maxEffort: 3 } })).toEqual(["loadBalancer.maxEffort: unknown key"])
   })
 
   it("rejects out-of-range values", () => {
     expect(problems({
       loadBalancer: { kind: "ewma", decayTimeMs: 0, maxEffort: -1 },
-      requeueBudget: { ttlSecs: 61, percentCanRetry: 1.5 },
+      requeueBudget: { ttlSecs: 61, percentCanRetry: 1500 },
       totalTimeoutMs: -5
     })).toEqual([
       "loadBalancer.maxEffort: Expected a value greater than or equal to 0, got -1",
       "loadBalancer.decayTimeMs: Expected a value greater than 0, got 0",
       "requeueBudget.ttlSecs: Expected a value between 1 and 60, got 61",
-      "requeueBudget.percentCanRetry: Expected a value between 0 and 1, got 1.5",
+      "requeueBudget.percentCanRetry: Expected a value between 0 and 1000, got 1500",
       "totalTimeoutMs: Expected a value greater than 0, got -5"
     ])
     expect(problems({ loadBalancer: { kind: "aperture", lowLoad: 3, highLoad: 2 } })).toEqual([
@@ -122,8 +123,8 @@ describe("config/Client", () => {
     expect(Duration.toMillis(patched.totalTimeoutMs!)).toBe(100)
   })
 
-  it("interprets a section into balancer, accrual policy, budgets, backoffs and classifier", () => {
-    const r = Client.interpret(ok({
+  it("clientParamsOf and serviceParamsOf build the core values, with linkerd's defaults", () => {
+    const s = ok({
       loadBalancer: { kind: "ewma", decayTimeMs: 5000 },
       failureAccrual: {
         kind: "io.l5d.successRate",
@@ -131,35 +132,39 @@ describe("config/Client", () => {
         requests: 20,
         backoff: { kind: "constant", ms: 10000 }
       },
-      retries: { budget: { ttlSecs: 20 }, maxRetries: 3 },
+      retries: { budget: { ttlSecs: 20, percentCanRetry: 2 }, maxRetries: 3 },
       responseClassifier: { kind: "io.l5d.retryableRead5XX" },
       requestAttemptTimeoutMs: 300
-    }))
+    })
+    const c = Client.clientParamsOf(s)
+    expect(c.balancer.kind).toBe("ewma")
+    expect(c.failureAccrual).toMatchObject({ _tag: "SuccessRate", successRate: 0.9, requests: 20 })
+    expect(Duration.toMillis(c.attemptTimeout!)).toBe(300)
+    expect(c.pool).toEqual({})
+    const v = Client.serviceParamsOf(s)
+    expect(Duration.toMillis(Duration.fromInputUnsafe(v.retries.budget.ttl!))).toBe(20_000)
+    expect(v.retries.budget.percentCanRetry).toBe(2)
+    expect(v.retries.maxRetries).toBe(3)
+    expect(v.classifier).toBe("io.l5d.http.retryableRead5XX")
+    expect(v.totalTimeout).toBeUndefined()
+
+    const d = Client.clientParamsOf({})
+    expect(d.balancer.kind).toBe("p2c")
+    expect(d.failureAccrual).toMatchObject({ _tag: "ConsecutiveFailures", failures: 5 })
+    expect(d.requeueBudget).toEqual({ ttl: Duration.seconds(10), minRetriesPerSec: 10, percentCanRetry: 0.2 })
+    expect(d.attemptTimeout).toBeUndefined()
+    expect(Client.clientParamsOf({ hostConnectionPool: { maxSize: 4, idleTimeMs: Duration.seconds(1) } }).pool)
+      .toEqual({ maxConnections: 4, idleTimeout: Duration.seconds(1) })
+    const e = Client.serviceParamsOf({})
+    expect(e.classifier).toBe("io.l5d.http.nonRetryable5XX")
+    expect(e.retries.maxRetries).toBeUndefined()
+  })
+
+  it("interpret (simulations) gives the same values", () => {
+    const r = Client.interpret(ok({ loadBalancer: { kind: "aperture" }, totalTimeoutMs: 50 }))
     if (Result.isFailure(r)) throw new Error(Client.formatProblems(r.failure))
-    const i = r.success
-    expect(i.balancer.kind).toBe("ewma")
-    expect(i.failureAccrual).toMatchObject({ _tag: "SuccessRate", successRate: 0.9, requests: 20 })
-    expect(Duration.toMillis(Duration.fromInputUnsafe(i.retries.budget.ttl!))).toBe(20_000)
-    expect(i.retries.maxRetries).toBe(3)
-    expect(i.responseClassifier).toBe("io.l5d.http.retryableRead5XX")
-    expect(Duration.toMillis(i.requestAttemptTimeout!)).toBe(300)
-    expect(i.totalTimeout).toBeUndefined()
-    expect(Client.toFailureAccrualPolicy({ kind: "none" })._tag).toBe("None")
-    expect(Client.toFailureAccrualPolicy({ kind: "io.l5d.consecutiveFailures", failures: 7 })).toMatchObject({
-      _tag: "ConsecutiveFailures",
-      failures: 7
-    })
-    expect(Client.toBalancerConfig(ok({ loadBalancer: { kind: "aperture" } }).loadBalancer)).toEqual({
-      kind: "aperture",
-      maxEffort: 5,
-      smoothWindowMs: 5000,
-      lowLoad: 0.5,
-      highLoad: 2,
-      minAperture: 1
-    })
-    for (const kind of Client.loadBalancerKinds) {
-      const b = Client.interpret(ok({ loadBalancer: { kind } }))
-      expect(Result.isSuccess(b) && b.success.balancer.kind).toBe(kind)
-    }
+    expect(r.success.balancer.kind).toBe("aperture")
+    expect(Duration.toMillis(r.success.totalTimeout!)).toBe(50)
+    expect(r.success.responseClassifier).toBe("io.l5d.http.nonRetryable5XX")
   })
 })

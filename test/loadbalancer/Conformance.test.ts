@@ -12,11 +12,6 @@ balancerSuite("ewma", () => P2CEwma.factory())
 balancerSuite("heap", () => Heap.factory())
 balancerSuite("aperture", () => Aperture.factory({ minAperture: 10 }))
 balancerSuite("default (Balancer.Factory)", () => Balancer.Factory.defaultValue())
-balancerSuite("fromKind ewma", () => {
-  const made = Balancer.fromKind({ kind: "ewma", decayTimeMs: 5000 })
-  if (made._tag === "Failure") throw made.failure
-  return made.success
-})
 balancerSuite(
   "aperture (deterministic, one peer)",
   () => Aperture.deterministicFactory({ instanceId: 0, totalInstances: 1 })

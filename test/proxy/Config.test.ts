@@ -4,6 +4,7 @@ import * as Result from "effect/Result"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Path from "../../src/naming/Path.js"
 import * as Config from "../../src/proxy/Config.js"
+import * as ConfigJson from "../../src/proxy/ConfigJson.js"
 import * as PathMatcher from "../../src/proxy/PathMatcher.js"
 import * as Validate from "../../src/proxy/Validate.js"
 
@@ -85,7 +86,7 @@ usage: {enabled: false}
     expect(r.client[0]!.params.loadBalancer).toMatchObject({ kind: "ewma", maxEffort: 10 })
     expect(PathMatcher.match(r.client[0]!.prefix, Path.parseUnsafe("/#/io.l5d.fs/books"))).toEqual({ service: "books" })
     expect(c.telemetry).toEqual([{ kind: "io.l5d.prometheus", path: "/admin/metrics/prometheus", prefix: "" }])
-    expect(Validate.validate(c)).toEqual([])
+    expect(Config.conflicts(c)).toEqual([])
   })
 
   it("accepts the older shape: router-level port and baseDtab", () => {
@@ -118,10 +119,11 @@ routers:
 `).routers[0]!
     expect(explicit.identifiers.map((i) => i.kind)).toEqual(["io.l5d.path"])
     expect(Path.show(explicit.dstPrefix)).toBe("/svc")
-    expect(Config.namerMounts({ kind: "io.l5d.experimental.k8s" } as never).map(Path.show)).toEqual([
-      "/#/io.l5d.k8s",
-      "/io.l5d.k8s"
-    ])
+    expect(Config.namerMounts(ok(`namers: [{kind: io.l5d.experimental.k8s}]\n${minimal}`).namers[0]!).map(Path.show))
+      .toEqual([
+        "/#/io.l5d.k8s",
+        "/io.l5d.k8s"
+      ])
   })
 
   it("a global client section applies everywhere", () => {
@@ -161,24 +163,19 @@ namers:
 - {kind: io.l5d.k8s}
 - {kind: io.l5d.experimental.k8s, authTokenFile: /var/run/token}
 - {kind: io.l5d.dnssrv, experimental: true}
-- {kind: io.l5d.consul}
-- {kind: io.l5d.serversets, zkAddrs: [{host: zk}]}
 ${minimal}
 `)
     expect(c.namers.map((n) => n.kind)).toEqual([
       "io.l5d.fs",
       "io.l5d.k8s",
       "io.l5d.experimental.k8s",
-      "io.l5d.dnssrv",
-      "io.l5d.consul",
-      "io.l5d.serversets"
+      "io.l5d.dnssrv"
     ])
     expect(c.namers[1]).toMatchObject({ host: "localhost", port: 8001 })
     expect(c.namers[2]).toMatchObject({ port: 443, tls: true, authTokenFile: "/var/run/token" })
     expect(c.namers[3]).toMatchObject({ refreshIntervalSeconds: 5, dnsHosts: [] })
-    expect(c.namers[4]).toMatchObject({ host: "localhost", port: 8500, healthStatuses: ["passing"] })
-    expect(c.namers[5]).toMatchObject({ zkAddrs: [{ host: "zk", port: 2181 }] })
     expect(Config.namerPrefix(c.namers[0]!)).toEqual(Path.parseUnsafe("/io.l5d.fs"))
+    expect(Config.namerPrefix(c.namers[2]!)).toEqual(Path.parseUnsafe("/io.l5d.k8s"))
   })
 })
 
@@ -258,17 +255,15 @@ routers:
     expect(problems("routers: [")[0]).toMatch(/^invalid YAML/)
   })
 
-  it("rejects kinds that are not available, conflicting labels and ports, at build time", () => {
+  it("rejects kinds that are not available in the same decode, with the problems of their keys", () => {
     expect(problems(`
-admin: {port: 9990}
 namers:
 - kind: io.l5d.experimental.k8s
   authTokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token
 - kind: io.l5d.consul
   token: s3cret
+- kind: io.l5d.serversets
 routers:
-- protocol: http
-  port: 4140
 - protocol: http
   port: 4140
 - protocol: h2
@@ -279,24 +274,66 @@ telemetry:
 - kind: io.l5d.zipkin
 `)).toEqual([
       "namers[1].kind: namer kind io.l5d.consul is not available in this version of weir (available: io.l5d.fs, io.l5d.k8s, io.l5d.experimental.k8s, io.l5d.dnssrv)",
-      "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus)",
+      "namers[2].kind: namer kind io.l5d.serversets is not available in this version of weir (available: io.l5d.fs, io.l5d.k8s, io.l5d.experimental.k8s, io.l5d.dnssrv)",
+      "namers[2].zkAddrs: missing required key",
+      "routers[1].protocol: protocol h2 is not available in this version of weir (available: http)",
+      "routers[1].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default)",
+      "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus)"
+    ])
+    expect(problems(`namers: [{kind: io.l5d.consul, prot: 1}]\n${minimal}`)).toEqual([
+      expect.stringMatching(/^namers\[0\]\.kind: namer kind io\.l5d\.consul is not available/),
+      "namers[0].prot: unknown key"
+    ])
+  })
+
+  it("rejects conflicting labels and ports once the document decodes", () => {
+    expect(problems(`
+admin: {port: 9990}
+routers:
+- protocol: http
+  port: 4140
+- protocol: http
+  port: 4140
+- protocol: http
+  label: web
+  servers: [{port: 9990}]
+`)).toEqual([
       "routers[1].label: router label \"http\" is already used by routers[0]; labels must be unique",
       "routers[1].servers[0]: 127.0.0.1:4140 conflicts with routers[0].servers[0] (127.0.0.1:4140)",
-      "routers[2].protocol: protocol h2 is not available in this version of weir (available: http)",
-      "routers[2].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default)",
       "routers[2].servers[0]: 127.0.0.1:9990 conflicts with admin (127.0.0.1:9990)"
+    ])
+  })
+
+  it("checks the environment: an fs rootDir must be a directory", () => {
+    expect(problems(`namers: [{kind: io.l5d.fs, rootDir: /nonexistent/weir-disco}]\n${minimal}`)).toEqual([
+      "namers[0].rootDir: /nonexistent/weir-disco is not a directory"
+    ])
+    expect(Validate.validate(ok(`namers: [{kind: io.l5d.fs, rootDir: /nonexistent/weir-disco}]\n${minimal}`)))
+      .toEqual(["namers[0].rootDir: /nonexistent/weir-disco is not a directory"].map((m) => ({
+        path: "namers[0].rootDir",
+        message: m.replace(/^namers\[0\]\.rootDir: /, "")
+      })))
+  })
+
+  it("checks dnssrv's experimental flag and dnsHosts in the decode", () => {
+    expect(problems(`namers: [{kind: io.l5d.dnssrv, dnsHosts: [nope]}]\n${minimal}`)).toEqual([
+      "namers[0].dnsHosts[0]: \"nope\" is not an IP address (optionally with :port)"
+    ])
+    expect(problems(`namers: [{kind: io.l5d.dnssrv}]\n${minimal}`)).toEqual([
+      "namers[0].experimental: the namer io.l5d.dnssrv is experimental and must be explicitly enabled by setting `experimental: true`"
     ])
   })
 
   it("never shows secrets in problems", () => {
     expect(problems(`namers: [{kind: io.l5d.consul, token: 12345}]\n${minimal}`)).toEqual([
+      expect.stringMatching(/^namers\[0\]\.kind: namer kind io\.l5d\.consul is not available/),
       "namers[0].token: Expected string"
     ])
   })
 
   it("never shows secrets in /config.json", () => {
-    const c = ok(`namers: [{kind: io.l5d.consul, token: s3cret}]\n${minimal}`)
-    const json = JSON.stringify(Config.toJson(c))
+    const c = ok(minimal)
+    const json = JSON.stringify(ConfigJson.toJsonValue({ ...c, namers: [{ kind: "io.l5d.consul", token: "s3cret" }] }))
     expect(json).not.toContain("s3cret")
     expect(json).toContain("<redacted>")
   })
@@ -323,7 +360,7 @@ routers:
     expect(r.httpAccessLog).toBe("/var/log/weir/access.log")
     expect(r.httpAccessLogAppend).toBe(false)
     expect(r.servers[0]!.timestampHeader).toBe("X-Request-Start")
-    expect(JSON.stringify(Config.toJson(ok(minimal)))).toContain(`"httpAccessLogAppend":true`)
+    expect(JSON.stringify(ConfigJson.toJson(ok(minimal)))).toContain(`"httpAccessLogAppend":true`)
   })
 
   it("rejects rotation with a located message", () => {

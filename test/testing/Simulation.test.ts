@@ -140,10 +140,10 @@ describe("Simulation", () => {
       expect(error.message).toContain("still in flight")
     }))
 
-  it("a budget outside [0, 1] is refused when the scenario is decoded, with its location", () => {
+  it("a budget outside [0, 1000] (Finagle's bound) is refused when the scenario is decoded, with its location", () => {
     const decoded = Scenario.decode({
       ...base,
-      variants: [{ name: "greedy", client: { retries: { budget: { percentCanRetry: 5 } } } }]
+      variants: [{ name: "greedy", client: { retries: { budget: { percentCanRetry: 1500 } } } }]
     })
     expect(Result.isFailure(decoded)).toBe(true)
     if (Result.isFailure(decoded)) {

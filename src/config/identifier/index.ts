@@ -1,0 +1,48 @@
+/**
+ * The HTTP identifier family (`routers[].identifier`, one or a list): `io.l5d.header.token` (the
+ * default, on `Host`), `io.l5d.methodAndHost`, `io.l5d.path`, `io.l5d.header`, `io.l5d.static`. Each
+ * kind is one file next to this one; its plugin builds, for a router's `dstPrefix`, the
+ * `Identifiers.Identifier`.
+ *
+ * @since 0.1.0
+ */
+import * as Identifiers from "../../http/Identifiers.js"
+import type * as Path from "../../naming/Path.js"
+import * as Plugin from "../Plugin.js"
+import * as Header from "./Header.js"
+import * as HeaderToken from "./HeaderToken.js"
+import * as MethodAndHost from "./MethodAndHost.js"
+import * as PathSegments from "./PathSegments.js"
+import * as Static from "./Static.js"
+
+/**
+ * The identifier registry: `schema` decodes one identifier, `make` gives its constructor by prefix.
+ *
+ * @since 0.1.0
+ * @category registry
+ */
+export const registry = Plugin.registry("identifier", [
+  HeaderToken.plugin,
+  MethodAndHost.plugin,
+  PathSegments.plugin,
+  Header.plugin,
+  Static.plugin
+])
+
+/**
+ * A decoded identifier.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export type Config = typeof registry.schema.Type
+
+/**
+ * The identifier of a router's decoded list, under `prefix` (its `dstPrefix`): the first that
+ * identifies a request wins.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const build = (configs: ReadonlyArray<Config>, prefix: Path.Path): Identifiers.Identifier =>
+  Identifiers.firstOf(configs.map((c) => registry.make(c)(prefix)))

@@ -1,0 +1,26 @@
+/**
+ * The interpreter family (`routers[].interpreter`): `default` (the configured namers); linkerd's
+ * namerd, mesh and file interpreters decode and are reported as not available (`Unavailable.ts`).
+ *
+ * @since 0.1.0
+ */
+import * as Plugin from "../Plugin.js"
+import * as Default from "./Default.js"
+import * as Unavailable from "./Unavailable.js"
+
+/**
+ * The interpreter registry: `schema` decodes `interpreter`, `make` gives the interpreter's
+ * constructor over the built namers.
+ *
+ * @since 0.1.0
+ * @category registry
+ */
+export const registry = Plugin.registry("interpreter", [Default.plugin], Unavailable.all)
+
+/**
+ * A decoded interpreter.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export type Config = typeof registry.schema.Type
