@@ -157,8 +157,40 @@ export const PathMatcherFromString = Schema.String.pipe(
 // admin
 // ---------------------------------------------------------------------------------------------
 
+/** A regular expression (JavaScript syntax, at most 1000 characters), kept as its source text. */
+const RegexString = Schema.String.check(
+  Schema.makeFilter((s: string) => {
+    if (s.length > 1000) return "a regular expression of at most 1000 characters"
+    try {
+      new RegExp(s)
+      return true
+    } catch (e) {
+      return `invalid regular expression: ${e instanceof Error ? e.message : String(e)}`
+    }
+  })
+)
+
 /**
- * `admin`: `ip` (default `127.0.0.1`), `port` (default `9990`), `shutdownGraceMs` (default `10000`).
+ * `admin.security` (linkerd's): `uiEnabled`, `controlEnabled`, `diagnosticsEnabled` (each default
+ * `true`), `pathWhitelist` and `pathBlacklist` (regular expressions matched against the whole
+ * request path; default none). See `AdminSecurity.ts` for how they combine.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AdminSecurity = Schema.Struct({
+  uiEnabled: Schema.Boolean.pipe(withDefault(true)),
+  controlEnabled: Schema.Boolean.pipe(withDefault(true)),
+  diagnosticsEnabled: Schema.Boolean.pipe(withDefault(true)),
+  pathWhitelist: Schema.Array(RegexString).check(Schema.isMaxLength(100)).pipe(withDefault([])),
+  pathBlacklist: Schema.Array(RegexString).check(Schema.isMaxLength(100)).pipe(withDefault([]))
+})
+
+/**
+ * `admin`: `ip` (default `127.0.0.1`), `port` (default `9990`), `shutdownGraceMs` (default `10000`),
+ * `security` (linkerd's, see `AdminSecurity`; default everything enabled) and `allowedHosts`
+ * (weir's: more `Host` header values the admin server answers besides its own addresses, e.g.
+ * `weir.internal:9990` or `weir.internal` for any port; default none).
  *
  * @since 0.1.0
  * @category schemas
@@ -170,7 +202,8 @@ export const Admin = Schema.Struct({
   socketOptions: unsupported("admin.socketOptions"),
   httpIdentifierPort: unsupported("admin.httpIdentifierPort"),
   tls: unsupported("admin TLS"),
-  security: unsupported("admin.security"),
+  security: Schema.optionalKey(AdminSecurity),
+  allowedHosts: Schema.optionalKey(Schema.Array(NonEmptyString).check(Schema.isMaxLength(100))),
   workerThreads: Schema.optionalKey(PositiveInt)
 })
 
@@ -577,6 +610,7 @@ const BindingCache = Schema.Struct({
  * seed talk's `/http/1.1 => /method` dtabs route as they did. `bindingTimeoutMs` (default
  * `10000`), `bindingCache` (`paths`/`trees`/`bounds`/`clients` 1000, `idleTtlSecs` 600), `client`,
  * `service`, `interpreter` (default `{kind: default}`), `originator` (default `false`),
+ * `allowSelfRouting` (weir's; default `false`: refuse to route to this proxy's own addresses),
  * `experimental` (default `false`), HTTP limits `maxHeadersKB` (8), `maxInitialLineKB` (4),
  * `streamAfterContentLengthKB` (5), `maxErrResponseKB` (5120), `httpAccessLog` (default none: a file,
  * `/dev/stdout` and `/dev/stderr` included), `httpAccessLogAppend` (default `true`),
@@ -602,6 +636,7 @@ export const Router = Schema.Struct({
   service: Schema.optionalKey(ServiceSection),
   interpreter: Interpreter.pipe(withDefault({ kind: "default" as const })),
   originator: Schema.Boolean.pipe(withDefault(false)),
+  allowSelfRouting: Schema.Boolean.pipe(withDefault(false)),
   experimental: Schema.Boolean.pipe(withDefault(false)),
   maxHeadersKB: PositiveInt.pipe(withDefault(8)),
   maxInitialLineKB: PositiveInt.pipe(withDefault(4)),
@@ -755,6 +790,8 @@ export interface RouterConfig {
   readonly service: ReadonlyArray<PrefixConfig<ServiceParams>>
   readonly interpreter: Interpreter
   readonly originator: boolean
+  /** Whether this router may send requests to the proxy's own admin and server addresses (weir). */
+  readonly allowSelfRouting: boolean
   readonly experimental: boolean
   readonly maxHeadersKB: number
   readonly maxInitialLineKB: number
@@ -855,7 +892,7 @@ const walk = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyKey>, out: A
     return
   }
   const last = path[path.length - 1]
-  const secret = typeof last === "string" && secretKeys.has(last)
+  const secret = typeof last === "string" && isSecretKey(last)
   for (const p of ClientConfig.problems(issue, path)) {
     out.push(secret ? { path: p.path, message: p.message.replace(/, got .*$/s, "") } : p)
   }
@@ -953,6 +990,7 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
     service: split<ServiceParams>(r.service),
     interpreter: r.interpreter,
     originator: r.originator,
+    allowSelfRouting: r.allowSelfRouting,
     experimental: r.experimental,
     maxHeadersKB: r.maxHeadersKB,
     maxInitialLineKB: r.maxInitialLineKB,
@@ -1032,12 +1070,38 @@ export const parseEffect = (text: string): Effect.Effect<Config, ConfigError> =>
 }
 
 /**
- * The keys whose values are secrets: `/config.json` and logs show `<redacted>` instead.
+ * The keys whose values are secrets, or name where a secret is kept (a token file, a private key
+ * path): `/config.json` and logs show `<redacted>` instead. Keys ending in one of these (any case:
+ * `authTokenFile`, `clientKeyPath`, `proxyPassword`) are secret too (see `isSecretKey`).
  *
  * @since 0.1.0
  * @category constants
  */
-export const secretKeys: ReadonlySet<string> = new Set(["token", "password", "auth", "authInfo", "clientAuth"])
+export const secretKeys: ReadonlySet<string> = new Set([
+  "token",
+  "password",
+  "passphrase",
+  "secret",
+  "auth",
+  "authInfo",
+  "clientAuth",
+  "credentials",
+  "tokenFile",
+  "keyPath",
+  "keyFile",
+  "privateKey"
+])
+
+const secretSuffix = new RegExp(`(${Array.from(secretKeys, (k) => k.toLowerCase()).join("|")})$`)
+
+/**
+ * Whether a config key holds a secret or a secret's location: one of `secretKeys`, or a key ending
+ * in one of them (case-insensitive).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const isSecretKey = (key: string): boolean => secretKeys.has(key) || secretSuffix.test(key.toLowerCase())
 
 /**
  * The normalized config as JSON for `/config.json`: durations in milliseconds, dtabs and paths in
@@ -1048,7 +1112,7 @@ export const secretKeys: ReadonlySet<string> = new Set(["token", "password", "au
  */
 export const toJson = (config: Config): unknown => {
   const convert = (v: unknown, key: string | undefined): unknown => {
-    if (key !== undefined && secretKeys.has(key)) return "<redacted>"
+    if (key !== undefined && isSecretKey(key)) return "<redacted>"
     if (v === null || typeof v !== "object") return v
     if (Path.isPath(v)) return Path.show(v)
     if (Dtab.isDtab(v)) return Dtab.show(v)
