@@ -277,6 +277,8 @@ const build = (
       delegate: yield* Delegator.make(config, interpreter),
       namers: Delegator.adminNamers(built),
       shutdown: (grace) => Effect.runFork(requestShutdown(grace)),
+      security: config.admin.security,
+      allowedHosts: config.admin.allowedHosts,
       ...(prometheus !== undefined ? { prometheus: { path: prometheus.path, prefix: prometheus.prefix } } : {})
     }).pipe(Effect.mapError(startFailure("admin")))
     own.push({ ip: admin.ip, port: admin.port, what: "admin" })
