@@ -261,7 +261,7 @@ const build = (
         Effect.mapError(startFailure(`routers[${i}].servers`))
       )
       routers.push(router)
-      for (const s of router.servers) own.push({ ip: s.ip, port: s.port, what: `server of router ${r.label}` })
+      for (const s of router.servers) own.push({ ip: s.ip, port: s.port, what: "server", router: r.label })
     }
 
     const shutdown = yield* Deferred.make<Duration.Duration>()
@@ -310,8 +310,10 @@ const build = (
 export interface OwnAddress {
   readonly ip: string
   readonly port: number
-  /** What listens there, for the error message: `admin`, `server of router web`. */
-  readonly what: string
+  /** What listens there. */
+  readonly what: "admin" | "server"
+  /** The router a server belongs to. */
+  readonly router?: string | undefined
 }
 
 const canonicalIp = (host: string): string | undefined => {
@@ -404,7 +406,8 @@ export const guardSelfRouting = (
         reason: "refused",
         written: true,
         detail: `router ${router.label} refuses to route to its own ${hit.what} address ${hit.ip}:${hit.port}` +
-          ` (set allowSelfRouting: true on the router to allow it)`
+          (hit.router === undefined ? "" : ` (a server of router ${hit.router})`) +
+          "; set allowSelfRouting: true on the router to allow it"
       })
       const refused: Upstream.Upstream = {
         address,

@@ -103,7 +103,7 @@ describe("Routers refuse to route to the proxy's own addresses", () => {
       }
       const loop = yield* send(web, "/", { host: "x", "l5d-dtab": `/svc/x => /$/inet/127.0.0.1/${web}` })
       expect(loop.status).toBe(502)
-      expect(loop.err).toContain("its own server of router web address")
+      expect(loop.err).toContain(`refuses to route to its own server address 127.0.0.1:${web} (a server of router web)`)
       yield* notShutDown(linker)
     }))
 
@@ -117,12 +117,12 @@ describe("Routers refuse to route to the proxy's own addresses", () => {
 
   it("matches wildcard listeners against every local address, and the reverse", () => {
     const own: ReadonlyArray<Linker.OwnAddress> = [
-      { ip: "0.0.0.0", port: 4140, what: "server of router web" },
+      { ip: "0.0.0.0", port: 4140, what: "server", router: "web" },
       { ip: "127.0.0.1", port: 9990, what: "admin" }
     ]
-    expect(Linker.ownAddressOf("127.0.0.1", 4140, own)?.what).toBe("server of router web")
-    expect(Linker.ownAddressOf("127.0.0.9", 4140, own)?.what).toBe("server of router web")
-    expect(Linker.ownAddressOf("::1", 4140, own)?.what).toBe("server of router web")
+    expect(Linker.ownAddressOf("127.0.0.1", 4140, own)?.what).toBe("server")
+    expect(Linker.ownAddressOf("127.0.0.9", 4140, own)?.what).toBe("server")
+    expect(Linker.ownAddressOf("::1", 4140, own)?.what).toBe("server")
     expect(Linker.ownAddressOf("::ffff:127.0.0.1", 9990, own)?.what).toBe("admin")
     expect(Linker.ownAddressOf("0.0.0.0", 9990, own)?.what).toBe("admin")
     expect(Linker.ownAddressOf("127.0.0.1", 9991, own)).toBeUndefined()
