@@ -214,6 +214,7 @@ export const handle = async (
           ...endpoints,
           ...(options.namers ?? []).filter((n) => n.state !== undefined).map((n) => namerStateUrl(n.prefix))
         ]
+          .filter(allowed)
           .join("\n") + "\n"
       )
     case "/admin/metrics.json": {

@@ -225,6 +225,7 @@ describe("Admin server: admin.security (linkerd's path lists)", () => {
       })
       expect(r.status).toBe(404)
       expect((yield* send(port, "/")).body).not.toContain(`id="shutdown"`)
+      expect((yield* send(port, "/admin")).body).not.toContain("/admin/shutdown")
       yield* settle
       expect(shutdowns).toEqual([])
     }))
