@@ -40,7 +40,31 @@ export const parseOptions: SchemaAST.ParseOptions = { onExcessProperty: "error",
  * @since 0.1.0
  * @category constants
  */
-export const secretKeys: ReadonlySet<string> = new Set(["token", "password", "auth", "authInfo", "clientAuth"])
+export const secretKeys: ReadonlySet<string> = new Set([
+  "token",
+  "password",
+  "passphrase",
+  "secret",
+  "auth",
+  "authInfo",
+  "clientAuth",
+  "credentials",
+  "tokenFile",
+  "keyPath",
+  "keyFile",
+  "privateKey"
+])
+
+const secretSuffix = new RegExp(`(${Array.from(secretKeys, (k) => k.toLowerCase()).join("|")})$`)
+
+/**
+ * Whether a config key holds a secret or a secret's location: one of `secretKeys`, or a key ending
+ * in one of them, in any case (`authTokenFile`, `clientKeyPath`, `proxyPassword`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const isSecretKey = (key: string): boolean => secretKeys.has(key) || secretSuffix.test(key.toLowerCase())
 
 /**
  * Renders a path as `a.b[0].c` (the root is `""`).
@@ -159,7 +183,7 @@ const walk = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyKey>, out: A
     }
   }
   const last = path[path.length - 1]
-  const secret = typeof last === "string" && secretKeys.has(last)
+  const secret = typeof last === "string" && isSecretKey(last)
   for (const f of standard(issue).issues) {
     out.push({
       path: formatPath([...path, ...(f.path ?? []).map((p) => typeof p === "object" ? p.key : p)]),

@@ -6,6 +6,8 @@
  *
  * It is served by `node:http` directly: it knows nothing of the config file or of naming; the
  * proxy hands it the metric exporter, the config JSON, a delegation function and a shutdown hook.
+ * Every request passes `AdminSecurity`'s checks first: its own `Host` only (else 403), the
+ * `admin.security` path lists (else 404), and no cross-site state changes (else 403).
  *
  * @since 0.1.0
  */
@@ -15,6 +17,7 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as AdminSecurity from "./AdminSecurity.js"
 import { dashboardHtml } from "./Dashboard.js"
 import * as Metrics from "./Metrics.js"
 
@@ -84,6 +87,10 @@ export interface Options {
   readonly routers?: ReadonlyArray<string>
   /** The configured namers, for `/bound-names.json` and `/namer_state/<prefix>.json`. Defaults to none. */
   readonly namers?: ReadonlyArray<NamerInfo>
+  /** `admin.security`: which paths are served. Defaults to all. */
+  readonly security?: AdminSecurity.Settings | undefined
+  /** More `Host` values to answer besides the server's own addresses (`name:port`, or `name` for any port). */
+  readonly allowedHosts?: ReadonlyArray<string> | undefined
 }
 
 /**
@@ -142,6 +149,17 @@ export const parseGrace = (s: string): Duration.Duration | undefined => {
   return Duration.minutes(n)
 }
 
+const filters = new WeakMap<Options, (path: string) => boolean>()
+
+const pathFilterOf = (options: Options): (path: string) => boolean => {
+  let filter = filters.get(options)
+  if (filter === undefined) {
+    filter = AdminSecurity.pathFilter(options.security)
+    filters.set(options, filter)
+  }
+  return filter
+}
+
 const readBody = (req: Http.IncomingMessage, limit: number): Promise<string> =>
   new Promise((resolve, reject) => {
     const chunks: Array<Buffer> = []
@@ -158,7 +176,8 @@ const readBody = (req: Http.IncomingMessage, limit: number): Promise<string> =>
   })
 
 /**
- * Answers one admin request. Exposed for tests; `make` serves it.
+ * Answers one admin request, after the path (`admin.security`, else 404) and cross-site checks
+ * (else 403); `make` checks the `Host` header before. Exposed for tests; `make` serves it.
  *
  * @since 0.1.0
  * @category handlers
@@ -170,10 +189,19 @@ export const handle = async (
   headers: Http.IncomingHttpHeaders,
   body: () => Promise<string>
 ): Promise<Reply> => {
-  const url = new URL(rawUrl, "http://admin")
+  let url: URL
+  try {
+    url = new URL(rawUrl, "http://admin")
+  } catch {
+    return text(400, "Bad Request\n")
+  }
   const path = url.pathname
   const q = url.searchParams
   const promPath = options.prometheus?.path
+  const allowed = pathFilterOf(options)
+  if (!allowed(path)) return text(404, "Not Found\n")
+  const refused = AdminSecurity.refuseMutation(method, headers, AdminSecurity.categoryOf(path) === "control")
+  if (refused !== undefined) return text(403, `Forbidden: ${refused}\n`)
   switch (path) {
     case "/admin/ping":
       return text(200, "pong")
@@ -186,6 +214,7 @@ export const handle = async (
           ...endpoints,
           ...(options.namers ?? []).filter((n) => n.state !== undefined).map((n) => namerStateUrl(n.prefix))
         ]
+          .filter(allowed)
           .join("\n") + "\n"
       )
     case "/admin/metrics.json": {
@@ -219,7 +248,13 @@ export const handle = async (
     case "/":
     case "/index.html":
     case "/dashboard":
-      return text(200, dashboardHtml(options.routers ?? []), "text/html; charset=utf-8")
+      return text(
+        200,
+        dashboardHtml(options.routers ?? [], {
+          shutdown: allowed("/admin/shutdown") && options.shutdown !== undefined
+        }),
+        "text/html; charset=utf-8"
+      )
   }
   if (path.startsWith("/namer_state/") && path.endsWith(".json")) {
     return namerState(options, path, q.get("pretty") === "1")
@@ -313,7 +348,13 @@ const delegator = async (
 export const make = (options: Options): Effect.Effect<Admin, AdminError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.callback<Http.Server, AdminError>((resume) => {
+      let own: ReadonlySet<string> = new Set()
       const server = Http.createServer((req, res) => {
+        if (!AdminSecurity.hostAllowed(req.headers.host, own, options.allowedHosts)) {
+          res.writeHead(403, { "content-type": "text/plain; charset=utf-8" })
+          res.end(`Forbidden: this admin server does not answer for Host ${JSON.stringify(req.headers.host ?? "")}\n`)
+          return
+        }
         handle(options, req.method ?? "GET", req.url ?? "/", req.headers, () => readBody(req, 1 << 20)).then(
           (reply) => {
             res.writeHead(reply.status, { ...reply.headers, "content-type": reply.contentType })
@@ -332,6 +373,8 @@ export const make = (options: Options): Effect.Effect<Admin, AdminError, Scope.S
       server.once("error", onError)
       server.listen({ host: ip, port }, () => {
         server.off("error", onError)
+        const bound = server.address() as AddressInfo
+        own = AdminSecurity.ownHosts(bound.address, bound.port)
         resume(Effect.succeed(server))
       })
     }),

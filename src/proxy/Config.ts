@@ -109,8 +109,40 @@ export const PathMatcherFromString = Schema.String.pipe(
 // admin
 // ---------------------------------------------------------------------------------------------
 
+/** A regular expression (JavaScript syntax, at most 1000 characters), kept as its source text. */
+const RegexString = Schema.String.check(
+  Schema.makeFilter((s: string) => {
+    if (s.length > 1000) return "a regular expression of at most 1000 characters"
+    try {
+      new RegExp(s)
+      return true
+    } catch (e) {
+      return `invalid regular expression: ${e instanceof Error ? e.message : String(e)}`
+    }
+  })
+)
+
 /**
- * `admin`: `ip` (default `127.0.0.1`), `port` (default `9990`), `shutdownGraceMs` (default `10000`).
+ * `admin.security` (linkerd's): `uiEnabled`, `controlEnabled`, `diagnosticsEnabled` (each default
+ * `true`), `pathWhitelist` and `pathBlacklist` (regular expressions matched against the whole
+ * request path; default none). See `AdminSecurity.ts` for how they combine.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AdminSecurity = Schema.Struct({
+  uiEnabled: Schema.Boolean.pipe(withDefault(true)),
+  controlEnabled: Schema.Boolean.pipe(withDefault(true)),
+  diagnosticsEnabled: Schema.Boolean.pipe(withDefault(true)),
+  pathWhitelist: Schema.Array(RegexString).check(Schema.isMaxLength(100)).pipe(withDefault([])),
+  pathBlacklist: Schema.Array(RegexString).check(Schema.isMaxLength(100)).pipe(withDefault([]))
+})
+
+/**
+ * `admin`: `ip` (default `127.0.0.1`), `port` (default `9990`), `shutdownGraceMs` (default `10000`),
+ * `security` (linkerd's, see `AdminSecurity`; default everything enabled) and `allowedHosts`
+ * (weir's: more `Host` header values the admin server answers besides its own addresses, e.g.
+ * `weir.internal:9990` or `weir.internal` for any port; default none).
  *
  * @since 0.1.0
  * @category schemas
@@ -122,7 +154,8 @@ export const Admin = Schema.Struct({
   socketOptions: unsupported("admin.socketOptions"),
   httpIdentifierPort: unsupported("admin.httpIdentifierPort"),
   tls: unsupported("admin TLS"),
-  security: unsupported("admin.security"),
+  security: Schema.optionalKey(AdminSecurity),
+  allowedHosts: Schema.optionalKey(Schema.Array(NonEmptyString).check(Schema.isMaxLength(100))),
   workerThreads: Schema.optionalKey(PositiveInt)
 })
 
@@ -325,6 +358,7 @@ const BindingCache = Schema.Struct({
  * seed talk's `/http/1.1 => /method` dtabs route as they did. `bindingTimeoutMs` (default
  * `10000`), `bindingCache` (`paths`/`trees`/`bounds`/`clients` 1000, `idleTtlSecs` 600), `client`,
  * `service`, `interpreter` (default `{kind: default}`), `originator` (default `false`),
+ * `allowSelfRouting` (weir's; default `false`: refuse to route to this proxy's own addresses),
  * `experimental` (default `false`), HTTP limits `maxHeadersKB` (8), `maxInitialLineKB` (4),
  * `streamAfterContentLengthKB` (5), `maxErrResponseKB` (5120), `httpAccessLog` (default none: a file,
  * `/dev/stdout` and `/dev/stderr` included), `httpAccessLogAppend` (default `true`),
@@ -350,6 +384,7 @@ export const Router = Schema.Struct({
   service: Schema.optionalKey(ServiceSection),
   interpreter: Interpreter.pipe(withDefault({ kind: "default" as const })),
   originator: Schema.Boolean.pipe(withDefault(false)),
+  allowSelfRouting: Schema.Boolean.pipe(withDefault(false)),
   experimental: Schema.Boolean.pipe(withDefault(false)),
   maxHeadersKB: PositiveInt.pipe(withDefault(8)),
   maxInitialLineKB: PositiveInt.pipe(withDefault(4)),
@@ -453,6 +488,8 @@ export interface RouterConfig {
   readonly service: ReadonlyArray<PrefixConfig<ServiceParams>>
   readonly interpreter: Interpreter
   readonly originator: boolean
+  /** Whether this router may send requests to the proxy's own admin and server addresses (weir). */
+  readonly allowSelfRouting: boolean
   readonly experimental: boolean
   readonly maxHeadersKB: number
   readonly maxInitialLineKB: number
@@ -615,6 +652,7 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
     service: split<ServiceParams>(r.service),
     interpreter: r.interpreter,
     originator: r.originator,
+    allowSelfRouting: r.allowSelfRouting,
     experimental: r.experimental,
     maxHeadersKB: r.maxHeadersKB,
     maxInitialLineKB: r.maxInitialLineKB,

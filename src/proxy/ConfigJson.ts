@@ -1,13 +1,13 @@
 /**
  * The normalized proxy config as JSON, for the admin server's `/config.json`: durations in
  * milliseconds (seconds for `...Secs` keys and `window`), dtabs, paths and prefix patterns in their
- * text form, and the values of secret keys (`Problems.secretKeys`: `token`, `password`, …) shown as
+ * text form, and the values of secret keys and of keys naming where a secret is kept (`Problems.isSecretKey`: `token`, `password`, `keyPath`, `authTokenFile`, …) shown as
  * `<redacted>`.
  *
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
-import { secretKeys } from "../config/Problems.js"
+import { isSecretKey } from "../config/Problems.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Path from "../naming/Path.js"
 import type * as Config from "./Config.js"
@@ -21,7 +21,7 @@ import * as PathMatcher from "./PathMatcher.js"
  */
 export const toJsonValue = (value: unknown): unknown => {
   const convert = (v: unknown, key: string | undefined): unknown => {
-    if (key !== undefined && secretKeys.has(key)) return "<redacted>"
+    if (key !== undefined && isSecretKey(key)) return "<redacted>"
     if (v === null || typeof v !== "object") return v
     if (Path.isPath(v)) return Path.show(v)
     if (Dtab.isDtab(v)) return Dtab.show(v)

@@ -1,7 +1,9 @@
 /**
  * The admin dashboard at `/`: one static HTML page whose script polls `admin/metrics.json` every
  * second and shows, per router, its servers, services and clients (requests, success rate,
- * failures, p99 latency, balancer size and available nodes).
+ * failures, p99 latency, balancer size and available nodes), and a shutdown button when control
+ * requests are enabled. The button sends what the admin server asks of a state change: a POST with
+ * `Content-Type: application/json` (see `AdminSecurity`).
  *
  * @since 0.1.0
  */
@@ -69,13 +71,35 @@ poll();
 setInterval(poll, 1000);
 `
 
+const shutdownScript = `
+const shutdown = () => {
+  if (!confirm("Shut this weir down? Requests in flight finish first.")) return;
+  fetch("admin/shutdown", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
+    .then((r) => r.text())
+    .then((t) => { document.getElementById("updated").textContent = t; })
+    .catch((e) => { document.getElementById("updated").textContent = "error: " + e; });
+};
+document.getElementById("shutdown").addEventListener("click", shutdown);
+`
+
+/**
+ * What the dashboard offers besides metrics.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Options {
+  /** Show the shutdown button (when `/admin/shutdown` is served). Defaults to `false`. */
+  readonly shutdown?: boolean | undefined
+}
+
 /**
  * The dashboard page, naming the configured routers.
  *
  * @since 0.1.0
  * @category rendering
  */
-export const dashboardHtml = (routers: ReadonlyArray<string>): string =>
+export const dashboardHtml = (routers: ReadonlyArray<string>, options?: Options): string =>
   `<!doctype html>
 <html lang="en">
 <head>
@@ -97,10 +121,11 @@ nav a { margin-right: 1em; }
 <a href="admin/metrics/prometheus">prometheus</a>
 <a href="config.json?pretty=1">config.json</a>
 <a href="delegator.json">delegator.json</a>
+${options?.shutdown === true ? `<button id="shutdown" type="button">shut down</button>` : ""}
 </nav>
 <p>Routers: ${routers.map(escapeHtml).join(", ") || "none"} · updated <span id="updated">never</span></p>
 <div id="routers"></div>
-<script>${script}</script>
+<script>${script}${options?.shutdown === true ? shutdownScript : ""}</script>
 </body>
 </html>
 `

@@ -21,12 +21,18 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import * as Dns from "node:dns"
+import * as Net from "node:net"
+import * as Os from "node:os"
+import { key as addressKey } from "../Address.js"
 import * as ClientConfig from "../config/Client.js"
 import * as Namers from "../config/namer/index.js"
+import * as Failure from "../Failure.js"
 import * as AccessLog from "../http/AccessLog.js"
-import type * as DstClient from "../http/DstClient.js"
+import * as DstClient from "../http/DstClient.js"
 import * as Forwarded from "../http/Forwarded.js"
 import * as Router from "../http/Router.js"
+import type * as Upstream from "../http/Upstream.js"
 import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
 import type * as Path from "../naming/Path.js"
@@ -239,6 +245,8 @@ const build = (
     }
     const interpreter = yield* Interpreter.make({ namers })
 
+    const own: Array<OwnAddress> = []
+    const upstreamMaker = yield* DstClient.UpstreamMaker
     const routers: Array<Router.Router> = []
     for (const [i, r] of config.routers.entries()) {
       if (r.originator) {
@@ -250,9 +258,11 @@ const build = (
         append: r.httpAccessLogAppend
       }).pipe(Effect.mapError(startFailure(`routers[${i}].httpAccessLog`)))
       const router = yield* Router.make(routerOptions(r, config.admin, interpreter, registry, accessLog)).pipe(
+        Effect.provideService(DstClient.UpstreamMaker, guardSelfRouting(r, upstreamMaker, () => own)),
         Effect.mapError(startFailure(`routers[${i}].servers`))
       )
       routers.push(router)
+      for (const s of router.servers) own.push({ ip: s.ip, port: s.port, what: "server", router: r.label })
     }
 
     const shutdown = yield* Deferred.make<Duration.Duration>()
@@ -268,8 +278,11 @@ const build = (
       delegate: yield* Delegator.make(config, interpreter),
       namers: Delegator.adminNamers(built),
       shutdown: (grace) => Effect.runFork(requestShutdown(grace)),
+      security: config.admin.security,
+      allowedHosts: config.admin.allowedHosts,
       ...(prometheus !== undefined ? { prometheus: { path: prometheus.path, prefix: prometheus.prefix } } : {})
     }).pipe(Effect.mapError(startFailure("admin")))
+    own.push({ ip: admin.ip, port: admin.port, what: "admin" })
 
     return {
       config,
@@ -284,3 +297,126 @@ const build = (
         Effect.asVoid(Effect.all(routers.map((r) => r.drain(grace)), { concurrency: "unbounded", discard: true }))
     }
   })
+
+// ---------------------------------------------------------------------------------------------
+// self-routing guard
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * An address this proxy listens on: the admin server or one server of a router.
+ *
+ * @since 0.1.0
+ * @category self-routing
+ */
+export interface OwnAddress {
+  readonly ip: string
+  readonly port: number
+  /** What listens there. */
+  readonly what: "admin" | "server"
+  /** The router a server belongs to. */
+  readonly router?: string | undefined
+}
+
+const canonicalIp = (host: string): string | undefined => {
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host
+  let hostname: string
+  try {
+    hostname = new URL(`http://${Net.isIPv6(bare) ? `[${bare}]` : bare}/`).hostname
+  } catch {
+    return undefined
+  }
+  const ip = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip)
+  if (mapped !== null) return mapped[1]
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(ip)
+  if (hex !== null) {
+    const n = (parseInt(hex[1]!, 16) << 16 | parseInt(hex[2]!, 16)) >>> 0
+    return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".")
+  }
+  return Net.isIP(ip) === 0 ? undefined : ip
+}
+
+const isWildcard = (ip: string): boolean => ip === "0.0.0.0" || ip === "::"
+
+const isLocal = (ip: string): boolean => {
+  if (isWildcard(ip) || ip === "::1" || ip.startsWith("127.")) return true
+  for (const list of Object.values(Os.networkInterfaces())) {
+    for (const i of list ?? []) if (canonicalIp(i.address) === ip) return true
+  }
+  return false
+}
+
+/**
+ * The listening address that a connection to `ip:port` would reach, if it is one of `own`: the
+ * same IP, a wildcard listener (`0.0.0.0`, `::`) and any local address (loopback included), or a
+ * wildcard target and a local listener.
+ *
+ * @since 0.1.0
+ * @category self-routing
+ */
+export const ownAddressOf = (
+  ip: string,
+  port: number,
+  own: ReadonlyArray<OwnAddress>
+): OwnAddress | undefined => {
+  const target = canonicalIp(ip)
+  if (target === undefined) return undefined
+  return own.find((o) => {
+    if (o.port !== port) return false
+    const listen = canonicalIp(o.ip) ?? o.ip
+    return listen === target || (isWildcard(listen) && isLocal(target)) || (isWildcard(target) && isLocal(listen))
+  })
+}
+
+const resolve = (host: string): Effect.Effect<ReadonlyArray<string>> => {
+  const ip = canonicalIp(host)
+  if (ip !== undefined) return Effect.succeed([ip])
+  return Effect.callback<ReadonlyArray<string>>((resume) => {
+    Dns.lookup(
+      host,
+      { all: true },
+      (error, addresses) =>
+        resume(Effect.succeed(error === null ? addresses.map((a) => canonicalIp(a.address) ?? a.address) : []))
+    )
+  }).pipe(Effect.timeoutOrElse({ duration: "5 seconds", orElse: () => Effect.succeed([]) }))
+}
+
+/**
+ * Wraps `make` so that an address this proxy itself listens on (`own()`, read when the endpoint is
+ * made; host names are resolved first) gets an upstream whose every call fails at once with a
+ * non-retryable `ConnectionFailed` naming what listens there, instead of a connection: a request
+ * that an `l5d-dtab` header sends to `/$/inet/127.0.0.1/9990` never reaches the admin server, and a
+ * dtab pointing a router at itself never loops. A router with `allowSelfRouting: true` is left as it is.
+ *
+ * @since 0.1.0
+ * @category self-routing
+ */
+export const guardSelfRouting = (
+  router: Config.RouterConfig,
+  make: DstClient.UpstreamMaker,
+  own: () => ReadonlyArray<OwnAddress>
+): DstClient.UpstreamMaker => {
+  if (router.allowSelfRouting) return make
+  return (address, options) =>
+    Effect.flatMap(resolve(address.host), (ips) => {
+      let hit: OwnAddress | undefined
+      for (const ip of ips) hit ??= ownAddressOf(ip, address.port, own())
+      if (hit === undefined) return make(address, options)
+      const failure = new Failure.ConnectionFailed({
+        address: addressKey(address),
+        reason: "refused",
+        written: true,
+        detail: `router ${router.label} refuses to route to its own ${hit.what} address ${hit.ip}:${hit.port}` +
+          (hit.router === undefined ? "" : ` (a server of router ${hit.router})`) +
+          "; set allowSelfRouting: true on the router to allow it"
+      })
+      const refused: Upstream.Upstream = {
+        address,
+        call: () => Effect.fail(failure),
+        status: "Open",
+        connections: () => 0,
+        connects: () => 0
+      }
+      return Effect.succeed(refused)
+    })
+}

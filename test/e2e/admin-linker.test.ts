@@ -176,7 +176,9 @@ describe("Linker", () => {
   it.live("a shutdown request completes shutdownRequested", () =>
     Effect.gen(function*() {
       const { admin, linker, web } = yield* setup
-      const r = yield* get(`${admin}/admin/shutdown?grace=1s`, {}, { method: "POST" })
+      const r = yield* get(`${admin}/admin/shutdown?grace=1s`, { "content-type": "application/json" }, {
+        method: "POST"
+      })
       expect(r.body).toBe("quitting\n")
       const grace = yield* linker.shutdownRequested
       expect(grace).toBeDefined()

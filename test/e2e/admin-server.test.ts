@@ -59,9 +59,15 @@ describe("Admin server", () => {
       expect(get.status).toBe(405)
       expect(get.headers.get("allow")).toBe("POST")
       expect(shutdowns).toEqual([])
-      const bad = yield* fetchText(`${base}/admin/shutdown?grace=soon`, { method: "POST" })
+      const bad = yield* fetchText(`${base}/admin/shutdown?grace=soon`, {
+        method: "POST",
+        headers: { "content-type": "application/json" }
+      })
       expect(bad.status).toBe(400)
-      const ok = yield* fetchText(`${base}/admin/shutdown?grace=2.seconds`, { method: "POST" })
+      const ok = yield* fetchText(`${base}/admin/shutdown?grace=2.seconds`, {
+        method: "POST",
+        headers: { "content-type": "application/json" }
+      })
       expect(ok.status).toBe(200)
       expect(ok.body).toBe("quitting\n")
       yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))

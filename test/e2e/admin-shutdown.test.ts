@@ -53,13 +53,16 @@ const ready = async (p: Proc): Promise<{ port: number; admin: number }> => {
   throw new Error(`not ready: ${p.stdout()} ${p.stderr()}`)
 }
 
-const request = (port: number, path: string, method = "GET", host = "slow") =>
+const request = (port: number, path: string, method = "GET", host = "slow", headers: Record<string, string> = {}) =>
   new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = Http.request({ host: "127.0.0.1", port, path, method, headers: { host }, agent: false }, (res) => {
-      let body = ""
-      res.on("data", (c: Buffer) => (body += c.toString()))
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }))
-    })
+    const req = Http.request(
+      { host: "127.0.0.1", port, path, method, headers: { host, ...headers }, agent: false },
+      (res) => {
+        let body = ""
+        res.on("data", (c: Buffer) => (body += c.toString()))
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }))
+      }
+    )
     req.on("error", reject)
     req.end()
   })
@@ -100,7 +103,7 @@ describe("weir proxy: graceful shutdown (child process)", () => {
       const { admin, port } = await ready(p)
       const inFlight = request(port, "/?ms=500")
       await new Promise((r) => setTimeout(r, 150))
-      const q = await request(admin, "/admin/shutdown", "POST", "localhost")
+      const q = await request(admin, "/admin/shutdown", "POST", "localhost", { "x-weir-admin": "1" })
       expect(q).toEqual({ status: 200, body: "quitting\n" })
       expect((await inFlight).status).toBe(200)
       expect(await p.exited).toBe(0)
