@@ -267,8 +267,6 @@ describe("/config.json redaction", () => {
       const r = Config.parse(`
 admin: {port: 0, allowedHosts: [weir.internal]}
 namers:
-- kind: io.l5d.consul
-  token: consul-s3cret
 - kind: io.l5d.experimental.k8s
   authTokenFile: /var/run/secrets/sa-token
 routers:
@@ -280,6 +278,7 @@ routers:
       const router = r.success.routers[0]!
       const withTls = {
         ...r.success,
+        namers: [...r.success.namers, { kind: "io.l5d.consul", token: "consul-s3cret" }],
         routers: [{
           ...router,
           client: [{
