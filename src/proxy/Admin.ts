@@ -17,9 +17,10 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as Metrics from "../telemetry/Metrics.js"
+import type * as Telemeter from "../telemetry/Telemeter.js"
 import * as AdminSecurity from "./AdminSecurity.js"
 import { dashboardHtml } from "./Dashboard.js"
-import * as Metrics from "./Metrics.js"
 
 /**
  * A delegation request as `/delegator.json` receives it (GET query or POST JSON body). `namespace`
@@ -77,8 +78,12 @@ export interface Options {
   readonly exporter: Metrics.Exporter
   /** The parsed config, already JSON-safe (secrets removed), for `/config.json`. */
   readonly config?: unknown
-  /** Extra Prometheus endpoint path and metric name prefix (from an `io.l5d.prometheus` telemeter). */
-  readonly prometheus?: { readonly path: string; readonly prefix: string }
+  /**
+   * Endpoints the configured telemeters serve (`io.l5d.prometheus` at its `path`, `io.l5d.influxdb`
+   * at `/admin/metrics/influxdb`); they take precedence over `/admin/metrics/prometheus`'s default
+   * (no prefix). Defaults to none.
+   */
+  readonly telemeters?: ReadonlyArray<Telemeter.Endpoint> | undefined
   /** Answers `/delegator.json`; absent → 501. */
   readonly delegate?: (request: DelegateRequest) => Effect.Effect<Reply>
   /** Called by `POST /admin/shutdown` with the requested grace (or `undefined` for the default). */
@@ -197,7 +202,6 @@ export const handle = async (
   }
   const path = url.pathname
   const q = url.searchParams
-  const promPath = options.prometheus?.path
   const allowed = pathFilterOf(options)
   if (!allowed(path)) return text(404, "Not Found\n")
   const refused = AdminSecurity.refuseMutation(method, headers, AdminSecurity.categoryOf(path) === "control")
@@ -259,12 +263,13 @@ export const handle = async (
   if (path.startsWith("/namer_state/") && path.endsWith(".json")) {
     return namerState(options, path, q.get("pretty") === "1")
   }
-  if (path === "/admin/metrics/prometheus" || (promPath !== undefined && path === promPath)) {
-    return text(
-      200,
-      Metrics.toPrometheus(options.exporter.snapshot(), options.prometheus?.prefix ?? ""),
-      "text/plain; version=0.0.4; charset=utf-8"
-    )
+  const telemeter = options.telemeters?.find((e) => e.path === path)
+  if (telemeter !== undefined) {
+    const host = headers["host"]
+    return text(200, telemeter.render(Array.isArray(host) ? host[0] : host), telemeter.contentType)
+  }
+  if (path === "/admin/metrics/prometheus") {
+    return text(200, Metrics.toPrometheus(options.exporter.snapshot()), "text/plain; version=0.0.4; charset=utf-8")
   }
   return text(404, "Not Found\n")
 }

@@ -27,6 +27,7 @@ import * as Os from "node:os"
 import { key as addressKey } from "../Address.js"
 import * as ClientConfig from "../config/Client.js"
 import * as Namers from "../config/namer/index.js"
+import * as Telemeters from "../config/telemeter/index.js"
 import * as Failure from "../Failure.js"
 import * as AccessLog from "../http/AccessLog.js"
 import * as DstClient from "../http/DstClient.js"
@@ -37,11 +38,12 @@ import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
 import type * as Path from "../naming/Path.js"
 import * as Stats from "../Stats.js"
+import * as Metrics from "../telemetry/Metrics.js"
+import type * as Telemeter from "../telemetry/Telemeter.js"
 import * as Admin from "./Admin.js"
 import * as Config from "./Config.js"
 import * as ConfigJson from "./ConfigJson.js"
 import * as Delegator from "./Delegator.js"
-import * as Metrics from "./Metrics.js"
 import * as PathMatcher from "./PathMatcher.js"
 import * as Validate from "./Validate.js"
 
@@ -268,7 +270,11 @@ const build = (
     const shutdown = yield* Deferred.make<Duration.Duration>()
     const requestShutdown = (grace?: Duration.Duration) =>
       Effect.asVoid(Deferred.succeed(shutdown, grace ?? config.admin.shutdownGraceMs))
-    const prometheus = config.telemetry.find((t) => t.kind === "io.l5d.prometheus")
+    const telemeterEndpoints: Array<Telemeter.Endpoint> = []
+    for (const t of config.telemetry) {
+      const started = yield* Telemeters.registry.make(t)({ registry, snapshot: exporter.snapshot })
+      telemeterEndpoints.push(...started.endpoints)
+    }
     const admin = yield* Admin.make({
       ip: config.admin.ip,
       port: config.admin.port,
@@ -280,7 +286,7 @@ const build = (
       shutdown: (grace) => Effect.runFork(requestShutdown(grace)),
       security: config.admin.security,
       allowedHosts: config.admin.allowedHosts,
-      ...(prometheus !== undefined ? { prometheus: { path: prometheus.path, prefix: prometheus.prefix } } : {})
+      telemeters: telemeterEndpoints
     }).pipe(Effect.mapError(startFailure("admin")))
     own.push({ ip: admin.ip, port: admin.port, what: "admin" })
 

@@ -29,6 +29,8 @@ import * as Message from "../../src/http/Message.js"
 import * as Path from "../../src/naming/Path.js"
 import * as Backoff from "../../src/resilience/Backoff.js"
 import * as FailureAccrual from "../../src/resilience/FailureAccrual.js"
+import * as Stats from "../../src/Stats.js"
+import * as Metrics from "../../src/telemetry/Metrics.js"
 import { balancerSuite } from "../loadbalancer/suite.js"
 
 const decode = <T, E>(registry: Plugin.Registry<T, E, unknown>, input: unknown) => {
@@ -145,8 +147,26 @@ pluginSuite(Interpreters.registry, async (make) => {
   expect(typeof interpreter.bind).toBe("function")
 })
 
-pluginSuite(Telemeters.registry, (endpoint) => {
-  expect(endpoint).toEqual({ path: "/admin/metrics/prometheus", prefix: "" })
+pluginSuite(Telemeters.registry, async (make, plugin) => {
+  const registry = Stats.makeInMemory()
+  registry.scope("rt", "web", "service", "svc/books").counter("requests").incr(2)
+  const exporter = Metrics.makeExporter(registry)
+  const started = await Effect.runPromise(Effect.scoped(make({ registry, snapshot: exporter.snapshot })))
+  const served = started.endpoints.map((e) => [e.path, e.render("admin")] as const)
+  switch (plugin.kind) {
+    case "io.l5d.prometheus":
+      expect(served.map(([p]) => p)).toEqual(["/admin/metrics/prometheus"])
+      expect(served[0]![1]).toContain(`rt:service:requests{rt="web", service="svc/books"} 2`)
+      break
+    case "io.l5d.influxdb":
+      expect(served).toEqual([[
+        "/admin/metrics/influxdb",
+        "rt:service,host=admin,rt=web,service=svc/books requests=2\n"
+      ]])
+      break
+    default:
+      expect(served).toEqual([])
+  }
 })
 
 pluginSuite(Namers.registry, async (build, plugin) => {

@@ -10,7 +10,7 @@ import * as Config from "../../src/proxy/Config.js"
 import * as ConfigJson from "../../src/proxy/ConfigJson.js"
 import { dashboardHtml } from "../../src/proxy/Dashboard.js"
 import * as Linker from "../../src/proxy/Linker.js"
-import * as Metrics from "../../src/proxy/Metrics.js"
+import * as Metrics from "../../src/telemetry/Metrics.js"
 import * as Stats from "../../src/Stats.js"
 
 interface Answer {

@@ -1,6 +1,6 @@
 /**
  * The telemeter `io.l5d.prometheus`: the admin server exports every metric in Prometheus text
- * format at `path`, names prefixed with `prefix`.
+ * format at `path` (and at `/admin/metrics/prometheus`), names prefixed with `prefix`.
  *
  * ```yaml
  * telemetry:
@@ -11,7 +11,10 @@
  *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
 import * as S from "effect/Schema"
+import * as Metrics from "../../telemetry/Metrics.js"
+import type * as Telemeter from "../../telemetry/Telemeter.js"
 import * as Plugin from "../Plugin.js"
 import { NonEmptyString, withDefault } from "../Schemas.js"
 
@@ -29,18 +32,15 @@ export const Schema = S.Struct({
 })
 
 /**
- * What the admin server is given to serve the Prometheus endpoint.
+ * The Prometheus text format's content type.
  *
  * @since 0.1.0
- * @category model
+ * @category constants
  */
-export interface Endpoint {
-  readonly path: string
-  readonly prefix: string
-}
+export const contentType = "text/plain; version=0.0.4; charset=utf-8"
 
 /**
- * The plugin: the admin server's Prometheus endpoint.
+ * The plugin: the Prometheus exposition at `path` and at `/admin/metrics/prometheus`.
  *
  * @since 0.1.0
  * @category plugins
@@ -48,5 +48,12 @@ export interface Endpoint {
 export const plugin = Plugin.make({
   schema: Schema,
   example: { kind: "io.l5d.prometheus" },
-  make: (config): Endpoint => ({ path: config.path, prefix: config.prefix })
+  make: (config): Telemeter.Make => (context) =>
+    Effect.succeed({
+      endpoints: [...new Set([config.path, "/admin/metrics/prometheus"])].map((path) => ({
+        path,
+        contentType,
+        render: () => Metrics.toPrometheus(context.snapshot(), config.prefix)
+      }))
+    })
 })

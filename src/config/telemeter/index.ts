@@ -1,11 +1,15 @@
 /**
- * The telemeter family (`telemetry:`): `io.l5d.prometheus`; linkerd's other telemeters decode and
- * are reported as not available (`Unavailable.ts`).
+ * The telemeter family (`telemetry:`): `io.l5d.prometheus`, `io.l5d.influxdb`, `io.l5d.statsd`;
+ * linkerd's other telemeters decode and are reported as not available (`Unavailable.ts`). A
+ * telemeter plugin's constructor returns a `Telemeter.Make` (src/telemetry/Telemeter.ts): admin
+ * endpoints it serves and exporters it runs in the proxy's scope.
  *
  * @since 0.1.0
  */
 import * as Plugin from "../Plugin.js"
+import * as InfluxDb from "./InfluxDb.js"
 import * as Prometheus from "./Prometheus.js"
+import * as Statsd from "./Statsd.js"
 import * as Unavailable from "./Unavailable.js"
 
 /**
@@ -14,7 +18,11 @@ import * as Unavailable from "./Unavailable.js"
  * @since 0.1.0
  * @category registry
  */
-export const registry = Plugin.registry("telemeter", [Prometheus.plugin], Unavailable.all)
+export const registry = Plugin.registry(
+  "telemeter",
+  [Prometheus.plugin, InfluxDb.plugin, Statsd.plugin],
+  Unavailable.all
+)
 
 /**
  * A decoded telemeter.

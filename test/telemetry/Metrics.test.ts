@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Metrics from "../../src/proxy/Metrics.js"
+import * as Metrics from "../../src/telemetry/Metrics.js"
 import * as Stats from "../../src/Stats.js"
 
 const registry = () => {
