@@ -222,7 +222,8 @@ export interface Wire {
 /**
  * Writes `raw` (one write per piece) on a fresh connection and reads responses until `count` are
  * complete and, when `untilClose`, the server has closed; or until the server closes. A guard of
- * `guardMs` ends a wait that would never end (the result then says so: `hung`).
+ * `guardMs` ends a wait that would never end (the result then says so: `hung`). `halfClose` ends the
+ * sending side after the last write (the client sends nothing more).
  */
 export const exchange = (
   port: number,
@@ -230,7 +231,8 @@ export const exchange = (
   count: number,
   untilClose: boolean,
   method = "GET",
-  guardMs = 3000
+  guardMs = 3000,
+  halfClose = false
 ): Promise<
   { readonly responses: Array<Wire>; readonly closed: boolean; readonly hung: boolean; readonly text: string }
 > =>
@@ -274,7 +276,13 @@ export const exchange = (
     })
     socket.on("error", () => {})
     const pieces = typeof raw === "string" ? [raw] : raw
-    pieces.forEach((p, i) => setTimeout(() => socket.writable && socket.write(bytes(p)), i * 5))
+    pieces.forEach((p, i) =>
+      setTimeout(() => {
+        if (!socket.writable) return
+        socket.write(bytes(p))
+        if (halfClose && i === pieces.length - 1) socket.end()
+      }, i * 5)
+    )
   })
 
 /** The method of a raw request (what its response is read as): HEAD or anything else. */
