@@ -101,7 +101,7 @@ const hostPort = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+;=]|%[0-9A-Fa
 /** authority-form (CONNECT, RFC 9112 §3.2.3): host and a port */
 const hostAndPort = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+;=]|%[0-9A-Fa-f]{2})+):[0-9]+$/
 /** absolute-form: scheme "://" authority, then the rest (RFC 9112 §3.2.2) */
-const absoluteForm = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/
+const absoluteForm = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/
 /** reason-phrase = *( HTAB / SP / VCHAR / obs-text ) */
 const badReason = /[\x00-\x08\x0a-\x1f\x7f]/
 const digits = /^[0-9]+$/
@@ -240,7 +240,7 @@ export const parseRequestHead = (buf: Buffer, start: number, end: number): Reque
  * What is wrong with a request target (RFC 9112 §3.2), or `undefined`: it must be visible ASCII (a
  * raw byte past 0x7E is refused rather than passed on), and origin-form (`/path?query`), `*` for
  * `OPTIONS`, authority-form `host:port` for `CONNECT` (and only there), or absolute-form
- * `scheme://authority/...` with a valid, non-empty authority and no userinfo (RFC 9110 §4.2.4: a
+ * `http(s)://authority/...` with a valid, non-empty authority and no userinfo (RFC 9110 §4.2.4: a
  * `user@` part names no host, and two parties could read `a@b@c` differently).
  */
 const targetProblem = (method: string, target: string): string | undefined => {
@@ -254,7 +254,11 @@ const targetProblem = (method: string, target: string): string | undefined => {
   if (target === "*") return method === "OPTIONS" ? undefined : "asterisk-form target outside OPTIONS"
   const m = absoluteForm.exec(target)
   if (m === null) return "request target in no known form"
-  const authority = m[1]!
+  // the router reads the authority of http(s) targets only: another scheme's would be routed by Host
+  // while the backend (RFC 9112 §3.2.2) goes by the target's
+  const scheme = m[1]!.toLowerCase()
+  if (scheme !== "http" && scheme !== "https") return "request target with a scheme other than http or https"
+  const authority = m[2]!
   if (authority.length === 0) return "empty authority in the request target"
   if (authority.indexOf("@") >= 0) return "userinfo in the request target"
   return hostPort.test(authority) ? undefined : "invalid authority in the request target"

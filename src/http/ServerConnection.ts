@@ -30,6 +30,15 @@ const codeOf = (status: number): string =>
 
 const continueLine = "HTTP/1.1 100 Continue\r\n\r\n"
 
+/** Whether a `Connection` header lists `option` (a whole token, any case: `x-close` is not `close`). */
+const hasOption = (value: string | Array<string> | undefined, option: string): boolean => {
+  if (value === undefined) return false
+  if (typeof value === "string" && value.length === option.length) return value.toLowerCase() === option
+  const all = typeof value === "string" ? value : value.join(",")
+  for (const part of all.split(",")) if (part.trim().toLowerCase() === option) return true
+  return false
+}
+
 /** Keeps an `error` event from being unhandled (a stream nobody else listens to). */
 export const ignore = (): void => {}
 
@@ -183,9 +192,9 @@ export class Connection<R> {
     this.responding = false
     this.cancel = undefined
     const connection = head.headers["connection"]
-    const c = connection === undefined ? "" : (typeof connection === "string" ? connection : connection.join(","))
-      .toLowerCase()
-    this.keepAlive = head.version === "1.1" ? !c.includes("close") : c.includes("keep-alive")
+    this.keepAlive = head.version === "1.1"
+      ? !hasOption(connection, "close")
+      : hasOption(connection, "keep-alive")
     this.shared.state.inFlight++
     const make = (body: Body): HttpRequest => ({
       method: head.method,

@@ -267,6 +267,7 @@ describe("Codec request heads", () => {
       ["an authority with a bad port", "GET http://a:b/ HTTP/1.1\r\nHost: x\r\n\r\n", 400, /invalid authority/],
       ["an absolute URI without an authority", "GET http:/x HTTP/1.1\r\nHost: x\r\n\r\n", 400, /no known form/],
       ["a relative target", "GET x/y HTTP/1.1\r\nHost: x\r\n\r\n", 400, /no known form/],
+      ["absolute-form with another scheme", "GET ftp://a/x HTTP/1.1\r\nHost: x\r\n\r\n", 400, /scheme/],
       ["authority-form outside CONNECT", "GET a:80 HTTP/1.1\r\nHost: x\r\n\r\n", 400, /no known form/],
       ["CONNECT with origin-form", "CONNECT / HTTP/1.1\r\nHost: x\r\n\r\n", 400, /authority-form/],
       ["CONNECT without a port", "CONNECT a HTTP/1.1\r\nHost: x\r\n\r\n", 400, /authority-form/],
