@@ -10,6 +10,7 @@ import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as net from "node:net"
 import { Readable } from "node:stream"
+import * as Chunked from "./Chunked.js"
 import * as Codec from "./Codec.js"
 import type { Body, HttpRequest, HttpResponse } from "./Message.js"
 import { empty } from "./Message.js"
@@ -88,7 +89,7 @@ export class Connection<R> {
   keepAlive = true
   /** bytes of a Content-Length body still to read; -1 chunked; 0 complete */
   bodyLeft = 0
-  chunked: Codec.ChunkedDecoder | undefined = undefined
+  chunked: Chunked.Decoder | undefined = undefined
   collect: Array<Buffer> | undefined = undefined
   collectLength = 0
   bodyStream: Readable | undefined = undefined
@@ -234,7 +235,7 @@ export class Connection<R> {
         const rest = this.pending
         this.pending = undefined
         this.bodyLeft = -1
-        this.chunked = new Codec.ChunkedDecoder((data) => this.pushBody(data))
+        this.chunked = new Chunked.Decoder((data) => this.pushBody(data))
         this.openBodyStream()
         this.start(make({ _tag: "Stream", stream: this.bodyStream! }))
         if (rest !== undefined) this.onData(rest)
@@ -466,7 +467,7 @@ export class Connection<R> {
     let ok: boolean
     if (this.responseChunked) {
       socket.cork()
-      socket.write(Codec.chunkHeader(chunk.length), "latin1")
+      socket.write(Chunked.chunkHeader(chunk.length), "latin1")
       socket.write(chunk)
       ok = socket.write("\r\n", "latin1")
       socket.uncork()
@@ -492,7 +493,7 @@ export class Connection<R> {
   sourceEnded(): void {
     if (this.responseSource === undefined) return
     this.responseSource = undefined
-    if (this.responseChunked) this.socket.write(Codec.lastChunk, "latin1")
+    if (this.responseChunked) this.socket.write(Chunked.lastChunk, "latin1")
     else if (this.responseLeft > 0) {
       this.socket.destroy()
       return

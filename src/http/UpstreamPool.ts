@@ -10,13 +10,11 @@ import * as Effect from "effect/Effect"
 import * as net from "node:net"
 import { Readable } from "node:stream"
 import { ConnectionFailed } from "../Failure.js"
+import { chunkHeader, Decoder as ChunkedDecoder, lastChunk } from "./Chunked.js"
 import type { Framing, ResponseHead } from "./Codec.js"
 import {
-  ChunkedDecoder,
-  chunkHeader,
   headEnd,
   invalidHeader,
-  lastChunk,
   maxLeadingEmptyLines,
   ParseError,
   parseResponseHead,

@@ -13,6 +13,7 @@ import * as path from "node:path"
 import type { Readable } from "node:stream"
 import { fileURLToPath } from "node:url"
 import * as Address from "../../src/Address.js"
+import * as Chunked from "../../src/http/Chunked.js"
 import * as Codec from "../../src/http/Codec.js"
 import type { Body, Headers, HttpRequest, HttpResponse } from "../../src/http/Message.js"
 import * as Message from "../../src/http/Message.js"
@@ -124,7 +125,7 @@ const readBody = (
       }
     case "Chunked": {
       const parts: Array<Buffer> = []
-      const decoder = new Codec.ChunkedDecoder((c) => parts.push(Buffer.from(c)))
+      const decoder = new Chunked.Decoder((c) => parts.push(Buffer.from(c)))
       const used = decoder.push(buf, end)
       if (used instanceof Codec.ParseError) return used
       if (!decoder.done) return "incomplete"

@@ -17,6 +17,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
+import * as Chunked from "../../src/http/Chunked.js"
 import * as Codec from "../../src/http/Codec.js"
 import type { Headers } from "../../src/http/Message.js"
 import type { Reading } from "../conformance/harness.js"
@@ -225,7 +226,7 @@ const splitInvariant = (wire: Buffer, reading: Reading): void => {
   if (reading.verdict !== "accept" || reading.framing !== "Chunked") return
   const end = Codec.headEnd(wire, Codec.skipLeadingBlankLines(wire, 0))
   const parts: Array<Buffer> = []
-  const decoder = new Codec.ChunkedDecoder((c) => parts.push(Buffer.from(c)))
+  const decoder = new Chunked.Decoder((c) => parts.push(Buffer.from(c)))
   for (let i = end; i < wire.length && !decoder.done; i++) {
     const used = decoder.push(wire.subarray(i, i + 1))
     expect(used).not.toBeInstanceOf(Codec.ParseError)

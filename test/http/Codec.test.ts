@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as http from "node:http"
 import * as net from "node:net"
+import * as Chunked from "../../src/http/Chunked.js"
 import * as Codec from "../../src/http/Codec.js"
 import type { Headers } from "../../src/http/Message.js"
 
@@ -500,7 +501,7 @@ interface Decoded {
 /** Feeds `pieces` in order, stopping at the first error or once the body is done. */
 const decode = (pieces: ReadonlyArray<Buffer>): Decoded => {
   const out: Array<Buffer> = []
-  const decoder = new Codec.ChunkedDecoder((chunk) => out.push(Buffer.from(chunk)))
+  const decoder = new Chunked.Decoder((chunk) => out.push(Buffer.from(chunk)))
   let consumed = 0
   for (const piece of pieces) {
     const n = decoder.push(piece)
@@ -599,7 +600,7 @@ describe("Codec ChunkedDecoder", () => {
     const prefix = bytes("HEADERS-ALREADY-READ")
     const all = Buffer.concat([prefix, bytes("3\r\nabc\r\n0\r\n\r\n"), next])
     const seen: Array<Buffer> = []
-    const decoder = new Codec.ChunkedDecoder((chunk) => seen.push(chunk))
+    const decoder = new Chunked.Decoder((chunk) => seen.push(chunk))
     expect(decoder.push(all, prefix.length)).toBe(13)
     expect(decoder.done).toBe(true)
     expect(seen.map((b) => b.toString())).toEqual(["abc"])
@@ -610,7 +611,7 @@ describe("Codec ChunkedDecoder", () => {
 
   it("passes a whole buffer of data through without copying", () => {
     const seen: Array<Buffer> = []
-    const decoder = new Codec.ChunkedDecoder((chunk) => seen.push(chunk))
+    const decoder = new Chunked.Decoder((chunk) => seen.push(chunk))
     expect(decoder.push(bytes("a\r\n"))).toBe(3)
     const data = bytes("0123456789")
     expect(decoder.push(data)).toBe(10)
@@ -652,7 +653,7 @@ describe("Codec ChunkedDecoder", () => {
   it("an empty body is just the last chunk", () => {
     const d = decodeString("0\r\n\r\nNEXT")
     expect(d).toEqual({ consumed: 5, data: Buffer.alloc(0), done: true })
-    expect(decodeString(Codec.lastChunk).done).toBe(true)
+    expect(decodeString(Chunked.lastChunk).done).toBe(true)
   })
 
   it("a 13-hex-digit size is accepted (as far as it goes)", () => {
@@ -755,10 +756,10 @@ describe("Codec writing", () => {
     expect(Codec.reasonPhrase(502)).toBe("Bad Gateway")
     expect(Codec.reasonPhrase(431)).toBe("Request Header Fields Too Large")
     expect(Codec.reasonPhrase(799)).toBe("Unknown")
-    expect(Codec.chunkHeader(255)).toBe("ff\r\n")
-    expect(Codec.chunkHeader(1)).toBe("1\r\n")
-    expect(Codec.lastChunk).toBe("0\r\n\r\n")
-    const d = decode([bytes(Codec.chunkHeader(3) + "abc\r\n" + Codec.lastChunk)])
+    expect(Chunked.chunkHeader(255)).toBe("ff\r\n")
+    expect(Chunked.chunkHeader(1)).toBe("1\r\n")
+    expect(Chunked.lastChunk).toBe("0\r\n\r\n")
+    const d = decode([bytes(Chunked.chunkHeader(3) + "abc\r\n" + Chunked.lastChunk)])
     expect(d.data.toString()).toBe("abc")
     expect(d.done).toBe(true)
   })
@@ -858,7 +859,7 @@ const everything = (b: Buffer): void => {
   // odd bounds must not throw either
   check(Codec.parseRequestHead(b, 0, b.length))
   check(Codec.parseResponseHead(b, 0, b.length))
-  const decoder = new Codec.ChunkedDecoder(() => {})
+  const decoder = new Chunked.Decoder(() => {})
   const n = decoder.push(b)
   check(n)
   if (!isError(n)) expect(n).toBeLessThanOrEqual(b.length)
