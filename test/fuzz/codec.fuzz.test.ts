@@ -10,7 +10,8 @@
  *   framing of weir's choosing, it parses back to the same method, target, headers and body, with
  *   exactly one framing header and nothing left over;
  * - a real `Server` on loopback answers every mutated request with a response or a clean close,
- *   never a hang, and keeps serving.
+ *   never a hang, and keeps serving; a real `Upstream` reading a mutated response (the backend then
+ *   closes) gives the codec's verdict: the response with its body, or a `ConnectionFailed`.
  *
  * `npm test` runs a few hundred cases per property (well under 5 s); `npm run fuzz`
  * (`FUZZ_RUNS=100`) multiplies every count for a long run.
@@ -21,7 +22,15 @@ import * as Chunked from "../../src/http/Chunked.js"
 import * as Codec from "../../src/http/Codec.js"
 import type { Headers } from "../../src/http/Message.js"
 import type { Reading } from "../conformance/harness.js"
-import { bytes, echoServer, exchange, readRequest, readResponse } from "../conformance/harness.js"
+import {
+  bytes,
+  echoServer,
+  exchange,
+  rawBackend,
+  readRequest,
+  readResponse,
+  weirResponse
+} from "../conformance/harness.js"
 
 const factor = Math.max(1, Number(process.env["FUZZ_RUNS"] ?? 1))
 const runs = (n: number): number => n * factor
@@ -306,6 +315,26 @@ describe("codec fuzzing", () => {
     )
     expect(verdicts.accept).toBeGreaterThan(0)
     expect(verdicts.reject).toBeGreaterThan(0)
+  }, timeout)
+
+  it("a real Upstream reads a mutated response as the codec does: the response, or a failure", async () => {
+    await fc.assert(
+      fc.asyncProperty(mutated(response), async ({ wire }) => {
+        const expected = readResponse(wire, "GET")
+        const backend = await rawBackend(wire.toString("latin1"))
+        try {
+          const got = await weirResponse(backend.port, "GET")
+          // the backend closes after its bytes: an incomplete response is a failure too
+          expect(got.verdict).toBe(expected.verdict === "accept" ? "accept" : "reject")
+          if (got.verdict === "accept" && expected.verdict === "accept") {
+            expect([got.status, got.body]).toEqual([expected.status, expected.body])
+          }
+        } finally {
+          await backend.close()
+        }
+      }),
+      { seed: seed(1646), numRuns: runs(60) }
+    )
   }, timeout)
 
   it("a real Server answers every mutated request with a response or a clean close, and keeps serving", async () => {
