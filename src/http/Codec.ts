@@ -21,6 +21,7 @@
  *
  * @since 0.1.0
  */
+import { isIP } from "node:net"
 import type { Headers } from "./Message.js"
 
 /**
@@ -105,6 +106,10 @@ const absoluteForm = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/
 /** reason-phrase = *( HTAB / SP / VCHAR / obs-text ) */
 const badReason = /[\x00-\x08\x0a-\x1f\x7f]/
 const digits = /^[0-9]+$/
+
+/** Whether `v` is `host[:port]` (`host:port` when `portRequired`), an IP literal being an IPv6 address. */
+const isHostPort = (v: string, portRequired: boolean): boolean =>
+  (portRequired ? hostAndPort : hostPort).test(v) && (v.charCodeAt(0) !== 91 || isIP(v.slice(1, v.indexOf("]"))) === 6)
 
 /**
  * Where the head starting at `from` ends: the index just past its blank line, or `-1` when it is not
@@ -231,7 +236,7 @@ export const parseRequestHead = (buf: Buffer, start: number, end: number): Reque
     // RFC 9112 §3.2: two Host lines, or a list in one, would let the router and the backend pick
     // different authorities; an invalid value is refused too
     if (typeof host !== "string") return new ParseError(400, "more than one Host header")
-    if (host !== "" && !hostPort.test(host)) return new ParseError(400, "invalid Host header")
+    if (host !== "" && !isHostPort(host, false)) return new ParseError(400, "invalid Host header")
   }
   return { method, target, version, headers }
 }
@@ -249,7 +254,7 @@ const targetProblem = (method: string, target: string): string | undefined => {
     return /[\x80-\xff]/.test(target) ? "raw non-ASCII byte in the request target" : "invalid request target"
   }
   const first = target.charCodeAt(0)
-  if (method === "CONNECT") return hostAndPort.test(target) ? undefined : "CONNECT target not in authority-form"
+  if (method === "CONNECT") return isHostPort(target, true) ? undefined : "CONNECT target not in authority-form"
   if (first === 47 /* / */) return undefined
   if (target === "*") return method === "OPTIONS" ? undefined : "asterisk-form target outside OPTIONS"
   const m = absoluteForm.exec(target)
@@ -261,7 +266,7 @@ const targetProblem = (method: string, target: string): string | undefined => {
   const authority = m[2]!
   if (authority.length === 0) return "empty authority in the request target"
   if (authority.indexOf("@") >= 0) return "userinfo in the request target"
-  return hostPort.test(authority) ? undefined : "invalid authority in the request target"
+  return isHostPort(authority, false) ? undefined : "invalid authority in the request target"
 }
 
 /**

@@ -168,7 +168,7 @@ describe("Codec request heads", () => {
       expect(ok(request(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`)).headers["host"]).toBe(host)
     }
     expect(ok(request("GET / HTTP/1.1\r\nHost:\r\n\r\n")).headers["host"]).toBe("")
-    for (const host of ["%4", "%zz", ":80", "[::1", "a:80:90", "[v1.x]"]) {
+    for (const host of ["%4", "%zz", ":80", "[::1", "a:80:90", "[v1.x]", "[1.2.3.4]", "[:::::]", "[::1]x"]) {
       fails(request(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`), 400, /invalid Host/)
     }
   })
