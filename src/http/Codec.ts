@@ -1,18 +1,27 @@
 /**
  * weir's HTTP/1.1 wire codec (RFC 9112): finds and parses request and response heads, decides a
- * message's framing, decodes chunked bodies incrementally, and writes heads and chunks. The server
- * and the upstream client drive it directly over `node:net` sockets: weir's transport carries about
- * 1.4× the requests per second it did on `node:http` + undici (docs/benchmarks.md).
+ * message's framing and writes heads; chunked bodies are `Chunked`'s. The server and the upstream
+ * client drive it directly over `node:net` sockets: weir's transport carries about 1.4× the requests
+ * per second it did on `node:http` + undici (docs/benchmarks.md).
  *
- * Parsing is strict where leniency lets two parties disagree about where a message ends (request
- * smuggling): a request with both `Transfer-Encoding` and `Content-Length`, a `Transfer-Encoding`
- * whose last coding is not `chunked`, differing or malformed `Content-Length` values, obsolete line
- * folding, whitespace before a header's colon, a bare CR or LF, control characters in a value, an
- * unknown HTTP version, a second `Host` header, and a chunk size split by whitespace are all rejected
- * with a {@link ParseError} naming the problem.
+ * Parsing is strict where leniency lets two parties disagree about where a message ends or what it
+ * addresses (request smuggling, cache and routing confusion). Rejected with a {@link ParseError}
+ * naming the problem: both `Transfer-Encoding` and `Content-Length`; any transfer coding but one
+ * final `chunked` (501 for a coding weir does not implement, such as `gzip, chunked`, which it would
+ * otherwise pass on undecoded; 400 for a malformed list or a repeated `chunked`); differing or
+ * malformed `Content-Length` values; obsolete line folding; whitespace before a header's colon; a
+ * bare CR or LF; control characters in a value; an unknown HTTP version; a second `Host` header or
+ * one that is not a single `host[:port]`; a request target with raw bytes outside visible ASCII, in
+ * the wrong form for its method, or in absolute form with userinfo, an empty authority or a scheme
+ * other than http(s); and (in `Chunked`) a chunk line outside the RFC 9112 §7.1.1 grammar or a
+ * trailer line that is not a header field.
+ * Leniency is kept where it cannot split a message: up to {@link maxLeadingEmptyLines} empty lines
+ * before a start line (RFC 9112 §2.2), a `Content-Length` repeated with one value (RFC 9110 §8.6),
+ * and any token as a method. docs/http.md lists every rule; test/conformance holds one case each.
  *
  * @since 0.1.0
  */
+import { isIP } from "node:net"
 import type { Headers } from "./Message.js"
 
 /**
@@ -86,9 +95,21 @@ const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const badValue = /[\x00-\x08\x0a-\x1f\x7f]/
 /** what cannot be written into a head: the above, and code points past U+00FF (written as latin1, U+010D would become CR) */
 const unwritable = /[\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]/
-/** request-target: visible ASCII and obs-text, no spaces or controls */
-const badTarget = /[\x00-\x20\x7f]/
+/** request-target: visible ASCII only (no spaces, controls or raw bytes past 0x7E: RFC 3986 has no room for them) */
+const badTarget = /[^\x21-\x7e]/
+/** uri-host [":" port] (RFC 9110 §7.2): an IP literal or a reg-name (a comma, though a sub-delim, would read as a list) */
+const hostPort = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+;=]|%[0-9A-Fa-f]{2})+)(?::[0-9]*)?$/
+/** authority-form (CONNECT, RFC 9112 §3.2.3): host and a port */
+const hostAndPort = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+;=]|%[0-9A-Fa-f]{2})+):[0-9]+$/
+/** absolute-form: scheme "://" authority, then the rest (RFC 9112 §3.2.2) */
+const absoluteForm = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/
+/** reason-phrase = *( HTAB / SP / VCHAR / obs-text ) */
+const badReason = /[\x00-\x08\x0a-\x1f\x7f]/
 const digits = /^[0-9]+$/
+
+/** Whether `v` is `host[:port]` (`host:port` when `portRequired`), an IP literal being an IPv6 address. */
+const isHostPort = (v: string, portRequired: boolean): boolean =>
+  (portRequired ? hostAndPort : hostPort).test(v) && (v.charCodeAt(0) !== 91 || isIP(v.slice(1, v.indexOf("]"))) === 6)
 
 /**
  * Where the head starting at `from` ends: the index just past its blank line, or `-1` when it is not
@@ -104,7 +125,7 @@ export const headEnd = (buf: Buffer, from: number, searchFrom = from): number =>
 
 /**
  * Skips the empty lines a client may send before a request line (RFC 9112 §2.2); returns the index
- * of the first other byte.
+ * of the first other byte. The server drops them as they come, so they cost nothing to keep.
  *
  * @since 0.1.0
  * @category parsing
@@ -113,6 +134,33 @@ export const skipLeadingBlankLines = (buf: Buffer, from: number): number => {
   let i = from
   while (i < buf.length && (buf[i] === CR || buf[i] === LF)) i++
   return i
+}
+
+/**
+ * How many empty lines (CRLF) a response may be preceded by: RFC 9112 §2.2 asks a recipient to
+ * ignore at least one, and servers that write an extra CRLF after a body or a `100 Continue` exist.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const maxLeadingEmptyLines = 4
+
+/**
+ * Skips the empty lines (CRLF pairs) before a response's status line: the index of the first other
+ * byte (or of a lone trailing CR, whose LF has not arrived), or `-1` after more than
+ * {@link maxLeadingEmptyLines} of them or on a bare CR or LF.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const skipEmptyLines = (buf: Buffer, from: number): number => {
+  let i = from
+  for (let n = 0; i < buf.length && buf[i] === CR; n++) {
+    if (i + 1 >= buf.length) return i
+    if (buf[i + 1] !== LF || n >= maxLeadingEmptyLines) return -1
+    i += 2
+  }
+  return i < buf.length && buf[i] === LF ? -1 : i
 }
 
 const parseHeaderLines = (lines: Array<string>): Headers | ParseError => {
@@ -177,14 +225,48 @@ export const parseRequestHead = (buf: Buffer, start: number, end: number): Reque
   const method = line.slice(0, sp1)
   const target = line.slice(sp1 + 1, sp2)
   if (!token.test(method)) return new ParseError(400, "invalid method")
-  if (target.length === 0 || badTarget.test(target)) return new ParseError(400, "invalid request target")
+  const badForm = targetProblem(method, target)
+  if (badForm !== undefined) return new ParseError(400, badForm)
   const version = versionOf(line.slice(sp2 + 1))
   if (version instanceof ParseError) return version
   const headers = parseHeaderLines(lines)
   if (headers instanceof ParseError) return headers
-  // RFC 9112 §3.2: two Host lines would let the router and the backend pick different authorities
-  if (typeof headers.host === "object") return new ParseError(400, "more than one Host header")
+  const host = headers.host
+  if (host !== undefined) {
+    // RFC 9112 §3.2: two Host lines, or a list in one, would let the router and the backend pick
+    // different authorities; an invalid value is refused too
+    if (typeof host !== "string") return new ParseError(400, "more than one Host header")
+    if (host !== "" && !isHostPort(host, false)) return new ParseError(400, "invalid Host header")
+  }
   return { method, target, version, headers }
+}
+
+/**
+ * What is wrong with a request target (RFC 9112 §3.2), or `undefined`: it must be visible ASCII (a
+ * raw byte past 0x7E is refused rather than passed on), and origin-form (`/path?query`), `*` for
+ * `OPTIONS`, authority-form `host:port` for `CONNECT` (and only there), or absolute-form
+ * `http(s)://authority/...` with a valid, non-empty authority and no userinfo (RFC 9110 §4.2.4: a
+ * `user@` part names no host, and two parties could read `a@b@c` differently).
+ */
+const targetProblem = (method: string, target: string): string | undefined => {
+  if (target.length === 0) return "invalid request target"
+  if (badTarget.test(target)) {
+    return /[\x80-\xff]/.test(target) ? "raw non-ASCII byte in the request target" : "invalid request target"
+  }
+  const first = target.charCodeAt(0)
+  if (method === "CONNECT") return isHostPort(target, true) ? undefined : "CONNECT target not in authority-form"
+  if (first === 47 /* / */) return undefined
+  if (target === "*") return method === "OPTIONS" ? undefined : "asterisk-form target outside OPTIONS"
+  const m = absoluteForm.exec(target)
+  if (m === null) return "request target in no known form"
+  // the router reads the authority of http(s) targets only: another scheme's would be routed by Host
+  // while the backend (RFC 9112 §3.2.2) goes by the target's
+  const scheme = m[1]!.toLowerCase()
+  if (scheme !== "http" && scheme !== "https") return "request target with a scheme other than http or https"
+  const authority = m[2]!
+  if (authority.length === 0) return "empty authority in the request target"
+  if (authority.indexOf("@") >= 0) return "userinfo in the request target"
+  return isHostPort(authority, false) ? undefined : "invalid authority in the request target"
 }
 
 /**
@@ -204,6 +286,7 @@ export const parseResponseHead = (buf: Buffer, start: number, end: number): Resp
   }
   const code = line.slice(9, 12)
   if (!digits.test(code) || code.charCodeAt(0) === 48) return new ParseError(400, "invalid status code")
+  if (badReason.test(line)) return new ParseError(400, "invalid character in the reason phrase")
   const headers = parseHeaderLines(lines)
   if (headers instanceof ParseError) return headers
   return { status: Number(code), version, headers }
@@ -248,27 +331,55 @@ const lengthOf = (value: string | Array<string>): number | ParseError => {
   return length
 }
 
-const chunkedName = "chunked"
+/** transfer-coding = token *( OWS ";" OWS token "=" ( token / quoted-string ) ) (RFC 9112 §7, RFC 9110 §5.6.6) */
+const codingRe =
+  /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)((?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+=(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"))*)$/
 
-/** Whether the last comma-separated coding is `chunked` (any case, OWS only around it). */
-const lastCodingIsChunked = (value: string | Array<string>): boolean => {
-  const v = typeof value === "string" ? value : value[value.length - 1] ?? ""
-  let e = v.length
-  while (e > 0 && isOws(v.charCodeAt(e - 1))) e--
-  const s = e - chunkedName.length
-  if (s < 0) return false
-  // chunkedName is all lower-case letters, so `| 0x20` matches exactly its two cases
-  for (let k = 0; k < chunkedName.length; k++) {
-    if ((v.charCodeAt(s + k) | 0x20) !== chunkedName.charCodeAt(k)) return false
+/**
+ * Checks a `Transfer-Encoding` (all its lines): `undefined` when it is exactly one `chunked` (any
+ * case, OWS around it), else the error, in this order: a malformed list (an empty element, a quoted
+ * or spaced coding) is 400; `chunked` not last is 400 (RFC 9112 §6.3: the length cannot be
+ * determined); `chunked` more than once is 400 (RFC 9112 §7.1: a sender must not apply it twice);
+ * any other coding (`gzip, chunked`), or parameters on `chunked`, is 501 (RFC 9112 §6.1): weir
+ * decodes no other coding, and forwarding the body as if `chunked` were all would hand the next hop
+ * coded bytes with nothing saying so. Empty list elements are refused, not skipped (RFC 9110 §5.6.1
+ * would skip them): in this header, leniency is what request smuggling feeds on.
+ */
+const codingsProblem = (value: string | Array<string>): ParseError | undefined => {
+  // the common case, without splitting
+  if (typeof value === "string" && value.length === 7 && value.toLowerCase() === "chunked") return undefined
+  const all = typeof value === "string" ? value.split(",") : value.join(",").split(",")
+  const names: Array<string> = []
+  let parameters = false
+  for (let p = 0; p < all.length; p++) {
+    const element = trimOws(all[p]!)
+    if (element === "") return new ParseError(400, "empty element in Transfer-Encoding")
+    const m = codingRe.exec(element)
+    if (m === null) return new ParseError(400, `malformed Transfer-Encoding ${JSON.stringify(element.slice(0, 32))}`)
+    names.push(m[1]!.toLowerCase())
+    if (p === all.length - 1) parameters = m[2] !== ""
   }
-  let j = s
-  while (j > 0 && isOws(v.charCodeAt(j - 1))) j--
-  return j === 0 || v.charCodeAt(j - 1) === 44
+  if (names[names.length - 1] !== "chunked") return new ParseError(400, "chunked is not the final transfer coding")
+  if (names.indexOf("chunked") < names.length - 1) {
+    return new ParseError(400, "chunked applied more than once in Transfer-Encoding")
+  }
+  if (names.length > 1) {
+    return new ParseError(501, `unsupported transfer coding ${JSON.stringify(names[0]!.slice(0, 32))}`)
+  }
+  return parameters ? new ParseError(501, "unsupported parameters on the chunked transfer coding") : undefined
+}
+
+const trimOws = (v: string): string => {
+  let s = 0
+  let e = v.length
+  while (s < e && isOws(v.charCodeAt(s))) s++
+  while (e > s && isOws(v.charCodeAt(e - 1))) e--
+  return s === 0 && e === v.length ? v : v.slice(s, e)
 }
 
 /**
- * The framing of a request body (RFC 9112 §6.3): chunked when `Transfer-Encoding` ends in
- * `chunked`, else `Content-Length`, else none. Both headers, another final coding, or a
+ * The framing of a request body (RFC 9112 §6.3): chunked when `Transfer-Encoding` is `chunked`,
+ * else `Content-Length`, else none. Both headers, any other transfer coding, or a
  * `Transfer-Encoding` on HTTP/1.0 are refused.
  *
  * @since 0.1.0
@@ -280,8 +391,7 @@ export const requestFraming = (head: RequestHead): Framing | ParseError => {
   if (te !== undefined) {
     if (cl !== undefined) return new ParseError(400, "both Transfer-Encoding and Content-Length")
     if (head.version === "1.0") return new ParseError(400, "Transfer-Encoding on HTTP/1.0")
-    if (!lastCodingIsChunked(te)) return new ParseError(501, "Transfer-Encoding whose last coding is not chunked")
-    return chunked
+    return codingsProblem(te) ?? chunked
   }
   if (cl === undefined) return noBody
   const n = lengthOf(cl)
@@ -291,7 +401,10 @@ export const requestFraming = (head: RequestHead): Framing | ParseError => {
 
 /**
  * The framing of a response to `method` (RFC 9112 §6.3): none for `HEAD`, 1xx, 204 and 304; chunked;
- * `Content-Length`; otherwise until the connection closes.
+ * `Content-Length`; otherwise until the connection closes. A `Transfer-Encoding` other than one
+ * `chunked` is refused as in a request: RFC 9112 would read such a body until the close, but weir
+ * drops `Transfer-Encoding` (a hop-by-hop header) when it forwards a response, so the client would
+ * get the coded bytes with nothing saying so.
  *
  * @since 0.1.0
  * @category framing
@@ -304,140 +417,13 @@ export const responseFraming = (method: string, head: ResponseHead): Framing | P
     if (head.headers["content-length"] !== undefined) {
       return new ParseError(400, "both Transfer-Encoding and Content-Length")
     }
-    return lastCodingIsChunked(te) ? chunked : untilClose
+    return codingsProblem(te) ?? chunked
   }
   const cl = head.headers["content-length"]
   if (cl === undefined) return untilClose
   const n = lengthOf(cl)
   if (n instanceof ParseError) return n
   return n === 0 ? noBody : { _tag: "Length", length: n }
-}
-
-const enum Chunk {
-  Size,
-  SizeLF,
-  Data,
-  DataCR,
-  DataLF,
-  Trailer,
-  TrailerLF,
-  Done
-}
-
-/** longest chunk-size line accepted (hex digits plus extensions) */
-const maxSizeLine = 4096
-/** longest trailer section accepted */
-const maxTrailer = 16 * 1024
-
-/**
- * An incremental decoder of a chunked body. {@link ChunkedDecoder.push} takes the next bytes from the
- * connection and hands each piece of data to `onData`; it returns how many bytes belonged to the
- * body (the rest is the next message) or a `ParseError`. Trailers are read and dropped.
- *
- * @since 0.1.0
- * @category decoding
- */
-export class ChunkedDecoder {
-  private state = Chunk.Size
-  private size = 0
-  private digits = 0
-  /** 0: in the size digits; 1: in whitespace after them (only `;` or CR may follow); 2: in extensions */
-  private sizeTail = 0
-  private lineBytes = 0
-  private trailerBytes = 0
-  private trailerLineEmpty = true
-
-  constructor(private readonly onData: (chunk: Buffer) => void) {}
-
-  /** Whether the terminating chunk and trailers have been read. */
-  get done(): boolean {
-    return this.state === Chunk.Done
-  }
-
-  push(buf: Buffer, from = 0): number | ParseError {
-    let i = from
-    const n = buf.length
-    while (i < n && this.state !== Chunk.Done) {
-      switch (this.state) {
-        case Chunk.Size: {
-          const c = buf[i]!
-          i++
-          if (++this.lineBytes > maxSizeLine) return new ParseError(400, "chunk size line too long")
-          if (c === CR) {
-            if (this.digits === 0) return new ParseError(400, "missing chunk size")
-            this.state = Chunk.SizeLF
-          } else if (this.sizeTail === 2) {
-            if (c === LF) return new ParseError(400, "bare LF in chunk size line")
-            if ((c < 32 && c !== 9) || c === 127) return new ParseError(400, "invalid character in chunk extension")
-          } else if (c === 59 /* ; */ || c === 32 || c === 9) {
-            if (this.digits === 0) return new ParseError(400, "missing chunk size")
-            this.sizeTail = c === 59 ? 2 : 1
-          } else if (this.sizeTail === 1) {
-            // "1 0": a size split by whitespace, which another parser may read as 0x10
-            return new ParseError(400, "invalid chunk size")
-          } else {
-            const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1
-            if (d < 0) return new ParseError(400, "invalid chunk size")
-            if (++this.digits > 13) return new ParseError(400, "chunk size too large")
-            this.size = this.size * 16 + d
-          }
-          break
-        }
-        case Chunk.SizeLF: {
-          if (buf[i] !== LF) return new ParseError(400, "expected LF after chunk size")
-          i++
-          this.digits = 0
-          this.sizeTail = 0
-          this.lineBytes = 0
-          if (this.size === 0) {
-            this.state = Chunk.Trailer
-            this.trailerLineEmpty = true
-          } else this.state = Chunk.Data
-          break
-        }
-        case Chunk.Data: {
-          const take = Math.min(this.size, n - i)
-          this.onData(i === 0 && take === n ? buf : buf.subarray(i, i + take))
-          i += take
-          this.size -= take
-          if (this.size === 0) this.state = Chunk.DataCR
-          break
-        }
-        case Chunk.DataCR: {
-          if (buf[i] !== CR) return new ParseError(400, "expected CRLF after chunk data")
-          i++
-          this.state = Chunk.DataLF
-          break
-        }
-        case Chunk.DataLF: {
-          if (buf[i] !== LF) return new ParseError(400, "expected CRLF after chunk data")
-          i++
-          this.state = Chunk.Size
-          break
-        }
-        case Chunk.Trailer: {
-          const c = buf[i]!
-          i++
-          if (++this.trailerBytes > maxTrailer) return new ParseError(431, "trailer section too large")
-          if (c === CR) this.state = Chunk.TrailerLF
-          else if (c === LF) return new ParseError(400, "bare LF in trailers")
-          else this.trailerLineEmpty = false
-          break
-        }
-        case Chunk.TrailerLF: {
-          if (buf[i] !== LF) return new ParseError(400, "bare CR in trailers")
-          i++
-          if (this.trailerLineEmpty) this.state = Chunk.Done
-          else {
-            this.trailerLineEmpty = true
-            this.state = Chunk.Trailer
-          }
-          break
-        }
-      }
-    }
-    return i - from
-  }
 }
 
 /**
@@ -548,19 +534,3 @@ export const reasonPhrase = (status: number): string => reasons[status] ?? "Unkn
  */
 export const writeResponseHead = (status: number, headers: Headers, extra: string, omit: Omitted = "none"): string =>
   "HTTP/1.1 " + status + " " + reasonPhrase(status) + "\r\n" + headerLines(headers, omit) + extra + "\r\n"
-
-/**
- * The size line that starts a chunk of `length` bytes.
- *
- * @since 0.1.0
- * @category writing
- */
-export const chunkHeader = (length: number): string => length.toString(16) + "\r\n"
-
-/**
- * The last chunk and the end of a chunked body (no trailers).
- *
- * @since 0.1.0
- * @category writing
- */
-export const lastChunk = "0\r\n\r\n"

@@ -583,8 +583,13 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       }
       const rejected = Errors.overloaded(`too many requests (maxConcurrentRequests ${maxConcurrent})`)
       const releaseEffect = Effect.sync(release)
-      const handler = (request: HttpRequest): Effect.Effect<HttpResponse> => {
+      const stamps = timestampHeader !== undefined || forwarded !== undefined
+      const handler = (incoming: HttpRequest): Effect.Effect<HttpResponse> => {
         const start = performance.now()
+        // the client's Connection-listed headers go before weir adds its own: `Connection: forwarded`
+        // must not strip this hop's Forwarded element (route strips them again, finding none)
+        const clean = stamps ? Headers.withoutHopByHop(incoming.headers, "expect") : incoming.headers
+        const request = clean === incoming.headers ? incoming : { ...incoming, headers: clean }
         if (timestampHeader !== undefined) request.headers[timestampHeader] = String(Date.now())
         if (forwarded !== undefined) forwarded(request, local)
         const m = metrics

@@ -10,6 +10,7 @@ import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as net from "node:net"
 import { Readable } from "node:stream"
+import * as Chunked from "./Chunked.js"
 import * as Codec from "./Codec.js"
 import type { Body, HttpRequest, HttpResponse } from "./Message.js"
 import { empty } from "./Message.js"
@@ -29,6 +30,15 @@ const codeOf = (status: number): string =>
     : "HPE_INVALID_REQUEST"
 
 const continueLine = "HTTP/1.1 100 Continue\r\n\r\n"
+
+/** Whether a `Connection` header lists `option` (a whole token, any case: `x-close` is not `close`). */
+const hasOption = (value: string | Array<string> | undefined, option: string): boolean => {
+  if (value === undefined) return false
+  if (typeof value === "string" && value.length === option.length) return value.toLowerCase() === option
+  const all = typeof value === "string" ? value : value.join(",")
+  for (const part of all.split(",")) if (part.trim().toLowerCase() === option) return true
+  return false
+}
 
 /** Keeps an `error` event from being unhandled (a stream nobody else listens to). */
 export const ignore = (): void => {}
@@ -79,7 +89,7 @@ export class Connection<R> {
   keepAlive = true
   /** bytes of a Content-Length body still to read; -1 chunked; 0 complete */
   bodyLeft = 0
-  chunked: Codec.ChunkedDecoder | undefined = undefined
+  chunked: Chunked.Decoder | undefined = undefined
   collect: Array<Buffer> | undefined = undefined
   collectLength = 0
   bodyStream: Readable | undefined = undefined
@@ -183,9 +193,9 @@ export class Connection<R> {
     this.responding = false
     this.cancel = undefined
     const connection = head.headers["connection"]
-    const c = connection === undefined ? "" : (typeof connection === "string" ? connection : connection.join(","))
-      .toLowerCase()
-    this.keepAlive = head.version === "1.1" ? !c.includes("close") : c.includes("keep-alive")
+    this.keepAlive = head.version === "1.1"
+      ? !hasOption(connection, "close")
+      : hasOption(connection, "keep-alive")
     this.shared.state.inFlight++
     const make = (body: Body): HttpRequest => ({
       method: head.method,
@@ -225,7 +235,7 @@ export class Connection<R> {
         const rest = this.pending
         this.pending = undefined
         this.bodyLeft = -1
-        this.chunked = new Codec.ChunkedDecoder((data) => this.pushBody(data))
+        this.chunked = new Chunked.Decoder((data) => this.pushBody(data))
         this.openBodyStream()
         this.start(make({ _tag: "Stream", stream: this.bodyStream! }))
         if (rest !== undefined) this.onData(rest)
@@ -457,7 +467,7 @@ export class Connection<R> {
     let ok: boolean
     if (this.responseChunked) {
       socket.cork()
-      socket.write(Codec.chunkHeader(chunk.length), "latin1")
+      socket.write(Chunked.chunkHeader(chunk.length), "latin1")
       socket.write(chunk)
       ok = socket.write("\r\n", "latin1")
       socket.uncork()
@@ -483,7 +493,7 @@ export class Connection<R> {
   sourceEnded(): void {
     if (this.responseSource === undefined) return
     this.responseSource = undefined
-    if (this.responseChunked) this.socket.write(Codec.lastChunk, "latin1")
+    if (this.responseChunked) this.socket.write(Chunked.lastChunk, "latin1")
     else if (this.responseLeft > 0) {
       this.socket.destroy()
       return

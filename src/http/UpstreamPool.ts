@@ -10,16 +10,16 @@ import * as Effect from "effect/Effect"
 import * as net from "node:net"
 import { Readable } from "node:stream"
 import { ConnectionFailed } from "../Failure.js"
+import { chunkHeader, Decoder as ChunkedDecoder, lastChunk } from "./Chunked.js"
 import type { Framing, ResponseHead } from "./Codec.js"
 import {
-  ChunkedDecoder,
-  chunkHeader,
   headEnd,
   invalidHeader,
-  lastChunk,
+  maxLeadingEmptyLines,
   ParseError,
   parseResponseHead,
   responseFraming,
+  skipEmptyLines,
   writeRequestHead
 } from "./Codec.js"
 import type { Body, Headers, HttpRequest, HttpResponse } from "./Message.js"
@@ -62,7 +62,8 @@ const owned = new Set([
 const idempotent = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"])
 
 const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-const badTarget = /[\x00-\x20\x7f\u0100-\uffff]/
+/** visible ASCII only, as the server requires of what it receives */
+const badTarget = /[^\x21-\x7e]/
 
 /** The longest response head accepted. */
 const maxHead = 64 * 1024
@@ -292,10 +293,18 @@ class Exchange {
     let start = 0
     let searchFrom = scanned
     for (;;) {
+      // a few empty lines before a status line are ignored (RFC 9112 §2.2; some servers send one after
+      // a body or a 100 Continue); kept in `head` until the status line comes, so the bound holds across reads
+      const from = start
+      start = skipEmptyLines(buf, from)
+      if (start < 0) {
+        this.protocolError(`more than ${maxLeadingEmptyLines} empty lines, or a bare CR or LF, before the status line`)
+        return
+      }
       const end = headEnd(buf, start, searchFrom)
       if (end < 0) {
         if (buf.length - start > maxHead) this.protocolError("response head too large")
-        else this.head = start === 0 ? buf : buf.subarray(start)
+        else this.head = from === 0 ? buf : buf.subarray(from)
         return
       }
       const head = parseResponseHead(buf, start, end)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as http from "node:http"
 import * as net from "node:net"
+import * as Chunked from "../../src/http/Chunked.js"
 import * as Codec from "../../src/http/Codec.js"
 import type { Headers } from "../../src/http/Message.js"
 
@@ -158,6 +159,18 @@ describe("Codec request heads", () => {
       "example.com:443"
     )
     expect(ok(request("GET http://a/b?c HTTP/1.1\r\nHost: a\r\n\r\n")).target).toBe("http://a/b?c")
+    expect(ok(request("GET HTTPS://[::1]:8443 HTTP/1.1\r\nHost: a\r\n\r\n")).target).toBe("HTTPS://[::1]:8443")
+    expect(ok(request("GET http://a:/?q HTTP/1.1\r\nHost: a\r\n\r\n")).target).toBe("http://a:/?q")
+  })
+
+  it("accepts a Host that is one host[:port], or empty", () => {
+    for (const host of ["a", "a.b-c_d~e", "a:80", "a:", "[::1]", "[::1]:8080", "127.0.0.1:1", "%41b", "x!$&'()*+;="]) {
+      expect(ok(request(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`)).headers["host"]).toBe(host)
+    }
+    expect(ok(request("GET / HTTP/1.1\r\nHost:\r\n\r\n")).headers["host"]).toBe("")
+    for (const host of ["%4", "%zz", ":80", "[::1", "a:80:90", "[v1.x]", "[1.2.3.4]", "[:::::]", "[::1]x"]) {
+      fails(request(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`), 400, /invalid Host/)
+    }
   })
 
   it("does not trip over header names that Object.prototype has", () => {
@@ -236,7 +249,31 @@ describe("Codec request heads", () => {
       ["a header name with DEL", "GET / HTTP/1.1\r\nHost: x\r\nX\x7f: 1\r\n\r\n", 400, /header name/],
       ["a header name with a non-ASCII byte", "GET / HTTP/1.1\r\nHost: x\r\nX\xe9: 1\r\n\r\n", 400, /header name/],
       ["two Host headers", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, /Host/],
-      ["two Host headers differing in case", "GET / HTTP/1.1\r\nHost: a\r\nhOST: a\r\n\r\n", 400, /Host/]
+      ["two Host headers differing in case", "GET / HTTP/1.1\r\nHost: a\r\nhOST: a\r\n\r\n", 400, /Host/],
+      // issue 16 ("Wire details"): each of these was accepted and forwarded
+      ["a Host list", "GET / HTTP/1.1\r\nHost: a, b\r\n\r\n", 400, /invalid Host/],
+      ["a Host list without a space", "GET / HTTP/1.1\r\nHost: a,b\r\n\r\n", 400, /invalid Host/],
+      ["a Host with userinfo", "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", 400, /invalid Host/],
+      ["a Host with a path", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400, /invalid Host/],
+      ["a Host with a space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, /invalid Host/],
+      ["a Host with a bad port", "GET / HTTP/1.1\r\nHost: a:b\r\n\r\n", 400, /invalid Host/],
+      ["a Host with a non-ASCII byte", "GET / HTTP/1.1\r\nHost: caf\xe9\r\n\r\n", 400, /invalid Host/],
+      ["a raw non-ASCII byte in the target", "GET /caf\xe9 HTTP/1.1\r\nHost: x\r\n\r\n", 400, /non-ASCII/],
+      ["a raw 0x80 in the target", "GET /\x80 HTTP/1.1\r\nHost: x\r\n\r\n", 400, /non-ASCII/],
+      ["a raw 0xFF in the target", "GET /?q=\xff HTTP/1.1\r\nHost: x\r\n\r\n", 400, /non-ASCII/],
+      ["userinfo in an absolute-form target", "GET http://u@evil@echo/x HTTP/1.1\r\nHost: x\r\n\r\n", 400, /userinfo/],
+      ["plain userinfo", "GET http://user:pw@echo/x HTTP/1.1\r\nHost: x\r\n\r\n", 400, /userinfo/],
+      ["an empty authority", "GET http:///x HTTP/1.1\r\nHost: x\r\n\r\n", 400, /empty authority/],
+      ["an empty authority, no path", "GET http:// HTTP/1.1\r\nHost: x\r\n\r\n", 400, /empty authority/],
+      ["an authority with a bad port", "GET http://a:b/ HTTP/1.1\r\nHost: x\r\n\r\n", 400, /invalid authority/],
+      ["an absolute URI without an authority", "GET http:/x HTTP/1.1\r\nHost: x\r\n\r\n", 400, /no known form/],
+      ["a relative target", "GET x/y HTTP/1.1\r\nHost: x\r\n\r\n", 400, /no known form/],
+      ["absolute-form with another scheme", "GET ftp://a/x HTTP/1.1\r\nHost: x\r\n\r\n", 400, /scheme/],
+      ["authority-form outside CONNECT", "GET a:80 HTTP/1.1\r\nHost: x\r\n\r\n", 400, /no known form/],
+      ["CONNECT with origin-form", "CONNECT / HTTP/1.1\r\nHost: x\r\n\r\n", 400, /authority-form/],
+      ["CONNECT without a port", "CONNECT a HTTP/1.1\r\nHost: x\r\n\r\n", 400, /authority-form/],
+      ["CONNECT with userinfo", "CONNECT u@a:443 HTTP/1.1\r\nHost: x\r\n\r\n", 400, /authority-form/],
+      ["asterisk-form outside OPTIONS", "GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400, /asterisk/]
     ]
     for (const [name, input, status, reason] of cases) {
       it(name, () => {
@@ -249,6 +286,23 @@ describe("Codec request heads", () => {
     const long = "X".repeat(500) + "\x01"
     const e = fails(request(`GET / HTTP/1.1\r\n${long}: 1\r\n\r\n`), 400, /header name/)
     expect(e.reason.length).toBeLessThan(100)
+  })
+})
+
+describe("Codec empty lines before a status line", () => {
+  it("skips up to four CRLFs, waits on a lone CR, refuses more or a bare CR/LF", () => {
+    const at = (s: string) => Codec.skipEmptyLines(bytes(s), 0)
+    expect(at("HTTP/1.1")).toBe(0)
+    expect(at("\r\nHTTP/1.1")).toBe(2)
+    expect(at("\r\n".repeat(4) + "HTTP/1.1")).toBe(8)
+    expect(at("\r\n\r")).toBe(2)
+    expect(at("\r\n")).toBe(2)
+    expect(at("")).toBe(0)
+    expect(at("\r\n".repeat(5) + "HTTP/1.1")).toBe(-1)
+    expect(at("\nHTTP/1.1")).toBe(-1)
+    expect(at("\r\n\nHTTP/1.1")).toBe(-1)
+    expect(at("\rHTTP/1.1")).toBe(-1)
+    expect(Codec.skipEmptyLines(bytes("xx\r\nH"), 2)).toBe(4)
   })
 })
 
@@ -291,40 +345,55 @@ describe("Codec response heads", () => {
 // 2. framing
 
 describe("Codec request framing", () => {
-  it("chunked when Transfer-Encoding ends in chunked, any case", () => {
+  it("chunked when Transfer-Encoding is chunked, any case, OWS around it", () => {
     expect(framing("Transfer-Encoding: chunked\r\n")).toEqual({ _tag: "Chunked" })
     expect(framing("Transfer-Encoding: CHUNKED\r\n")).toEqual({ _tag: "Chunked" })
-    expect(framing("Transfer-Encoding: gzip, chunked\r\n")).toEqual({ _tag: "Chunked" })
-    expect(framing("Transfer-Encoding: gzip ,\tChunked\r\n")).toEqual({ _tag: "Chunked" })
-    expect(framing("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n")).toEqual({ _tag: "Chunked" })
+    expect(framing("Transfer-Encoding:\t Chunked \t\r\n")).toEqual({ _tag: "Chunked" })
     expect(framing("Transfer-Encoding: chunked\r\n", "1.1", "GET")).toEqual({ _tag: "Chunked" })
   })
 
-  it("refuses a Transfer-Encoding whose last coding is not chunked with 501", () => {
+  it("refuses a transfer coding weir does not implement with 501 (it would be passed on undecoded)", () => {
     for (
-      const te of [
-        "gzip",
-        "chunked, gzip",
-        "xchunked",
-        "chunkedx",
-        "x chunked",
-        "chunked,",
-        "chunked, ",
-        "\"chunked\"",
-        "chunked;q=1",
-        "identity",
-        "",
-        "chunked\xa0",
-        "\xa0chunked",
-        "gzip,\xa0chunked",
-        "chunk",
-        "cHunKed2"
-      ]
+      const te of ["gzip, chunked", "gzip ,\tChunked", "identity, chunked", "deflate,chunked", "chunked;q=1"]
     ) {
-      fails(framing(`Transfer-Encoding: ${te}\r\n`), 501, /last coding/)
+      fails(framing(`Transfer-Encoding: ${te}\r\n`), 501, /unsupported/)
     }
-    fails(framing("Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n"), 501)
-    fails(framing("Transfer-Encoding: chunked\r\nTransfer-Encoding: \r\n"), 501)
+    fails(framing("Transfer-Encoding: chunked; a=\"b\"\r\n"), 501, /parameters/)
+    fails(framing("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n"), 501, /gzip/)
+  })
+
+  it("refuses a malformed Transfer-Encoding or a repeated chunked with 400", () => {
+    for (
+      const [te, reason] of [
+        ["chunked, chunked", /more than once/],
+        ["chunked,CHUNKED", /more than once/],
+        ["chunked,", /empty element/],
+        ["chunked, ", /empty element/],
+        [", chunked", /empty element/],
+        ["", /empty element/],
+        ["x chunked", /malformed/],
+        ["\"chunked\"", /malformed/],
+        ["chunked\xa0", /malformed/],
+        ["\xa0chunked", /malformed/],
+        ["gzip,\xa0chunked", /malformed/],
+        ["chunked;", /malformed/],
+        ["chunked;q", /malformed/],
+        ["chunked;q=\"x", /malformed/],
+        ["gzip", /not the final/],
+        ["identity", /not the final/],
+        ["chunked, gzip", /not the final/],
+        ["xchunked", /not the final/],
+        ["chunkedx", /not the final/],
+        ["chunk", /not the final/],
+        ["cHunKed2", /not the final/],
+        ["chunked, chunked, gzip", /not the final/]
+      ] as const
+    ) {
+      fails(framing(`Transfer-Encoding: ${te}\r\n`), 400, reason)
+    }
+    fails(framing("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"), 400, /more than once/)
+    fails(framing("Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n"), 400, /not the final/)
+    fails(framing("Transfer-Encoding: chunked\r\nTransfer-Encoding: \r\n"), 400, /empty element/)
   })
 
   it("refuses Transfer-Encoding together with Content-Length (CL.TE / TE.CL)", () => {
@@ -397,14 +466,18 @@ describe("Codec response framing", () => {
 
   it("chunked, Content-Length, or until close", () => {
     expect(respFraming(200, "Transfer-Encoding: chunked\r\n")).toEqual({ _tag: "Chunked" })
-    expect(respFraming(200, "Transfer-Encoding: gzip, chunked\r\n")).toEqual({ _tag: "Chunked" })
     expect(respFraming(200, "Content-Length: 12\r\n")).toEqual({ _tag: "Length", length: 12 })
     expect(respFraming(200, "Content-Length: 0\r\n")).toEqual({ _tag: "None" })
     expect(respFraming(500, "Content-Length: 3, 3\r\n")).toEqual({ _tag: "Length", length: 3 })
     expect(respFraming(200, "")).toEqual({ _tag: "Close" })
-    expect(respFraming(200, "Transfer-Encoding: gzip\r\n")).toEqual({ _tag: "Close" })
-    expect(respFraming(200, "Transfer-Encoding: chunked, gzip\r\n")).toEqual({ _tag: "Close" })
-    expect(respFraming(200, "Transfer-Encoding: chunked\xa0\r\n")).toEqual({ _tag: "Close" })
+  })
+
+  it("refuses any other transfer coding (weir drops Transfer-Encoding when it forwards a response)", () => {
+    fails(respFraming(200, "Transfer-Encoding: gzip, chunked\r\n"), 501, /gzip/)
+    fails(respFraming(200, "Transfer-Encoding: gzip\r\n"), 400, /not the final/)
+    fails(respFraming(200, "Transfer-Encoding: chunked, gzip\r\n"), 400, /not the final/)
+    fails(respFraming(200, "Transfer-Encoding: chunked, chunked\r\n"), 400, /more than once/)
+    fails(respFraming(200, "Transfer-Encoding: chunked\xa0\r\n"), 400, /malformed/)
   })
 
   it("refuses both headers and bad lengths", () => {
@@ -428,7 +501,7 @@ interface Decoded {
 /** Feeds `pieces` in order, stopping at the first error or once the body is done. */
 const decode = (pieces: ReadonlyArray<Buffer>): Decoded => {
   const out: Array<Buffer> = []
-  const decoder = new Codec.ChunkedDecoder((chunk) => out.push(Buffer.from(chunk)))
+  const decoder = new Chunked.Decoder((chunk) => out.push(Buffer.from(chunk)))
   let consumed = 0
   for (const piece of pieces) {
     const n = decoder.push(piece)
@@ -527,7 +600,7 @@ describe("Codec ChunkedDecoder", () => {
     const prefix = bytes("HEADERS-ALREADY-READ")
     const all = Buffer.concat([prefix, bytes("3\r\nabc\r\n0\r\n\r\n"), next])
     const seen: Array<Buffer> = []
-    const decoder = new Codec.ChunkedDecoder((chunk) => seen.push(chunk))
+    const decoder = new Chunked.Decoder((chunk) => seen.push(chunk))
     expect(decoder.push(all, prefix.length)).toBe(13)
     expect(decoder.done).toBe(true)
     expect(seen.map((b) => b.toString())).toEqual(["abc"])
@@ -538,7 +611,7 @@ describe("Codec ChunkedDecoder", () => {
 
   it("passes a whole buffer of data through without copying", () => {
     const seen: Array<Buffer> = []
-    const decoder = new Codec.ChunkedDecoder((chunk) => seen.push(chunk))
+    const decoder = new Chunked.Decoder((chunk) => seen.push(chunk))
     expect(decoder.push(bytes("a\r\n"))).toBe(3)
     const data = bytes("0123456789")
     expect(decoder.push(data)).toBe(10)
@@ -553,10 +626,34 @@ describe("Codec ChunkedDecoder", () => {
     expect(d.done).toBe(true)
   })
 
+  it("accepts every form of the chunk-ext grammar (RFC 9112 §7.1.1)", () => {
+    for (
+      const ext of [
+        ";a",
+        ";a=b",
+        " ;a",
+        "\t;\ta",
+        "; a ; b",
+        ";a = b",
+        ";a=\"\"",
+        ";a=\"x;y, z\"",
+        ";a=\"q\\\"uote\"",
+        ";a=\"caf\xe9\"",
+        ";a=\"\"; b=c ;d",
+        ";!#$%&'*+-.^_`|~=!#$%&'*+-.^_`|~"
+      ]
+    ) {
+      const d = decodeString(`5${ext}\r\nhello\r\n0${ext}\r\nX-T: v\r\n\r\n`)
+      expect(d.error, JSON.stringify(ext)).toBeUndefined()
+      expect(d.data.toString()).toBe("hello")
+      expect(d.done).toBe(true)
+    }
+  })
+
   it("an empty body is just the last chunk", () => {
     const d = decodeString("0\r\n\r\nNEXT")
     expect(d).toEqual({ consumed: 5, data: Buffer.alloc(0), done: true })
-    expect(decodeString(Codec.lastChunk).done).toBe(true)
+    expect(decodeString(Chunked.lastChunk).done).toBe(true)
   })
 
   it("a 13-hex-digit size is accepted (as far as it goes)", () => {
@@ -589,7 +686,26 @@ describe("Codec ChunkedDecoder", () => {
       ["data followed by a bare CR", "5\r\nhello\r0\r\n\r\n", /CRLF after chunk data/],
       ["a bare LF in the trailers", "0\r\nX: y\n\r\n", /bare LF/],
       ["a bare LF ending the trailers", "0\r\n\n", /bare LF/],
-      ["a bare CR in the trailers", "0\r\nX: y\rz\r\n\r\n", /bare CR/]
+      ["a bare CR in the trailers", "0\r\nX: y\rz\r\n\r\n", /bare CR/],
+      // the RFC 9112 §7.1.1 chunk-ext grammar (issue 16: these were accepted)
+      ["trailing whitespace after the size", "5 \r\nhello\r\n0\r\n\r\n", /whitespace/],
+      ["trailing tab after the size", "5\t\r\nhello\r\n0\r\n\r\n", /whitespace/],
+      ["a bare semicolon", "5;\r\nhello\r\n0\r\n\r\n", /incomplete extension/],
+      ["a semicolon then spaces", "5; \r\nhello\r\n0\r\n\r\n", /incomplete extension/],
+      ["an unbalanced quote", "5;a=\"b\r\nhello\r\n0\r\n\r\n", /unterminated quoted/],
+      ["a quote ending in a backslash", "5;a=\"b\\\r\nhello\r\n0\r\n\r\n", /unterminated quoted/],
+      ["a name with a bad character", "5;a@b\r\nhello\r\n0\r\n\r\n", /chunk extension/],
+      ["an empty value", "5;a=\r\nhello\r\n0\r\n\r\n", /incomplete extension/],
+      ["whitespace after a value", "5;a=b \r\nhello\r\n0\r\n\r\n", /whitespace/],
+      ["two values", "5;a=b c\r\nhello\r\n0\r\n\r\n", /chunk extension/],
+      ["text after a quoted value", "5;a=\"b\"c\r\nhello\r\n0\r\n\r\n", /chunk extension/],
+      ["a double equals", "5;a==b\r\nhello\r\n0\r\n\r\n", /chunk extension/],
+      ["a control character in a quoted value", "5;a=\"\x01\"\r\nhello\r\n0\r\n\r\n", /chunk extension/],
+      ["a trailer without a colon", "0\r\nX\r\n\r\n", /without a colon/],
+      ["a trailer with a space before its colon", "0\r\nX : y\r\n\r\n", /trailer field name/],
+      ["a folded trailer", "0\r\nX: y\r\n z\r\n\r\n", /trailer field name/],
+      ["a trailer with an empty name", "0\r\n: y\r\n\r\n", /trailer field name/],
+      ["a control character in a trailer", "0\r\nX: \x01\r\n\r\n", /trailer field/]
     ]
     for (const [name, input, reason] of cases) {
       it(name, () => {
@@ -640,10 +756,10 @@ describe("Codec writing", () => {
     expect(Codec.reasonPhrase(502)).toBe("Bad Gateway")
     expect(Codec.reasonPhrase(431)).toBe("Request Header Fields Too Large")
     expect(Codec.reasonPhrase(799)).toBe("Unknown")
-    expect(Codec.chunkHeader(255)).toBe("ff\r\n")
-    expect(Codec.chunkHeader(1)).toBe("1\r\n")
-    expect(Codec.lastChunk).toBe("0\r\n\r\n")
-    const d = decode([bytes(Codec.chunkHeader(3) + "abc\r\n" + Codec.lastChunk)])
+    expect(Chunked.chunkHeader(255)).toBe("ff\r\n")
+    expect(Chunked.chunkHeader(1)).toBe("1\r\n")
+    expect(Chunked.lastChunk).toBe("0\r\n\r\n")
+    const d = decode([bytes(Chunked.chunkHeader(3) + "abc\r\n" + Chunked.lastChunk)])
     expect(d.data.toString()).toBe("abc")
     expect(d.done).toBe(true)
   })
@@ -678,7 +794,7 @@ describe("Codec writing", () => {
       }
       expect(Codec.invalidHeader(headers)).toBeUndefined()
       const method = r.string(tchar, 1, 10)
-      const target = r.string(vchar + obsText, 1, 60)
+      const target = "/" + r.string(vchar, 0, 60)
       const head = ok(request(Codec.writeRequestHead(method, target, headers, "")))
       expect(head).toEqual({ method, target, version: "1.1", headers })
       const status = r.int(100, 599)
@@ -743,7 +859,7 @@ const everything = (b: Buffer): void => {
   // odd bounds must not throw either
   check(Codec.parseRequestHead(b, 0, b.length))
   check(Codec.parseResponseHead(b, 0, b.length))
-  const decoder = new Codec.ChunkedDecoder(() => {})
+  const decoder = new Chunked.Decoder(() => {})
   const n = decoder.push(b)
   check(n)
   if (!isError(n)) expect(n).toBeLessThanOrEqual(b.length)

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import * as Forwarded from "../../src/http/Forwarded.js"
 import * as Message from "../../src/http/Message.js"
+import * as Config from "../../src/proxy/Config.js"
+import * as Linker from "../../src/proxy/Linker.js"
+import { sendE, textBackend } from "./support.js"
 
 /** A seeded generator in [0, 1) (a 32-bit LCG), so labels are the same every run. */
 const seeded = (seed: number) => {
@@ -180,4 +185,43 @@ describe("Forwarded.make", () => {
     Forwarded.make({ by: Forwarded.ip, for: Forwarded.ip })(noHost, local)
     expect(stampOf(noHost)).toBe("by=127.0.0.1;for=10.0.0.9")
   })
+})
+
+describe("Forwarded through a router", () => {
+  // issue 16: the client's `Connection: forwarded` used to strip the element this hop had just added
+  it.live("a client's Connection-listed headers are dropped before weir stamps its own", () =>
+    Effect.gen(function*() {
+      const b = yield* textBackend("ok")
+      const parsed = Config.parse(`
+admin: {port: 0}
+routers:
+- protocol: http
+  label: edge
+  dtab: /svc/web => /$/inet/127.0.0.1/${b.port};
+  servers:
+  - {port: 0, addForwardedHeader: {by: {kind: router}, for: {kind: static, label: client}}, timestampHeader: x-ts}
+`)
+      if (Result.isFailure(parsed)) throw new Error(JSON.stringify(parsed.failure))
+      yield* Effect.scoped(Effect.gen(function*() {
+        const linker = yield* Linker.make(parsed.success)
+        const port = linker.routers[0]!.servers[0]!.port
+        const reply = yield* sendE(port, {
+          headers: {
+            host: "web",
+            connection: "forwarded, x-ts, x-secret",
+            forwarded: "for=spoofed",
+            "x-secret": "hop",
+            "x-kept": "end"
+          }
+        })
+        expect(reply.status).toBe(200)
+      }))
+      expect(b.seen.length).toBe(1)
+      const seen = b.seen[0]!.headers
+      // the client's own Forwarded was hop-by-hop by its Connection header: gone; this hop's is there
+      expect(seen["forwarded"]).toBe("by=_edge;for=_client;host=web")
+      expect(seen["x-ts"]).toMatch(/^\d+$/)
+      expect(seen["x-secret"]).toBeUndefined()
+      expect(seen["x-kept"]).toBe("end")
+    }))
 })

@@ -610,7 +610,8 @@ describe("Server", () => {
         }, { maxHeaderBytes: 1024, onClientError: (s, code) => errors.push([s, code]) })
         const good = yield* connect(server.port)
         let goodCount = 0
-        const cases: Array<[string, number]> = [
+        // a third element: the head was good, so the handler ran before the body turned out bad
+        const cases: Array<[string, number, "body"?]> = [
           ["GARBAGE\r\n\r\n", 400],
           ["GET /\r\nHost: t\r\n\r\n", 400],
           ["GET / HTTP/1.1 extra\r\nHost: t\r\n\r\n", 400],
@@ -624,7 +625,23 @@ describe("Server", () => {
           ["POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc", 400],
           ["POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3, 4\r\n\r\nabc", 400],
           ["POST / HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n", 400],
-          ["POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 501],
+          ["POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 400],
+          // the wire defects of issue 16: each was accepted (and forwarded) before
+          ["POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501],
+          ["POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: identity, chunked\r\n\r\n0\r\n\r\n", 501],
+          ["POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400],
+          ["POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400],
+          ["GET / HTTP/1.1\r\nHost: a, b\r\n\r\n", 400],
+          ["GET /caf\xe9 HTTP/1.1\r\nHost: t\r\n\r\n", 400],
+          ["GET http://u@evil@echo/x HTTP/1.1\r\nHost: t\r\n\r\n", 400],
+          ["GET http:///x HTTP/1.1\r\nHost: t\r\n\r\n", 400],
+          ["POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n", 400, "body"],
+          ["POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;\r\nhello\r\n0\r\n\r\n", 400, "body"],
+          [
+            "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"b\r\nhello\r\n0\r\n\r\n",
+            400,
+            "body"
+          ],
           ["GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505],
           ["GET / HTTP/1.1\r\n\r\n", 400],
           ["GET / HTTP/1.1\r\nHost: t\r\nExpect: something-else\r\n\r\n", 417],
@@ -645,7 +662,7 @@ describe("Server", () => {
           good.write(get(`/g${goodCount++}`))
           yield* good.responses(goodCount)
         }
-        expect(handled).toBe(goodCount)
+        expect(handled).toBe(goodCount + cases.filter((c) => c[2] === "body").length)
         expect(errors.map(([, code]) => code)).toContain("HPE_HEADER_OVERFLOW")
 
         // HTTP/1.0 needs no Host; an expectation on 1.0 is ignored

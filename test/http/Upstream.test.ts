@@ -403,6 +403,61 @@ describe("Upstream", () => {
       yield* until(() => up.connections() === 0)
     }))
 
+  it.live("ignores up to four empty lines before a status line, after a 100 Continue too, split across reads", () =>
+    Effect.gen(function*() {
+      const s = yield* rawServer((socket, received) => {
+        if (!received.endsWith("\r\n\r\n")) return
+        // the connection is reused: the last request is the one to answer
+        const last = received.slice(received.lastIndexOf("GET "))
+        const url = last.slice(4, last.indexOf(" HTTP/1.1"))
+        if (url === "/blank") socket.write("\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+        else if (url === "/continue") {
+          socket.write("HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+        } else if (url === "/split") {
+          socket.write("\r")
+          setTimeout(() => socket.write("\n\r\n"), 5)
+          setTimeout(() => socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"), 10)
+        } else if (url === "/four") socket.write("\r\n".repeat(4) + "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+        else if (url === "/five") socket.write("\r\n".repeat(5) + "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+        else if (url === "/slow-five") {
+          // the bound holds when the empty lines come one read at a time
+          for (let i = 0; i < 5; i++) setTimeout(() => socket.write("\r\n"), 5 * i)
+          setTimeout(() => socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"), 40)
+        } else socket.write("\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+      })
+      const up = yield* Upstream.make(local(s.port))
+      for (const url of ["/blank", "/continue", "/split", "/four"]) {
+        const res = yield* up.call(Message.request({ url }))
+        expect([url, res.status, yield* text(res.body)]).toEqual([url, 200, "ok"])
+      }
+      for (const url of ["/five", "/slow-five", "/bare-lf"]) {
+        const e = yield* failure(up.call(Message.request({ url })))
+        expect([url, e.reason]).toEqual([url, "protocol"])
+        expect(e.detail).toContain("empty lines")
+      }
+    }))
+
+  it.live("refuses a response with a transfer coding it would drop undecoded (gzip, chunked), or chunked twice", () =>
+    Effect.gen(function*() {
+      const s = yield* rawServer((socket, received) => {
+        if (!received.endsWith("\r\n\r\n")) return
+        const te = received.startsWith("GET /gzip") ? "gzip, chunked" : "chunked, chunked"
+        socket.write(`HTTP/1.1 200 OK\r\ntransfer-encoding: ${te}\r\n\r\n2\r\nok\r\n0\r\n\r\n`)
+      })
+      const up = yield* Upstream.make(local(s.port))
+      const gzip = yield* failure(up.call(Message.request({ url: "/gzip" })))
+      expect([gzip.reason, gzip.detail]).toEqual(["protocol", "unsupported transfer coding \"gzip\""])
+      const twice = yield* failure(up.call(Message.request({ url: "/twice" })))
+      expect(twice.detail).toContain("more than once")
+    }))
+
+  it.live("refuses to send a target with raw non-ASCII bytes", () =>
+    Effect.gen(function*() {
+      const up = yield* Upstream.make(local(1))
+      const e = yield* failure(up.call(Message.request({ url: "/caf\xe9" })))
+      expect([e.reason, e.written, e.detail]).toEqual(["protocol", false, "invalid request target"])
+    }))
+
   it.live("does not reuse a connection after Connection: close or an HTTP/1.0 response", () =>
     Effect.gen(function*() {
       const s = yield* rawServer((socket, received) => {
