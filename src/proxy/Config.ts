@@ -36,6 +36,7 @@ import type * as SchemaAST from "effect/SchemaAST"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaTransformation from "effect/SchemaTransformation"
 import * as ClientConfig from "../config/Client.js"
+import * as TransformerConfig from "../config/transformer/index.js"
 import * as Forwarded from "../http/Forwarded.js"
 import type * as Identifiers from "../http/Identifiers.js"
 import * as DnsSrv from "../namers/DnsSrv.js"
@@ -189,7 +190,7 @@ export type Admin = typeof Admin.Type
 const namerCommon = {
   prefix: Schema.optionalKey(PathFromString),
   experimental: Schema.optionalKey(Schema.Boolean),
-  transformers: unsupported("namer transformers")
+  transformers: TransformerConfig.List
 }
 
 /**
@@ -531,7 +532,7 @@ export type Server = typeof Server.Type
  * @category schemas
  */
 export const Interpreter = Schema.Union([
-  Schema.Struct({ kind: Schema.Literal("default"), transformers: unsupported("interpreter transformers") }),
+  Schema.Struct({ kind: Schema.Literal("default"), transformers: TransformerConfig.List }),
   Schema.Struct({
     kind: Schema.Literals(["io.l5d.namerd", "io.l5d.namerd.http", "io.l5d.mesh"]),
     dst: PathFromString,

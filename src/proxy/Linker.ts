@@ -21,6 +21,7 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as ClientConfig from "../config/Client.js"
+import * as TransformerConfig from "../config/transformer/index.js"
 import * as AccessLog from "../http/AccessLog.js"
 import type * as DstClient from "../http/DstClient.js"
 import * as Forwarded from "../http/Forwarded.js"
@@ -28,6 +29,7 @@ import * as Router from "../http/Router.js"
 import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
 import type * as Path from "../naming/Path.js"
+import * as Transformer from "../naming/transformers/Transformer.js"
 import * as Stats from "../Stats.js"
 import * as Admin from "./Admin.js"
 import * as Config from "./Config.js"
@@ -230,16 +232,28 @@ const build = (
     const namers: Array<readonly [Path.Path, Namer.Namer]> = []
     const built: Array<readonly [Config.Namer, Namer.Namer]> = []
     for (const [i, n] of config.namers.entries()) {
-      const namer = yield* build(n).pipe(
+      const raw = yield* build(n).pipe(
         Effect.mapError((e) => new LinkerError({ problems: [{ path: `namers[${i}]`, message: e.message }] }))
       )
+      const transformers = yield* TransformerConfig.buildAll(n.transformers ?? []).pipe(
+        Effect.mapError((e) => new LinkerError({ problems: [{ path: `namers[${i}]`, message: e.message }] }))
+      )
+      const namer = Transformer.wrapNamer(raw, transformers)
       for (const mount of Config.namerMounts(n)) namers.push([mount, namer])
       built.push([n, namer])
     }
     const interpreter = yield* Interpreter.make({ namers })
 
     const routers: Array<Router.Router> = []
+    const interpreters = new Map<string, Interpreter.NameInterpreter>()
     for (const [i, r] of config.routers.entries()) {
+      const transformers = r.interpreter.kind === "default" && r.interpreter.transformers !== undefined
+        ? yield* TransformerConfig.buildAll(r.interpreter.transformers).pipe(
+          Effect.mapError(startFailure(`routers[${i}].interpreter`))
+        )
+        : []
+      const routerInterpreter = Transformer.wrapInterpreter(interpreter, transformers)
+      interpreters.set(r.label, routerInterpreter)
       if (r.originator) {
         const unregister = registry.gauge(["rt", r.label, "originator"], () => 1)
         yield* Effect.addFinalizer(() => Effect.sync(unregister))
@@ -248,7 +262,7 @@ const build = (
         path: r.httpAccessLog,
         append: r.httpAccessLogAppend
       }).pipe(Effect.mapError(startFailure(`routers[${i}].httpAccessLog`)))
-      const router = yield* Router.make(routerOptions(r, config.admin, interpreter, registry, accessLog)).pipe(
+      const router = yield* Router.make(routerOptions(r, config.admin, routerInterpreter, registry, accessLog)).pipe(
         Effect.mapError(startFailure(`routers[${i}].servers`))
       )
       routers.push(router)
@@ -264,7 +278,7 @@ const build = (
       exporter,
       config: Config.toJson(config),
       routers: config.routers.map((r) => r.label),
-      delegate: yield* Delegator.make(config, interpreter),
+      delegate: yield* Delegator.make(config, interpreter, { interpreters }),
       namers: Delegator.adminNamers(built),
       shutdown: (grace) => Effect.runFork(requestShutdown(grace)),
       ...(prometheus !== undefined ? { prometheus: { path: prometheus.path, prefix: prometheus.prefix } } : {})
