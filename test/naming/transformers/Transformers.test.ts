@@ -10,6 +10,7 @@ import * as K8s from "../../../src/naming/transformers/K8s.js"
 import * as Port from "../../../src/naming/transformers/Port.js"
 import * as Replace from "../../../src/naming/transformers/Replace.js"
 import * as Transformer from "../../../src/naming/transformers/Transformer.js"
+import * as PathMatcher from "../../../src/proxy/PathMatcher.js"
 import { addrOf, makeTestNamer, settle, showBound } from "../helpers.js"
 
 const addr = (host: string, port: number, meta: Record<string, unknown> = {}, weight = 1) =>
@@ -48,6 +49,11 @@ describe("transformers", () => {
       expect(b.meta).toEqual({ m: 1 })
       expect(b.addresses[0]!.weight).toBe(2)
       expect(b.addresses[0]!.meta).toEqual({ zone: "a" })
+      // client configs match transformed ids, as linkerd's do
+      const id = NameTree.leaves(out)[0]!.id as Path.Path
+      expect(PathMatcher.match(PathMatcher.parseUnsafe("/%/io.l5d.port/*/#/io.l5d.fs/{service}"), id)).toEqual({
+        service: "books"
+      })
       // Neg, Fail and Empty are kept
       expect(t.apply(NameTree.alt(NameTree.neg, NameTree.fail, NameTree.empty))).toEqual(
         NameTree.alt(NameTree.neg, NameTree.fail, NameTree.empty)
