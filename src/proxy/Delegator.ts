@@ -12,11 +12,12 @@ import type * as Scope from "effect/Scope"
 import * as DnsSrv from "../namers/DnsSrv.js"
 import * as Fs from "../namers/Fs.js"
 import * as K8s from "../namers/K8s.js"
-import * as Delegation from "../naming/Delegation.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
 import * as Path from "../naming/Path.js"
+import * as Explain from "../naming/transformers/Explain.js"
+import type * as Transformer from "../naming/transformers/Transformer.js"
 import type * as Admin from "./Admin.js"
 import * as Config from "./Config.js"
 
@@ -121,8 +122,8 @@ export const make = (
   interpreter: Interpreter.NameInterpreter,
   options?: {
     readonly timeout?: Duration.Input | undefined
-    /** A router's own interpreter (with its transformers), by label; defaults to `interpreter`. */
-    readonly interpreters?: ReadonlyMap<string, Interpreter.NameInterpreter> | undefined
+    /** A router's interpreter transformers, by label (shown as `transformation` nodes). Defaults to none. */
+    readonly transformers?: ReadonlyMap<string, ReadonlyArray<Transformer.Transformer>> | undefined
   }
 ): Effect.Effect<(request: Admin.DelegateRequest) => Effect.Effect<Admin.Reply>, never, Scope.Scope> =>
   Effect.gen(function*() {
@@ -142,10 +143,9 @@ export const make = (
       if (request.namespace !== undefined && !labels.has(request.namespace)) {
         return Effect.succeed(text(501, `Name Interpreter for ${request.namespace} cannot show delegations`))
       }
-      const using = request.namespace === undefined
-        ? systemOnly
-        : options?.interpreters?.get(request.namespace) ?? interpreter
-      return Delegation.explain(using, dtab.success, path.success).pipe(
+      const using = request.namespace === undefined ? systemOnly : interpreter
+      const transformers = request.namespace === undefined ? [] : options?.transformers?.get(request.namespace) ?? []
+      return Explain.explain(using, transformers, dtab.success, path.success).pipe(
         Effect.timeoutOption(timeout),
         Effect.map((tree): Admin.Reply =>
           tree._tag === "Some"

@@ -245,7 +245,7 @@ const build = (
     const interpreter = yield* Interpreter.make({ namers })
 
     const routers: Array<Router.Router> = []
-    const interpreters = new Map<string, Interpreter.NameInterpreter>()
+    const transformersOf = new Map<string, ReadonlyArray<Transformer.Transformer>>()
     for (const [i, r] of config.routers.entries()) {
       const transformers = r.interpreter.kind === "default" && r.interpreter.transformers !== undefined
         ? yield* TransformerConfig.buildAll(r.interpreter.transformers).pipe(
@@ -253,7 +253,7 @@ const build = (
         )
         : []
       const routerInterpreter = Transformer.wrapInterpreter(interpreter, transformers)
-      interpreters.set(r.label, routerInterpreter)
+      transformersOf.set(r.label, transformers)
       if (r.originator) {
         const unregister = registry.gauge(["rt", r.label, "originator"], () => 1)
         yield* Effect.addFinalizer(() => Effect.sync(unregister))
@@ -278,7 +278,7 @@ const build = (
       exporter,
       config: Config.toJson(config),
       routers: config.routers.map((r) => r.label),
-      delegate: yield* Delegator.make(config, interpreter, { interpreters }),
+      delegate: yield* Delegator.make(config, interpreter, { transformers: transformersOf }),
       namers: Delegator.adminNamers(built),
       shutdown: (grace) => Effect.runFork(requestShutdown(grace)),
       ...(prometheus !== undefined ? { prometheus: { path: prometheus.path, prefix: prometheus.prefix } } : {})

@@ -102,9 +102,26 @@ routers:
       expect(shown.status).toBe(200)
       expect(shown.body).toContain(`"id":"/%/io.l5d.port/${incomingPort}/#/io.l5d.fs/books"`)
       expect(shown.body).toContain(`{"ip":"127.0.0.1","port":${incomingPort},"meta":{}}`)
+      // linkerd's shape: a transformation node between the namer's leaf and the transformed one
+      const tree = JSON.parse(shown.body)
+      expect(tree.type).toBe("delegate")
+      expect(tree.delegate).toMatchObject({
+        type: "transformation",
+        path: "/#/io.l5d.fs/books",
+        name: "io.l5d.port",
+        bound: { id: "/#/io.l5d.fs/books", addr: { addrs: [{ ip: "127.0.0.1", port: app.port }] } },
+        tree: {
+          type: "leaf",
+          bound: {
+            id: `/%/io.l5d.port/${incomingPort}/#/io.l5d.fs/books`,
+            addr: { addrs: [{ ip: "127.0.0.1", port: incomingPort }] }
+          }
+        }
+      })
       const plain = yield* getJson(`${admin}/delegator.json?namespace=direct&path=/svc/books&dtab=${dtab}`)
       expect(plain.body).toContain(`"id":"/#/io.l5d.fs/books"`)
       expect(plain.body).toContain(`"port":${app.port}`)
+      expect(plain.body).not.toContain("transformation")
     }))
 
   it.live("namers[].transformers rewrite that namer's answers only; a bad transformer stops the start, located", () =>

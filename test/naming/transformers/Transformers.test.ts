@@ -4,6 +4,7 @@ import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { Addr, Address, Dtab, Interpreter, Name, NameTree, Path } from "../../../src/index.js"
+import * as Explain from "../../../src/naming/transformers/Explain.js"
 import * as Gateway from "../../../src/naming/transformers/Gateway.js"
 import * as Hosts from "../../../src/naming/transformers/Hosts.js"
 import * as K8s from "../../../src/naming/transformers/K8s.js"
@@ -217,5 +218,38 @@ describe("transformers", () => {
       const interp = yield* Interpreter.make({ namers: [[Path.read("/#/t"), wrapped]] })
       const bound = yield* Interpreter.bindOnce(interp, Dtab.read("/svc=>/#/t"), Path.read("/svc/alias"))
       expect(yield* view(bound)).toEqual({ tree: "/#/t/%/io.l5d.port/9/books", addrs: ["127.0.0.1:9"] })
+    }))
+
+  it.effect("the delegator's view nests one transformation node per transformer, outermost first", () =>
+    Effect.gen(function*() {
+      const namer = yield* makeTestNamer({
+        "/books": boundLeaf("/books", [addr("127.0.0.1", 8080), addr("10.9.9.9", 8080)])
+      })
+      const base = yield* Interpreter.make({ namers: [[Path.read("/#/t"), namer]] })
+      const tree = yield* Explain.explain(
+        base,
+        [Hosts.localhost({ addresses: ["127.0.0.1"] }), Port.make({ port: 9 })],
+        Dtab.read("/svc=>/#/t"),
+        Path.read("/svc/books")
+      )
+      const ports = (b: any) => b.addr.addrs.map((a: any) => `${a.ip}:${a.port}`)
+      expect(tree.type).toBe("delegate")
+      const outer = (tree as any).delegate
+      expect(outer.type).toBe("transformation")
+      expect(outer.name).toBe("io.l5d.localhost")
+      expect(outer.dentry).toEqual({ prefix: "/svc", dst: "/#/t" })
+      expect(outer.bound.id).toBe("/#/t/books")
+      expect(ports(outer.bound)).toEqual(["127.0.0.1:8080", "10.9.9.9:8080"])
+      const inner = outer.tree
+      expect(inner.type).toBe("transformation")
+      expect(inner.name).toBe("io.l5d.port")
+      expect(inner.bound.id).toBe("/%/io.l5d.localhost/#/t/books")
+      expect(ports(inner.bound)).toEqual(["127.0.0.1:8080"])
+      expect(inner.tree.type).toBe("leaf")
+      expect(inner.tree.bound.id).toBe("/%/io.l5d.port/9/%/io.l5d.localhost/#/t/books")
+      expect(ports(inner.tree.bound)).toEqual(["127.0.0.1:9"])
+      // without transformers it is the plain delegation
+      const plain = yield* Explain.explain(base, [], Dtab.read("/svc=>/#/t"), Path.read("/svc/books"))
+      expect(JSON.stringify(plain)).not.toContain("transformation")
     }))
 })
