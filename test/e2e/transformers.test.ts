@@ -1,13 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as Http from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Config from "../../src/proxy/Config.js"
 import * as Linker from "../../src/proxy/Linker.js"
 import { sendE, textBackend } from "../http/support.js"
+import * as Fake from "../namers/k8s-fake.js"
 
 const configOf = (text: string): Config.Config => {
   const r = Config.parse(text)
@@ -167,5 +168,80 @@ admin: {ip: 127.0.0.1, port: 0}
 `))))
       expect(Result.isFailure(bad) && bad.failure.message).toContain("routers[0].interpreter: transformers[0]")
       expect(Result.isFailure(bad) && bad.failure.message).toContain("does not bind through the system namers")
+    }))
+
+  it.live("the shipped DaemonSet config, against a fake Kubernetes API: both routers' delegations", () =>
+    Effect.gen(function*() {
+      const fake = yield* Effect.acquireRelease(
+        Effect.promise(() => Fake.start()),
+        (f) => Effect.promise(() => f.close())
+      )
+      fake.set("default", "books", { ready: ["10.0.1.5", "10.0.2.5"], ports: [{ name: "http", port: 7101 }] })
+      fake.set("weir", "l5d", { ready: ["10.0.1.2", "10.0.2.2"], ports: [{ name: "incoming", port: 4141 }] })
+      // examples/configs/daemonset.yaml as shipped, pointed at the fake API and bound to loopback
+      const text = readFileSync("examples/configs/daemonset.yaml", "utf8")
+        .replace("  host: localhost\n  port: 8001", `  host: 127.0.0.1\n  port: ${fake.port}`)
+        .replace(
+          "      port: incoming\n",
+          `      port: incoming\n      k8sHost: 127.0.0.1\n      k8sPort: ${fake.port}\n`
+        )
+        .replaceAll("ip: 0.0.0.0", "ip: 127.0.0.1")
+        .replace(/port: (9990|4140|4141)$/gm, "port: 0")
+      expect(text).toContain(`k8sPort: ${fake.port}`)
+      const saved = process.env["POD_IP"]
+      process.env["POD_IP"] = "10.0.2.40"
+      const linker = yield* Linker.make(configOf(text)).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          if (saved === undefined) delete process.env["POD_IP"]
+          else process.env["POD_IP"] = saved
+        }))
+      )
+      const admin = `http://127.0.0.1:${linker.admin.port}`
+      const dtab = encodeURIComponent("/svc => /#/io.l5d.k8s/default/http")
+      const leafOf = (node: any): any =>
+        node.type === "transformation" ? leafOf(node.tree) : node.type === "leaf" ? node : leafOf(node.delegate)
+      const addrs = (leaf: any) => leaf.bound.addr.addrs.map((a: any) => `${a.ip}:${a.port}`).sort()
+
+      const out = JSON.parse(
+        (yield* getJson(`${admin}/delegator.json?namespace=outgoing&path=/svc/books&dtab=${dtab}`)).body
+      )
+      expect(out.delegate.name).toBe("io.l5d.k8s.daemonset")
+      expect(leafOf(out).bound.id).toBe("/%/io.l5d.k8s.daemonset/weir/incoming/l5d/#/io.l5d.k8s/default/http/books")
+      expect(addrs(leafOf(out))).toEqual(["10.0.1.2:4141", "10.0.2.2:4141"])
+
+      const inc = JSON.parse(
+        (yield* getJson(`${admin}/delegator.json?namespace=incoming&path=/svc/books&dtab=${dtab}`)).body
+      )
+      expect(inc.delegate.name).toBe("io.l5d.k8s.localnode")
+      expect(leafOf(inc).bound.id).toBe("/%/io.l5d.k8s.localnode/10.0.2.40/#/io.l5d.k8s/default/http/books")
+      expect(addrs(leafOf(inc))).toEqual(["10.0.2.5:7101"])
+    }))
+
+  it.live("the shipped sidecar config, against a fake Kubernetes API: a request from one sidecar to the other", () =>
+    Effect.gen(function*() {
+      const fake = yield* Effect.acquireRelease(
+        Effect.promise(() => Fake.start()),
+        (f) => Effect.promise(() => f.close())
+      )
+      const app = yield* textBackend("books")
+      // the books pod: its IP is this machine's loopback, its Service port `http` is the app's port
+      fake.set("weir-sidecar", "books", { ready: ["127.0.0.1"], ports: [{ name: "http", port: app.port }] })
+      const sidecar = (incomingPort: number) =>
+        Linker.make(configOf(
+          readFileSync("examples/configs/sidecar.yaml", "utf8")
+            .replace("  host: localhost\n  port: 8001", `  host: 127.0.0.1\n  port: ${fake.port}`)
+            .replace("      port: 4141\n", `      port: ${incomingPort}\n`)
+            .replaceAll("ip: 0.0.0.0", "ip: 127.0.0.1")
+            .replace(/port: (9990|4140|4141)$/gm, "port: 0")
+        ))
+      // the destination pod's sidecar (its incoming router), then the caller's (io.l5d.port to it)
+      const destination = yield* sidecar(4141)
+      const incomingPort = destination.routers[1]!.servers[0]!.port
+      const caller = yield* sidecar(incomingPort)
+      const r = yield* sendE(caller.routers[0]!.servers[0]!.port, { headers: { host: "books" } })
+      expect(r.status).toBe(200)
+      expect(r.body).toBe("books")
+      expect(app.seen[0]!.headers["l5d-dst-client"]).toBe("/%/io.l5d.localhost/#/io.l5d.k8s/weir-sidecar/http/books")
+      expect(destination.registry.counterValue(`rt/incoming/server/127.0.0.1/${incomingPort}/requests`)).toBe(1)
     }))
 })
