@@ -1,7 +1,7 @@
 /**
  * The transformer `io.l5d.specificHost`: keeps the addresses of `host` (required; an IP, or a name
- * resolved once when the proxy starts, all its addresses). `prefix` defaults to
- * `/io.l5d.specificHost/<host>`.
+ * resolved once when the proxy starts, to its first address, as linkerd does). `prefix` defaults to
+ * `/io.l5d.specificHost`.
  *
  * ```yaml
  * transformers:
@@ -33,7 +33,7 @@ export const Schema = S.Struct({
 
 const resolve = (host: string): Effect.Effect<ReadonlyArray<string>, { readonly message: string }> =>
   net.isIP(host) !== 0 ? Effect.succeed([host]) : Effect.tryPromise({
-    try: () => dns.promises.lookup(host, { all: true }).then((xs) => xs.map((x) => x.address)),
+    try: () => dns.promises.lookup(host).then((x) => [x.address]),
     catch: (e) =>
       Common.failure("io.l5d.specificHost", `cannot resolve ${host}: ${e instanceof Error ? e.message : String(e)}`)
   })

@@ -55,7 +55,7 @@ export const localhost = (options?: {
 
 /**
  * `io.l5d.specificHost`: keeps the addresses of `host` (whose IPs are `addresses`). Ids become
- * `/%/io.l5d.specificHost/<host>/<id>`.
+ * `/%/io.l5d.specificHost/<id>`.
  *
  * @since 0.1.0
  * @category constructors
@@ -65,12 +65,12 @@ export const specificHost = (options: {
   readonly host: string
   /** Its IP addresses (the host itself when it is an IP). */
   readonly addresses: ReadonlyArray<string>
-  /** Defaults to `/io.l5d.specificHost/<host>`. */
+  /** Defaults to `/io.l5d.specificHost`. */
   readonly prefix?: Path.Path | undefined
 }): Transformer.Transformer =>
   onHosts(
     "io.l5d.specificHost",
-    options.prefix ?? Path.make("io.l5d.specificHost", options.host),
+    options.prefix ?? Path.make("io.l5d.specificHost"),
     options.addresses
   )
 

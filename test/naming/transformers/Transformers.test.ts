@@ -105,7 +105,7 @@ describe("transformers", () => {
       const t = Hosts.specificHost({ host: "app-host", addresses: ["10.0.3.7"] })
       const out = t.apply(boundLeaf("/#/io.l5d.fs/books", [addr("10.0.3.7", 1), addr("10.0.3.8", 2)]))
       expect(yield* view(out)).toEqual({
-        tree: "/%/io.l5d.specificHost/app-host/#/io.l5d.fs/books",
+        tree: "/%/io.l5d.specificHost/#/io.l5d.fs/books",
         addrs: ["10.0.3.7:1"]
       })
     }))
