@@ -10,8 +10,9 @@
 FROM node:22-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-# scripts off: `prepare` would build before the sources are copied
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# Scripts off: `prepare` would build before the sources are copied. The `node` devDependency's
+# launcher is then not set up; remove it, so npm scripts run on this image's node.
+RUN npm ci --ignore-scripts --no-audit --no-fund && rm -f node_modules/.bin/node
 COPY tsconfig.base.json tsconfig.build.json ./
 COPY src ./src
 COPY examples/quickstart ./examples/quickstart
