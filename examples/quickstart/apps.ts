@@ -1,7 +1,8 @@
 /**
  * The quickstart's services, as in the seed talk's demo: `web` calls `books` and `authors` through
  * the proxy, and `books-v2` is a new version of `books` to canary with a per-request dtab. Each is
- * a tiny `node:http` app; `startApps` starts all four in this process.
+ * a tiny `node:http` app; `startApps` starts all four in this process, `app.ts` one of them alone
+ * (as in a container).
  *
  * `web` forwards the `l5d-ctx-*` headers of its request on the calls it makes, as every service
  * behind linkerd should, so a dtab override sent to `web` also routes `web`'s calls.
@@ -94,17 +95,41 @@ const webApp = (proxyUrl: string | (() => string)) => (req: Http.IncomingMessage
   )
 }
 
+/** The names of the four apps. */
+export type AppName = keyof Ports
+
+/** The app names, in the order `startApps` starts them. */
+export const appNames: ReadonlyArray<AppName> = ["web", "books", "authors", "books-v2"]
+
+/**
+ * The request handler of one app; `web` calls the others through the proxy at `proxyUrl` (a function
+ * when the proxy's address is known only later).
+ */
+export const appHandler = (name: AppName, proxyUrl: string | (() => string)): Http.RequestListener => {
+  switch (name) {
+    case "web":
+      return webApp(proxyUrl)
+    case "books":
+      return booksApp("v1")
+    case "authors":
+      return authorsApp
+    case "books-v2":
+      return booksApp("v2")
+  }
+}
+
 /** Running apps: their ports and a function that stops them. */
 export interface Apps {
   readonly ports: Ports
   readonly close: () => Promise<void>
 }
 
-const listen = (handler: Http.RequestListener, port: number): Promise<Http.Server> =>
+/** Starts a handler on `host:port` (host defaults to loopback). */
+export const listen = (handler: Http.RequestListener, port: number, host = "127.0.0.1"): Promise<Http.Server> =>
   new Promise((resolve, reject) => {
     const server = Http.createServer(handler)
     server.once("error", reject)
-    server.listen({ host: "127.0.0.1", port }, () => resolve(server))
+    server.listen({ host, port }, () => resolve(server))
   })
 
 /**
@@ -121,15 +146,9 @@ export const startApps = async (proxyUrl: string | (() => string), ports: Ports 
       })
     )).then(() => undefined)
   try {
-    const entries = [
-      ["web", webApp(proxyUrl)],
-      ["books", booksApp("v1")],
-      ["authors", authorsApp],
-      ["books-v2", booksApp("v2")]
-    ] as const
     const bound: Record<string, number> = {}
-    for (const [name, handler] of entries) {
-      const s = await listen(handler, ports[name])
+    for (const name of appNames) {
+      const s = await listen(appHandler(name, proxyUrl), ports[name])
       started.push(s)
       bound[name] = (s.address() as AddressInfo).port
     }

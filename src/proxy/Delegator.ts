@@ -8,11 +8,12 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
-import * as Delegation from "../naming/Delegation.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
 import * as Path from "../naming/Path.js"
+import * as Explain from "../naming/transformers/Explain.js"
+import type * as Transformer from "../naming/transformers/Transformer.js"
 import type * as Admin from "./Admin.js"
 import * as Config from "./Config.js"
 
@@ -52,7 +53,11 @@ export const adminNamers = (
 export const make = (
   config: Config.Config,
   interpreter: Interpreter.NameInterpreter,
-  options?: { readonly timeout?: Duration.Input | undefined }
+  options?: {
+    readonly timeout?: Duration.Input | undefined
+    /** A router's interpreter transformers, by label (shown as `transformation` nodes). Defaults to none. */
+    readonly transformers?: ReadonlyMap<string, ReadonlyArray<Transformer.Transformer>> | undefined
+  }
 ): Effect.Effect<(request: Admin.DelegateRequest) => Effect.Effect<Admin.Reply>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const systemOnly = yield* Interpreter.make({})
@@ -72,7 +77,8 @@ export const make = (
         return Effect.succeed(text(501, `Name Interpreter for ${request.namespace} cannot show delegations`))
       }
       const using = request.namespace === undefined ? systemOnly : interpreter
-      return Delegation.explain(using, dtab.success, path.success).pipe(
+      const transformers = request.namespace === undefined ? [] : options?.transformers?.get(request.namespace) ?? []
+      return Explain.explain(using, transformers, dtab.success, path.success).pipe(
         Effect.timeoutOption(timeout),
         Effect.map((tree): Admin.Reply =>
           tree._tag === "Some"

@@ -28,6 +28,7 @@ import { key as addressKey } from "../Address.js"
 import * as ClientConfig from "../config/Client.js"
 import * as Namers from "../config/namer/index.js"
 import * as Telemeters from "../config/telemeter/index.js"
+import * as TransformerConfig from "../config/transformer/index.js"
 import * as Failure from "../Failure.js"
 import * as AccessLog from "../http/AccessLog.js"
 import * as DstClient from "../http/DstClient.js"
@@ -37,6 +38,7 @@ import type * as Upstream from "../http/Upstream.js"
 import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
 import type * as Path from "../naming/Path.js"
+import * as Transformer from "../naming/transformers/Transformer.js"
 import * as Stats from "../Stats.js"
 import * as Metrics from "../telemetry/Metrics.js"
 import type * as Telemeter from "../telemetry/Telemeter.js"
@@ -239,9 +241,13 @@ const build = (
     const namers: Array<readonly [Path.Path, Namer.Namer]> = []
     const built: Array<readonly [Config.Namer, Namer.Namer]> = []
     for (const [i, n] of config.namers.entries()) {
-      const namer = yield* build(n).pipe(
+      const raw = yield* build(n).pipe(
         Effect.mapError((e) => new LinkerError({ problems: [{ path: `namers[${i}]`, message: e.message }] }))
       )
+      const transformers = yield* TransformerConfig.buildAll(n.transformers ?? []).pipe(
+        Effect.mapError((e) => new LinkerError({ problems: [{ path: `namers[${i}]`, message: e.message }] }))
+      )
+      const namer = Transformer.wrapNamer(raw, transformers)
       for (const mount of Config.namerMounts(n)) namers.push([mount, namer])
       built.push([n, namer])
     }
@@ -250,7 +256,15 @@ const build = (
     const own: Array<OwnAddress> = []
     const upstreamMaker = yield* DstClient.UpstreamMaker
     const routers: Array<Router.Router> = []
+    const transformersOf = new Map<string, ReadonlyArray<Transformer.Transformer>>()
     for (const [i, r] of config.routers.entries()) {
+      const transformers = r.interpreter.kind === "default" && r.interpreter.transformers !== undefined
+        ? yield* TransformerConfig.buildAll(r.interpreter.transformers).pipe(
+          Effect.mapError(startFailure(`routers[${i}].interpreter`))
+        )
+        : []
+      const routerInterpreter = Transformer.wrapInterpreter(interpreter, transformers)
+      transformersOf.set(r.label, transformers)
       if (r.originator) {
         const unregister = registry.gauge(["rt", r.label, "originator"], () => 1)
         yield* Effect.addFinalizer(() => Effect.sync(unregister))
@@ -259,7 +273,7 @@ const build = (
         path: r.httpAccessLog,
         append: r.httpAccessLogAppend
       }).pipe(Effect.mapError(startFailure(`routers[${i}].httpAccessLog`)))
-      const router = yield* Router.make(routerOptions(r, config.admin, interpreter, registry, accessLog)).pipe(
+      const router = yield* Router.make(routerOptions(r, config.admin, routerInterpreter, registry, accessLog)).pipe(
         Effect.provideService(DstClient.UpstreamMaker, guardSelfRouting(r, upstreamMaker, () => own)),
         Effect.mapError(startFailure(`routers[${i}].servers`))
       )
@@ -281,7 +295,7 @@ const build = (
       exporter,
       config: ConfigJson.toJson(config),
       routers: config.routers.map((r) => r.label),
-      delegate: yield* Delegator.make(config, interpreter),
+      delegate: yield* Delegator.make(config, interpreter, { transformers: transformersOf }),
       namers: Delegator.adminNamers(built),
       shutdown: (grace) => Effect.runFork(requestShutdown(grace)),
       security: config.admin.security,

@@ -24,6 +24,8 @@ export interface EndpointsSpec {
   readonly notReady?: ReadonlyArray<string>
   readonly ports: ReadonlyArray<{ readonly name?: string; readonly port: number }>
   readonly labels?: Readonly<Record<string, string>>
+  /** The `nodeName` of ready addresses, by IP; defaults to `node-1` for every ready address. */
+  readonly nodeNames?: Readonly<Record<string, string>>
 }
 
 interface Stored {
@@ -157,7 +159,7 @@ export const start = async (options?: { readonly tls?: boolean }): Promise<FakeK
     const ready = spec.ready ?? []
     const notReady = spec.notReady ?? []
     const subset: Record<string, unknown> = { ports: spec.ports.map((p) => ({ ...p, protocol: "TCP" })) }
-    if (ready.length > 0) subset.addresses = ready.map((ip) => ({ ip, nodeName: "node-1" }))
+    if (ready.length > 0) subset.addresses = ready.map((ip) => ({ ip, nodeName: spec.nodeNames?.[ip] ?? "node-1" }))
     if (notReady.length > 0) subset.notReadyAddresses = notReady.map((ip) => ({ ip, nodeName: "node-2" }))
     const labels = spec.labels ?? {}
     return {

@@ -15,15 +15,16 @@ import * as Interpreter from "../../naming/Interpreter.js"
 import type * as Namer from "../../naming/Namer.js"
 import type * as Path from "../../naming/Path.js"
 import * as Plugin from "../Plugin.js"
-import { unsupported } from "../Schemas.js"
+import * as Transformers from "../transformer/index.js"
 
 /**
- * `{kind: default}`: `transformers` is not supported.
+ * `{kind: default, transformers}`: `transformers` rewrite what the router binds, in order (see
+ * `config/transformer/`).
  *
  * @since 0.1.0
  * @category schemas
  */
-export const Schema = S.Struct({ kind: S.Literal("default"), transformers: unsupported("interpreter transformers") })
+export const Schema = S.Struct({ kind: S.Literal("default"), transformers: Transformers.List })
 
 /**
  * The plugin: given the built namers and where each is mounted, `Interpreter.make`.

@@ -5,11 +5,13 @@
  */
 import * as S from "effect/Schema"
 import * as Path from "../../naming/Path.js"
-import { PathFromString, unsupported, withDefault } from "../Schemas.js"
+import { PathFromString, withDefault } from "../Schemas.js"
+import * as Transformers from "../transformer/index.js"
 
 /**
  * The shared keys: `prefix` (where the namer answers under `/#`; defaults to `/<kind>`, given here
- * as `defaultPrefix`), `experimental` (default `false`) and `transformers` (not supported).
+ * as `defaultPrefix`), `experimental` (default `false`) and `transformers` (applied to
+ * what the namer binds, in order; see `config/transformer/`).
  *
  * @since 0.1.0
  * @category fields
@@ -17,7 +19,7 @@ import { PathFromString, unsupported, withDefault } from "../Schemas.js"
 export const fields = (defaultPrefix: string) => ({
   prefix: PathFromString.pipe(withDefault(defaultPrefix)),
   experimental: S.Boolean.pipe(withDefault(false)),
-  transformers: unsupported("namer transformers")
+  transformers: Transformers.List
 })
 
 /**
