@@ -278,7 +278,7 @@ telemetry:
       "namers[2].zkAddrs: missing required key",
       "routers[1].protocol: protocol h2 is not available in this version of weir (available: http)",
       "routers[1].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default)",
-      "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus)"
+      "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd)"
     ])
     expect(problems(`namers: [{kind: io.l5d.consul, prot: 1}]\n${minimal}`)).toEqual([
       expect.stringMatching(/^namers\[0\]\.kind: namer kind io\.l5d\.consul is not available/),

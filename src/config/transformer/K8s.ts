@@ -20,7 +20,7 @@
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as S from "effect/Schema"
-import * as K8s from "../../naming/transformers/K8s.js"
+import * as K8s from "../../namers/k8s/Transformers.js"
 import * as Plugin from "../Plugin.js"
 import * as Common from "./Common.js"
 

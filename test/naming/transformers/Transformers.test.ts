@@ -7,7 +7,7 @@ import { Addr, Address, Dtab, Interpreter, Name, NameTree, Path } from "../../..
 import * as Explain from "../../../src/naming/transformers/Explain.js"
 import * as Gateway from "../../../src/naming/transformers/Gateway.js"
 import * as Hosts from "../../../src/naming/transformers/Hosts.js"
-import * as K8s from "../../../src/naming/transformers/K8s.js"
+import * as K8s from "../../../src/namers/k8s/Transformers.js"
 import * as Port from "../../../src/naming/transformers/Port.js"
 import * as Replace from "../../../src/naming/transformers/Replace.js"
 import * as Transformer from "../../../src/naming/transformers/Transformer.js"
