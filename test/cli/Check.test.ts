@@ -35,7 +35,7 @@ routers:
   servers: [{}]
   client: {loadBalancer: {kind: heap, maxEffort: 3}}
   interpreter: {kind: io.l5d.namerd, dst: /$/inet/127.1/4100}
-telemetry: [{kind: io.l5d.statsd}]
+telemetry: [{kind: io.l5d.zipkin}]
 `
       const e = yield* Effect.flip(withFile(text, loadConfig))
       expect(e.code).toBe(1)
@@ -45,7 +45,7 @@ telemetry: [{kind: io.l5d.statsd}]
         "namers[0].bogus: unknown key",
         "routers[0].client.loadBalancer.maxEffort: unknown key",
         "routers[0].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default)",
-        "telemetry[0].kind: telemeter kind io.l5d.statsd is not available in this version of weir (available: io.l5d.prometheus)"
+        "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd)"
       ])
       expect(err).toMatch(/: 5 problems\n/)
 
