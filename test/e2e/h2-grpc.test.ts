@@ -1,0 +1,81 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Router from "../../src/http/Router.js"
+import * as Dtab from "../../src/naming/Dtab.js"
+import * as Interpreter from "../../src/naming/Interpreter.js"
+import * as Stats from "../../src/Stats.js"
+import { collect, echoBackend, echoClient, grpc, type Msg, unary } from "../h2/support.js"
+
+const inet = (port: number) => `/$/inet/127.0.0.1/${port}`
+
+const h2Router = (dtab: string, extra?: Partial<Router.Options>) =>
+  Effect.gen(function*() {
+    const interpreter = yield* Interpreter.make()
+    const stats = Stats.makeInMemory()
+    const router = yield* Router.make({
+      label: "h2",
+      protocol: "h2",
+      servers: [{ port: 0 }],
+      dtab: Dtab.parseUnsafe(dtab),
+      interpreter,
+      stats,
+      ...extra
+    })
+    return { router, stats, port: router.servers[0]!.port }
+  })
+
+describe("h2 router with gRPC (grpc-js client and server)", () => {
+  it.live("unary, server, client and bidirectional streaming go through, trailers and status end to end", () =>
+    Effect.gen(function*() {
+      const backend = yield* echoBackend("b1")
+      const { port, stats } = yield* h2Router(`/svc/echo => ${inet(backend.port)}`)
+      const client = yield* echoClient(port, "echo")
+
+      const u = yield* unary(client, { text: "hi", n: 7 })
+      expect(u.code).toBe(0)
+      expect(u.reply).toEqual({ text: "b1:hi", n: 7 })
+      expect(backend.seen[0]!.metadata["l5d-dst-service"]).toBe("/svc/echo")
+      expect(backend.seen[0]!.metadata["l5d-dst-client"]).toBe(inet(backend.port))
+
+      const ss = yield* collect<Msg>(client.ServerStream({ n: 100 }))
+      expect(ss.code).toBe(0)
+      expect(ss.messages.map((m) => m.n)).toEqual(Array.from({ length: 100 }, (_, i) => i))
+
+      const cs = yield* Effect.callback<Msg>((resume) => {
+        const call = client.ClientStream(new grpc.Metadata(), {}, (e, r) => {
+          if (e !== null) resume(Effect.die(e))
+          else resume(Effect.succeed(r!))
+        })
+        for (let i = 1; i <= 1000; i++) call.write({ text: "x", n: i })
+        call.end()
+      })
+      expect(cs).toEqual({ text: "b1:1000", n: 500500 })
+
+      const total = 10_000
+      const bidi = client.Bidi()
+      const received = yield* Effect.callback<Array<Msg>>((resume) => {
+        const got: Array<Msg> = []
+        bidi.on("data", (m: Msg) => got.push(m))
+        bidi.on("status", (s: grpc.StatusObject) => {
+          if (s.code === 0) resume(Effect.succeed(got))
+          else resume(Effect.die(new Error(`bidi status ${s.code}: ${s.details}`)))
+        })
+        bidi.on("error", () => {})
+        let i = 0
+        const pump = () => {
+          while (i < total) {
+            const ok = bidi.write({ text: "m", n: i++ })
+            if (!ok) return bidi.once("drain", pump)
+          }
+          bidi.end()
+        }
+        pump()
+      })
+      expect(received.length).toBe(total)
+      expect(received[total - 1]).toEqual({ text: "b1:m", n: total - 1 })
+      expect(received.every((m, i) => m.n === i)).toBe(true)
+
+      expect(stats.counterValue("rt/h2/service/svc/echo/requests")).toBe(4)
+      expect(stats.counterValue(`rt/h2/client/$/inet/127.0.0.1/${backend.port}/requests`)).toBe(4)
+    }))
+})

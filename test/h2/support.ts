@@ -1,0 +1,173 @@
+import * as grpc from "@grpc/grpc-js"
+import * as protoLoader from "@grpc/proto-loader"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import { fileURLToPath } from "node:url"
+
+export interface Msg {
+  readonly text: string
+  readonly n: number
+}
+
+const definition = protoLoader.loadSync(fileURLToPath(new URL("./echo.proto", import.meta.url)), {
+  defaults: true
+})
+const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+  weir: { test: { Echo: grpc.ServiceClientConstructor } }
+}
+export const Echo = pkg.weir.test.Echo
+
+export interface EchoBackend {
+  readonly port: number
+  readonly name: string
+  /** Calls seen, by method, with their metadata. */
+  readonly seen: Array<{ readonly method: string; readonly metadata: Record<string, unknown> }>
+  /** Server-streaming calls the client cancelled. */
+  cancelled: number
+  readonly kill: () => Promise<void>
+}
+
+const md = (m: grpc.Metadata) => m.getMap() as Record<string, unknown>
+
+/**
+ * A real @grpc/grpc-js Echo server on 127.0.0.1, closed with the scope. Unary answers `name:text`;
+ * `text: "sleep"` never answers; `text: "unavailable"` fails with UNAVAILABLE (after `failures`
+ * calls fail, the next succeed). ServerStream sends `n` messages (`n < 0`: one every 20 ms until
+ * cancelled). ClientStream answers the count and the sum of `n`. Bidi echoes every message.
+ */
+export const echoBackend = (name: string): Effect.Effect<EchoBackend, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.promise(() =>
+      new Promise<EchoBackend>((resolve, reject) => {
+        const server = new grpc.Server()
+        const b: EchoBackend = {
+          port: 0,
+          name,
+          seen: [],
+          cancelled: 0,
+          kill: () =>
+            new Promise<void>((done) => {
+              server.forceShutdown()
+              done()
+            })
+        }
+        server.addService(Echo.service, {
+          Unary: (call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
+            b.seen.push({ method: "Unary", metadata: md(call.metadata) })
+            if (call.request.text === "sleep") return
+            if (call.request.text === "unavailable") {
+              return cb({ code: grpc.status.UNAVAILABLE, details: "try again" })
+            }
+            cb(null, { text: `${name}:${call.request.text}`, n: call.request.n })
+          },
+          ServerStream: (call: grpc.ServerWritableStream<Msg, Msg>) => {
+            b.seen.push({ method: "ServerStream", metadata: md(call.metadata) })
+            const n = call.request.n
+            if (n < 0) {
+              let i = 0
+              const t = setInterval(() => call.write({ text: name, n: i++ }), 20)
+              call.on("cancelled", () => {
+                clearInterval(t)
+                b.cancelled++
+              })
+              return
+            }
+            for (let i = 0; i < n; i++) call.write({ text: name, n: i })
+            call.end()
+          },
+          ClientStream: (call: grpc.ServerReadableStream<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
+            b.seen.push({ method: "ClientStream", metadata: md(call.metadata) })
+            let count = 0
+            let sum = 0
+            call.on("data", (m: Msg) => {
+              count++
+              sum += m.n
+            })
+            call.on("end", () => cb(null, { text: `${name}:${count}`, n: sum }))
+          },
+          Bidi: (call: grpc.ServerDuplexStream<Msg, Msg>) => {
+            b.seen.push({ method: "Bidi", metadata: md(call.metadata) })
+            call.on("data", (m: Msg) => call.write({ text: `${name}:${m.text}`, n: m.n }))
+            call.on("end", () => call.end())
+          }
+        })
+        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => {
+          if (err !== null) return reject(err)
+          ;(b as { port: number }).port = port
+          resolve(b)
+        })
+      })
+    ),
+    (b) => Effect.promise(() => b.kill())
+  )
+
+/** An Echo client of `127.0.0.1:port` with `:authority` set to `authority`, closed with the scope. */
+export const echoClient = (port: number, authority: string): Effect.Effect<grpc.Client & EchoApi, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() =>
+      new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+        "grpc.default_authority": authority
+      }) as unknown as grpc.Client & EchoApi
+    ),
+    (c) => Effect.sync(() => c.close())
+  )
+
+export interface EchoApi {
+  Unary(
+    m: Partial<Msg>,
+    md: grpc.Metadata,
+    o: grpc.CallOptions,
+    cb: (e: grpc.ServiceError | null, r?: Msg) => void
+  ): grpc.ClientUnaryCall
+  ServerStream(m: Partial<Msg>, md?: grpc.Metadata, o?: grpc.CallOptions): grpc.ClientReadableStream<Msg>
+  ClientStream(
+    md: grpc.Metadata,
+    o: grpc.CallOptions,
+    cb: (e: grpc.ServiceError | null, r?: Msg) => void
+  ): grpc.ClientWritableStream<Msg>
+  Bidi(md?: grpc.Metadata, o?: grpc.CallOptions): grpc.ClientDuplexStream<Msg, Msg>
+}
+
+/** A unary call's outcome: the reply, or the error's code and details. */
+export const unary = (
+  client: EchoApi,
+  m: Partial<Msg>,
+  options: grpc.CallOptions = {},
+  metadata: grpc.Metadata = new grpc.Metadata()
+): Effect.Effect<
+  { readonly reply?: Msg; readonly code: number; readonly details?: string; readonly metadata?: grpc.Metadata }
+> =>
+  Effect.callback((resume) => {
+    let trailers: grpc.Metadata | undefined
+    const call = client.Unary(m, metadata, options, (e, r) => {
+      if (e !== null) resume(Effect.succeed({ code: e.code, details: e.details, metadata: e.metadata }))
+      else resume(Effect.succeed({ reply: r!, code: 0, ...(trailers !== undefined ? { metadata: trailers } : {}) }))
+    })
+    call.on("status", (s: grpc.StatusObject) => {
+      trailers = s.metadata
+    })
+  })
+
+/** Every message of a readable call and its final status code. */
+export const collect = <T>(
+  call: grpc.ClientReadableStream<T> | grpc.ClientDuplexStream<unknown, T>
+): Effect.Effect<{ readonly messages: Array<T>; readonly code: number }> =>
+  Effect.callback((resume) => {
+    const messages: Array<T> = []
+    let done = false
+    call.on("data", (m: T) => messages.push(m))
+    call.on("error", (e: grpc.ServiceError) => {
+      if (!done) {
+        done = true
+        resume(Effect.succeed({ messages, code: e.code }))
+      }
+    })
+    call.on("status", (s: grpc.StatusObject) => {
+      if (!done && s.code === 0) {
+        done = true
+        resume(Effect.succeed({ messages, code: 0 }))
+      }
+    })
+  })
+
+export { grpc }
