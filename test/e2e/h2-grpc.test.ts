@@ -4,7 +4,8 @@ import * as Router from "../../src/http/Router.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Interpreter from "../../src/naming/Interpreter.js"
 import * as Stats from "../../src/Stats.js"
-import { collect, echoBackend, echoClient, grpc, type Msg, unary } from "../h2/support.js"
+import * as Errors from "../../src/http/Errors.js"
+import { collect, echoBackend, echoClient, grpc, grpcFrame, type Msg, rawCall, unary } from "../h2/support.js"
 
 const inet = (port: number) => `/$/inet/127.0.0.1/${port}`
 
@@ -77,5 +78,47 @@ describe("h2 router with gRPC (grpc-js client and server)", () => {
 
       expect(stats.counterValue("rt/h2/service/svc/echo/requests")).toBe(4)
       expect(stats.counterValue(`rt/h2/client/$/inet/127.0.0.1/${backend.port}/requests`)).toBe(4)
+    }))
+
+  it.live("grpc-timeout is the call's deadline: forwarded shorter, and DEADLINE_EXCEEDED with l5d-err when it passes", () =>
+    Effect.gen(function*() {
+      const backend = yield* echoBackend("b1")
+      const { port } = yield* h2Router(`/svc/echo => ${inet(backend.port)}`)
+      const client = yield* echoClient(port, "echo")
+      const ok = yield* unary(client, { text: "hi" }, { deadline: Date.now() + 5000 })
+      expect(ok.code).toBe(0)
+      const seen = backend.seen[0]!.metadata
+      expect(seen["l5d-ctx-deadline"]).toMatch(/^\d+ \d+$/)
+
+      // node's own client, so that the answer is weir's and not the client's own deadline
+      const sent = Date.now()
+      const raw = yield* rawCall(port, {
+        ":method": "POST",
+        ":path": "/weir.test.Echo/Unary",
+        ":authority": "echo",
+        "content-type": "application/grpc",
+        "te": "trailers",
+        "grpc-timeout": "200m"
+      }, grpcFrame(Buffer.from([0x0a, 0x05, ...Buffer.from("sleep")])))
+      expect(raw.headers[":status"]).toBe(200)
+      expect(raw.headers["grpc-status"]).toBe("4")
+      expect(Errors.decodeErr(String(raw.headers["l5d-err"]))).toContain("exceeded grpc-timeout")
+      expect(raw.body.length).toBe(0)
+      expect(raw.rstCode).toBe(0)
+      // the backend saw the deadline (a fresh grpc-timeout) no later than what was asked
+      const deadline = backend.seen[1]!.deadline
+      expect(deadline).toBeLessThanOrEqual(sent + 200 + 50)
+      expect(deadline).toBeGreaterThan(sent)
+    }))
+
+  it.live("an unroutable call answers UNAVAILABLE trailers-only with l5d-err, not a protocol error", () =>
+    Effect.gen(function*() {
+      const backend = yield* echoBackend("b1")
+      const { port } = yield* h2Router(`/svc/echo => ${inet(backend.port)}`)
+      const client = yield* echoClient(port, "nowhere")
+      const r = yield* unary(client, { text: "hi" })
+      expect(r.code).toBe(grpc.status.UNAVAILABLE)
+      expect(r.details).toContain("Unable to route request!")
+      expect(Errors.decodeErr(String(r.metadata?.get("l5d-err")[0]))).toContain("Unable to route request!")
     }))
 })

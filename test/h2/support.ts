@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js"
 import * as protoLoader from "@grpc/proto-loader"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import * as http2 from "node:http2"
 import { fileURLToPath } from "node:url"
 
 export interface Msg {
@@ -21,13 +22,20 @@ export interface EchoBackend {
   readonly port: number
   readonly name: string
   /** Calls seen, by method, with their metadata. */
-  readonly seen: Array<{ readonly method: string; readonly metadata: Record<string, unknown> }>
+  readonly seen: Array<
+    { readonly method: string; readonly metadata: Record<string, unknown>; readonly deadline: number }
+  >
   /** Server-streaming calls the client cancelled. */
   cancelled: number
   readonly kill: () => Promise<void>
 }
 
 const md = (m: grpc.Metadata) => m.getMap() as Record<string, unknown>
+
+const deadlineOf = (call: { getDeadline(): grpc.Deadline }): number => {
+  const d = call.getDeadline()
+  return d instanceof Date ? d.getTime() : d
+}
 
 /**
  * A real @grpc/grpc-js Echo server on 127.0.0.1, closed with the scope. Unary answers `name:text`;
@@ -53,7 +61,7 @@ export const echoBackend = (name: string): Effect.Effect<EchoBackend, never, Sco
         }
         server.addService(Echo.service, {
           Unary: (call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
-            b.seen.push({ method: "Unary", metadata: md(call.metadata) })
+            b.seen.push({ method: "Unary", metadata: md(call.metadata), deadline: deadlineOf(call) })
             if (call.request.text === "sleep") return
             if (call.request.text === "unavailable") {
               return cb({ code: grpc.status.UNAVAILABLE, details: "try again" })
@@ -61,7 +69,7 @@ export const echoBackend = (name: string): Effect.Effect<EchoBackend, never, Sco
             cb(null, { text: `${name}:${call.request.text}`, n: call.request.n })
           },
           ServerStream: (call: grpc.ServerWritableStream<Msg, Msg>) => {
-            b.seen.push({ method: "ServerStream", metadata: md(call.metadata) })
+            b.seen.push({ method: "ServerStream", metadata: md(call.metadata), deadline: deadlineOf(call) })
             const n = call.request.n
             if (n < 0) {
               let i = 0
@@ -76,7 +84,7 @@ export const echoBackend = (name: string): Effect.Effect<EchoBackend, never, Sco
             call.end()
           },
           ClientStream: (call: grpc.ServerReadableStream<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
-            b.seen.push({ method: "ClientStream", metadata: md(call.metadata) })
+            b.seen.push({ method: "ClientStream", metadata: md(call.metadata), deadline: deadlineOf(call) })
             let count = 0
             let sum = 0
             call.on("data", (m: Msg) => {
@@ -86,7 +94,7 @@ export const echoBackend = (name: string): Effect.Effect<EchoBackend, never, Sco
             call.on("end", () => cb(null, { text: `${name}:${count}`, n: sum }))
           },
           Bidi: (call: grpc.ServerDuplexStream<Msg, Msg>) => {
-            b.seen.push({ method: "Bidi", metadata: md(call.metadata) })
+            b.seen.push({ method: "Bidi", metadata: md(call.metadata), deadline: deadlineOf(call) })
             call.on("data", (m: Msg) => call.write({ text: `${name}:${m.text}`, n: m.n }))
             call.on("end", () => call.end())
           }
@@ -171,3 +179,47 @@ export const collect = <T>(
   })
 
 export { grpc }
+
+
+export interface RawReply {
+  readonly headers: http2.IncomingHttpHeaders
+  readonly trailers: http2.IncomingHttpHeaders | undefined
+  readonly body: Buffer
+  /** The RST_STREAM code the stream closed with (0: a clean end). */
+  readonly rstCode: number
+}
+
+/** One stream with node's own http2 client to 127.0.0.1:port. */
+export const rawCall = (
+  port: number,
+  headers: http2.OutgoingHttpHeaders,
+  body?: Buffer
+): Effect.Effect<RawReply> =>
+  Effect.callback((resume) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`)
+    session.on("error", () => {})
+    const stream = session.request(headers, { endStream: body === undefined })
+    if (body !== undefined) stream.end(body)
+    let head: http2.IncomingHttpHeaders = {}
+    let trailers: http2.IncomingHttpHeaders | undefined
+    const chunks: Array<Buffer> = []
+    stream.on("response", (h) => {
+      head = h
+    })
+    stream.on("trailers", (t) => {
+      trailers = t
+    })
+    stream.on("data", (c: Buffer) => chunks.push(c))
+    stream.on("error", () => {})
+    stream.on("close", () => {
+      session.close()
+      resume(Effect.succeed({ headers: head, trailers, body: Buffer.concat(chunks), rstCode: stream.rstCode ?? 0 }))
+    })
+  })
+
+/** A gRPC message frame (uncompressed) around `payload`. */
+export const grpcFrame = (payload: Buffer): Buffer => {
+  const head = Buffer.alloc(5)
+  head.writeUInt32BE(payload.length, 1)
+  return Buffer.concat([head, payload])
+}

@@ -153,6 +153,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         effect = Deadline.withDeadline(effect, Deadline.ofTimeout(Date.now(), Duration.millis(timeoutMs)))
       }
       let exited = false
+      let timedOut = false
       const cancel = run(effect, {
         onExit: (exit) => {
           exited = true
@@ -161,7 +162,9 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
             return
           }
           if (exit._tag === "Success") respond(exit.value)
-          else if (Cause.hasInterruptsOnly(exit.cause)) stream.close(NGHTTP2_CANCEL)
+          else if (Cause.hasInterruptsOnly(exit.cause)) {
+            if (!timedOut) stream.close(NGHTTP2_CANCEL)
+          }
           else {
             respond(
               grpc
@@ -184,6 +187,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         timer = setTimeout(() => {
           const message = `exceeded grpc-timeout ${Grpc.encodeTimeout(timeoutMs)} to ${request.url}`
           const err = Errors.encodeErr(message)
+          timedOut = true
           if (response === undefined) {
             if (!exited) cancel()
             if (!stream.headersSent && !stream.destroyed) {
@@ -214,7 +218,11 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         const headers = Frames.toNode(r.headers, { ":status": status })
         if (body._tag === "Empty" && r.trailers?.current() === undefined) {
           // no body and nothing after it: one header block that ends the stream (a trailers-only answer)
-          stream.respond(headers, { endStream: true })
+          try {
+            stream.respond(headers, { endStream: true })
+          } catch {
+            // the client went away meanwhile
+          }
           return
         }
         const waitForTrailers = r.trailers !== undefined || grpc
