@@ -39,6 +39,7 @@ import * as Balancer from "../loadbalancer/Balancer.js"
 import * as BackoffSchedule from "../resilience/Backoff.js"
 import * as Accrual from "../resilience/FailureAccrual.js"
 import type * as RetryBudget from "../resilience/RetryBudget.js"
+import * as H2Plugins from "./classifier/H2Plugins.js"
 
 // ---------------------------------------------------------------------------------------------
 // building blocks
@@ -359,12 +360,17 @@ export const responseClassifierKinds = [
 ] as const
 
 /**
- * `service.responseClassifier`: `{kind}`. Defaults to `{kind: io.l5d.http.nonRetryable5XX}`.
+ * `service.responseClassifier`: `{kind}`, an HTTP kind or an h2 one (`io.l5d.h2.*`, `io.l5d.h2.grpc.*`
+ * with their status-code keys, see `http/h2/Classifiers.ts`). Defaults to
+ * `{kind: io.l5d.http.nonRetryable5XX}`.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const ResponseClassifier = Schema.Struct({ kind: Schema.Literals(responseClassifierKinds) })
+export const ResponseClassifier = Schema.Union([
+  Schema.Struct({ kind: Schema.Literals(responseClassifierKinds) }),
+  H2Plugins.Schema
+])
 
 /**
  * A decoded `responseClassifier`.

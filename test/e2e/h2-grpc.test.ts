@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Errors from "../../src/http/Errors.js"
 import * as Router from "../../src/http/Router.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Interpreter from "../../src/naming/Interpreter.js"
 import * as Stats from "../../src/Stats.js"
-import * as Errors from "../../src/http/Errors.js"
 import { collect, echoBackend, echoClient, grpc, grpcFrame, type Msg, rawCall, unary } from "../h2/support.js"
 
 const inet = (port: number) => `/$/inet/127.0.0.1/${port}`
@@ -120,5 +120,35 @@ describe("h2 router with gRPC (grpc-js client and server)", () => {
       expect(r.code).toBe(grpc.status.UNAVAILABLE)
       expect(r.details).toContain("Unable to route request!")
       expect(Errors.decodeErr(String(r.metadata?.get("l5d-err")[0]))).toContain("Unable to route request!")
+    }))
+
+  it.live("gRPC classifiers retry by grpc-status: retryableStatusCodes retries UNAVAILABLE, neverRetryable does not", () =>
+    Effect.gen(function*() {
+      const backend = yield* echoBackend("b1")
+      const retrying = yield* h2Router(`/svc/echo => ${inet(backend.port)}`, {
+        service: () => ({
+          responseClassifier: { kind: "io.l5d.h2.grpc.retryableStatusCodes", retryableStatusCodes: [14] }
+        })
+      })
+      const client = yield* echoClient(retrying.port, "echo")
+      backend.failNext = 2
+      const r = yield* unary(client, { text: "flaky" })
+      expect(r.code).toBe(0)
+      expect(r.reply?.text).toBe("b1:flaky")
+      expect(backend.seen.length).toBe(3)
+      expect(retrying.stats.counterValue("rt/h2/service/svc/echo/retries/total")).toBe(2)
+      expect(retrying.stats.counterValue("rt/h2/service/svc/echo/success")).toBe(1)
+
+      // a failure the classifier calls non-retryable reaches the client, counted as a failure
+      const never = yield* h2Router(`/svc/echo => ${inet(backend.port)}`, {
+        service: () => ({ responseClassifier: { kind: "io.l5d.h2.grpc.neverRetryable" } })
+      })
+      const client2 = yield* echoClient(never.port, "echo")
+      backend.failNext = 1
+      const f = yield* unary(client2, { text: "flaky" })
+      expect(f.code).toBe(grpc.status.UNAVAILABLE)
+      expect(f.details).toBe("flaky")
+      expect(backend.seen.length).toBe(4)
+      expect(never.stats.counterValue("rt/h2/service/svc/echo/failures")).toBe(1)
     }))
 })

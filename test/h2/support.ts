@@ -27,6 +27,8 @@ export interface EchoBackend {
   >
   /** Server-streaming calls the client cancelled. */
   cancelled: number
+  /** How many of the next `text: "flaky"` unary calls fail with UNAVAILABLE. */
+  failNext: number
   readonly kill: () => Promise<void>
 }
 
@@ -53,6 +55,7 @@ export const echoBackend = (name: string): Effect.Effect<EchoBackend, never, Sco
           name,
           seen: [],
           cancelled: 0,
+          failNext: 0,
           kill: () =>
             new Promise<void>((done) => {
               server.forceShutdown()
@@ -63,6 +66,10 @@ export const echoBackend = (name: string): Effect.Effect<EchoBackend, never, Sco
           Unary: (call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
             b.seen.push({ method: "Unary", metadata: md(call.metadata), deadline: deadlineOf(call) })
             if (call.request.text === "sleep") return
+            if (call.request.text === "flaky" && b.failNext > 0) {
+              b.failNext--
+              return cb({ code: grpc.status.UNAVAILABLE, details: "flaky" })
+            }
             if (call.request.text === "unavailable") {
               return cb({ code: grpc.status.UNAVAILABLE, details: "try again" })
             }
@@ -179,7 +186,6 @@ export const collect = <T>(
   })
 
 export { grpc }
-
 
 export interface RawReply {
   readonly headers: http2.IncomingHttpHeaders

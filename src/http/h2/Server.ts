@@ -164,8 +164,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
           if (exit._tag === "Success") respond(exit.value)
           else if (Cause.hasInterruptsOnly(exit.cause)) {
             if (!timedOut) stream.close(NGHTTP2_CANCEL)
-          }
-          else {
+          } else {
             respond(
               grpc
                 ? Grpc.trailersOnly(Grpc.Status.INTERNAL, "Internal error", { "l5d-err": "Internal+error" })
