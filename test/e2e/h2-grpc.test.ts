@@ -5,7 +5,8 @@ import * as Router from "../../src/http/Router.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Interpreter from "../../src/naming/Interpreter.js"
 import * as Stats from "../../src/Stats.js"
-import { collect, echoBackend, echoClient, grpc, grpcFrame, type Msg, rawCall, unary } from "../h2/support.js"
+import { waitFor } from "../support/poll.js"
+import { collect, echoBackend, echoClient, grpc, grpcFrame, type Msg, rawBackend, rawCall, unary } from "../h2/support.js"
 
 const inet = (port: number) => `/$/inet/127.0.0.1/${port}`
 
@@ -85,30 +86,34 @@ describe("h2 router with gRPC (grpc-js client and server)", () => {
       const backend = yield* echoBackend("b1")
       const { port } = yield* h2Router(`/svc/echo => ${inet(backend.port)}`)
       const client = yield* echoClient(port, "echo")
-      const ok = yield* unary(client, { text: "hi" }, { deadline: Date.now() + 5000 })
-      expect(ok.code).toBe(0)
-      const seen = backend.seen[0]!.metadata
-      expect(seen["l5d-ctx-deadline"]).toMatch(/^\d+ \d+$/)
-
-      // node's own client, so that the answer is weir's and not the client's own deadline
       const sent = Date.now()
-      const raw = yield* rawCall(port, {
+      const ok = yield* unary(client, { text: "hi" }, { deadline: sent + 5000 })
+      expect(ok.code).toBe(0)
+      expect(backend.seen[0]!.metadata["l5d-ctx-deadline"]).toMatch(/^\d+ \d+$/)
+      // the backend saw the deadline (a fresh grpc-timeout) no later than what was asked
+      expect(backend.seen[0]!.deadline).toBeLessThanOrEqual(sent + 5000 + 50)
+
+      // a backend that hangs and ignores deadlines, and node's own client (no deadline of its own):
+      // the answer is weir's
+      const hang = yield* rawBackend()
+      const r2 = yield* h2Router(`/svc/echo => ${inet(hang.port)}`)
+      const raw = yield* rawCall(r2.port, {
         ":method": "POST",
         ":path": "/weir.test.Echo/Unary",
         ":authority": "echo",
         "content-type": "application/grpc",
         "te": "trailers",
         "grpc-timeout": "200m"
-      }, grpcFrame(Buffer.from([0x0a, 0x05, ...Buffer.from("sleep")])))
+      }, grpcFrame(Buffer.from("sleep")))
       expect(raw.headers[":status"]).toBe(200)
       expect(raw.headers["grpc-status"]).toBe("4")
       expect(Errors.decodeErr(String(raw.headers["l5d-err"]))).toContain("exceeded grpc-timeout")
       expect(raw.body.length).toBe(0)
       expect(raw.rstCode).toBe(0)
-      // the backend saw the deadline (a fresh grpc-timeout) no later than what was asked
-      const deadline = backend.seen[1]!.deadline
-      expect(deadline).toBeLessThanOrEqual(sent + 200 + 50)
-      expect(deadline).toBeGreaterThan(sent)
+      expect(String(hang.seen[0]!["grpc-timeout"])).toMatch(/^\d+[mun]$/)
+      expect(hang.seen[0]!["l5d-ctx-deadline"]).toMatch(/^\d+ \d+$/)
+      // the upstream stream was cancelled
+      yield* waitFor(() => hang.reset === 1, "the upstream stream to be reset")
     }))
 
   it.live("an unroutable call answers UNAVAILABLE trailers-only with l5d-err, not a protocol error", () =>
@@ -150,5 +155,54 @@ describe("h2 router with gRPC (grpc-js client and server)", () => {
       expect(f.details).toBe("flaky")
       expect(backend.seen.length).toBe(4)
       expect(never.stats.counterValue("rt/h2/service/svc/echo/failures")).toBe(1)
+    }))
+
+  it.live("a client's cancellation reaches the server (RST_STREAM relayed), and the router keeps serving", () =>
+    Effect.gen(function*() {
+      const backend = yield* echoBackend("b1")
+      const { port, router } = yield* h2Router(`/svc/echo => ${inet(backend.port)}`)
+      const client = yield* echoClient(port, "echo")
+      const call = client.ServerStream({ n: -1 })
+      call.on("error", () => {})
+      // wait for a few messages, then cancel
+      yield* Effect.callback<void>((resume) => {
+        let got = 0
+        call.on("data", () => {
+          if (++got === 3) resume(Effect.void)
+        })
+      })
+      call.cancel()
+      yield* waitFor(() => backend.cancelled === 1, "the server to see the cancellation")
+      yield* waitFor(() => router.servers[0]!.inFlight() === 0, "no stream in flight")
+      const after = yield* unary(client, { text: "still" })
+      expect(after.reply?.text).toBe("b1:still")
+    }))
+
+  it.live("a killed backend fails over to the other one", () =>
+    Effect.gen(function*() {
+      const b1 = yield* echoBackend("b1")
+      const b2 = yield* echoBackend("b2")
+      const { port } = yield* h2Router(`/svc/echo => /$/inet/127.0.0.1/${b1.port} & /$/inet/127.0.0.1/${b2.port}`)
+      const client = yield* echoClient(port, "echo")
+      for (let i = 0; i < 10; i++) expect((yield* unary(client, { text: String(i) })).code).toBe(0)
+      yield* Effect.promise(() => b1.kill())
+      const after: Array<string> = []
+      for (let i = 0; i < 20; i++) {
+        const r = yield* unary(client, { text: String(i) })
+        if (r.code === 0) after.push(r.reply!.text)
+      }
+      // calls in flight on the dead connection may fail; every later one lands on b2
+      expect(after.length).toBeGreaterThanOrEqual(18)
+      expect(after.slice(-10).every((t) => t.startsWith("b2:"))).toBe(true)
+    }))
+
+  it.live("a server error status passes through", () =>
+    Effect.gen(function*() {
+      const backend = yield* echoBackend("b1")
+      const { port } = yield* h2Router(`/svc/echo => ${inet(backend.port)}`)
+      const client = yield* echoClient(port, "echo")
+      const r = yield* unary(client, { text: "unavailable" })
+      expect(r.code).toBe(grpc.status.UNAVAILABLE)
+      expect(r.details).toBe("try again")
     }))
 })

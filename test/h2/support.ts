@@ -229,3 +229,40 @@ export const grpcFrame = (payload: Buffer): Buffer => {
   head.writeUInt32BE(payload.length, 1)
   return Buffer.concat([head, payload])
 }
+
+export interface RawBackend {
+  readonly port: number
+  /** Header blocks of the streams received. */
+  readonly seen: Array<http2.IncomingHttpHeaders>
+  /** Streams the peer reset or closed before an answer. */
+  reset: number
+}
+
+/**
+ * A node:http2 backend on 127.0.0.1 that answers streams with `answer` (by default never: it keeps
+ * them open, like a server that hangs), closed with the scope.
+ */
+export const rawBackend = (
+  answer?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void
+): Effect.Effect<RawBackend, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.promise(() =>
+      new Promise<RawBackend & { server: http2.Http2Server }>((resolve) => {
+        const server = http2.createServer()
+        const b = { port: 0, seen: [] as Array<http2.IncomingHttpHeaders>, reset: 0, server }
+        server.on("stream", (stream, headers) => {
+          b.seen.push(headers)
+          stream.on("error", () => {})
+          stream.on("close", () => {
+            if (!stream.headersSent) b.reset++
+          })
+          if (answer !== undefined) answer(stream, headers)
+        })
+        server.listen(0, "127.0.0.1", () => {
+          b.port = (server.address() as { port: number }).port
+          resolve(b)
+        })
+      })
+    ),
+    (b) => Effect.promise(() => new Promise<void>((done) => b.server.close(() => done())))
+  )
