@@ -5,8 +5,18 @@ import * as Router from "../../src/http/Router.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Interpreter from "../../src/naming/Interpreter.js"
 import * as Stats from "../../src/Stats.js"
+import {
+  collect,
+  echoBackend,
+  echoClient,
+  grpc,
+  grpcFrame,
+  type Msg,
+  rawBackend,
+  rawCall,
+  unary
+} from "../h2/support.js"
 import { waitFor } from "../support/poll.js"
-import { collect, echoBackend, echoClient, grpc, grpcFrame, type Msg, rawBackend, rawCall, unary } from "../h2/support.js"
 
 const inet = (port: number) => `/$/inet/127.0.0.1/${port}`
 

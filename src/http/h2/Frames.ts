@@ -9,8 +9,8 @@
  *
  * @since 0.1.0
  */
-import type * as http2 from "node:http2"
-import type { Duplex } from "node:stream"
+import * as http2 from "node:http2"
+import type { Duplex, Readable } from "node:stream"
 import type { Body, Headers, Trailers } from "../Message.js"
 import { buffered, deferredTrailers, empty, knownTrailers, streamed } from "../Message.js"
 
@@ -96,7 +96,12 @@ export interface Read {
  * @since 0.1.0
  * @category reading
  */
-export const readEarly = (stream: Duplex, ended: boolean, limit: number, done: (read: Read) => void): void => {
+export const readEarly = (
+  stream: Duplex,
+  ended: boolean,
+  limit: number,
+  done: (read: Read | "reset") => void
+): void => {
   const deferred = deferredTrailers()
   stream.once("trailers", (t: http2.IncomingHttpHeaders) => deferred.settle(fromNode(t)))
   stream.once("close", () => deferred.settle(undefined))
@@ -108,7 +113,7 @@ export const readEarly = (stream: Duplex, ended: boolean, limit: number, done: (
   const chunks: Array<Buffer> = []
   let size = 0
   let finished = false
-  const finish = (read: Read) => {
+  const finish = (read: Read | "reset") => {
     if (finished) return
     finished = true
     clearImmediate(timer)
@@ -128,7 +133,9 @@ export const readEarly = (stream: Duplex, ended: boolean, limit: number, done: (
     if (size > limit) streaming()
   }
   const onEnd = () => {
-    if (stream.readableEnded) {
+    const code = rstCodeOf(stream)
+    if (code !== undefined && code !== 0) finish("reset")
+    else if (stream.readableEnded) {
       finish({ body: size === 0 ? empty : buffered(Buffer.concat(chunks, size)), trailers: deferred.trailers })
     } else streaming()
   }
@@ -136,4 +143,43 @@ export const readEarly = (stream: Duplex, ended: boolean, limit: number, done: (
   stream.once("end", onEnd)
   stream.once("error", onEnd)
   const timer = setImmediate(streaming)
+}
+
+/** The RST_STREAM code an http2 stream closed with (node ends a reset stream's readable side too). */
+const rstCodeOf = (stream: Readable): number | undefined => (stream as { rstCode?: number }).rstCode
+
+/**
+ * Relays a body into an http2 stream with backpressure: the stream ends when the body ended
+ * cleanly, and is reset when the body was cut short (an http2 source that was reset, with its code;
+ * an error; a close before the end). `detach` stops relaying without touching the stream.
+ *
+ * @since 0.1.0
+ * @category writing
+ */
+export const relay = (src: Readable, dest: http2.Http2Stream): { readonly detach: () => void } => {
+  let done = false
+  const reset = (code: number) => {
+    if (done) return
+    done = true
+    src.unpipe(dest)
+    if (!dest.closed && !dest.destroyed) dest.close(code)
+  }
+  src.once("end", () => {
+    const code = rstCodeOf(src)
+    if (code !== undefined && code !== 0) return reset(code)
+    if (done) return
+    done = true
+    if (!dest.writableEnded) dest.end()
+  })
+  src.once("error", () => reset(rstCodeOf(src) || http2.constants.NGHTTP2_INTERNAL_ERROR))
+  src.once("close", () => {
+    if (!src.readableEnded) reset(rstCodeOf(src) || http2.constants.NGHTTP2_CANCEL)
+  })
+  src.pipe(dest, { end: false })
+  return {
+    detach: () => {
+      done = true
+      src.unpipe(dest)
+    }
+  }
 }

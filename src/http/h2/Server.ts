@@ -18,7 +18,8 @@
  *   stream reset). A router error answering a gRPC call is turned into a trailers-only response
  *   with its gRPC status (`Grpc.fromRouterError`), `l5d-err` kept.
  * - Limits: `maxConcurrentStreamsPerConnection` (streams beyond are refused with `REFUSED_STREAM`),
- *   `maxHeaderListBytes` (a larger header block resets that stream); other streams carry on.
+ *   `maxHeaderListBytes` (a larger header list is answered 431, or `RESOURCE_EXHAUSTED` for a gRPC
+ *   call, with `l5d-err`); other streams on the connection carry on.
  * - Drain: stop accepting, send `GOAWAY` on every connection, let the streams in flight finish
  *   within the grace, then close what is left.
  *
@@ -69,6 +70,17 @@ const errorMessage = (response: HttpResponse): string => {
   return response.body._tag === "Buffered" ? response.body.data.toString("utf8") : `HTTP ${response.status}`
 }
 
+/** The size of a header list as SETTINGS_MAX_HEADER_LIST_SIZE counts it: name, value and 32 per field. */
+const headerListBytes = (block: http2.IncomingHttpHeaders): number => {
+  let n = 0
+  for (const name in block) {
+    const v = block[name]
+    if (v === undefined) continue
+    for (const value of Array.isArray(v) ? v : [v]) n += name.length + String(value).length + 32
+  }
+  return n
+}
+
 /**
  * Listens and serves until the scope closes (which drains).
  *
@@ -82,6 +94,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     const ip = options.ip ?? "127.0.0.1"
     const port = options.port ?? 4142
     const bufferLimit = options.bufferLimit ?? 64 * 1024
+    const maxHeaderListBytes = options.maxHeaderListBytes ?? Settings.defaultMaxHeaderListBytes
     const graceDefault = options.drainGrace ?? Duration.seconds(10)
     const sessions = new Set<http2.ServerHttp2Session>()
     let inFlight = 0
@@ -116,6 +129,27 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         if (inFlight === 0 && onIdle !== undefined) onIdle()
       }
       stream.once("close", finish)
+      if (headerListBytes(block) > maxHeaderListBytes) {
+        options.onClientError?.(431, "header list too large")
+        const message = `request header list exceeds maxHeaderListBytes (${maxHeaderListBytes})`
+        const grpc = Grpc.isGrpc({ headers: Frames.fromNode(block) })
+        try {
+          stream.respond(
+            grpc
+              ? Frames.toNode(
+                Grpc.trailersOnly(Grpc.Status.RESOURCE_EXHAUSTED, message, { "l5d-err": Errors.encodeErr(message) })
+                  .headers,
+                { ":status": 200 }
+              )
+              : { ":status": 431, "l5d-err": Errors.encodeErr(message) },
+            { endStream: true }
+          )
+        } catch {
+          stream.close(NGHTTP2_INTERNAL_ERROR)
+        }
+        stream.resume()
+        return
+      }
       const method = String(block[":method"] ?? "GET")
       const url = String(block[":path"] ?? "/")
       const headers = Frames.fromNode(block, true)
@@ -127,7 +161,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         ? undefined
         : `${session.socket.remoteAddress}:${session.socket.remotePort}`
       Frames.readEarly(stream, stream.endAfterHeaders, bufferLimit, (read) => {
-        if (stream.destroyed) return finish()
+        if (read === "reset" || stream.destroyed) return finish()
         const request: HttpRequest = {
           method,
           url,
@@ -147,6 +181,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
       let response: HttpResponse | undefined
       let deadlineTrailers: Record<string, string> | undefined
       let timer: ReturnType<typeof setTimeout> | undefined
+      let relayed: { readonly detach: () => void } | undefined
       let effect = handler(request)
       if (timeoutMs !== undefined) {
         delete request.headers["grpc-timeout"]
@@ -200,11 +235,9 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
             "grpc-message": Grpc.encodeMessage(message),
             "l5d-err": err
           }
+          relayed?.detach()
           const body = response.body
-          if (body._tag === "Stream") {
-            body.stream.unpipe(stream)
-            body.stream.destroy()
-          }
+          if (body._tag === "Stream") body.stream.destroy()
           if (!stream.writableEnded) stream.end()
         }, timeoutMs)
       }
@@ -245,22 +278,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         }
         if (body._tag === "Empty") stream.end()
         else if (body._tag === "Buffered") stream.end(body.data)
-        else {
-          const src = body.stream
-          src.once("error", () => {
-            if (deadlineTrailers !== undefined) return
-            const code = (src as { rstCode?: number }).rstCode
-            stream.close(code !== undefined && code !== 0 ? code : NGHTTP2_INTERNAL_ERROR)
-          })
-          src.once("close", () => {
-            // an upstream stream reset after its headers ends without an error event in some cases
-            const code = (src as { rstCode?: number }).rstCode
-            if (!src.readableEnded && deadlineTrailers === undefined && !stream.closed) {
-              stream.close(code !== undefined && code !== 0 ? code : NGHTTP2_CANCEL)
-            }
-          })
-          src.pipe(stream)
-        }
+        else relayed = Frames.relay(body.stream, stream)
       }
     }
 

@@ -229,19 +229,11 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
             })
           }
           if (body._tag === "Buffered") stream.end(body.data)
-          else if (body._tag === "Stream") {
-            const src = body.stream
-            const abandon = () => {
-              if (!src.readableEnded && !stream.closed) stream.close(NGHTTP2_CANCEL)
-            }
-            src.once("error", abandon)
-            src.once("close", abandon)
-            src.pipe(stream)
-          }
+          else if (body._tag === "Stream") Frames.relay(body.stream, stream)
           stream.once("response", (block) => {
             const status = Number(block[":status"])
             Frames.readEarly(stream, stream.endAfterHeaders, bufferLimit, (read) => {
-              if (answered) return
+              if (answered || read === "reset") return
               answered = true
               resume(Effect.succeed({
                 status,
