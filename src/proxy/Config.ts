@@ -35,6 +35,7 @@ import type * as SchemaAST from "effect/SchemaAST"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaTransformation from "effect/SchemaTransformation"
 import * as ClientConfig from "../config/Client.js"
+import * as H2Settings from "../config/H2Settings.js"
 import * as Yaml from "../config/Yaml.js"
 import * as Forwarded from "../http/Forwarded.js"
 import type * as Identifiers from "../http/Identifiers.js"
@@ -391,7 +392,8 @@ const clientOverrides = {
   tls: unsupported("client TLS"),
   socketOptions: unsupported("client.socketOptions"),
   clientSession: unsupported("client.clientSession"),
-  forwardClientCert: unsupported("client.forwardClientCert")
+  forwardClientCert: unsupported("client.forwardClientCert"),
+  ...H2Settings.clientFields
 }
 
 const serviceOverrides = {
@@ -511,7 +513,8 @@ export const Server = Schema.Struct({
   announce: unsupported("announcing"),
   serverSession: unsupported("servers[].serverSession"),
   addForwardedHeader: Schema.optionalKey(Schema.NullOr(AddForwardedHeader)),
-  timestampHeader: Schema.optionalKey(HeaderName)
+  timestampHeader: Schema.optionalKey(HeaderName),
+  ...H2Settings.serverFields
 })
 
 /**
@@ -569,7 +572,7 @@ const BindingCache = Schema.Struct({
 })
 
 /**
- * One entry of `routers`. Keys and defaults (linkerd's): `protocol` (required; only `http` runs),
+ * One entry of `routers`. Keys and defaults (linkerd's): `protocol` (required; `http` and `h2` run),
  * `label` (default the protocol), `servers` (required, unless the older router-level `port` is
  * given), `dtab` (default empty; `baseDtab` is the older name), `identifier` (one or a list; default
  * `io.l5d.header.token` on `Host`), `dstPrefix` (default `/svc`). A router written in the older
@@ -920,17 +923,31 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
       }
     }
   })
+  // h2 keys: range-checked on h2 routers, refused on the others
+  const h2 = r.protocol === "h2"
+  servers.forEach((s, j) => problems.push(...H2Settings.problems(s, h2, at(`servers[${j}]`))))
+  if (r.client !== undefined) {
+    if (r.client.kind === "io.l5d.static") {
+      r.client.configs.forEach((c, j) => problems.push(...H2Settings.problems(c, h2, at(`client.configs[${j}]`))))
+    } else problems.push(...H2Settings.problems(r.client, h2, at("client")))
+  }
   if (r.dtab !== undefined && r.baseDtab !== undefined) {
     problems.push({ path: at("baseDtab"), message: "give either `dtab` or the older `baseDtab`, not both" })
   }
   const legacy = r.baseDtab !== undefined
-  const identifiers = r.identifier === undefined
+  const given = r.identifier === undefined
     ? legacy
       ? [{ kind: "io.l5d.methodAndHost" as const, httpUriInDst: false }]
       : [{ kind: "io.l5d.header.token" as const, header: "Host" }]
     : Array.isArray(r.identifier)
     ? r.identifier as ReadonlyArray<Identifier>
     : [r.identifier as Identifier]
+  // an h2 request has no Host: its `:authority` is the same field (linkerd's h2 default)
+  const identifiers = h2
+    ? given.map((i) =>
+      i.kind === "io.l5d.header.token" && i.header.toLowerCase() === "host" ? { ...i, header: ":authority" } : i
+    )
+    : given
   if (identifiers.length === 0) {
     problems.push({ path: at("identifier"), message: "at least one identifier is required" })
   }

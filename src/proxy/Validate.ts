@@ -59,7 +59,7 @@ export const availableTelemeters: { readonly [K in Config.Telemeter["kind"]]: bo
  */
 export const availableProtocols: { readonly [K in Config.RouterConfig["protocol"]]: boolean } = {
   http: true,
-  h2: false,
+  h2: true,
   thrift: false,
   mux: false,
   thriftmux: false

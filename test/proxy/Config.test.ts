@@ -271,7 +271,7 @@ routers:
   port: 4140
 - protocol: http
   port: 4140
-- protocol: h2
+- protocol: thrift
   label: web
   servers: [{port: 9990}]
   interpreter: {kind: io.l5d.namerd, dst: /$/inet/127.1/4100}
@@ -282,7 +282,7 @@ telemetry:
       "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus)",
       "routers[1].label: router label \"http\" is already used by routers[0]; labels must be unique",
       "routers[1].servers[0]: 127.0.0.1:4140 conflicts with routers[0].servers[0] (127.0.0.1:4140)",
-      "routers[2].protocol: protocol h2 is not available in this version of weir (available: http)",
+      "routers[2].protocol: protocol thrift is not available in this version of weir (available: http, h2)",
       "routers[2].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default)",
       "routers[2].servers[0]: 127.0.0.1:9990 conflicts with admin (127.0.0.1:9990)"
     ])

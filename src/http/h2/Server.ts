@@ -51,7 +51,10 @@ export interface Options extends Settings.H2Settings {
   readonly ip?: string | undefined
   /** Port; `0` picks a free one. Defaults to `4142`. */
   readonly port?: number | undefined
-  /** Request bodies that end with their headers' read, up to this many bytes, are buffered. Defaults to 64 KiB. */
+  /**
+   * Request bodies that end with their headers' read, up to this many bytes, are buffered (and so
+   * retryable). Defaults to 16 KiB (linkerd's `retryBufferSize.requestBytes`).
+   */
   readonly bufferLimit?: number | undefined
   /** How long a drain waits for streams in flight. Defaults to 10 seconds. */
   readonly drainGrace?: Duration.Input | undefined
@@ -93,7 +96,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     const run = Effect.runCallbackWith(context)
     const ip = options.ip ?? "127.0.0.1"
     const port = options.port ?? 4142
-    const bufferLimit = options.bufferLimit ?? 64 * 1024
+    const bufferLimit = options.bufferLimit ?? 16 * 1024
     const maxHeaderListBytes = options.maxHeaderListBytes ?? Settings.defaultMaxHeaderListBytes
     const graceDefault = options.drainGrace ?? Duration.seconds(10)
     const sessions = new Set<http2.ServerHttp2Session>()
