@@ -148,4 +148,60 @@ describe("h2 router limits and resets (node:http2 peers)", () => {
       session.close()
       expect(received).toBe(total)
     }))
+
+  it.live("a drain sends GOAWAY, lets the stream in flight finish, and takes no new connection", () =>
+    Effect.gen(function*() {
+      const backend = yield* rawBackend((stream) => {
+        setTimeout(() => {
+          if (stream.destroyed) return
+          stream.respond({ ":status": 200 })
+          stream.end("late")
+        }, 200)
+      })
+      const interpreter = yield* Interpreter.make()
+      const router = yield* Router.make({
+        label: "h2",
+        protocol: "h2",
+        servers: [{ port: 0 }],
+        dtab: Dtab.parseUnsafe(`/svc/app => /$/inet/127.0.0.1/${backend.port}`),
+        interpreter
+      })
+      const port = router.servers[0]!.port
+      const session = http2.connect(`http://127.0.0.1:${port}`)
+      session.on("error", () => {})
+      let goaway = false
+      session.on("goaway", () => {
+        goaway = true
+      })
+      const inFlight = Effect.promise(() =>
+        new Promise<string>((resolve) => {
+          const s = session.request({ ":path": "/", ":authority": "app" }, { endStream: true })
+          const chunks: Array<Buffer> = []
+          s.on("data", (c: Buffer) => chunks.push(c))
+          s.on("error", () => {})
+          s.on("close", () => resolve(Buffer.concat(chunks).toString()))
+        })
+      )
+      const [body] = yield* Effect.all([
+        inFlight,
+        Effect.andThen(
+          waitFor(() => backend.seen.length === 1, "the stream to reach the backend"),
+          router.drain("5 seconds")
+        )
+      ], { concurrency: "unbounded" })
+      expect(body).toBe("late")
+      expect(goaway).toBe(true)
+      session.destroy()
+      const refused = yield* Effect.promise(() =>
+        new Promise<boolean>((resolve) => {
+          const c = http2.connect(`http://127.0.0.1:${port}`)
+          c.on("error", () => resolve(true))
+          c.on("connect", () => {
+            c.destroy()
+            resolve(false)
+          })
+        })
+      )
+      expect(refused).toBe(true)
+    }))
 })
