@@ -5,6 +5,7 @@ import * as Errors from "../../src/http/Errors.js"
 import * as Router from "../../src/http/Router.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Interpreter from "../../src/naming/Interpreter.js"
+import * as Stats from "../../src/Stats.js"
 import { rawBackend, rawCall } from "../h2/support.js"
 import { waitFor } from "../support/poll.js"
 
@@ -203,5 +204,34 @@ describe("h2 router limits and resets (node:http2 peers)", () => {
         })
       )
       expect(refused).toBe(true)
+    }))
+
+  it.live("an upstream's GOAWAY moves new streams to a fresh connection, the stream in flight finishes", () =>
+    Effect.gen(function*() {
+      const backend = yield* rawBackend((stream, headers) => {
+        stream.respond({ ":status": 200 })
+        if (headers[":path"] === "/first") {
+          // a graceful close of the connection: GOAWAY, then this stream's answer
+          stream.session?.close()
+          setTimeout(() => stream.end("first"), 50)
+        } else stream.end("next")
+      })
+      const interpreter = yield* Interpreter.make()
+      const stats = Stats.makeInMemory()
+      const router = yield* Router.make({
+        label: "h2",
+        protocol: "h2",
+        servers: [{ port: 0 }],
+        dtab: Dtab.parseUnsafe(`/svc/app => /$/inet/127.0.0.1/${backend.port}`),
+        interpreter,
+        stats
+      })
+      const port = router.servers[0]!.port
+      const first = yield* rawCall(port, { ":path": "/first", ":authority": "app" })
+      expect(first.body.toString()).toBe("first")
+      const next = yield* rawCall(port, { ":path": "/next", ":authority": "app" })
+      expect(next.body.toString()).toBe("next")
+      expect(next.headers[":status"]).toBe(200)
+      expect(stats.gaugeValues().get(`rt/h2/client/$/inet/127.0.0.1/${backend.port}/connects`)).toBe(2)
     }))
 })

@@ -178,7 +178,10 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
             if (deadline !== undefined) headers["grpc-timeout"] = Grpc.encodeTimeout(deadline.deadline - Date.now())
           }
           const body = request.body
-          const sendTrailers = request.trailers !== undefined && body._tag === "Stream"
+          // a streamed body's trailers come at its end; a read body's are known (or there are none)
+          const sendTrailers = body._tag === "Stream"
+            ? request.trailers !== undefined
+            : request.trailers?.current() !== undefined
           let stream: http2.ClientHttp2Stream
           try {
             stream = conn.session.request(
@@ -188,7 +191,7 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
                 ":scheme": "http",
                 ":authority": typeof auth === "string" ? auth : auth?.[0] ?? authority
               }),
-              { endStream: body._tag === "Empty", waitForTrailers: sendTrailers }
+              { endStream: body._tag === "Empty" && !sendTrailers, waitForTrailers: sendTrailers }
             )
           } catch (err) {
             resume(Effect.fail(
@@ -229,6 +232,7 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
             })
           }
           if (body._tag === "Buffered") stream.end(body.data)
+          else if (body._tag === "Empty" && sendTrailers) stream.end()
           else if (body._tag === "Stream") Frames.relay(body.stream, stream)
           stream.once("response", (block) => {
             const status = Number(block[":status"])
