@@ -234,4 +234,47 @@ describe("h2 router limits and resets (node:http2 peers)", () => {
       expect(next.headers[":status"]).toBe(200)
       expect(stats.gaugeValues().get(`rt/h2/client/$/inet/127.0.0.1/${backend.port}/connects`)).toBe(2)
     }))
+
+  it.live("request trailers reach the backend, after a body read whole or streamed", () =>
+    Effect.gen(function*() {
+      const got: Array<{ body: string; trailers: http2.IncomingHttpHeaders | undefined }> = []
+      const backend = yield* rawBackend((stream) => {
+        const chunks: Array<Buffer> = []
+        let trailers: http2.IncomingHttpHeaders | undefined
+        stream.on("trailers", (t) => {
+          trailers = t
+        })
+        stream.on("data", (c: Buffer) => chunks.push(c))
+        stream.on("end", () => {
+          got.push({ body: Buffer.concat(chunks).toString(), trailers })
+          stream.respond({ ":status": 200 })
+          stream.end()
+        })
+      })
+      const port = yield* h2Router(backend.port)
+      const send = (body: Buffer, slow: boolean) =>
+        Effect.promise(() =>
+          new Promise<void>((resolve) => {
+            const session = http2.connect(`http://127.0.0.1:${port}`)
+            session.on("error", () => {})
+            const s = session.request({ ":method": "POST", ":path": "/", ":authority": "app" }, {
+              waitForTrailers: true
+            })
+            s.on("wantTrailers", () => s.sendTrailers({ "x-sum": String(body.length) }))
+            s.on("error", () => {})
+            s.resume()
+            s.on("close", () => {
+              session.close()
+              resolve()
+            })
+            if (slow) {
+              s.write(body.subarray(0, 10))
+              setTimeout(() => s.end(body.subarray(10)), 30)
+            } else s.end(body)
+          })
+        )
+      yield* send(Buffer.from("small body"), false)
+      yield* send(Buffer.alloc(100_000, 97), true)
+      expect(got.map((g) => [g.body.length, g.trailers?.["x-sum"]])).toEqual([[10, "10"], [100_000, "100000"]])
+    }))
 })
