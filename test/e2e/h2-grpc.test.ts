@@ -215,4 +215,19 @@ describe("h2 router with gRPC (grpc-js client and server)", () => {
       expect(r.code).toBe(grpc.status.UNAVAILABLE)
       expect(r.details).toBe("try again")
     }))
+
+  it.live("l5d-dtab in the call's metadata overrides routing, as on HTTP/1.1, and travels on as l5d-ctx-dtab", () =>
+    Effect.gen(function*() {
+      const b1 = yield* echoBackend("b1")
+      const b2 = yield* echoBackend("b2")
+      const { port } = yield* h2Router(`/svc/echo => ${inet(b1.port)}`)
+      const client = yield* echoClient(port, "echo")
+      const metadata = new grpc.Metadata()
+      metadata.set("l5d-dtab", `/svc/echo => ${inet(b2.port)}`)
+      const r = yield* unary(client, { text: "x" }, {}, metadata)
+      expect(r.reply?.text).toBe("b2:x")
+      expect(b2.seen[0]!.metadata["l5d-ctx-dtab"]).toBe(`/svc/echo=>${inet(b2.port)}`)
+      const plain = yield* unary(client, { text: "y" })
+      expect(plain.reply?.text).toBe("b1:y")
+    }))
 })
