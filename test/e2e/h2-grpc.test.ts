@@ -124,6 +124,17 @@ describe("h2 router with gRPC (grpc-js client and server)", () => {
       expect(hang.seen[0]!["l5d-ctx-deadline"]).toMatch(/^\d+ \d+$/)
       // the upstream stream was cancelled
       yield* waitFor(() => hang.reset === 1, "the upstream stream to be reset")
+
+      // a timeout longer than a timer can wait (8 digits of hours) is a deadline, not an immediate expiry
+      const far = yield* rawCall(port, {
+        ":method": "POST",
+        ":path": "/weir.test.Echo/Unary",
+        ":authority": "echo",
+        "content-type": "application/grpc",
+        "te": "trailers",
+        "grpc-timeout": "99999999H"
+      }, grpcFrame(Buffer.from([0x0a, 0x02, ...Buffer.from("hi")])))
+      expect(far.trailers?.["grpc-status"]).toBe("0")
     }))
 
   it.live("an unroutable call answers UNAVAILABLE trailers-only with l5d-err, not a protocol error", () =>

@@ -66,6 +66,8 @@ const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants
 
 const ignore = () => {}
 
+const maxTimerMs = 2 ** 31 - 1
+
 /** The message of a router error: its `l5d-err`, else its body. */
 const errorMessage = (response: HttpResponse): string => {
   const err = header(response.headers, "l5d-err")
@@ -220,7 +222,8 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
       stream.once("close", onClose)
       stream.once("aborted", onClose)
 
-      if (timeoutMs !== undefined) {
+      // a timer cannot wait longer than 2^31 - 1 ms (it would fire at once); such a deadline still travels on
+      if (timeoutMs !== undefined && timeoutMs <= maxTimerMs) {
         timer = setTimeout(() => {
           const message = `exceeded grpc-timeout ${Grpc.encodeTimeout(timeoutMs)} to ${request.url}`
           const err = Errors.encodeErr(message)
