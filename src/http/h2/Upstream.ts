@@ -149,15 +149,15 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
 
     const pick = (): Conn => {
       let best: Conn | undefined
-      let busiest: Conn | undefined
+      let leastBusy: Conn | undefined
       for (const c of conns) {
         if (c.closing || c.session.destroyed) continue
         const limit = c.connected ? (c.session.remoteSettings.maxConcurrentStreams ?? Infinity) : Infinity
-        if (busiest === undefined || c.streams < busiest.streams) busiest = c
+        if (leastBusy === undefined || c.streams < leastBusy.streams) leastBusy = c
         if (c.streams < limit && (best === undefined || c.streams < best.streams)) best = c
       }
       if (best !== undefined) return best
-      if (busiest !== undefined && conns.size >= maxConnections) return busiest
+      if (leastBusy !== undefined && conns.size >= maxConnections) return leastBusy
       return open()
     }
 
