@@ -101,6 +101,8 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
     let connects = 0
     let streams = 0
     let closed = false
+    // the peer's stream limit as last announced: what a connection still being made is assumed to allow
+    let peerLimit = 100
     const authority = address.port === 80 ? address.host : `${address.host}:${address.port}`
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
@@ -115,7 +117,7 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
       const session = http2.connect(`http://${authority}`, {
         settings,
         maxSessionMemory: 64,
-        peerMaxConcurrentStreams: 100
+        peerMaxConcurrentStreams: peerLimit
       })
       const conn: Conn = { session, streams: 0, connected: false, closing: false, lastError: undefined }
       conns.add(conn)
@@ -129,6 +131,9 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
       })
       session.on("error", (err) => {
         conn.lastError = err
+      })
+      session.on("remoteSettings", (remote) => {
+        if (remote.maxConcurrentStreams !== undefined) peerLimit = remote.maxConcurrentStreams
       })
       session.on("goaway", () => {
         conn.closing = true
@@ -152,7 +157,7 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
       let leastBusy: Conn | undefined
       for (const c of conns) {
         if (c.closing || c.session.destroyed) continue
-        const limit = c.connected ? (c.session.remoteSettings.maxConcurrentStreams ?? Infinity) : Infinity
+        const limit = c.connected ? (c.session.remoteSettings.maxConcurrentStreams ?? peerLimit) : peerLimit
         if (leastBusy === undefined || c.streams < leastBusy.streams) leastBusy = c
         if (c.streams < limit && (best === undefined || c.streams < best.streams)) best = c
       }
