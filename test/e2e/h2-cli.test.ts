@@ -2,9 +2,13 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import { execFile } from "node:child_process"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as Linker from "../../src/proxy/Linker.js"
 import * as Validate from "../../src/proxy/Validate.js"
-import { echoBackend, echoClient, rawBackend, unary } from "../h2/support.js"
+import { echoBackend, echoClient, type Msg, rawBackend, unary } from "../h2/support.js"
+import { waitFor } from "../support/poll.js"
 
 /** Runs a command and returns its exit code, stdout and stderr (never fails). */
 const run = (file: string, args: ReadonlyArray<string>) =>
@@ -95,5 +99,43 @@ routers:
       const r = yield* unary(client, { text: "flaky" })
       expect(r.code).toBe(0)
       expect(linker.registry.counterValue("rt/grpc/service/svc/echo/retries/total")).toBe(1)
+    }))
+
+  it.live("the balancer counts an open stream as load until it ends, not until its headers", () =>
+    Effect.gen(function*() {
+      const b1 = yield* echoBackend("b1")
+      const b2 = yield* echoBackend("b2")
+      const dir = mkdtempSync(join(tmpdir(), "weir-h2-"))
+      writeFileSync(join(dir, "echo"), `127.0.0.1 ${b1.port}\n127.0.0.1 ${b2.port}\n`)
+      const linker = yield* linkerOf(`
+admin: {port: 0}
+namers:
+- kind: io.l5d.fs
+  rootDir: ${dir}
+routers:
+- protocol: h2
+  label: grpc
+  dtab: /svc => /#/io.l5d.fs
+  servers: [{port: 0}]
+`)
+      const port = linker.routers[0]!.servers[0]!.port
+      const client = yield* echoClient(port, "echo")
+      const load = () => linker.registry.gaugeValues().get("rt/grpc/client/#/io.l5d.fs/echo/loadbalancer/load")
+      // a server stream that goes on until cancelled: its response headers came long ago
+      const stream = client.ServerStream({ n: -1 })
+      stream.on("error", () => {})
+      const first = yield* Effect.callback<string>((resume) => {
+        stream.once("data", (m: Msg) => resume(Effect.succeed(m.text)))
+      })
+      const other = first === "b1" ? "b2" : "b1"
+      const texts: Array<string> = []
+      for (let i = 0; i < 20; i++) {
+        // only the open stream is in flight (the previous call's stream has closed too)
+        yield* waitFor(() => load() === 1, "the load of the open stream alone")
+        texts.push((yield* unary(client, { text: "u" })).reply!.text)
+      }
+      expect(texts).toEqual(Array.from({ length: 20 }, () => `${other}:u`))
+      stream.cancel()
+      yield* waitFor(() => load() === 0, "the load to drop once the stream ends")
     }))
 })

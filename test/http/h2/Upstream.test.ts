@@ -4,6 +4,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as http2 from "node:http2"
 import * as net from "node:net"
+import * as Address from "../../../src/Address.js"
 import * as H2Upstream from "../../../src/http/h2/Upstream.js"
 import { request } from "../../../src/http/Message.js"
 import { waitFor } from "../../support/poll.js"
@@ -42,7 +43,7 @@ describe("h2 Upstream", () => {
   it.live("multiplexes streams on one connection, opening more only past the peer's stream limit", () =>
     Effect.gen(function*() {
       const s = yield* server(4)
-      const up = yield* H2Upstream.make({ host: "127.0.0.1", port: s.port, weight: 1 }, { maxConnections: 3 })
+      const up = yield* H2Upstream.make(Address.make("127.0.0.1", s.port), { maxConnections: 3 })
       // one first call establishes the connection and learns the peer's settings
       const first = yield* Effect.forkChild(up.call(request({ url: "/" })))
       yield* waitFor(() => s.waiting.length === 1, "the first stream")
@@ -64,7 +65,7 @@ describe("h2 Upstream", () => {
   it.live("a refused connection fails with ConnectionFailed, not written (requeueable)", () =>
     Effect.gen(function*() {
       const port = yield* freePort
-      const up = yield* H2Upstream.make({ host: "127.0.0.1", port, weight: 1 })
+      const up = yield* H2Upstream.make(Address.make("127.0.0.1", port))
       const exit = yield* Effect.exit(up.call(request({ url: "/" })))
       expect(Exit.isFailure(exit)).toBe(true)
       if (Exit.isFailure(exit)) {
