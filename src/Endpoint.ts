@@ -12,6 +12,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import * as Latch from "effect/Latch"
 import type * as Scope from "effect/Scope"
 import type { Address } from "./Address.js"
@@ -29,6 +30,12 @@ import type { Service, Status } from "./Service.js"
 export interface Hooks {
   readonly onStart: () => number
   readonly onEnd: (stamp: number) => void
+  /**
+   * For a response still streaming when the call returns, when it ends: `onEnd` waits for it (the
+   * request stays in the load), while the endpoint's in-flight count (what a close waits for) does
+   * not. Defaults to none.
+   */
+  readonly loadUntil?: ((response: unknown) => PromiseLike<unknown> | undefined) | undefined
 }
 
 /**
@@ -74,9 +81,14 @@ export const make = <Req, Rep, E, R>(
       if (pending === 1) Latch.closeUnsafe(drained)
       return hooks.onStart()
     }
-    const release = (stamp: number): undefined => {
+    const loadUntil = hooks.loadUntil
+    const release = (stamp: number, exit?: Exit.Exit<Rep, unknown>): undefined => {
       pending--
-      hooks.onEnd(stamp)
+      const until = loadUntil !== undefined && exit !== undefined && exit._tag === "Success"
+        ? loadUntil(exit.value)
+        : undefined
+      if (until === undefined) hooks.onEnd(stamp)
+      else until.then(() => hooks.onEnd(stamp), () => hooks.onEnd(stamp))
       if (pending === 0) Latch.openUnsafe(drained)
       return undefined
     }
@@ -101,7 +113,7 @@ export const make = <Req, Rep, E, R>(
             const stamp = acquire()
             return Effect.onExitPrimitive(
               restore(Effect.suspend(() => service.call(request))),
-              () => release(stamp),
+              (exit) => release(stamp, exit),
               true
             )
           })

@@ -28,6 +28,7 @@ import type * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type * as Classifiers from "../http/Classifiers.js"
+import type * as H2Classifiers from "../http/h2/Classifiers.js"
 import type * as Upstream from "../http/Upstream.js"
 import type * as Balancer from "../loadbalancer/Balancer.js"
 import type * as BackoffSchedule from "../resilience/Backoff.js"
@@ -412,7 +413,8 @@ export interface ServiceParams {
     readonly backoff: BackoffSchedule.Backoff
     readonly maxRetries: number | undefined
   }
-  readonly classifier: Classifiers.Kind
+  /** An HTTP classifier kind, or an h2 classifier's config (h2 routers). */
+  readonly classifier: Classifiers.Kind | H2Classifiers.Config
 }
 
 /**
@@ -502,9 +504,9 @@ export interface Interpreted {
 }
 
 /**
- * Interprets a decoded combined section (what a simulation variant runs with). Never fails: every
- * problem a section can have is found when it is decoded; the `Result` is kept for callers written
- * against the earlier signature.
+ * Interprets a decoded combined section (what a simulation variant runs with). Fails only for an h2
+ * or gRPC response classifier, which simulated HTTP endpoints cannot exercise; every other problem
+ * is found when the section is decoded.
  *
  * @since 0.1.0
  * @category params
@@ -512,6 +514,12 @@ export interface Interpreted {
 export const interpret = (self: Section): Result.Result<Interpreted, Array<Problem>> => {
   const client = clientParamsOf(self)
   const service = serviceParamsOf(self)
+  if (typeof service.classifier !== "string") {
+    return Result.fail([{
+      path: "responseClassifier.kind",
+      message: `${service.classifier.kind} classifies h2 and gRPC responses, which simulations do not model`
+    }])
+  }
   return Result.succeed({
     balancer: client.balancer,
     failureAccrual: client.failureAccrual,

@@ -161,6 +161,15 @@ const accrualClassifier: ResponseClass.ResponseClassifier<HttpRequest, HttpRespo
     ? { _tag: "Success" }
     : { _tag: "Failed", retryable: false }
 
+/**
+ * When a response still streaming ends (an h2 response's trailers settle when its stream closes):
+ * the balancer counts the stream as load until then.
+ */
+const streamEnd = (response: unknown): PromiseLike<unknown> | undefined => {
+  const r = response as HttpResponse
+  return r.body._tag === "Stream" ? r.trailers?.settled : undefined
+}
+
 const statusClass = (status: number): string => `${Math.floor(status / 100)}XX`
 
 const statsFilter = (
@@ -296,7 +305,7 @@ export const make = (
         return guarded
       })
     const factory = balancerFactory(params.loadBalancer)
-    const balancer = yield* factory.make(Name.addresses(bound), endpoint, { label: id, stats })
+    const balancer = yield* factory.make(Name.addresses(bound), endpoint, { label: id, stats, loadUntil: streamEnd })
     const budget = params.requeueBudget === undefined
       ? RetryBudget.fromSettings(RetryBudget.defaults)
       : RetryBudget.fromSettings({

@@ -285,7 +285,7 @@ export const viaCount = (headers: Headers): number => {
  * @since 0.1.0
  * @category transformations
  */
-export const appendVia = (headers: Headers, version: "1.0" | "1.1"): void => {
+export const appendVia = (headers: Headers, version: "1.0" | "1.1" | "2"): void => {
   const entry = version === "1.1" ? via11 : `${version} ${viaToken}`
   const v = header(headers, names.via)
   if (v === undefined || v === "") headers[names.via] = entry

@@ -40,10 +40,12 @@ export type Body =
 export interface HttpRequest {
   readonly method: string
   readonly url: string
-  readonly version: "1.0" | "1.1"
+  readonly version: "1.0" | "1.1" | "2"
   readonly headers: Headers
   readonly body: Body
   readonly remote?: string | undefined
+  /** Trailer fields sent after the body (HTTP/2, gRPC). Defaults to none. */
+  readonly trailers?: Trailers | undefined
 }
 
 /**
@@ -56,6 +58,60 @@ export interface HttpResponse {
   readonly status: number
   readonly headers: Headers
   readonly body: Body
+  /** Trailer fields sent after the body (HTTP/2, gRPC `grpc-status`). Defaults to none. */
+  readonly trailers?: Trailers | undefined
+}
+
+/**
+ * The trailer fields of a message, which are only known once its body has ended: `current()` is
+ * `undefined` until then (and when the body ended without trailers), `settled` resolves when the
+ * body ended (or failed) with what came. A buffered body's trailers are known from the start.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Trailers {
+  readonly current: () => Headers | undefined
+  readonly settled: Promise<Headers | undefined>
+}
+
+/**
+ * Trailers already known (a buffered body's, or a trailers-only response's).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const knownTrailers = (headers: Headers | undefined): Trailers => ({
+  current: () => headers,
+  settled: Promise.resolve(headers)
+})
+
+/**
+ * Trailers to be settled when a streamed body ends: `settle` is called once with what came
+ * (`undefined` for none); later calls are ignored.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const deferredTrailers = (): {
+  readonly trailers: Trailers
+  readonly settle: (h: Headers | undefined) => void
+} => {
+  let value: Headers | undefined
+  let done = false
+  let resolve: (h: Headers | undefined) => void = () => {}
+  const settled = new Promise<Headers | undefined>((r) => {
+    resolve = r
+  })
+  return {
+    trailers: { current: () => value, settled },
+    settle: (h) => {
+      if (done) return
+      done = true
+      value = h
+      resolve(h)
+    }
+  }
 }
 
 /**
@@ -94,7 +150,7 @@ export const streamed = (stream: Readable, length?: number): Body => ({ _tag: "S
 export const request = (options: {
   readonly url: string
   readonly method?: string | undefined
-  readonly version?: "1.0" | "1.1" | undefined
+  readonly version?: "1.0" | "1.1" | "2" | undefined
   readonly headers?: Headers | undefined
   readonly body?: Body | undefined
 }): HttpRequest => ({

@@ -33,6 +33,7 @@ import * as Timeout from "../resilience/Timeout.js"
 import type { Service } from "../Service.js"
 import * as Stats from "../Stats.js"
 import * as Classifiers from "./Classifiers.js"
+import * as H2Classifiers from "./h2/Classifiers.js"
 import type { HttpRequest, HttpResponse } from "./Message.js"
 import { buffered, header } from "./Message.js"
 
@@ -99,6 +100,11 @@ export interface PathStack {
 export const classifierFor = (
   params: Params
 ): ResponseClass.ResponseClassifier<Routed, HttpResponse, RouteError> => {
+  const configured = params.responseClassifier
+  if (configured !== undefined && H2Classifiers.isKind(configured.kind)) {
+    const h2 = H2Classifiers.classifier(configured as H2Classifiers.Config)
+    return (routed, exit) => h2({ method: routed.http.method, chunked: routed.http.body._tag === "Stream" }, exit)
+  }
   const kind = Classifiers.parseKind(params.responseClassifier?.kind ?? Classifiers.defaultKind) ??
     Classifiers.defaultKind
   const inner = Classifiers.classifier(kind)

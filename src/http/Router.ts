@@ -44,12 +44,16 @@ import type * as AccessLog from "./AccessLog.js"
 import * as DstClient from "./DstClient.js"
 import * as Errors from "./Errors.js"
 import * as Forwarded from "./Forwarded.js"
+import * as H2Server from "./h2/Server.js"
+import type * as H2Settings from "./h2/Settings.js"
+import * as H2Upstream from "./h2/Upstream.js"
 import * as Headers from "./Headers.js"
 import * as Identifiers from "./Identifiers.js"
 import type { HttpRequest, HttpResponse } from "./Message.js"
 import { empty, header } from "./Message.js"
 import * as PathStack from "./PathStack.js"
 import * as Server from "./Server.js"
+import * as Upstream from "./Upstream.js"
 
 /**
  * One `servers[]` entry: where to listen and the server-side policies.
@@ -57,7 +61,7 @@ import * as Server from "./Server.js"
  * @since 0.1.0
  * @category model
  */
-export interface ServerConfig extends Server.Options {
+export interface ServerConfig extends Server.Options, H2Settings.H2Settings {
   /** Strip every `l5d-*` header from requests and responses (an edge). Defaults to `false`. */
   readonly clearContext?: boolean | undefined
   /** Requests handled at once; more are queued up to `maxPending`, then rejected with 503. Defaults to unlimited. */
@@ -94,6 +98,12 @@ export type ServiceParams = PathStack.Params
 export interface Options {
   /** The router's name in stats (`rt/<label>/…`). */
   readonly label: string
+  /**
+   * `http` (HTTP/1.1, the default) or `h2` (HTTP/2 prior knowledge on both sides: `h2/Server.ts`
+   * serves, `h2/Upstream.ts` connects unless `DstClient.UpstreamMaker` is replaced; the default
+   * identifier reads `:authority`).
+   */
+  readonly protocol?: "http" | "h2" | undefined
   /** Where to listen; at least one. Port defaults to `4140`, ip to `127.0.0.1`. */
   readonly servers: ReadonlyArray<ServerConfig>
   /** The router's base dtab. Defaults to empty. */
@@ -296,6 +306,9 @@ interface Core {
   }
 }
 
+/** An h2 router's default identifier: `io.l5d.header.token` on `:authority`. */
+const h2Identifier: Identifiers.Config = { kind: "io.l5d.header.token", header: ":authority" }
+
 /**
  * The request path of a router without its servers: identification, binding, path stacks and
  * clients, in the current scope.
@@ -307,7 +320,10 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
     const rt = rootStats.scope("rt", label)
     const baseDtab = options.dtab ?? Dtab.empty
     const dstPrefix = options.dstPrefix ?? Path.make("svc")
-    const identify = Identifiers.fromConfigs(options.identifiers, dstPrefix)
+    const identify = Identifiers.fromConfigs(
+      options.identifiers ?? (options.protocol === "h2" ? [h2Identifier] : undefined),
+      dstPrefix
+    )
     const bindingTimeout = Duration.fromInputUnsafe(options.bindingTimeout ?? Duration.seconds(10))
     const ttl = options.cacheIdleTtl ?? Duration.minutes(10)
     const maxCallDepth = options.maxCallDepth ?? 1000
@@ -317,7 +333,10 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
 
     const bindings = yield* BindingCache.make(options.interpreter, { idleTimeToLive: ttl })
     const random = yield* Random.Random
-    const makeUpstream = yield* DstClient.UpstreamMaker
+    const configuredUpstream = yield* DstClient.UpstreamMaker
+    const makeUpstream: DstClient.UpstreamMaker = options.protocol === "h2" && configuredUpstream === Upstream.make
+      ? H2Upstream.make
+      : configuredUpstream
 
     const clients = yield* IdleCache.make({
       id: idOf,
@@ -666,17 +685,17 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
     for (const config of options.servers) {
       const ip = config.ip ?? "127.0.0.1"
       const h = core.serverHandler(config)
-      const server = yield* Server.make(
-        {
-          ...config,
-          ip,
-          onClientError: (status, code) => {
-            h.status(status)
-            config.onClientError?.(status, code)
-          }
-        },
-        h.handler
-      )
+      const serverOptions = {
+        ...config,
+        ip,
+        onClientError: (status: number, code: string) => {
+          h.status(status)
+          config.onClientError?.(status, code)
+        }
+      }
+      const server = options.protocol === "h2"
+        ? yield* H2Server.make(serverOptions, h.handler)
+        : yield* Server.make(serverOptions, h.handler)
       const s = rt.scope("server", ip, String(server.port))
       h.setStats(s)
       h.setLocal(`${server.ip}:${server.port}`)

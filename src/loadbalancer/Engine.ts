@@ -121,6 +121,12 @@ export interface Options {
   readonly bindingTimeout?: Duration.Input | undefined
   /** Where stats go (under `loadbalancer/`). Defaults to the `Stats.Receiver` param. */
   readonly stats?: StatsReceiver | undefined
+  /**
+   * For a response that is still streaming when its call returns (an HTTP/2 stream), when it ends:
+   * the node's load counts it until then (`Endpoint.Hooks.loadUntil`). Defaults to none (a request
+   * counts until its call returns).
+   */
+  readonly loadUntil?: ((response: unknown) => PromiseLike<unknown> | undefined) | undefined
 }
 
 /**
@@ -342,7 +348,8 @@ export const make = <Req, Rep, E, R, EA, RA, RE>(
         onEnd: (stamp) => {
           metric.end(stamp)
           if (node !== undefined) dist.onEnd?.(node)
-        }
+        },
+        loadUntil: options?.loadUntil
       }
       const service = yield* Scope.provide(endpoint(address), scope)
       const ep = yield* Scope.provide(Endpoint.make(address, service, hooks), scope)

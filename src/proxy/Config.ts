@@ -37,6 +37,7 @@ import type * as SchemaAST from "effect/SchemaAST"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaTransformation from "effect/SchemaTransformation"
 import * as ClientConfig from "../config/Client.js"
+import * as H2Settings from "../config/H2Settings.js"
 import * as Identifiers from "../config/identifier/index.js"
 import * as Interpreters from "../config/interpreter/index.js"
 import * as Namers from "../config/namer/index.js"
@@ -262,7 +263,8 @@ const clientOverrides = {
   tls: unsupported("client TLS"),
   socketOptions: unsupported("client.socketOptions"),
   clientSession: unsupported("client.clientSession"),
-  forwardClientCert: unsupported("client.forwardClientCert")
+  forwardClientCert: unsupported("client.forwardClientCert"),
+  ...H2Settings.clientFields
 }
 
 const serviceOverrides = ClientConfig.serviceOverrideFields
@@ -330,7 +332,7 @@ export const ServiceSection = Schema.Union([GlobalService, StaticService])
 export type Server = ServerConfig.Server
 
 const protocols = ["http", "h2", "thrift", "mux", "thriftmux"] as const
-const availableProtocols: ReadonlyArray<string> = ["http"]
+const availableProtocols: ReadonlyArray<string> = ["http", "h2"]
 
 /** `protocol`: linkerd's protocols; the ones this version does not run are reported as such. */
 const Protocol = Schema.Literals(protocols).check(
@@ -349,8 +351,7 @@ const BindingCache = Schema.Struct({
 })
 
 /**
- * One entry of `routers`. Keys and defaults (linkerd's): `protocol` (required; only `http` runs:
- * `h2`, `thrift`, `mux` and `thriftmux` are reported as not available),
+ * One entry of `routers`. Keys and defaults (linkerd's): `protocol` (required; `http` and `h2` run),
  * `label` (default the protocol), `servers` (required, unless the older router-level `port` is
  * given), `dtab` (default empty; `baseDtab` is the older name), `identifier` (one or a list; default
  * `io.l5d.header.token` on `Host`), `dstPrefix` (default `/svc`). A router written in the older
@@ -619,17 +620,31 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
       }
     }
   })
+  // h2 keys: range-checked on h2 routers, refused on the others
+  const h2 = r.protocol === "h2"
+  servers.forEach((s, j) => problems.push(...H2Settings.problems(s, h2, at(`servers[${j}]`))))
+  if (r.client !== undefined) {
+    if (r.client.kind === "io.l5d.static") {
+      r.client.configs.forEach((c, j) => problems.push(...H2Settings.problems(c, h2, at(`client.configs[${j}]`))))
+    } else problems.push(...H2Settings.problems(r.client, h2, at("client")))
+  }
   if (r.dtab !== undefined && r.baseDtab !== undefined) {
     problems.push({ path: at("baseDtab"), message: "give either `dtab` or the older `baseDtab`, not both" })
   }
   const legacy = r.baseDtab !== undefined
-  const identifiers = r.identifier === undefined
+  const given = r.identifier === undefined
     ? legacy
       ? [{ kind: "io.l5d.methodAndHost" as const, httpUriInDst: false }]
       : [{ kind: "io.l5d.header.token" as const, header: "Host" }]
     : Array.isArray(r.identifier)
     ? r.identifier
     : [r.identifier as Identifier]
+  // an h2 request has no Host: its `:authority` is the same field (linkerd's h2 default)
+  const identifiers = h2
+    ? given.map((i) =>
+      i.kind === "io.l5d.header.token" && i.header.toLowerCase() === "host" ? { ...i, header: ":authority" } : i
+    )
+    : given
   if (identifiers.length === 0) {
     problems.push({ path: at("identifier"), message: "at least one identifier is required" })
   }

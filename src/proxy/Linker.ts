@@ -26,6 +26,7 @@ import * as Net from "node:net"
 import * as Os from "node:os"
 import { key as addressKey } from "../Address.js"
 import * as ClientConfig from "../config/Client.js"
+import * as H2Settings from "../config/H2Settings.js"
 import * as Namers from "../config/namer/index.js"
 import * as Telemeters from "../config/telemeter/index.js"
 import * as TransformerConfig from "../config/transformer/index.js"
@@ -33,6 +34,7 @@ import * as Failure from "../Failure.js"
 import * as AccessLog from "../http/AccessLog.js"
 import * as DstClient from "../http/DstClient.js"
 import * as Forwarded from "../http/Forwarded.js"
+import type * as H2Upstream from "../http/h2/Upstream.js"
 import * as Router from "../http/Router.js"
 import type * as Upstream from "../http/Upstream.js"
 import * as Interpreter from "../naming/Interpreter.js"
@@ -126,20 +128,20 @@ export const clientParams = (
   id: Path.Path
 ): DstClient.Params => {
   const p = paramsFor(configs, id)
-  const pool = p.hostConnectionPool
+  const h2 = H2Settings.pick(p)
+  const pool = p.hostConnectionPool === undefined && Object.keys(h2).length > 0 ? {} : p.hostConnectionPool
+  // the HTTP/2 keys ride along with the pool settings (read by the h2 upstream, ignored by HTTP/1.1's)
+  const hostConnectionPool: H2Upstream.Options | undefined = pool === undefined ? undefined : {
+    ...(pool.maxSize !== undefined ? { maxConnections: pool.maxSize } : {}),
+    ...(pool.idleTimeMs !== undefined ? { idleTimeout: pool.idleTimeMs } : {}),
+    ...h2
+  }
   return {
     ...(p.loadBalancer !== undefined ? { loadBalancer: p.loadBalancer } : {}),
     ...(p.failureAccrual !== undefined ? { failureAccrual: p.failureAccrual } : {}),
     ...(p.requeueBudget !== undefined ? { requeueBudget: p.requeueBudget } : {}),
     ...(p.requestAttemptTimeoutMs !== undefined ? { requestAttemptTimeoutMs: p.requestAttemptTimeoutMs } : {}),
-    ...(pool !== undefined
-      ? {
-        hostConnectionPool: {
-          ...(pool.maxSize !== undefined ? { maxConnections: pool.maxSize } : {}),
-          ...(pool.idleTimeMs !== undefined ? { idleTimeout: pool.idleTimeMs } : {})
-        }
-      }
-      : {})
+    ...(hostConnectionPool !== undefined ? { hostConnectionPool } : {})
   }
 }
 
@@ -176,7 +178,9 @@ export const routerOptions = (
   accessLog?: AccessLog.AccessLog | undefined
 ): Router.Options => ({
   label: router.label,
+  protocol: router.protocol === "h2" ? "h2" : "http",
   servers: router.servers.map((s) => ({
+    ...H2Settings.pick(s),
     ip: s.ip,
     port: s.port,
     clearContext: s.clearContext,
@@ -191,7 +195,9 @@ export const routerOptions = (
       }
       : {}),
     maxHeaderBytes: (router.maxHeadersKB + router.maxInitialLineKB) * 1024,
-    bufferLimit: router.streamingEnabled ? router.streamAfterContentLengthKB * 1024 : 2 ** 31 - 1,
+    ...(router.protocol === "h2" ? {} : {
+      bufferLimit: router.streamingEnabled ? router.streamAfterContentLengthKB * 1024 : 2 ** 31 - 1
+    }),
     drainGrace: admin.shutdownGraceMs
   })),
   dtab: router.dtab,

@@ -14,6 +14,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import * as H2Settings from "../config/H2Settings.js"
 import { NonEmptyString, Port, PositiveInt, unsupported, withDefault } from "../config/Schemas.js"
 import * as Forwarded from "../http/Forwarded.js"
 
@@ -83,7 +84,8 @@ export const Server = Schema.Struct({
   announce: unsupported("announcing"),
   serverSession: unsupported("servers[].serverSession"),
   addForwardedHeader: Schema.optionalKey(Schema.NullOr(AddForwardedHeader)),
-  timestampHeader: Schema.optionalKey(HeaderName)
+  timestampHeader: Schema.optionalKey(HeaderName),
+  ...H2Settings.serverFields
 })
 
 /**

@@ -266,7 +266,7 @@ namers:
 routers:
 - protocol: http
   port: 4140
-- protocol: h2
+- protocol: thrift
   label: web
   servers: [{port: 9990}]
   interpreter: {kind: io.l5d.namerd, dst: /$/inet/127.1/4100}
@@ -276,7 +276,7 @@ telemetry:
       "namers[1].kind: namer kind io.l5d.consul is not available in this version of weir (available: io.l5d.fs, io.l5d.k8s, io.l5d.experimental.k8s, io.l5d.dnssrv)",
       "namers[2].kind: namer kind io.l5d.serversets is not available in this version of weir (available: io.l5d.fs, io.l5d.k8s, io.l5d.experimental.k8s, io.l5d.dnssrv)",
       "namers[2].zkAddrs: missing required key",
-      "routers[1].protocol: protocol h2 is not available in this version of weir (available: http)",
+      "routers[1].protocol: protocol thrift is not available in this version of weir (available: http, h2)",
       "routers[1].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default)",
       "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd)"
     ])

@@ -1,0 +1,38 @@
+/**
+ * The h2 response classifier `io.l5d.h2.grpc.default`: a gRPC status other than the success codes is a failure, retried only for `UNAVAILABLE` (14).
+ * See `http/h2/Classifiers.ts` for the classification itself.
+ *
+ * ```yaml
+ * responseClassifier: { kind: io.l5d.h2.grpc.default }
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as S from "effect/Schema"
+import type * as H2Classifiers from "../../http/h2/Classifiers.js"
+import * as Plugin from "../Plugin.js"
+
+const StatusCodes = S.Array(S.Int.check(S.isGreaterThanOrEqualTo(0), S.isLessThanOrEqualTo(999)))
+
+/**
+ * `{kind: io.l5d.h2.grpc.default}`: `successStatusCodes` (default `[0]`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Schema = S.Struct({
+  kind: S.Literal("io.l5d.h2.grpc.default"),
+  successStatusCodes: S.optionalKey(StatusCodes)
+})
+
+/**
+ * The plugin: the h2 classifier `io.l5d.h2.grpc.default`.
+ *
+ * @since 0.1.0
+ * @category plugins
+ */
+export const plugin = Plugin.make({
+  schema: Schema,
+  example: { kind: "io.l5d.h2.grpc.default" },
+  make: (config): H2Classifiers.Config => config
+})

@@ -1,0 +1,185 @@
+/**
+ * What the h2 server and the h2 upstream share: header blocks between node's `http2` objects and
+ * weir's `Headers` (pseudo-headers out, connection-specific fields dropped), and the early read of a
+ * stream's body. A body whose end arrives together with its headers (the same read from the socket:
+ * a unary gRPC call, a small response with its trailers) and within a size limit is buffered, so that
+ * it can be retried and its trailers are known at once; any other body streams, with the bytes
+ * already read put back in front, and HTTP/2 flow control applies backpressure (node only opens
+ * the window again as the stream is read).
+ *
+ * @since 0.1.0
+ */
+import * as http2 from "node:http2"
+import type { Duplex, Readable } from "node:stream"
+import type { Body, Headers, Trailers } from "../Message.js"
+import { buffered, deferredTrailers, empty, knownTrailers, streamed } from "../Message.js"
+
+/** Fields HTTP/2 forbids (RFC 9113 §8.2.2) or that only describe the previous hop. */
+const connectionSpecific: ReadonlySet<string> = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "http2-settings"
+])
+
+/**
+ * weir `Headers` from a node header block: pseudo-headers are left out (except `:authority`, which
+ * identifiers read, when `keepAuthority`), as are connection-specific fields; `te` is kept only as
+ * `trailers`.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const fromNode = (block: http2.IncomingHttpHeaders, keepAuthority = false): Headers => {
+  const out: Headers = {}
+  for (const name in block) {
+    const v = block[name]
+    if (v === undefined) continue
+    if (name.charCodeAt(0) === 58) {
+      if (keepAuthority && name === ":authority") out[name] = String(v)
+      continue
+    }
+    if (connectionSpecific.has(name)) continue
+    if (name === "te") {
+      if (String(v).toLowerCase() === "trailers") out[name] = "trailers"
+      continue
+    }
+    out[name] = Array.isArray(v) ? v.slice() : String(v)
+  }
+  return out
+}
+
+/**
+ * A node header block from weir `Headers`: names lower-cased, pseudo-headers and
+ * connection-specific fields dropped (`te` only as `trailers`), values with a line break or a
+ * NUL left out (they cannot be written); `pseudo` come first.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const toNode = (headers: Headers, pseudo?: Record<string, string | number>): http2.OutgoingHttpHeaders => {
+  const out: http2.OutgoingHttpHeaders = { ...pseudo }
+  for (const raw in headers) {
+    const name = raw.toLowerCase()
+    if (name.charCodeAt(0) === 58 || connectionSpecific.has(name)) continue
+    const v = headers[raw]!
+    if (name === "te") {
+      if (String(v).toLowerCase() === "trailers") out[name] = "trailers"
+      continue
+    }
+    const values = typeof v === "string" ? [v] : v
+    const ok = values.filter((x) => !/[\r\n\0]/.test(x))
+    if (ok.length === 0) continue
+    out[name] = ok.length === 1 ? ok[0]! : ok
+  }
+  return out
+}
+
+/**
+ * A body and its trailers read from a node stream, as described above.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Read {
+  readonly body: Body
+  readonly trailers: Trailers
+}
+
+/**
+ * Reads a stream's body early (see the module docs) and calls `done` once: `ended` says the peer
+ * ended the stream with its headers (no body at all).
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const readEarly = (
+  stream: Duplex,
+  ended: boolean,
+  limit: number,
+  done: (read: Read | "reset") => void
+): void => {
+  const deferred = deferredTrailers()
+  stream.once("trailers", (t: http2.IncomingHttpHeaders) => deferred.settle(fromNode(t)))
+  stream.once("close", () => deferred.settle(undefined))
+  if (ended) {
+    stream.resume()
+    done({ body: empty, trailers: knownTrailers(undefined) })
+    return
+  }
+  const chunks: Array<Buffer> = []
+  let size = 0
+  let finished = false
+  const finish = (read: Read | "reset") => {
+    if (finished) return
+    finished = true
+    clearImmediate(timer)
+    stream.off("data", onData)
+    stream.off("end", onEnd)
+    stream.off("error", onEnd)
+    done(read)
+  }
+  const streaming = () => {
+    stream.pause()
+    if (size > 0) stream.unshift(Buffer.concat(chunks, size))
+    finish({ body: streamed(stream), trailers: deferred.trailers })
+  }
+  const onData = (chunk: Buffer) => {
+    chunks.push(chunk)
+    size += chunk.length
+    if (size > limit) streaming()
+  }
+  const onEnd = () => {
+    const code = rstCodeOf(stream)
+    if (code !== undefined && code !== 0) finish("reset")
+    else if (stream.readableEnded) {
+      finish({ body: size === 0 ? empty : buffered(Buffer.concat(chunks, size)), trailers: deferred.trailers })
+    } else streaming()
+  }
+  stream.on("data", onData)
+  stream.once("end", onEnd)
+  stream.once("error", onEnd)
+  const timer = setImmediate(streaming)
+}
+
+/** The RST_STREAM code an http2 stream closed with (node ends a reset stream's readable side too). */
+const rstCodeOf = (stream: Readable): number | undefined => (stream as { rstCode?: number }).rstCode
+
+/**
+ * Relays a body into an http2 stream with backpressure: the stream ends when the body ended
+ * cleanly, and is reset when the body was cut short (an http2 source that was reset, with its code;
+ * an error; a close before the end). `detach` stops relaying without touching the stream.
+ *
+ * @since 0.1.0
+ * @category writing
+ */
+export const relay = (src: Readable, dest: http2.Http2Stream): { readonly detach: () => void } => {
+  let done = false
+  const reset = (code: number) => {
+    if (done) return
+    done = true
+    src.unpipe(dest)
+    if (!dest.closed && !dest.destroyed) dest.close(code)
+  }
+  src.once("end", () => {
+    const code = rstCodeOf(src)
+    if (code !== undefined && code !== 0) return reset(code)
+    if (done) return
+    done = true
+    if (!dest.writableEnded) dest.end()
+  })
+  src.once("error", () => reset(rstCodeOf(src) || http2.constants.NGHTTP2_INTERNAL_ERROR))
+  src.once("close", () => {
+    if (!src.readableEnded) reset(rstCodeOf(src) || http2.constants.NGHTTP2_CANCEL)
+  })
+  src.pipe(dest, { end: false })
+  return {
+    detach: () => {
+      done = true
+      src.unpipe(dest)
+    }
+  }
+}

@@ -1,0 +1,344 @@
+/**
+ * The HTTP/2 server of an h2 router: plaintext HTTP/2 with prior knowledge (h2c) on `node:http2`
+ * (nghttp2), living in a `Scope`, with the same handler shape as the HTTP/1.1 `Server`, so a router's
+ * per-server handler serves both. Every stream is one `HttpRequest` (`:method` and `:path` as method
+ * and url, `:authority` kept as a header for identifiers, version `2`); the handler's `HttpResponse`
+ * is written back with its trailers.
+ *
+ * - Bodies stream both ways under HTTP/2 flow control: a request body is read only as fast as the
+ *   upstream takes it, a response body is piped with backpressure, so a slow reader never makes the
+ *   proxy buffer without bound. A request body that ends with its headers' read (up to
+ *   `bufferLimit`) is buffered, which makes it retryable (see `Frames.readEarly`).
+ * - Cancellation: a client's `RST_STREAM` (or a connection that goes away) interrupts the handler and
+ *   destroys the response body being relayed, which resets the upstream stream; an upstream reset
+ *   while relaying resets the client's stream with the same code.
+ * - gRPC: `grpc-timeout` becomes the call's deadline (`Deadline.Current`, so it travels on as
+ *   `l5d-ctx-deadline` and a fresh `grpc-timeout`); when it passes, the call answers
+ *   `DEADLINE_EXCEEDED` (trailers-only if nothing was sent yet, else in the trailers, the upstream
+ *   stream reset). A router error answering a gRPC call is turned into a trailers-only response
+ *   with its gRPC status (`Grpc.fromRouterError`), `l5d-err` kept.
+ * - Limits: `maxConcurrentStreamsPerConnection` (streams beyond are refused with `REFUSED_STREAM`),
+ *   `maxHeaderListBytes` (a larger header list is answered 431, or `RESOURCE_EXHAUSTED` for a gRPC
+ *   call, with `l5d-err`); other streams on the connection carry on.
+ * - Drain: stop accepting, send `GOAWAY` on every connection, let the streams in flight finish
+ *   within the grace, then close what is left.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as http2 from "node:http2"
+import * as Deadline from "../../resilience/Deadline.js"
+import * as Errors from "../Errors.js"
+import type { HttpRequest, HttpResponse } from "../Message.js"
+import { header } from "../Message.js"
+import type { Handler, Server } from "../Server.js"
+import { ListenError } from "../Server.js"
+import * as Frames from "./Frames.js"
+import * as Grpc from "./Grpc.js"
+import * as Settings from "./Settings.js"
+
+/**
+ * h2 server settings: where to listen, the HTTP/2 keys, and the drain grace.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Options extends Settings.H2Settings {
+  /** Address to listen on. Defaults to `127.0.0.1`. */
+  readonly ip?: string | undefined
+  /** Port; `0` picks a free one. Defaults to `4142`. */
+  readonly port?: number | undefined
+  /**
+   * Request bodies that end with their headers' read, up to this many bytes, are buffered (and so
+   * retryable). Defaults to 16 KiB (linkerd's `retryBufferSize.requestBytes`).
+   */
+  readonly bufferLimit?: number | undefined
+  /** How long a drain waits for streams in flight. Defaults to 10 seconds. */
+  readonly drainGrace?: Duration.Input | undefined
+  /** Called for every stream refused before the handler (with its RST_STREAM code name). */
+  readonly onClientError?: ((status: number, code: string) => void) | undefined
+}
+
+const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants
+
+const ignore = () => {}
+
+const maxTimerMs = 2 ** 31 - 1
+
+/** The message of a router error: its `l5d-err`, else its body. */
+const errorMessage = (response: HttpResponse): string => {
+  const err = header(response.headers, "l5d-err")
+  if (err !== undefined) return Errors.decodeErr(err)
+  return response.body._tag === "Buffered" ? response.body.data.toString("utf8") : `HTTP ${response.status}`
+}
+
+/** The size of a header list as SETTINGS_MAX_HEADER_LIST_SIZE counts it: name, value and 32 per field. */
+const headerListBytes = (block: http2.IncomingHttpHeaders): number => {
+  let n = 0
+  for (const name in block) {
+    const v = block[name]
+    if (v === undefined) continue
+    for (const value of Array.isArray(v) ? v : [v]) n += name.length + String(value).length + 32
+  }
+  return n
+}
+
+/**
+ * Listens and serves until the scope closes (which drains).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Server, ListenError, Scope.Scope | R> =>
+  Effect.gen(function*() {
+    const context = yield* Effect.context<R>()
+    const run = Effect.runCallbackWith(context)
+    const ip = options.ip ?? "127.0.0.1"
+    const port = options.port ?? 4142
+    const bufferLimit = options.bufferLimit ?? 16 * 1024
+    const maxHeaderListBytes = options.maxHeaderListBytes ?? Settings.defaultMaxHeaderListBytes
+    const graceDefault = options.drainGrace ?? Duration.seconds(10)
+    const sessions = new Set<http2.ServerHttp2Session>()
+    let inFlight = 0
+    let draining = false
+    let onIdle: (() => void) | undefined
+
+    const server = http2.createServer({
+      settings: Settings.toNode(options, true),
+      maxSessionMemory: 64,
+      maxHeaderListPairs: 512
+    })
+    server.on("session", (session) => {
+      if (draining) {
+        session.destroy()
+        return
+      }
+      sessions.add(session)
+      Settings.applyConnectionWindow(session, options)
+      session.on("error", ignore)
+      session.once("close", () => sessions.delete(session))
+    })
+    server.on("sessionError", ignore)
+
+    const serve = (stream: http2.ServerHttp2Stream, block: http2.IncomingHttpHeaders) => {
+      stream.on("error", ignore)
+      inFlight++
+      let finished = false
+      const finish = () => {
+        if (finished) return
+        finished = true
+        inFlight--
+        if (inFlight === 0 && onIdle !== undefined) onIdle()
+      }
+      stream.once("close", finish)
+      if (headerListBytes(block) > maxHeaderListBytes) {
+        options.onClientError?.(431, "header list too large")
+        const message = `request header list exceeds maxHeaderListBytes (${maxHeaderListBytes})`
+        const grpc = Grpc.isGrpc({ headers: Frames.fromNode(block) })
+        try {
+          stream.respond(
+            grpc
+              ? Frames.toNode(
+                Grpc.trailersOnly(Grpc.Status.RESOURCE_EXHAUSTED, message, { "l5d-err": Errors.encodeErr(message) })
+                  .headers,
+                { ":status": 200 }
+              )
+              : { ":status": 431, "l5d-err": Errors.encodeErr(message) },
+            { endStream: true }
+          )
+        } catch {
+          stream.close(NGHTTP2_INTERNAL_ERROR)
+        }
+        stream.resume()
+        return
+      }
+      const method = String(block[":method"] ?? "GET")
+      const url = String(block[":path"] ?? "/")
+      const headers = Frames.fromNode(block, true)
+      if (headers[":authority"] === undefined && block["host"] !== undefined) {
+        headers[":authority"] = String(block["host"])
+      }
+      const session = stream.session
+      const remote = session?.socket?.remoteAddress === undefined
+        ? undefined
+        : `${session.socket.remoteAddress}:${session.socket.remotePort}`
+      Frames.readEarly(stream, stream.endAfterHeaders, bufferLimit, (read) => {
+        if (read === "reset" || stream.destroyed) return finish()
+        const request: HttpRequest = {
+          method,
+          url,
+          version: "2",
+          headers,
+          body: read.body,
+          remote,
+          trailers: read.trailers
+        }
+        handle(stream, request)
+      })
+    }
+
+    const handle = (stream: http2.ServerHttp2Stream, request: HttpRequest) => {
+      const grpc = Grpc.isGrpc(request)
+      const timeoutMs = grpc ? Grpc.timeoutOf(request) : undefined
+      let response: HttpResponse | undefined
+      let deadlineTrailers: Record<string, string> | undefined
+      let timer: ReturnType<typeof setTimeout> | undefined
+      let relayed: { readonly detach: () => void } | undefined
+      let effect = handler(request)
+      if (timeoutMs !== undefined) {
+        delete request.headers["grpc-timeout"]
+        effect = Deadline.withDeadline(effect, Deadline.ofTimeout(Date.now(), Duration.millis(timeoutMs)))
+      }
+      let exited = false
+      let timedOut = false
+      const cancel = run(effect, {
+        onExit: (exit) => {
+          exited = true
+          if (stream.destroyed || stream.closed) {
+            if (exit._tag === "Success" && exit.value.body._tag === "Stream") exit.value.body.stream.destroy()
+            return
+          }
+          if (exit._tag === "Success") respond(exit.value)
+          else if (Cause.hasInterruptsOnly(exit.cause)) {
+            if (!timedOut) stream.close(NGHTTP2_CANCEL)
+          } else {
+            respond(
+              grpc
+                ? Grpc.trailersOnly(Grpc.Status.INTERNAL, "Internal error", { "l5d-err": "Internal+error" })
+                : { status: 500, headers: { "l5d-err": "Internal+error" }, body: { _tag: "Empty" } }
+            )
+          }
+        }
+      })
+      const onClose = () => {
+        if (timer !== undefined) clearTimeout(timer)
+        if (!exited) cancel()
+        const body = response?.body
+        if (body !== undefined && body._tag === "Stream" && !body.stream.readableEnded) body.stream.destroy()
+      }
+      stream.once("close", onClose)
+      stream.once("aborted", onClose)
+
+      // a timer cannot wait longer than 2^31 - 1 ms (it would fire at once); such a deadline still travels on
+      if (timeoutMs !== undefined && timeoutMs <= maxTimerMs) {
+        timer = setTimeout(() => {
+          const message = `exceeded grpc-timeout ${Grpc.encodeTimeout(timeoutMs)} to ${request.url}`
+          const err = Errors.encodeErr(message)
+          timedOut = true
+          if (response === undefined) {
+            if (!exited) cancel()
+            if (!stream.headersSent && !stream.destroyed) {
+              respond(Grpc.trailersOnly(Grpc.Status.DEADLINE_EXCEEDED, message, { "l5d-err": err }))
+            }
+            return
+          }
+          // headers are out: the rest of the body is dropped and the status goes in the trailers
+          deadlineTrailers = {
+            "grpc-status": String(Grpc.Status.DEADLINE_EXCEEDED),
+            "grpc-message": Grpc.encodeMessage(message),
+            "l5d-err": err
+          }
+          relayed?.detach()
+          const body = response.body
+          if (body._tag === "Stream") body.stream.destroy()
+          if (!stream.writableEnded) stream.end()
+        }, timeoutMs)
+      }
+
+      const respond = (answer: HttpResponse) => {
+        const r = grpc && Errors.isRouterError(answer) ? Grpc.fromRouterError(answer, errorMessage(answer)) : answer
+        response = r
+        const body = r.body
+        const status = r.status >= 200 && r.status <= 599 && r.status % 1 === 0 ? r.status : 502
+        const headers = Frames.toNode(r.headers, { ":status": status })
+        if (body._tag === "Empty" && r.trailers?.current() === undefined) {
+          // no body and nothing after it: one header block that ends the stream (a trailers-only answer)
+          try {
+            stream.respond(headers, { endStream: true })
+          } catch {
+            // the client went away meanwhile
+          }
+          return
+        }
+        const waitForTrailers = r.trailers !== undefined || grpc
+        try {
+          stream.respond(headers, { waitForTrailers })
+        } catch {
+          if (body._tag === "Stream") body.stream.destroy()
+          stream.close(NGHTTP2_INTERNAL_ERROR)
+          return
+        }
+        if (waitForTrailers) {
+          stream.once("wantTrailers", () => {
+            const t = deadlineTrailers ?? r.trailers?.current()
+            const block = t === undefined ? {} : Frames.toNode(t)
+            try {
+              stream.sendTrailers(block)
+            } catch {
+              stream.close()
+            }
+          })
+        }
+        if (body._tag === "Empty") stream.end()
+        else if (body._tag === "Buffered") stream.end(body.data)
+        else relayed = Frames.relay(body.stream, stream)
+      }
+    }
+
+    server.on("stream", serve)
+
+    yield* Effect.callback<void, ListenError>((resume) => {
+      const onError = (err: Error) => resume(Effect.fail(new ListenError({ ip, port, detail: err.message })))
+      server.once("error", onError)
+      try {
+        server.listen({ host: ip, port, backlog: 4096 }, () => {
+          server.off("error", onError)
+          resume(Effect.void)
+        })
+      } catch (err) {
+        onError(err instanceof Error ? err : new Error(String(err)))
+      }
+    })
+    server.on("error", ignore)
+    const bound = server.address()
+    const boundPort = typeof bound === "object" && bound !== null ? bound.port : port
+
+    const drains = new Set<() => void>()
+    const drain = (grace?: Duration.Input): Effect.Effect<void> =>
+      Effect.callback<void>((resume) => {
+        draining = true
+        server.close()
+        // a graceful close: GOAWAY now, the session closes once its streams are done
+        for (const s of sessions) s.close()
+        const finish = () => {
+          clearTimeout(graceTimer)
+          drains.delete(finish)
+          for (const s of sessions) s.destroy()
+          resume(Effect.void)
+        }
+        const graceTimer = setTimeout(finish, Duration.toMillis(Duration.fromInputUnsafe(grace ?? graceDefault)))
+        if (inFlight === 0) return finish()
+        drains.add(finish)
+        onIdle = () => {
+          for (const f of Array.from(drains)) f()
+        }
+        return Effect.sync(() => {
+          clearTimeout(graceTimer)
+          drains.delete(finish)
+        })
+      })
+
+    yield* Effect.addFinalizer(() => drain())
+
+    const result: Server = {
+      ip,
+      port: boundPort,
+      inFlight: () => inFlight,
+      connections: () => sessions.size,
+      drain
+    }
+    return result
+  })

@@ -1,0 +1,275 @@
+/**
+ * The h2 client of one address: an `Upstream` (the same interface as the HTTP/1.1 pool's, so the
+ * destination client, its balancer and failure accrual are unchanged) over pooled, multiplexed
+ * HTTP/2 connections (plaintext, prior knowledge) on `node:http2`.
+ *
+ * - Every request is one stream. A stream goes on the connection with the fewest streams open
+ *   among those still accepting (not closing, under the peer's `SETTINGS_MAX_CONCURRENT_STREAMS`); a
+ *   new connection is opened when none has room, up to `maxConnections` (then the least busy one
+ *   takes it and nghttp2 holds the stream until the peer allows it).
+ * - Bodies stream both ways under flow control; a request's trailers follow its body; a response's
+ *   trailers are in its `trailers` (a small response that arrives whole is buffered, its trailers
+ *   known at once, see `Frames.readEarly`).
+ * - A gRPC call under a deadline (`Deadline.Current`) carries a fresh `grpc-timeout` of what is left.
+ * - Interrupting a call before the response resets the stream (`RST_STREAM CANCEL`); destroying a
+ *   response body after it does too.
+ * - A connection that cannot be made, a stream refused (`REFUSED_STREAM`) or beyond the peer's
+ *   `GOAWAY` fail with `ConnectionFailed` and `written: false` (requeueable); a reset after the
+ *   request went out has `written: true`. A connection that received `GOAWAY` takes no new streams
+ *   and closes when its streams are done; an idle one closes after `idleTimeout`.
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as http2 from "node:http2"
+import type { Address } from "../../Address.js"
+import { key as addressKey } from "../../Address.js"
+import { ConnectionFailed } from "../../Failure.js"
+import * as Deadline from "../../resilience/Deadline.js"
+import type { HttpRequest, HttpResponse } from "../Message.js"
+import type { Options as Http1Options, Upstream } from "../Upstream.js"
+import * as Frames from "./Frames.js"
+import * as Grpc from "./Grpc.js"
+import * as Settings from "./Settings.js"
+
+/**
+ * Pool settings for one address (the HTTP/1.1 pool's keys) and the HTTP/2 keys.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Options extends Http1Options, Settings.H2Settings {}
+
+/**
+ * An h2 upstream: an `Upstream` whose load is counted in streams.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface H2Upstream extends Upstream {
+  /** Streams open on all its connections. */
+  readonly streams: () => number
+}
+
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants
+
+const ignore = () => {}
+
+interface Conn {
+  readonly session: http2.ClientHttp2Session
+  streams: number
+  connected: boolean
+  closing: boolean
+  lastError: unknown
+}
+
+const reasonOf = (err: unknown): ConnectionFailed["reason"] => {
+  const code = (err as { code?: string } | undefined)?.code
+  switch (code) {
+    case "ECONNREFUSED":
+      return "refused"
+    case "ECONNRESET":
+    case "EPIPE":
+      return "reset"
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return "unreachable"
+    case "ETIMEDOUT":
+      return "timeout"
+    default:
+      return "closed"
+  }
+}
+
+/**
+ * An h2 client for one address, closed (every connection destroyed) with its scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (address: Address, options?: Options): Effect.Effect<H2Upstream, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const key = addressKey(address)
+    const maxConnections = options?.maxConnections ?? Infinity
+    const idleMs = Duration.toMillis(Duration.fromInputUnsafe(options?.idleTimeout ?? Duration.seconds(60)))
+    const connectMs = Duration.toMillis(Duration.fromInputUnsafe(options?.connectTimeout ?? Duration.seconds(10)))
+    const bufferLimit = options?.bufferLimit ?? 16 * 1024
+    const settings = Settings.toNode(options ?? {}, false)
+    const conns = new Set<Conn>()
+    let connects = 0
+    let streams = 0
+    let closed = false
+    // the peer's stream limit as last announced: what a connection still being made is assumed to allow
+    let peerLimit = 100
+    const authority = address.port === 80 ? address.host : `${address.host}:${address.port}`
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        closed = true
+        for (const c of conns) c.session.destroy()
+        conns.clear()
+      })
+    )
+
+    const open = (): Conn => {
+      connects++
+      const session = http2.connect(`http://${authority}`, {
+        settings,
+        maxSessionMemory: 64,
+        peerMaxConcurrentStreams: peerLimit
+      })
+      const conn: Conn = { session, streams: 0, connected: false, closing: false, lastError: undefined }
+      conns.add(conn)
+      const timer = setTimeout(() => {
+        if (!conn.connected) session.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" }))
+      }, connectMs)
+      session.once("connect", () => {
+        clearTimeout(timer)
+        conn.connected = true
+        Settings.applyConnectionWindow(session, options ?? {})
+      })
+      session.on("error", (err) => {
+        conn.lastError = err
+      })
+      session.on("remoteSettings", (remote) => {
+        if (remote.maxConcurrentStreams !== undefined) peerLimit = remote.maxConcurrentStreams
+      })
+      session.on("goaway", () => {
+        conn.closing = true
+      })
+      session.once("close", () => {
+        clearTimeout(timer)
+        conn.closing = true
+        conns.delete(conn)
+      })
+      session.setTimeout(idleMs, () => {
+        if (conn.streams === 0) {
+          conn.closing = true
+          session.close()
+        }
+      })
+      return conn
+    }
+
+    const pick = (): Conn => {
+      let best: Conn | undefined
+      let leastBusy: Conn | undefined
+      for (const c of conns) {
+        if (c.closing || c.session.destroyed) continue
+        const limit = c.connected ? (c.session.remoteSettings.maxConcurrentStreams ?? peerLimit) : peerLimit
+        if (leastBusy === undefined || c.streams < leastBusy.streams) leastBusy = c
+        if (c.streams < limit && (best === undefined || c.streams < best.streams)) best = c
+      }
+      if (best !== undefined) return best
+      if (leastBusy !== undefined && conns.size >= maxConnections) return leastBusy
+      return open()
+    }
+
+    const call = (request: HttpRequest): Effect.Effect<HttpResponse, ConnectionFailed> =>
+      Effect.withFiber((fiber) => {
+        const deadline = fiber.getRef(Deadline.Current)
+        return Effect.callback<HttpResponse, ConnectionFailed>((resume) => {
+          if (closed) {
+            resume(Effect.fail(new ConnectionFailed({ address: key, reason: "closed", written: false })))
+            return
+          }
+          const conn = pick()
+          const headers = { ...request.headers }
+          const auth = headers[":authority"]
+          const grpc = Grpc.isGrpc(request)
+          if (grpc) {
+            headers["te"] = "trailers"
+            if (deadline !== undefined) headers["grpc-timeout"] = Grpc.encodeTimeout(deadline.deadline - Date.now())
+          }
+          const body = request.body
+          // a streamed body's trailers come at its end; a read body's are known (or there are none)
+          const sendTrailers = body._tag === "Stream"
+            ? request.trailers !== undefined
+            : request.trailers?.current() !== undefined
+          let stream: http2.ClientHttp2Stream
+          try {
+            stream = conn.session.request(
+              Frames.toNode(headers, {
+                ":method": request.method,
+                ":path": request.url,
+                ":scheme": "http",
+                ":authority": typeof auth === "string" ? auth : auth?.[0] ?? authority
+              }),
+              { endStream: body._tag === "Empty" && !sendTrailers, waitForTrailers: sendTrailers }
+            )
+          } catch (err) {
+            resume(Effect.fail(
+              new ConnectionFailed({ address: key, reason: "protocol", written: false, detail: String(err) })
+            ))
+            return
+          }
+          conn.streams++
+          streams++
+          let answered = false
+          stream.once("close", () => {
+            conn.streams--
+            streams--
+            if (conn.closing && conn.streams === 0) conn.session.close()
+            if (!answered) {
+              answered = true
+              const code = stream.rstCode
+              const refused = code === NGHTTP2_REFUSED_STREAM || !conn.connected || stream.id === undefined
+              resume(Effect.fail(
+                new ConnectionFailed({
+                  address: key,
+                  reason: conn.connected ? "reset" : reasonOf(conn.lastError),
+                  written: !refused,
+                  detail: code !== undefined && code !== 0 ? `stream reset (code ${code})` : "stream closed"
+                })
+              ))
+            }
+          })
+          stream.on("error", ignore)
+          if (sendTrailers) {
+            stream.once("wantTrailers", () => {
+              const t = request.trailers?.current()
+              try {
+                stream.sendTrailers(t === undefined ? {} : Frames.toNode(t))
+              } catch {
+                stream.close()
+              }
+            })
+          }
+          if (body._tag === "Buffered") stream.end(body.data)
+          else if (body._tag === "Empty" && sendTrailers) stream.end()
+          else if (body._tag === "Stream") Frames.relay(body.stream, stream)
+          stream.once("response", (block) => {
+            const status = Number(block[":status"])
+            Frames.readEarly(stream, stream.endAfterHeaders, bufferLimit, (read) => {
+              if (answered || read === "reset") return
+              answered = true
+              resume(Effect.succeed({
+                status,
+                headers: Frames.fromNode(block),
+                body: read.body,
+                trailers: read.trailers
+              }))
+            })
+          })
+          return Effect.sync(() => {
+            if (!answered) {
+              answered = true
+              if (!stream.closed) stream.close(NGHTTP2_CANCEL)
+            }
+          })
+        })
+      })
+
+    const upstream: H2Upstream = {
+      address,
+      call,
+      get status() {
+        return closed ? "Closed" : "Open"
+      },
+      connections: () => conns.size,
+      connects: () => connects,
+      streams: () => streams
+    }
+    return upstream
+  })
