@@ -171,11 +171,17 @@ const walk = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyKey>, out: A
         }
       }
       if (issue.issues.length > 0) {
-        const keep = family === undefined || issue.issues.length !== family.length
-          ? issue.issues
-          : issue.issues.filter((_, i) =>
-            kind === undefined ? family[i]!.optional : family[i]!.literals.includes(kind as string)
-          )
+        // each member's issue names the member (`ast`) when the union tried it: keep those whose kind
+        // matches the input's, so a kind's own problems are not drowned by the other members'
+        const memberKind = (i: SchemaIssue.Issue, index: number): KindOf | undefined => {
+          const ast = (i as { readonly ast?: SchemaAST.AST }).ast
+          const own = ast === undefined ? undefined : kindOf(ast)
+          return own ?? (family !== undefined && issue.issues.length === family.length ? family[index] : undefined)
+        }
+        const keep = family === undefined ? issue.issues : issue.issues.filter((i, index) => {
+          const k = memberKind(i, index)
+          return k === undefined || (kind === undefined ? k.optional : k.literals.includes(kind as string))
+        })
         for (const i of keep.length > 0 ? keep : issue.issues) walk(i, path, out)
         return
       }

@@ -10,8 +10,8 @@ import * as Config from "../../src/proxy/Config.js"
 import * as ConfigJson from "../../src/proxy/ConfigJson.js"
 import { dashboardHtml } from "../../src/proxy/Dashboard.js"
 import * as Linker from "../../src/proxy/Linker.js"
-import * as Metrics from "../../src/telemetry/Metrics.js"
 import * as Stats from "../../src/Stats.js"
+import * as Metrics from "../../src/telemetry/Metrics.js"
 
 interface Answer {
   readonly status: number

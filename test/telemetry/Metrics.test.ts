@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Metrics from "../../src/telemetry/Metrics.js"
 import * as Stats from "../../src/Stats.js"
+import * as Metrics from "../../src/telemetry/Metrics.js"
 
 const registry = () => {
   const r = Stats.makeInMemory()

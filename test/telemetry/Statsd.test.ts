@@ -3,9 +3,9 @@ import * as Effect from "effect/Effect"
 import * as Scope from "effect/Scope"
 import * as dgram from "node:dgram"
 import type { AddressInfo } from "node:net"
+import * as Stats from "../../src/Stats.js"
 import * as Metrics from "../../src/telemetry/Metrics.js"
 import * as Statsd from "../../src/telemetry/Statsd.js"
-import * as Stats from "../../src/Stats.js"
 import { waitFor } from "../support/poll.js"
 
 const registry = () => {

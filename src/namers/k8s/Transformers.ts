@@ -19,7 +19,6 @@ import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Address from "../../Address.js"
-import * as K8sNamer from "../K8s.js"
 import type * as Activity from "../../naming/Activity.js"
 import type * as Addr from "../../naming/Addr.js"
 import type * as Name from "../../naming/Name.js"
@@ -29,6 +28,7 @@ import * as Path from "../../naming/Path.js"
 import * as Gateway from "../../naming/transformers/Gateway.js"
 import * as Hosts from "../../naming/transformers/Hosts.js"
 import type * as Transformer from "../../naming/transformers/Transformer.js"
+import * as K8sNamer from "../K8s.js"
 
 /**
  * Options of `daemonset`.
