@@ -318,8 +318,8 @@ const BindingCache = Schema.Struct({
 /**
  * One entry of `routers`. Keys and defaults (linkerd's): `protocol` (required; only `http` runs:
  * `h2`, `thrift`, `mux` and `thriftmux` are reported as not available),
- * `label` (default the protocol), `servers` (required, unless the older router-level `port` is
- * given), `dtab` (default empty; `baseDtab` is the older name), `identifier` (one or a list; default
+ * `label` (default the protocol), `servers` (default none, as in linkerd: such a router serves
+ * nothing; the older router-level `port` is one server), `dtab` (default empty; `baseDtab` is the older name), `identifier` (one or a list; default
  * `io.l5d.header.token` on `Host`), `dstPrefix` (default `/svc`). A router written in the older
  * shape (`baseDtab`) gets linkerd 0.x's defaults instead: `io.l5d.methodAndHost` and `/http`, so the
  * seed talk's `/http/1.1 => /method` dtabs route as they did. `bindingTimeoutMs` (default
@@ -562,11 +562,8 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
       Schema.decodeUnknownSync(ServerConfig.Server)({ port: r.port, ...(r.ip !== undefined ? { ip: r.ip } : {}) })
     ]
   } else {
+    // linkerd's default is no servers: such a router serves nothing and is valid
     servers = []
-    problems.push({ path: at("servers"), message: "missing required key (or the older router-level `port`)" })
-  }
-  if (r.servers !== undefined && r.servers.length === 0) {
-    problems.push({ path: at("servers"), message: "at least one server is required" })
   }
   servers.forEach((s, j) => {
     for (const sideKey of ["by", "for"] as const) {

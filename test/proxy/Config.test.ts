@@ -242,12 +242,11 @@ routers:
     ])
   })
 
-  it("needs routers, servers, and a single dtab key", () => {
+  it("needs routers (a router without servers serves nothing) and a single dtab key", () => {
     expect(problems("routers: []")).toEqual(["routers: at least one router is required"])
     expect(problems("admin: {}")).toEqual(["routers: missing required key"])
-    expect(problems("routers: [{protocol: http}]")).toEqual([
-      "routers[0].servers: missing required key (or the older router-level `port`)"
-    ])
+    expect(problems("routers: [{protocol: http}]")).toEqual([])
+    expect(problems("routers: [{protocol: http, servers: []}]")).toEqual([])
     expect(problems("routers: [{protocol: http, port: 1, dtab: /a=>/b, baseDtab: /a=>/c}]")).toEqual([
       "routers[0].baseDtab: give either `dtab` or the older `baseDtab`, not both"
     ])
@@ -457,5 +456,10 @@ describe("PathMatcher", () => {
     expect(PathMatcher.matches(PathMatcher.parseUnsafe("/"), Path.parseUnsafe("/anything"))).toBe(true)
     expect(Result.isFailure(PathMatcher.parse("svc"))).toBe(true)
     expect(Result.isFailure(PathMatcher.parse("/a//b"))).toBe(true)
+    // a trailing slash adds no segment (`prefix: /#/io.l5d.fs/` in linkerd's docs)
+    const trailing = PathMatcher.parseUnsafe("/#/io.l5d.fs/")
+    expect(trailing.segments.length).toBe(2)
+    expect(PathMatcher.matches(trailing, Path.parseUnsafe("/#/io.l5d.fs/books"))).toBe(true)
+    expect(PathMatcher.matches(trailing, Path.parseUnsafe("/#/io.l5d.k8s/books"))).toBe(false)
   })
 })
