@@ -22,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as ClientConfig from "../config/Client.js"
+import * as Identifiers from "../config/identifier/index.js"
 import * as Namers from "../config/namer/index.js"
 import * as AccessLog from "../http/AccessLog.js"
 import type * as DstClient from "../http/DstClient.js"
@@ -185,7 +186,7 @@ export const routerOptions = (
     drainGrace: admin.shutdownGraceMs
   })),
   dtab: router.dtab,
-  identifiers: router.identifiers,
+  identify: Identifiers.build(router.identifiers, router.dstPrefix),
   dstPrefix: router.dstPrefix,
   bindingTimeout: router.bindingTimeoutMs,
   cacheIdleTtl: router.bindingCache.idleTtlSecs,
