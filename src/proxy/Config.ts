@@ -42,6 +42,7 @@ import * as Interpreters from "../config/interpreter/index.js"
 import * as Namers from "../config/namer/index.js"
 import * as Problems from "../config/Problems.js"
 import * as Schemas from "../config/Schemas.js"
+import * as SocketOptions from "../config/SocketOptions.js"
 import * as Telemeters from "../config/telemeter/index.js"
 import * as Yaml from "../config/Yaml.js"
 import * as Forwarded from "../http/Forwarded.js"
@@ -225,9 +226,9 @@ export type Telemeter = Telemeters.Config
 
 const clientOverrides = {
   ...ClientConfig.clientOverrideFields,
-  failFast: unsupported("client.failFast"),
+  failFast: Schema.optionalKey(Schema.Boolean),
   tls: unsupported("client TLS"),
-  socketOptions: unsupported("client.socketOptions"),
+  socketOptions: Schema.optionalKey(SocketOptions.Section),
   clientSession: unsupported("client.clientSession"),
   forwardClientCert: unsupported("client.forwardClientCert")
 }
@@ -366,7 +367,12 @@ export const Router = Schema.Struct({
   ).pipe(withDefault("never")),
   httpAccessLogRotateCount: onlyValue(Schema.Int, -1, (v) => `${v}: ${rotationUnsupported}`).pipe(withDefault(-1)),
   tracePropagator: unsupported("tracePropagator"),
-  compressionLevel: unsupported("compressionLevel")
+  compressionLevel: Schema.Int.check(
+    Schema.makeFilter((n: number) =>
+      n === -1 || n === 0 ||
+      `${n}: weir does not compress responses; only -1 (linkerd's default) and 0 (no compression) are accepted`
+    )
+  ).pipe(withDefault(-1))
 })
 
 /**

@@ -24,6 +24,7 @@ import type * as Scope from "effect/Scope"
 import * as ClientConfig from "../config/Client.js"
 import * as Identifiers from "../config/identifier/index.js"
 import * as Namers from "../config/namer/index.js"
+import * as SocketOptions from "../config/SocketOptions.js"
 import * as AccessLog from "../http/AccessLog.js"
 import type * as DstClient from "../http/DstClient.js"
 import * as Forwarded from "../http/Forwarded.js"
@@ -123,11 +124,14 @@ export const clientParams = (
     ...(p.failureAccrual !== undefined ? { failureAccrual: p.failureAccrual } : {}),
     ...(p.requeueBudget !== undefined ? { requeueBudget: p.requeueBudget } : {}),
     ...(p.requestAttemptTimeoutMs !== undefined ? { requestAttemptTimeoutMs: p.requestAttemptTimeoutMs } : {}),
-    ...(pool !== undefined
+    ...(pool !== undefined || p.socketOptions !== undefined
       ? {
         hostConnectionPool: {
-          ...(pool.maxSize !== undefined ? { maxConnections: pool.maxSize } : {}),
-          ...(pool.idleTimeMs !== undefined ? { idleTimeout: pool.idleTimeMs } : {})
+          ...(pool?.maxSize !== undefined ? { maxConnections: pool.maxSize } : {}),
+          ...(pool?.idleTimeMs !== undefined ? { idleTimeout: pool.idleTimeMs } : {}),
+          ...(pool?.minSize !== undefined ? { minConnections: pool.minSize } : {}),
+          ...(pool?.maxWaiters !== undefined ? { maxWaiters: pool.maxWaiters } : {}),
+          ...(p.socketOptions !== undefined ? { socket: SocketOptions.make(p.socketOptions) } : {})
         }
       }
       : {})
@@ -173,6 +177,7 @@ export const routerOptions = (
     clearContext: s.clearContext,
     ...(s.maxConcurrentRequests !== undefined ? { maxConcurrentRequests: s.maxConcurrentRequests } : {}),
     ...(s.timestampHeader !== undefined ? { timestampHeader: s.timestampHeader } : {}),
+    ...(s.socketOptions !== undefined ? { socket: SocketOptions.make(s.socketOptions) } : {}),
     ...(s.addForwardedHeader != null
       ? {
         addForwardedHeader: {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
+import * as Namers from "../../src/config/namer/index.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Path from "../../src/naming/Path.js"
 import * as Config from "../../src/proxy/Config.js"
@@ -272,8 +273,12 @@ routers:
 telemetry:
 - kind: io.l5d.zipkin
 `)).toEqual([
-      "namers[1].kind: namer kind io.l5d.consul is not available in this version of weir (available: io.l5d.fs, io.l5d.k8s, io.l5d.experimental.k8s, io.l5d.dnssrv)",
-      "namers[2].kind: namer kind io.l5d.serversets is not available in this version of weir (available: io.l5d.fs, io.l5d.k8s, io.l5d.experimental.k8s, io.l5d.dnssrv)",
+      `namers[1].kind: namer kind io.l5d.consul is not available in this version of weir (available: ${
+        Namers.registry.kinds.join(", ")
+      })`,
+      `namers[2].kind: namer kind io.l5d.serversets is not available in this version of weir (available: ${
+        Namers.registry.kinds.join(", ")
+      })`,
       "namers[2].zkAddrs: missing required key",
       "routers[1].protocol: protocol h2 is not available in this version of weir (available: http)",
       "routers[1].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default)",
