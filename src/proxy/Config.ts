@@ -46,6 +46,7 @@ import * as SocketOptions from "../config/SocketOptions.js"
 import * as Telemeters from "../config/telemeter/index.js"
 import * as Yaml from "../config/Yaml.js"
 import * as Forwarded from "../http/Forwarded.js"
+import * as RollPolicy from "../http/RollPolicy.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Path from "../naming/Path.js"
 import * as PathMatcher from "./PathMatcher.js"
@@ -58,14 +59,26 @@ import * as ServerConfig from "./ServerConfig.js"
 const { NonEmptyString, Port, PositiveInt, unsupported, withDefault } = Schemas
 const Ip = NonEmptyString
 
-/**
- * A key accepted only with its default value (`accepted`): any other value fails with `message`.
- */
-const onlyValue = <S extends Schema.Top>(self: S, accepted: S["Type"], message: (value: S["Type"]) => string) =>
-  self.check(Schema.makeFilter((value: S["Type"]) => value === accepted || message(value)))
+const RollPolicySchema = Schema.declare(
+  (u: unknown): u is RollPolicy.RollPolicy => typeof u === "object" && u !== null && "_tag" in u,
+  { expected: "a roll policy" }
+)
 
-const rotationUnsupported =
-  "log rotation is not supported by this version of weir (keep the default and use an external logrotate with copytruncate)"
+/** `httpAccessLogRollPolicy`: linkerd's roll policy text (`daily`, `100.megabytes`), decoded. */
+const RollPolicyFromString = Schema.String.pipe(
+  Schema.decodeTo(
+    RollPolicySchema,
+    SchemaTransformation.transformEffect({
+      decode: (s, options) => {
+        const r = RollPolicy.parse(s)
+        return Result.isSuccess(r)
+          ? Effect.succeed(r.success)
+          : Effect.fail(new SchemaIssue.InvalidValue({ message: r.failure }, s, options))
+      },
+      encode: (p) => Effect.succeed(RollPolicy.show(p))
+    })
+  )
+)
 
 /**
  * A path in dtab syntax (`/svc/books`), decoded to a `Path`.
@@ -329,8 +342,9 @@ const BindingCache = Schema.Struct({
  * `experimental` (default `false`), HTTP limits `maxHeadersKB` (8), `maxInitialLineKB` (4),
  * `streamAfterContentLengthKB` (5), `maxErrResponseKB` (5120), `httpAccessLog` (default none: a file,
  * `/dev/stdout` and `/dev/stderr` included), `httpAccessLogAppend` (default `true`),
- * `httpAccessLogRollPolicy` (only `never`, the default) and `httpAccessLogRotateCount` (only `-1`,
- * the default): rotation is left to an external logrotate.
+ * `httpAccessLogRollPolicy` (default `never`; `hourly`, `daily`, `weekly(n)`, a size like
+ * `100.megabytes`: see `http/RollPolicy.ts`), `httpAccessLogRotateCount` (default `-1`, all kept),
+ * `compressionLevel` (`-1`, the default, or `0`: weir does not compress).
  *
  * @since 0.1.0
  * @category schemas
@@ -360,12 +374,8 @@ export const Router = Schema.Struct({
   announcers: unsupported("announcers"),
   httpAccessLog: Schema.optionalKey(NonEmptyString),
   httpAccessLogAppend: Schema.Boolean.pipe(withDefault(true)),
-  httpAccessLogRollPolicy: onlyValue(
-    Schema.String,
-    "never",
-    (v) => `${JSON.stringify(v)}: ${rotationUnsupported}`
-  ).pipe(withDefault("never")),
-  httpAccessLogRotateCount: onlyValue(Schema.Int, -1, (v) => `${v}: ${rotationUnsupported}`).pipe(withDefault(-1)),
+  httpAccessLogRollPolicy: RollPolicyFromString.pipe(withDefault("never")),
+  httpAccessLogRotateCount: Schema.Int.check(Schema.isGreaterThanOrEqualTo(-1)).pipe(withDefault(-1)),
   tracePropagator: unsupported("tracePropagator"),
   compressionLevel: Schema.Int.check(
     Schema.makeFilter((n: number) =>
@@ -469,6 +479,12 @@ export interface RouterConfig {
   readonly httpAccessLog?: string | undefined
   /** Whether the access log is appended to (else truncated). */
   readonly httpAccessLogAppend: boolean
+  /** When the access log is rolled. */
+  readonly httpAccessLogRollPolicy: RollPolicy.RollPolicy
+  /** Rolled access logs kept (`-1`: all). */
+  readonly httpAccessLogRotateCount: number
+  /** `compressionLevel`: `-1` (linkerd's default) or `0`; weir does not compress. */
+  readonly compressionLevel: number
 }
 
 /**
@@ -625,7 +641,10 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
     maxErrResponseKB: r.maxErrResponseKB,
     streamingEnabled: r.streamingEnabled,
     ...(r.httpAccessLog !== undefined ? { httpAccessLog: r.httpAccessLog } : {}),
-    httpAccessLogAppend: r.httpAccessLogAppend
+    httpAccessLogAppend: r.httpAccessLogAppend,
+    httpAccessLogRollPolicy: r.httpAccessLogRollPolicy,
+    httpAccessLogRotateCount: r.httpAccessLogRotateCount,
+    compressionLevel: r.compressionLevel
   }
 }
 

@@ -253,7 +253,9 @@ const build = (
       }
       const accessLog = r.httpAccessLog === undefined ? undefined : yield* AccessLog.make({
         path: r.httpAccessLog,
-        append: r.httpAccessLogAppend
+        append: r.httpAccessLogAppend,
+        rollPolicy: r.httpAccessLogRollPolicy,
+        rotateCount: r.httpAccessLogRotateCount
       }).pipe(Effect.mapError(startFailure(`routers[${i}].httpAccessLog`)))
       const router = yield* Router.make(routerOptions(r, config.admin, interpreter, registry, accessLog)).pipe(
         Effect.mapError(startFailure(`routers[${i}].servers`))

@@ -367,21 +367,20 @@ routers:
     expect(JSON.stringify(ConfigJson.toJson(ok(minimal)))).toContain(`"httpAccessLogAppend":true`)
   })
 
-  it("rejects rotation with a located message", () => {
-    const ps = problems(`
+  it("decodes rotation (see test/http/AccessLogRoll.test.ts) and rejects a bad policy with a located message", () => {
+    const r = ok(`
 routers:
 - protocol: http
   httpAccessLog: /tmp/a.log
   httpAccessLogRollPolicy: daily
   httpAccessLogRotateCount: 7
   servers: [{}]
-`)
-    expect(ps.length).toBe(2)
-    expect(ps[0]).toMatch(
-      /^routers\[0\]\.httpAccessLogRollPolicy: "daily": log rotation is not supported by this version/
-    )
-    expect(ps[0]).toContain("logrotate with copytruncate")
-    expect(ps[1]).toMatch(/^routers\[0\]\.httpAccessLogRotateCount: 7: log rotation is not supported/)
+`).routers[0]!
+    expect(r.httpAccessLogRollPolicy).toEqual({ _tag: "Daily" })
+    expect(r.httpAccessLogRotateCount).toBe(7)
+    expect(problems(`routers: [{protocol: http, httpAccessLogRollPolicy: sometimes}]`)).toEqual([
+      expect.stringMatching(/^routers\[0\]\.httpAccessLogRollPolicy: invalid roll policy "sometimes"/)
+    ])
   })
 
   it("rejects an empty access log path and a bad header name, naming the place", () => {
