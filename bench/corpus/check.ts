@@ -9,6 +9,7 @@
  * git clone --bare https://github.com/linkerd/linkerd-examples.git /tmp/linkerd-examples.git
  * npx tsx bench/corpus/check.ts /tmp/linkerd.git /tmp/linkerd-examples.git           # the report
  * npx tsx bench/corpus/check.ts --list /tmp/linkerd.git /tmp/linkerd-examples.git    # the file list
+ * npx tsx bench/corpus/check.ts --all /tmp/linkerd.git /tmp/linkerd-examples.git     # every problem
  * ```
  *
  * Where configs are found: YAML files whose document (or one of whose `---` documents) has a
@@ -106,10 +107,37 @@ const causeOf = (p: Config.Problem): string => {
   return `${family}: ${m.replace(/"[^"]*"/g, "\"…\"")}`
 }
 
+/**
+ * Which piece of work a cause belongs to: the branches in flight when this corpus was first run
+ * (`transformers`, `h2`, `namerd`, `namers`, `admin`), work not started (TLS, the telemeters), and
+ * features no open work covers (thrift and mux, the rest). The projection counts the configs whose
+ * every cause is in flight; "in scope" adds those whose causes are all open work.
+ */
+const buckets: ReadonlyArray<readonly [RegExp, string]> = [
+  [/transformers/, "transformers (in flight)"],
+  [/^protocol h2|h2AccessLog|io\.l5d\.h2\.|StreamWindow|maxConcurrentStreams/, "h2 routers (in flight)"],
+  [/interpreter kind io\.l5d\.(namerd|mesh)/, "namerd interpreters (in flight)"],
+  [
+    /interpreter kind io\.l5d\.fs|io\.l5d\.(marathon|consul|serversets|curator|zk)/,
+    "zk/consul/marathon namers (in flight)"
+  ],
+  [/admin\.security/, "admin security (in flight)"],
+  [/TLS/, "TLS (not started)"],
+  [/io\.l5d\.ingress/, "ingress identifier (this issue)"],
+  [/^telemeter kind/, "telemeters (no branch)"],
+  [/thrift|mux|attemptTTwitterUpgrade/i, "thrift and mux (not planned)"],
+  [/.*/, "not planned"]
+]
+
+const bucketOf = (cause: string): string => buckets.find(([re]) => re.test(cause))![1]
+
+const inFlight = (bucket: string) => bucket.endsWith("(in flight)")
+
 const main = () => {
   const args = process.argv.slice(2)
   const list = args[0] === "--list"
-  const [linkerdDir, examplesDir] = list ? args.slice(1) : args
+  const every = args[0] === "--all"
+  const [linkerdDir, examplesDir] = list || every ? args.slice(1) : args
   if (linkerdDir === undefined || examplesDir === undefined) {
     console.error("usage: tsx bench/corpus/check.ts [--list] <linkerd git dir> <linkerd-examples git dir>")
     process.exit(2)
@@ -130,13 +158,20 @@ const main = () => {
     return
   }
   const causes = new Map<string, Array<string>>()
+  const byBucket = new Map<string, number>()
   let accepted = 0
+  let inScope = 0
+  let projected = 0
   for (const f of corpus) {
     const name = `${f.repo}:${f.path}`
     const r = Validate.check(f.text)
     const problems = Result.isSuccess(r)
       ? []
       : r.failure.filter((p) => !/^namers\[\d+\]\.rootDir$/.test(p.path) || !/is not a directory/.test(p.message))
+    const all = new Set(problems.map((p) => bucketOf(causeOf(p))))
+    for (const b of all) byBucket.set(b, (byBucket.get(b) ?? 0) + 1)
+    if ([...all].every((b) => inFlight(b) || /\((this issue|not started|no branch)\)$/.test(b))) inScope++
+    if ([...all].every(inFlight)) projected++
     if (problems.length === 0) {
       accepted++
       console.log(`accepted  ${name}${Result.isFailure(r) ? " (rootDir absent here)" : ""}`)
@@ -144,6 +179,7 @@ const main = () => {
     }
     const first = problems[0]!
     console.log(`refused   ${name}: ${first.path}: ${first.message}`)
+    if (every) { for (const p of problems.slice(1)) console.log(`            ${p.path}: ${p.message}`) }
     const cause = causeOf(first)
     causes.set(cause, [...(causes.get(cause) ?? []), name])
   }
@@ -152,6 +188,17 @@ const main = () => {
   for (const [cause, names] of [...causes].sort((a, b) => b[1].length - a[1].length)) {
     console.log(`  ${String(names.length).padStart(3)}  ${cause}`)
   }
+  console.log("\nrefused configs by work item (every problem counted; a config can be in several):")
+  for (const [bucket, n] of [...byBucket].sort((a, b) => b[1] - a[1])) {
+    console.log(`  ${String(n).padStart(3)}  ${bucket}`)
+  }
+  const pct = (n: number, d: number) => `${n} of ${d} (${Math.round((n / d) * 100)} %)`
+  console.log(`\nonce the in-flight work lands (estimate): ${pct(projected, corpus.length)} accepted`)
+  console.log(
+    `of the ${inScope} configs using only features of open work (TLS, telemeters included): ${
+      pct(projected, inScope)
+    } accepted`
+  )
 }
 
 main()

@@ -344,7 +344,8 @@ const BindingCache = Schema.Struct({
  * `/dev/stdout` and `/dev/stderr` included), `httpAccessLogAppend` (default `true`),
  * `httpAccessLogRollPolicy` (default `never`; `hourly`, `daily`, `weekly(n)`, a size like
  * `100.megabytes`: see `http/RollPolicy.ts`), `httpAccessLogRotateCount` (default `-1`, all kept),
- * `compressionLevel` (`-1`, the default, or `0`: weir does not compress).
+ * `compressionLevel` (`-1`, the default, … `9`: accepted, and weir does not compress: response bodies
+ * are forwarded as the upstream sent them).
  *
  * @since 0.1.0
  * @category schemas
@@ -377,12 +378,7 @@ export const Router = Schema.Struct({
   httpAccessLogRollPolicy: RollPolicyFromString.pipe(withDefault("never")),
   httpAccessLogRotateCount: Schema.Int.check(Schema.isGreaterThanOrEqualTo(-1)).pipe(withDefault(-1)),
   tracePropagator: unsupported("tracePropagator"),
-  compressionLevel: Schema.Int.check(
-    Schema.makeFilter((n: number) =>
-      n === -1 || n === 0 ||
-      `${n}: weir does not compress responses; only -1 (linkerd's default) and 0 (no compression) are accepted`
-    )
-  ).pipe(withDefault(-1))
+  compressionLevel: Schema.Int.check(Schema.isBetween({ minimum: -1, maximum: 9 })).pipe(withDefault(-1))
 })
 
 /**
@@ -483,7 +479,7 @@ export interface RouterConfig {
   readonly httpAccessLogRollPolicy: RollPolicy.RollPolicy
   /** Rolled access logs kept (`-1`: all). */
   readonly httpAccessLogRotateCount: number
-  /** `compressionLevel`: `-1` (linkerd's default) or `0`; weir does not compress. */
+  /** `compressionLevel` (`-1` … `9`): accepted; weir forwards response bodies as the upstream sent them. */
   readonly compressionLevel: number
 }
 
