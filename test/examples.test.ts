@@ -41,6 +41,9 @@ const onFreePorts = (c: Config.Config): Config.Config => ({
   routers: c.routers.map((r) => ({ ...r, servers: r.servers.map((s) => ({ ...s, ip: "127.0.0.1", port: 0 })) }))
 })
 
+// examples/configs/k8s-namespaced.yaml's io.l5d.k8s.ns reads its namespace from the environment
+process.env["POD_NAMESPACE"] ??= "default"
+
 describe("examples (golden configs)", () => {
   it("finds the configs", () => {
     expect(configs).toContain("examples/quickstart/weir.yaml")

@@ -41,6 +41,7 @@ import * as BudgetConfig from "./Budget.js"
 import * as ClassifierConfig from "./classifier/index.js"
 import * as Problems from "./Problems.js"
 import * as Schemas from "./Schemas.js"
+import * as SocketOptions from "./SocketOptions.js"
 
 const { withDefault } = Schemas
 
@@ -167,18 +168,25 @@ export const ResponseClassifier = ClassifierConfig.registry.schema
 export type ResponseClassifier = ClassifierConfig.Config
 
 /**
- * `client.hostConnectionPool`: `maxSize` (`>= 1`, default unlimited) and `idleTimeMs` (default
- * `60000`). linkerd's `minSize` and `maxWaiters` are rejected as not supported.
+ * `client.hostConnectionPool`: `minSize` (default `0`: idle connections kept open past
+ * `idleTimeMs`), `maxSize` (`>= 1`, default unlimited), `idleTimeMs` (default `60000`) and
+ * `maxWaiters` (default unlimited: requests queued for a connection at `maxSize`; more fail at once,
+ * unwritten, so they are requeued elsewhere).
  *
  * @since 0.1.0
  * @category schemas
  */
 export const HostConnectionPool = Schema.Struct({
+  minSize: Schema.optionalKey(Schemas.NonNegativeInt),
   maxSize: Schema.optionalKey(Schemas.PositiveInt),
   idleTimeMs: Schema.optionalKey(Millis()),
-  minSize: Schemas.unsupported("hostConnectionPool.minSize"),
-  maxWaiters: Schemas.unsupported("hostConnectionPool.maxWaiters")
-})
+  maxWaiters: Schema.optionalKey(Schemas.NonNegativeInt)
+}).check(
+  Schema.makeFilter((p) =>
+    p.minSize === undefined || p.maxSize === undefined || p.minSize <= p.maxSize ||
+    { path: ["minSize"], issue: `minSize (${p.minSize}) must not exceed maxSize (${p.maxSize})` }
+  )
+)
 
 /**
  * A decoded `hostConnectionPool`.
@@ -429,6 +437,7 @@ export interface ClientConfig {
   readonly requeueBudget?: Budget | undefined
   readonly requestAttemptTimeoutMs?: Duration.Duration | undefined
   readonly hostConnectionPool?: HostConnectionPool | undefined
+  readonly socketOptions?: SocketOptions.Section | undefined
 }
 
 /**
@@ -461,7 +470,10 @@ export const clientParamsOf = (config: ClientConfig): ClientParams => {
     attemptTimeout: config.requestAttemptTimeoutMs,
     pool: {
       ...(pool?.maxSize !== undefined ? { maxConnections: pool.maxSize } : {}),
-      ...(pool?.idleTimeMs !== undefined ? { idleTimeout: pool.idleTimeMs } : {})
+      ...(pool?.idleTimeMs !== undefined ? { idleTimeout: pool.idleTimeMs } : {}),
+      ...(pool?.minSize !== undefined ? { minConnections: pool.minSize } : {}),
+      ...(pool?.maxWaiters !== undefined ? { maxWaiters: pool.maxWaiters } : {}),
+      ...(config.socketOptions !== undefined ? { socket: SocketOptions.make(config.socketOptions) } : {})
     }
   }
 }

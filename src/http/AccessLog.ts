@@ -9,16 +9,19 @@
  * `line` formats one line (pure); `make` opens the file in the current scope and returns a writer
  * whose `log` never blocks: lines go through one buffered write stream, flushed when the scope
  * closes. `/dev/stdout` and `/dev/stderr` write to the process's own streams (never opened,
- * truncated or closed). A write error is logged once and later lines are dropped.
+ * truncated, rolled or closed). A write error is logged once and later lines are dropped. Files are
+ * rolled by `rollPolicy` (see `RollPolicy.ts`), keeping `rotateCount` of them.
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as fs from "node:fs"
 import type { Writable } from "node:stream"
 import type { HttpRequest, HttpResponse } from "./Message.js"
+import * as RollPolicy from "./RollPolicy.js"
 
 /**
  * The access log could not be opened.
@@ -63,6 +66,10 @@ export interface Options {
   readonly append?: boolean | undefined
   /** Lines waiting to be written beyond this many bytes are dropped instead of buffered. Defaults to 16 MiB. */
   readonly maxBufferedBytes?: number | undefined
+  /** When to roll the file (linkerd's `httpAccessLogRollPolicy`). Defaults to never. */
+  readonly rollPolicy?: RollPolicy.RollPolicy | undefined
+  /** Rolled files kept (`<path>.1` the newest); `-1`, the default, keeps them all. */
+  readonly rotateCount?: number | undefined
 }
 
 const pad2 = (n: number): string => n < 10 ? "0" + n : String(n)
@@ -143,12 +150,35 @@ const close = (stream: fs.WriteStream): Effect.Effect<void> =>
     const done = () => resume(Effect.void)
     stream.once("close", done)
     stream.once("error", done)
-    stream.end()
+    if (!stream.writableEnded) stream.end()
   })
+
+/**
+ * Shifts the rolled files of `path` up by one (`path.1` → `path.2` …, the oldest beyond `keep`
+ * removed; `keep` `-1` keeps all) and renames `path` to `path.1`. Synchronous: it runs once per roll.
+ */
+const shift = (path: string, keep: number): void => {
+  let top = 1
+  while (fs.existsSync(`${path}.${top}`)) top++
+  // `top` is the first free index; with a limit, files from `keep` up are dropped
+  if (keep >= 0) {
+    for (let i = top - 1; i >= Math.max(keep, 1); i--) fs.rmSync(`${path}.${i}`, { force: true })
+    top = Math.min(top, Math.max(keep, 1))
+  }
+  for (let i = top - 1; i >= 1; i--) fs.renameSync(`${path}.${i}`, `${path}.${i + 1}`)
+  if (keep === 0) fs.rmSync(path, { force: true })
+  else fs.renameSync(path, `${path}.1`)
+}
 
 /**
  * Opens the access log in the current scope (appending unless `append` is `false`). Fails with an
  * `AccessLogError` when the file cannot be opened; closing the scope flushes and closes it.
+ *
+ * With a `rollPolicy`, the file is rolled before the line that is due after the roll time (time
+ * policies, read from the `Clock`) or that would take it past the size: `path` is renamed to
+ * `path.1` (earlier ones shifted to `path.2` …, at most `rotateCount` kept) and a new `path` is
+ * started; lines still buffered for the old file land in `path.1`. A roll that fails is logged and
+ * writing goes on in the current file. `/dev/stdout` and `/dev/stderr` are never rolled.
  *
  * @since 0.1.0
  * @category constructors
@@ -158,33 +188,73 @@ export const make = (options: Options): Effect.Effect<AccessLog, AccessLogError,
     const path = options.path
     const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024
     const context = yield* Effect.context<never>()
+    const clock = yield* Clock.Clock
+    const std = path === "/dev/stdout" || path === "/dev/stderr"
+    const policy = std ? RollPolicy.never : options.rollPolicy ?? RollPolicy.never
+    const keep = options.rotateCount ?? -1
     let out: Writable
-    if (path === "/dev/stdout" || path === "/dev/stderr") {
-      out = path === "/dev/stdout" ? process.stdout : process.stderr
-    } else {
-      const fd = yield* open(path, options.append ?? true)
-      const stream = fs.createWriteStream(path, { fd, autoClose: true })
-      yield* Effect.addFinalizer(() => close(stream))
-      out = stream
-    }
+    let size = 0
     let failed = false
     let dropped = 0
+    const report = (message: string) =>
+      Effect.runForkWith(context)(Effect.logError(`access log ${JSON.stringify(path)}: ${message}`))
     const onError = (e: Error) => {
       if (failed) return
       failed = true
-      Effect.runForkWith(context)(
-        Effect.logError(`access log ${JSON.stringify(path)}: write failed, dropping further lines: ${e.message}`)
-      )
+      report(`write failed, dropping further lines: ${e.message}`)
+    }
+    if (std) {
+      out = path === "/dev/stdout" ? process.stdout : process.stderr
+    } else {
+      const fd = yield* open(path, options.append ?? true)
+      size = policy._tag === "MaxSize" ? fs.fstatSync(fd).size : 0
+      out = fs.createWriteStream(path, { fd, autoClose: true })
     }
     out.on("error", onError)
-    yield* Effect.addFinalizer(() => Effect.sync(() => out.off("error", onError)))
+    const rolled: Array<fs.WriteStream> = []
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        out.off("error", onError)
+        return std ? Effect.void : Effect.forEach([...rolled, out as fs.WriteStream], close, { discard: true })
+      })
+    )
+    let due = RollPolicy.nextRoll(policy, clock.currentTimeMillisUnsafe())
+    const roll = (now: number): void => {
+      let fd: number
+      try {
+        shift(path, keep)
+        fd = fs.openSync(path, "w", 0o644)
+      } catch (e) {
+        report(`roll failed, writing on in the current file: ${e instanceof Error ? e.message : String(e)}`)
+        return
+      }
+      const old = out as fs.WriteStream
+      old.off("error", onError)
+      old.on("error", () => {})
+      old.end()
+      rolled.push(old)
+      old.once("close", () => rolled.splice(rolled.indexOf(old), 1))
+      out = fs.createWriteStream(path, { fd, autoClose: true })
+      out.on("error", onError)
+      size = 0
+      due = RollPolicy.nextRoll(policy, now)
+    }
     const log = (request: HttpRequest, response: HttpResponse): void => {
       if (failed || out.writableLength > maxBuffered) {
         dropped++
         return
       }
       try {
-        out.write(line(request, response, new Date()))
+        const text = line(request, response, new Date())
+        if (policy._tag === "MaxSize") {
+          const bytes = Buffer.byteLength(text)
+          if (size > 0 && size + bytes > policy.bytes) roll(0)
+          size += bytes
+        } else if (due !== undefined) {
+          const now = clock.currentTimeMillisUnsafe()
+          if (now >= due) roll(now)
+        }
+        out.write(text)
       } catch (e) {
         dropped++
         onError(e instanceof Error ? e : new Error(String(e)))

@@ -110,6 +110,8 @@ export interface Options {
   readonly dtab?: Dtab.Dtab | undefined
   /** Identifiers, tried in order. Defaults to `io.l5d.header.token` on `Host`. */
   readonly identifiers?: ReadonlyArray<Identifiers.Config> | undefined
+  /** A built identifier (any kind of the identifier registry); used instead of `identifiers` when given. */
+  readonly identify?: Identifiers.Identifier | undefined
   /** Prefix of every identified name. Defaults to `/svc`. */
   readonly dstPrefix?: Path.Path | undefined
   /** How long a request waits for its name to bind. Defaults to 10 seconds. */
@@ -320,7 +322,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
     const rt = rootStats.scope("rt", label)
     const baseDtab = options.dtab ?? Dtab.empty
     const dstPrefix = options.dstPrefix ?? Path.make("svc")
-    const identify = Identifiers.fromConfigs(
+    const identify = options.identify ?? Identifiers.fromConfigs(
       options.identifiers ?? (options.protocol === "h2" ? [h2Identifier] : undefined),
       dstPrefix
     )

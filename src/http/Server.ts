@@ -29,6 +29,7 @@ import type * as Scope from "effect/Scope"
 import * as net from "node:net"
 import type { HttpRequest, HttpResponse } from "./Message.js"
 import { Connection, ignore, type Shared } from "./ServerConnection.js"
+import type { SocketOptions } from "./SocketOptions.js"
 
 /**
  * Server settings.
@@ -53,6 +54,8 @@ export interface Options {
   readonly drainGrace?: Duration.Input | undefined
   /** Called for every request the server rejected before the handler (400, 408, 417, 431, 501, 505). */
   readonly onClientError?: ((status: number, code: string) => void) | undefined
+  /** linkerd's `socketOptions` (see `SocketOptions.ts`). Defaults: `noDelay`, nothing else. */
+  readonly socket?: SocketOptions | undefined
 }
 
 /**
@@ -123,7 +126,16 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     }
     const state = shared.state
 
-    const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+    const sock = options.socket ?? {}
+    const server = net.createServer({
+      noDelay: sock.noDelay ?? true,
+      keepAlive: sock.keepAlive ?? false,
+      allowHalfOpen: true
+    }, (socket) => {
+      if (sock.idleTimeoutMs !== undefined) {
+        socket.setTimeout(sock.idleTimeoutMs)
+        socket.on("timeout", () => socket.destroy())
+      }
       const conn = new Connection(socket, shared, performance.now())
       if (state.draining) {
         socket.destroy()
@@ -151,10 +163,13 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
       const onError = (err: Error) => resume(Effect.fail(new ListenError({ ip, port, detail: err.message })))
       server.once("error", onError)
       try {
-        server.listen({ host: ip, port, backlog: 4096 }, () => {
-          server.off("error", onError)
-          resume(Effect.void)
-        })
+        server.listen(
+          { host: ip, port, backlog: sock.backlog ?? 4096, ...(sock.reusePort ? { reusePort: true } : {}) },
+          () => {
+            server.off("error", onError)
+            resume(Effect.void)
+          }
+        )
       } catch (err) {
         // a port out of range or of the wrong type throws instead of emitting "error"
         onError(err instanceof Error ? err : new Error(String(err)))

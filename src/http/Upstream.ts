@@ -43,6 +43,7 @@ import { key as addressKey } from "../Address.js"
 import { ConnectionFailed } from "../Failure.js"
 import type { Service } from "../Service.js"
 import type { HttpRequest, HttpResponse } from "./Message.js"
+import type { SocketOptions } from "./SocketOptions.js"
 import { dispatch, Pool } from "./UpstreamPool.js"
 
 /**
@@ -63,6 +64,12 @@ export interface Options {
    * response is returned (one write downstream, and a retry can discard them). Defaults to 16 KiB.
    */
   readonly bufferLimit?: number | undefined
+  /** Connections kept open when idle (Finagle's `minSize` low watermark). Defaults to `0`. */
+  readonly minConnections?: number | undefined
+  /** Most requests queued for a connection (at `maxConnections`); more fail at once. Defaults to unlimited. */
+  readonly maxWaiters?: number | undefined
+  /** linkerd's `socketOptions` for the connections (see `SocketOptions.ts`). Defaults: `noDelay`. */
+  readonly socket?: SocketOptions | undefined
 }
 
 /**
@@ -95,7 +102,12 @@ export const make = (address: Address, options?: Options): Effect.Effect<Upstrea
       options?.maxConnections ?? Infinity,
       Duration.toMillis(options?.idleTimeout ?? Duration.seconds(60)),
       Duration.toMillis(options?.connectTimeout ?? Duration.seconds(10)),
-      options?.bufferLimit ?? 16 * 1024
+      options?.bufferLimit ?? 16 * 1024,
+      {
+        minConnections: options?.minConnections ?? 0,
+        maxWaiters: options?.maxWaiters ?? Infinity,
+        socket: options?.socket ?? {}
+      }
     )
     yield* Effect.addFinalizer(() => Effect.sync(() => pool.close()))
 

@@ -24,6 +24,7 @@ import {
 } from "./Codec.js"
 import type { Body, Headers, HttpRequest, HttpResponse } from "./Message.js"
 import { empty } from "./Message.js"
+import type { SocketOptions } from "./SocketOptions.js"
 
 type Reason = ConnectionFailed["reason"]
 
@@ -555,11 +556,17 @@ class Conn {
   idleMs: number
 
   constructor(readonly pool: Pool, exchange: Exchange) {
-    this.idleMs = pool.idleMs
+    const sock = pool.tuning.socket
+    this.idleMs = Math.min(pool.idleMs, sock.idleTimeoutMs ?? Infinity)
     this.exchange = exchange
     exchange.conn = this
     exchange.phase = Phase.Connecting
-    const socket = net.connect({ host: pool.host, port: pool.port, noDelay: true })
+    const socket = net.connect({
+      host: pool.host,
+      port: pool.port,
+      noDelay: sock.noDelay ?? true,
+      keepAlive: sock.keepAlive ?? false
+    })
     this.socket = socket
     socket.setTimeout(pool.connectMs)
     socket.on("connect", () => this.onConnect())
@@ -575,8 +582,11 @@ class Conn {
     socket.on("error", (err: NodeJS.ErrnoException) => this.lose(reasonOf(err.code), err.message))
     socket.on("close", () => this.lose("closed", "connection closed"))
     socket.on("timeout", () => {
+      const io = sock.idleTimeoutMs
       if (!this.connected) this.lose("timeout", `connect timed out after ${pool.connectMs} ms`)
-      else if (this.exchange === undefined) this.destroy()
+      else if (this.exchange === undefined) {
+        if (pool.all.size > pool.tuning.minConnections || (io !== undefined && this.idleMs >= io)) this.destroy()
+      } else if (io !== undefined && this.idleMs >= io) this.lose("timeout", `no byte read or written for ${io} ms`)
     })
     socket.on("drain", () => this.exchange?.drained())
   }
@@ -637,6 +647,13 @@ class Conn {
   }
 }
 
+/** Pool settings beyond the constructor's: idle connections kept, queue bound, socket options. */
+export interface Tuning {
+  readonly minConnections: number
+  readonly maxWaiters: number
+  readonly socket: SocketOptions
+}
+
 export class Pool {
   readonly idle: Array<Conn> = []
   readonly waiting: Array<Exchange> = []
@@ -652,7 +669,8 @@ export class Pool {
     readonly max: number,
     readonly idleMs: number,
     readonly connectMs: number,
-    readonly bufferLimit: number
+    readonly bufferLimit: number,
+    readonly tuning: Tuning = { minConnections: 0, maxWaiters: Infinity, socket: {} }
   ) {}
 
   acquire(ex: Exchange): void {
@@ -667,7 +685,9 @@ export class Pool {
       }
     }
     if (this.all.size < this.max) this.connect(ex)
-    else this.waiting.push(ex)
+    else if (this.waiting.length >= this.tuning.maxWaiters) {
+      ex.lost("closed", `too many waiters (maxWaiters ${this.tuning.maxWaiters})`, false)
+    } else this.waiting.push(ex)
   }
 
   connect(ex: Exchange): void {

@@ -58,6 +58,7 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
+import type * as Address from "../Address.js"
 import * as Addr from "../naming/Addr.js"
 import * as Name from "../naming/Name.js"
 import * as Namer from "../naming/Namer.js"
@@ -159,7 +160,7 @@ export interface K8sNamer extends Namer.Namer {
  * @category models
  */
 export interface K8sState {
-  readonly kind: typeof kind
+  readonly kind: string
   readonly host: string
   readonly port: number
   readonly tls: boolean
@@ -168,14 +169,14 @@ export interface K8sState {
   readonly watches: Readonly<Record<string, WatchStatus>>
 }
 
-type State =
+type State<O> =
   | { readonly _tag: "Pending" }
-  | { readonly _tag: "Ok"; readonly endpoints: Endpoints | undefined; readonly stale: string | undefined }
+  | { readonly _tag: "Ok"; readonly object: O | undefined; readonly stale: string | undefined }
   | { readonly _tag: "Failed"; readonly reason: string }
 
-interface Watch {
+interface Watch<O> {
   readonly resource: string
-  readonly ref: SubscriptionRef.SubscriptionRef<State>
+  readonly ref: SubscriptionRef.SubscriptionRef<State<O>>
   readonly info: {
     resourceVersion: string | undefined
     lists: number
@@ -201,16 +202,77 @@ const targetOf = (key: string): Target => {
 type Outcome = "ended" | "gone"
 
 /**
+ * A kind of Kubernetes object a namer watches, one per service: its API resource (`endpoints`,
+ * `services`), how its lists and watch events decode, and what a port name means on it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Resource<O extends { readonly metadata: { readonly resourceVersion?: string | undefined } }> {
+  /** The namer kind (for its state). */
+  readonly kind: string
+  /** The resource in API paths (`/api/v1/namespaces/<ns>/<plural>`). */
+  readonly plural: string
+  readonly decodeList: (
+    text: string
+  ) => Result.Result<
+    { readonly metadata: { readonly resourceVersion: string }; readonly items: ReadonlyArray<O> | null },
+    Schema.SchemaError
+  >
+  readonly decodeEvent: (
+    text: string
+  ) => Result.Result<
+    | { readonly type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK"; readonly object: O }
+    | { readonly type: "ERROR"; readonly object: typeof Status.Type },
+    Schema.SchemaError
+  >
+  /** The addresses for a port (name or number); `undefined` when the object or port is absent (`Neg`). */
+  readonly addresses: (object: O | undefined, port: string) => ReadonlyArray<Address.Address> | undefined
+  /** The named ports of the object (lowercased, sorted). */
+  readonly ports: (object: O | undefined) => Array<string>
+  /** How many addresses the object has (all ports). */
+  readonly count: (object: O | undefined) => number
+}
+
+/**
+ * The `Endpoints` objects of a service: ready addresses by endpoint port.
+ *
+ * @since 0.1.0
+ * @category resources
+ */
+export const endpointsResource: Resource<Endpoints> = {
+  kind,
+  plural: "endpoints",
+  decodeList: Schema.decodeUnknownResult(Schema.fromJsonString(EndpointsList)),
+  decodeEvent: Schema.decodeUnknownResult(Schema.fromJsonString(WatchEvent)),
+  addresses: addressesFor,
+  ports: (endpoints) => namedPorts(endpoints),
+  count: (endpoints) => (endpoints?.subsets ?? []).reduce((n, sub) => n + (sub.addresses ?? []).length, 0)
+}
+
+/**
  * Builds the namer. Nothing is contacted until a name is looked up; watches live in the current scope.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Scope> =>
+  makeWith(endpointsResource, options)
+
+/**
+ * A namer watching `resource` objects, one per `<namespace>/<service>` (see `make`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeWith = <O extends { readonly metadata: { readonly resourceVersion?: string | undefined } }>(
+  resource0: Resource<O>,
+  options?: Options
+): Effect.Effect<K8sNamer, never, Scope.Scope> =>
   Effect.gen(function*() {
     const host = options?.host ?? "localhost"
     const port = options?.port ?? 8001
-    const label = options?.label ?? `#/${kind}`
+    const label = options?.label ?? `#/${resource0.kind}`
     const stats = (yield* Effect.service(Stats.Receiver)).scope("namer", label)
     const failures = stats.counter("failures")
     const minBackoff = Duration.toMillis(options?.minBackoff ?? "10 millis")
@@ -336,7 +398,7 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
       )
 
     const decoder = <A>(
-      decodeJson: (text: unknown) => Result.Result<A, Schema.SchemaError>,
+      decodeJson: (text: string) => Result.Result<A, Schema.SchemaError>,
       what: string
     ) =>
     (resource: string, text: string): Effect.Effect<A, K8sApiError> => {
@@ -349,28 +411,28 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
         })
       )
     }
-    const decodeList = decoder(Schema.decodeUnknownResult(Schema.fromJsonString(EndpointsList)), "list")
-    const decodeEvent = decoder(Schema.decodeUnknownResult(Schema.fromJsonString(WatchEvent)), "watch event")
+    const decodeList = decoder(resource0.decodeList, "list")
+    const decodeEvent = decoder(resource0.decodeEvent, "watch event")
 
-    const run = (target: Target, watch: Watch) =>
+    const run = (target: Target, watch: Watch<O>) =>
       Effect.gen(function*() {
         const { info, ref, resource } = watch
-        const base = `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/endpoints?fieldSelector=${
+        const base = `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/${resource0.plural}?fieldSelector=${
           encodeURIComponent(`metadata.name=${target.service}`)
         }${
           options?.labelSelector === undefined || target.labelValue === undefined
             ? ""
             : `&labelSelector=${encodeURIComponent(`${options.labelSelector}=${target.labelValue}`)}`
         }`
-        const good = (endpoints: Endpoints | undefined) =>
+        const good = (object: O | undefined) =>
           Effect.flatMap(Clock.currentTimeMillis, (now) => {
             info.lastUpdatedAt = now
-            return SubscriptionRef.set(ref, { _tag: "Ok", endpoints, stale: undefined })
+            return SubscriptionRef.set(ref, { _tag: "Ok", object, stale: undefined })
           })
         const connected = Effect.suspend(() => {
           const s = SubscriptionRef.getUnsafe(ref)
           return s._tag === "Ok" && s.stale !== undefined
-            ? SubscriptionRef.set(ref, { _tag: "Ok", endpoints: s.endpoints, stale: undefined })
+            ? SubscriptionRef.set(ref, { _tag: "Ok", object: s.object, stale: undefined })
             : Effect.void
         })
         const session = (rv: string | undefined): Effect.Effect<Outcome, K8sApiError> =>
@@ -391,7 +453,7 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
               }&allowWatchBookmarks=true`
             ).pipe(
               Stream.mapEffect((line) => line === "" ? Effect.as(connected, undefined) : decodeEvent(resource, line)),
-              Stream.filter((ev): ev is WatchEvent => ev !== undefined),
+              Stream.filter((ev) => ev !== undefined),
               Stream.takeWhile((ev) => {
                 if (ev.type === "ERROR" && ev.object.code === 410) outcome = "gone"
                 return outcome !== "gone"
@@ -447,7 +509,7 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
           if (s._tag === "Ok") {
             yield* Effect.logWarning(`${label}: ${e.message}; keeping the last answer`)
             if (s.stale !== e.message) {
-              yield* SubscriptionRef.set(ref, { _tag: "Ok", endpoints: s.endpoints, stale: e.message })
+              yield* SubscriptionRef.set(ref, { _tag: "Ok", object: s.object, stale: e.message })
             }
           } else {
             yield* Effect.logWarning(`${label}: ${e.message}`)
@@ -459,18 +521,18 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
         }
       })
 
-    const openWatches = new Map<string, Watch>()
+    const openWatches = new Map<string, Watch<O>>()
     const watches = yield* RcMap.make({
       lookup: (key: string) =>
         Effect.gen(function*() {
           const target = targetOf(key)
-          const watch: Watch = {
-            resource: `endpoints ${target.namespace}/${target.service}${
+          const watch: Watch<O> = {
+            resource: `${resource0.plural} ${target.namespace}/${target.service}${
               options?.labelSelector === undefined || target.labelValue === undefined
                 ? ""
                 : ` with ${options.labelSelector}=${target.labelValue}`
             }`,
-            ref: yield* SubscriptionRef.make<State>({ _tag: "Pending" }),
+            ref: yield* SubscriptionRef.make<State<O>>({ _tag: "Pending" }),
             info: { resourceVersion: undefined, lists: 0, watches: 0, events: 0, lastUpdatedAt: undefined }
           }
           openWatches.set(key, watch)
@@ -481,7 +543,7 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
       idleTimeToLive: options?.idleTimeToLive ?? "10 seconds"
     })
 
-    const states = (target: Target): Stream.Stream<State> =>
+    const states = (target: Target): Stream.Stream<State<O>> =>
       Stream.unwrap(Effect.map(RcMap.get(watches, targetKey(target)), (w) => SubscriptionRef.changes(w.ref)))
 
     const addrOf = (target: Target, port: string): Stream.Stream<Addr.Addr> =>
@@ -489,7 +551,7 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
         Stream.filterMap((s): Result.Result<Addr.Addr, void> => {
           if (s._tag === "Pending") return Result.failVoid
           if (s._tag === "Failed") return Result.succeed(Addr.failed(s.reason))
-          const xs = addressesFor(s.endpoints, port)
+          const xs = resource0.addresses(s.object, port)
           return Result.succeed(xs === undefined ? Addr.neg : Addr.bound(xs))
         }),
         Stream.changesWith(Addr.equals)
@@ -509,14 +571,14 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
         Stream.mapEffect((s) =>
           s._tag === "Failed"
             ? Effect.fail(new Namer.NamerError({ path: Path.show(path), reason: s.reason }))
-            : Effect.succeed(addressesFor(s.endpoints, portName) !== undefined)
+            : Effect.succeed(resource0.addresses(s.object, portName) !== undefined)
         ),
         Stream.changes,
         Stream.map((present): NameTree.NameTree<Name.Name> => present ? bound : NameTree.neg)
       )
     }
 
-    const statusOf = (w: Watch): WatchStatus => {
+    const statusOf = (w: Watch<O>): WatchStatus => {
       const s = SubscriptionRef.getUnsafe(w.ref)
       return {
         resource: w.resource,
@@ -533,9 +595,9 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
         watches: w.info.watches,
         events: w.info.events,
         lastUpdatedAt: w.info.lastUpdatedAt === undefined ? undefined : new Date(w.info.lastUpdatedAt).toISOString(),
-        ports: s._tag === "Ok" ? namedPorts(s.endpoints) : [],
+        ports: s._tag === "Ok" ? resource0.ports(s.object) : [],
         addresses: s._tag === "Ok"
-          ? (s.endpoints?.subsets ?? []).reduce((n, sub) => n + (sub.addresses ?? []).length, 0)
+          ? resource0.count(s.object)
           : 0
       }
     }
@@ -547,7 +609,7 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
         const s = SubscriptionRef.getUnsafe(w.ref)
         if (s._tag !== "Ok") continue
         const t = targetOf(key)
-        for (const p of namedPorts(s.endpoints)) {
+        for (const p of resource0.ports(s.object)) {
           out.push(Path.fromLabels([t.namespace, p, t.service, ...(t.labelValue === undefined ? [] : [t.labelValue])]))
         }
       }
@@ -561,7 +623,7 @@ export const make = (options?: Options): Effect.Effect<K8sNamer, never, Scope.Sc
         watches[[t.namespace, t.service, ...(t.labelValue === undefined ? [] : [t.labelValue])].join("/")] = statusOf(w)
       }
       return {
-        kind,
+        kind: resource0.kind,
         host,
         port,
         tls: options?.tls === true,

@@ -43,9 +43,11 @@ import * as Interpreters from "../config/interpreter/index.js"
 import * as Namers from "../config/namer/index.js"
 import * as Problems from "../config/Problems.js"
 import * as Schemas from "../config/Schemas.js"
+import * as SocketOptions from "../config/SocketOptions.js"
 import * as Telemeters from "../config/telemeter/index.js"
 import * as Yaml from "../config/Yaml.js"
 import * as Forwarded from "../http/Forwarded.js"
+import * as RollPolicy from "../http/RollPolicy.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Path from "../naming/Path.js"
 import * as PathMatcher from "./PathMatcher.js"
@@ -58,14 +60,26 @@ import * as ServerConfig from "./ServerConfig.js"
 const { NonEmptyString, Port, PositiveInt, unsupported, withDefault } = Schemas
 const Ip = NonEmptyString
 
-/**
- * A key accepted only with its default value (`accepted`): any other value fails with `message`.
- */
-const onlyValue = <S extends Schema.Top>(self: S, accepted: S["Type"], message: (value: S["Type"]) => string) =>
-  self.check(Schema.makeFilter((value: S["Type"]) => value === accepted || message(value)))
+const RollPolicySchema = Schema.declare(
+  (u: unknown): u is RollPolicy.RollPolicy => typeof u === "object" && u !== null && "_tag" in u,
+  { expected: "a roll policy" }
+)
 
-const rotationUnsupported =
-  "log rotation is not supported by this version of weir (keep the default and use an external logrotate with copytruncate)"
+/** `httpAccessLogRollPolicy`: linkerd's roll policy text (`daily`, `100.megabytes`), decoded. */
+const RollPolicyFromString = Schema.String.pipe(
+  Schema.decodeTo(
+    RollPolicySchema,
+    SchemaTransformation.transformEffect({
+      decode: (s, options) => {
+        const r = RollPolicy.parse(s)
+        return Result.isSuccess(r)
+          ? Effect.succeed(r.success)
+          : Effect.fail(new SchemaIssue.InvalidValue({ message: r.failure }, s, options))
+      },
+      encode: (p) => Effect.succeed(RollPolicy.show(p))
+    })
+  )
+)
 
 /**
  * A path in dtab syntax (`/svc/books`), decoded to a `Path`.
@@ -259,9 +273,9 @@ export type Telemeter = Telemeters.Config
 
 const clientOverrides = {
   ...ClientConfig.clientOverrideFields,
-  failFast: unsupported("client.failFast"),
+  failFast: Schema.optionalKey(Schema.Boolean),
   tls: unsupported("client TLS"),
-  socketOptions: unsupported("client.socketOptions"),
+  socketOptions: Schema.optionalKey(SocketOptions.Section),
   clientSession: unsupported("client.clientSession"),
   forwardClientCert: unsupported("client.forwardClientCert"),
   ...H2Settings.clientFields
@@ -352,8 +366,9 @@ const BindingCache = Schema.Struct({
 
 /**
  * One entry of `routers`. Keys and defaults (linkerd's): `protocol` (required; `http` and `h2` run),
- * `label` (default the protocol), `servers` (required, unless the older router-level `port` is
- * given), `dtab` (default empty; `baseDtab` is the older name), `identifier` (one or a list; default
+ * `label` (default the protocol), `servers` (default none, as in linkerd: such a router serves
+ * nothing; the older router-level `port` is one server), `dtab` (default empty; `baseDtab` is the
+ * older name), `identifier` (one or a list; default
  * `io.l5d.header.token` on `Host`), `dstPrefix` (default `/svc`). A router written in the older
  * shape (`baseDtab`) gets linkerd 0.x's defaults instead: `io.l5d.methodAndHost` and `/http`, so the
  * seed talk's `/http/1.1 => /method` dtabs route as they did. `bindingTimeoutMs` (default
@@ -363,8 +378,10 @@ const BindingCache = Schema.Struct({
  * `experimental` (default `false`), HTTP limits `maxHeadersKB` (8), `maxInitialLineKB` (4),
  * `streamAfterContentLengthKB` (5), `maxErrResponseKB` (5120), `httpAccessLog` (default none: a file,
  * `/dev/stdout` and `/dev/stderr` included), `httpAccessLogAppend` (default `true`),
- * `httpAccessLogRollPolicy` (only `never`, the default) and `httpAccessLogRotateCount` (only `-1`,
- * the default): rotation is left to an external logrotate.
+ * `httpAccessLogRollPolicy` (default `never`; `hourly`, `daily`, `weekly(n)`, a size like
+ * `100.megabytes`: see `http/RollPolicy.ts`), `httpAccessLogRotateCount` (default `-1`, all kept),
+ * `compressionLevel` (`-1`, the default, … `9`: accepted, and weir does not compress: response bodies
+ * are forwarded as the upstream sent them).
  *
  * @since 0.1.0
  * @category schemas
@@ -395,14 +412,10 @@ export const Router = Schema.Struct({
   announcers: unsupported("announcers"),
   httpAccessLog: Schema.optionalKey(NonEmptyString),
   httpAccessLogAppend: Schema.Boolean.pipe(withDefault(true)),
-  httpAccessLogRollPolicy: onlyValue(
-    Schema.String,
-    "never",
-    (v) => `${JSON.stringify(v)}: ${rotationUnsupported}`
-  ).pipe(withDefault("never")),
-  httpAccessLogRotateCount: onlyValue(Schema.Int, -1, (v) => `${v}: ${rotationUnsupported}`).pipe(withDefault(-1)),
+  httpAccessLogRollPolicy: RollPolicyFromString.pipe(withDefault("never")),
+  httpAccessLogRotateCount: Schema.Int.check(Schema.isGreaterThanOrEqualTo(-1)).pipe(withDefault(-1)),
   tracePropagator: unsupported("tracePropagator"),
-  compressionLevel: unsupported("compressionLevel")
+  compressionLevel: Schema.Int.check(Schema.isBetween({ minimum: -1, maximum: 9 })).pipe(withDefault(-1))
 })
 
 /**
@@ -501,6 +514,12 @@ export interface RouterConfig {
   readonly httpAccessLog?: string | undefined
   /** Whether the access log is appended to (else truncated). */
   readonly httpAccessLogAppend: boolean
+  /** When the access log is rolled. */
+  readonly httpAccessLogRollPolicy: RollPolicy.RollPolicy
+  /** Rolled access logs kept (`-1`: all). */
+  readonly httpAccessLogRotateCount: number
+  /** `compressionLevel` (`-1` … `9`): accepted; weir forwards response bodies as the upstream sent them. */
+  readonly compressionLevel: number
 }
 
 /**
@@ -600,11 +619,8 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
       Schema.decodeUnknownSync(ServerConfig.Server)({ port: r.port, ...(r.ip !== undefined ? { ip: r.ip } : {}) })
     ]
   } else {
+    // linkerd's default is no servers: such a router serves nothing and is valid
     servers = []
-    problems.push({ path: at("servers"), message: "missing required key (or the older router-level `port`)" })
-  }
-  if (r.servers !== undefined && r.servers.length === 0) {
-    problems.push({ path: at("servers"), message: "at least one server is required" })
   }
   servers.forEach((s, j) => {
     for (const sideKey of ["by", "for"] as const) {
@@ -675,7 +691,10 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
     maxErrResponseKB: r.maxErrResponseKB,
     streamingEnabled: r.streamingEnabled,
     ...(r.httpAccessLog !== undefined ? { httpAccessLog: r.httpAccessLog } : {}),
-    httpAccessLogAppend: r.httpAccessLogAppend
+    httpAccessLogAppend: r.httpAccessLogAppend,
+    httpAccessLogRollPolicy: r.httpAccessLogRollPolicy,
+    httpAccessLogRotateCount: r.httpAccessLogRotateCount,
+    compressionLevel: r.compressionLevel
   }
 }
 

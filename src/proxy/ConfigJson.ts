@@ -8,6 +8,7 @@
  */
 import * as Duration from "effect/Duration"
 import { isSecretKey } from "../config/Problems.js"
+import * as RollPolicy from "../http/RollPolicy.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Path from "../naming/Path.js"
 import type * as Config from "./Config.js"
@@ -26,6 +27,7 @@ export const toJsonValue = (value: unknown): unknown => {
     if (Path.isPath(v)) return Path.show(v)
     if (Dtab.isDtab(v)) return Dtab.show(v)
     if (PathMatcher.isPathMatcher(v)) return v.pattern
+    if (key === "httpAccessLogRollPolicy") return RollPolicy.show(v as RollPolicy.RollPolicy)
     if (Duration.isDuration(v)) {
       return key !== undefined && (key.endsWith("Secs") || key === "window")
         ? Duration.toSeconds(v)

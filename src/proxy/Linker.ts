@@ -27,7 +27,9 @@ import * as Os from "node:os"
 import { key as addressKey } from "../Address.js"
 import * as ClientConfig from "../config/Client.js"
 import * as H2Settings from "../config/H2Settings.js"
+import * as Identifiers from "../config/identifier/index.js"
 import * as Namers from "../config/namer/index.js"
+import * as SocketOptions from "../config/SocketOptions.js"
 import * as Telemeters from "../config/telemeter/index.js"
 import * as TransformerConfig from "../config/transformer/index.js"
 import * as Failure from "../Failure.js"
@@ -129,11 +131,16 @@ export const clientParams = (
 ): DstClient.Params => {
   const p = paramsFor(configs, id)
   const h2 = H2Settings.pick(p)
-  const pool = p.hostConnectionPool === undefined && Object.keys(h2).length > 0 ? {} : p.hostConnectionPool
+  const pool = p.hostConnectionPool === undefined && (Object.keys(h2).length > 0 || p.socketOptions !== undefined)
+    ? {}
+    : p.hostConnectionPool
   // the HTTP/2 keys ride along with the pool settings (read by the h2 upstream, ignored by HTTP/1.1's)
   const hostConnectionPool: H2Upstream.Options | undefined = pool === undefined ? undefined : {
     ...(pool.maxSize !== undefined ? { maxConnections: pool.maxSize } : {}),
     ...(pool.idleTimeMs !== undefined ? { idleTimeout: pool.idleTimeMs } : {}),
+    ...(pool.minSize !== undefined ? { minConnections: pool.minSize } : {}),
+    ...(pool.maxWaiters !== undefined ? { maxWaiters: pool.maxWaiters } : {}),
+    ...(p.socketOptions !== undefined ? { socket: SocketOptions.make(p.socketOptions) } : {}),
     ...h2
   }
   return {
@@ -186,6 +193,7 @@ export const routerOptions = (
     clearContext: s.clearContext,
     ...(s.maxConcurrentRequests !== undefined ? { maxConcurrentRequests: s.maxConcurrentRequests } : {}),
     ...(s.timestampHeader !== undefined ? { timestampHeader: s.timestampHeader } : {}),
+    ...(s.socketOptions !== undefined ? { socket: SocketOptions.make(s.socketOptions) } : {}),
     ...(s.addForwardedHeader != null
       ? {
         addForwardedHeader: {
@@ -201,7 +209,7 @@ export const routerOptions = (
     drainGrace: admin.shutdownGraceMs
   })),
   dtab: router.dtab,
-  identifiers: router.identifiers,
+  identify: Identifiers.build(router.identifiers, router.dstPrefix),
   dstPrefix: router.dstPrefix,
   bindingTimeout: router.bindingTimeoutMs,
   cacheIdleTtl: router.bindingCache.idleTtlSecs,
@@ -277,7 +285,9 @@ const build = (
       }
       const accessLog = r.httpAccessLog === undefined ? undefined : yield* AccessLog.make({
         path: r.httpAccessLog,
-        append: r.httpAccessLogAppend
+        append: r.httpAccessLogAppend,
+        rollPolicy: r.httpAccessLogRollPolicy,
+        rotateCount: r.httpAccessLogRotateCount
       }).pipe(Effect.mapError(startFailure(`routers[${i}].httpAccessLog`)))
       const router = yield* Router.make(routerOptions(r, config.admin, routerInterpreter, registry, accessLog)).pipe(
         Effect.provideService(DstClient.UpstreamMaker, guardSelfRouting(r, upstreamMaker, () => own)),

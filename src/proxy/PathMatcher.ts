@@ -35,14 +35,16 @@ export const isPathMatcher = (u: unknown): u is PathMatcher =>
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
 /**
- * Compiles a pattern. It must start with `/`; segments must be non-empty; `{` and `}` must pair up
+ * Compiles a pattern. It must start with `/` (a trailing `/` is ignored); segments must be non-empty; `{` and `}` must pair up
  * around a name.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const parse = (pattern: string): Result.Result<PathMatcher, string> => {
-  const text = pattern.trim()
+  const trimmed = pattern.trim()
+  // a trailing `/` (`/#/io.l5d.fs/`) adds no segment, as in linkerd
+  const text = trimmed.length > 1 && trimmed.endsWith("/") ? trimmed.slice(0, -1) : trimmed
   if (!text.startsWith("/")) return Result.fail(`invalid prefix ${JSON.stringify(pattern)}: must start with "/"`)
   const raw = text === "/" ? [] : text.slice(1).split("/")
   const segments: Array<PathMatcher["segments"][number]> = []

@@ -1,8 +1,8 @@
 /**
  * A router's `servers[]` entries in the proxy's config file: where a router listens and what it
  * adds to the requests it forwards (`timestampHeader`, `addForwardedHeader`). Keys and defaults are
- * linkerd's; the keys linkerd documents that weir does not implement (TLS, `socketOptions`,
- * announcing, …) are rejected as not supported.
+ * linkerd's; the keys linkerd documents that weir does not implement (TLS, announcing, …) are
+ * rejected as not supported.
  *
  * ```yaml
  * servers:
@@ -16,6 +16,7 @@
 import * as Schema from "effect/Schema"
 import * as H2Settings from "../config/H2Settings.js"
 import { NonEmptyString, Port, PositiveInt, unsupported, withDefault } from "../config/Schemas.js"
+import * as SocketOptions from "../config/SocketOptions.js"
 import * as Forwarded from "../http/Forwarded.js"
 
 const Ip = NonEmptyString
@@ -66,7 +67,7 @@ export const AddForwardedHeader = Schema.Struct({
  * `clearContext` (default `false`), `maxConcurrentRequests` (default unlimited), `maxCallDepth`
  * (default `1000`), `timestampHeader` (default none: a header name, set on forwarded requests to the
  * time the request arrived in milliseconds since the epoch), `addForwardedHeader` (default none: see
- * `AddForwardedHeader`).
+ * `AddForwardedHeader`), `socketOptions` (default none: see `config/SocketOptions.ts`).
  *
  * @since 0.1.0
  * @category schemas
@@ -80,7 +81,7 @@ export const Server = Schema.Struct({
   timeoutMs: unsupported("servers[].timeoutMs"),
   label: unsupported("servers[].label"),
   tls: unsupported("server TLS"),
-  socketOptions: unsupported("servers[].socketOptions"),
+  socketOptions: Schema.optionalKey(SocketOptions.Section),
   announce: unsupported("announcing"),
   serverSession: unsupported("servers[].serverSession"),
   addForwardedHeader: Schema.optionalKey(Schema.NullOr(AddForwardedHeader)),

@@ -5,6 +5,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import { loadConfig } from "../../src/cli/Check.js"
+import * as Namers from "../../src/config/namer/index.js"
 
 const withFile = <A, E>(text: string, f: (file: string) => Effect.Effect<A, E>) =>
   Effect.acquireUseRelease(
@@ -41,7 +42,9 @@ telemetry: [{kind: io.l5d.zipkin}]
       expect(e.code).toBe(1)
       const err = (yield* TestConsole.errorLines).join("\n")
       expect(err.split("\n").slice(1)).toEqual([
-        "namers[0].kind: namer kind io.l5d.consul is not available in this version of weir (available: io.l5d.fs, io.l5d.k8s, io.l5d.experimental.k8s, io.l5d.dnssrv)",
+        `namers[0].kind: namer kind io.l5d.consul is not available in this version of weir (available: ${
+          Namers.registry.kinds.join(", ")
+        })`,
         "namers[0].bogus: unknown key",
         "routers[0].client.loadBalancer.maxEffort: unknown key",
         "routers[0].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default)",

@@ -175,6 +175,8 @@ pluginSuite(Telemeters.registry, async (make, plugin) => {
 })
 
 pluginSuite(Namers.registry, async (build, plugin) => {
+  // io.l5d.k8s.ns reads its namespace from the environment (the downward API) when built
+  process.env["POD_NAMESPACE"] ??= "default"
   if (plugin.kind !== "io.l5d.fs") {
     const namer = await Effect.runPromise(Effect.scoped(build))
     expect(typeof namer.lookup).toBe("function")

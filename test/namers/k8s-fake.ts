@@ -1,8 +1,8 @@
 /**
- * A fake Kubernetes API server for the Endpoints resource, on 127.0.0.1, following the API's
+ * A fake Kubernetes API server for the Endpoints and Service resources, on 127.0.0.1, following the API's
  * list+watch semantics:
  *
- * - `GET /api/v1/namespaces/<ns>/endpoints[?fieldSelector=metadata.name=<n>][&labelSelector=<k>=<v>]`
+ * - `GET /api/v1/namespaces/<ns>/{endpoints,services}[?fieldSelector=metadata.name=<n>][&labelSelector=<k>=<v>]`
  *   lists the matching objects with the list's `metadata.resourceVersion`;
  * - `…&watch=true&resourceVersion=<rv>[&allowWatchBookmarks=true]` streams newline-delimited JSON
  *   events after `rv` (`ADDED`/`MODIFIED`/`DELETED`, and `BOOKMARK` when allowed); an `rv` older
@@ -28,7 +28,15 @@ export interface EndpointsSpec {
   readonly nodeNames?: Readonly<Record<string, string>>
 }
 
+/** A Service object as stored: its ports and its load balancer's ingress points. */
+export interface ServiceSpec {
+  readonly ports: ReadonlyArray<{ readonly name?: string; readonly port: number }>
+  readonly ingress?: ReadonlyArray<{ readonly ip?: string; readonly hostname?: string }>
+  readonly labels?: Readonly<Record<string, string>>
+}
+
 interface Stored {
+  readonly resource: "endpoints" | "services"
   readonly namespace: string
   readonly name: string
   readonly json: Record<string, unknown>
@@ -60,8 +68,10 @@ export interface FakeK8s {
   readonly requests: Array<Request>
   /** Creates or replaces an Endpoints object. */
   readonly set: (namespace: string, name: string, spec: EndpointsSpec) => void
-  /** Deletes an Endpoints object (no-op when absent). */
-  readonly remove: (namespace: string, name: string) => void
+  /** Deletes an Endpoints (or Service) object (no-op when absent). */
+  readonly remove: (namespace: string, name: string, resource?: "endpoints" | "services") => void
+  /** Creates or replaces a Service object (`type: LoadBalancer`). */
+  readonly setService: (namespace: string, name: string, spec: ServiceSpec) => void
   /** Sends a `BOOKMARK` at the current resource version to watches that allow bookmarks. */
   readonly bookmark: () => void
   /** Ends every open watch stream. */
@@ -163,6 +173,7 @@ export const start = async (options?: { readonly tls?: boolean }): Promise<FakeK
     if (notReady.length > 0) subset.notReadyAddresses = notReady.map((ip) => ({ ip, nodeName: "node-2" }))
     const labels = spec.labels ?? {}
     return {
+      resource: "endpoints",
       namespace,
       name,
       labels,
@@ -171,6 +182,23 @@ export const start = async (options?: { readonly tls?: boolean }): Promise<FakeK
         apiVersion: "v1",
         metadata: { name, namespace, resourceVersion: String(version), labels },
         subsets: ready.length + notReady.length > 0 ? [subset] : []
+      }
+    }
+  }
+
+  const buildService = (namespace: string, name: string, spec: ServiceSpec, version: number): Stored => {
+    const labels = spec.labels ?? {}
+    return {
+      resource: "services",
+      namespace,
+      name,
+      labels,
+      json: {
+        kind: "Service",
+        apiVersion: "v1",
+        metadata: { name, namespace, resourceVersion: String(version), labels },
+        spec: { type: "LoadBalancer", ports: spec.ports.map((p) => ({ ...p, protocol: "TCP", targetPort: p.port })) },
+        status: { loadBalancer: spec.ingress === undefined ? {} : { ingress: spec.ingress } }
       }
     }
   }
@@ -198,18 +226,19 @@ export const start = async (options?: { readonly tls?: boolean }): Promise<FakeK
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     requests.push({ url: req.url ?? "", authorization: req.headers.authorization })
     const url = new URL(req.url ?? "/", "http://fake")
-    const m = /^\/api\/v1\/namespaces\/([^/]+)\/endpoints$/.exec(url.pathname)
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/(endpoints|services)$/.exec(url.pathname)
     if (req.method !== "GET" || m === null) {
       res.writeHead(404, { "content-type": "application/json" })
       return res.end(JSON.stringify(statusJson(404, "NotFound", `the server could not find ${url.pathname}`)))
     }
     const namespace = decodeURIComponent(m[1]!)
+    const resource = m[2]!
     const field = url.searchParams.get("fieldSelector")
     const labelSel = url.searchParams.get("labelSelector")
     const nameIs = field?.startsWith("metadata.name=") ? field.slice("metadata.name=".length) : undefined
     const [lk, lv] = labelSel === null ? [undefined, undefined] : labelSel.split("=")
     const matches = (s: Stored) =>
-      s.namespace === namespace && (nameIs === undefined || s.name === nameIs) &&
+      s.resource === resource && s.namespace === namespace && (nameIs === undefined || s.name === nameIs) &&
       (lk === undefined || s.labels[lk] === lv)
 
     if (url.searchParams.get("watch") !== "true") {
@@ -223,7 +252,7 @@ export const start = async (options?: { readonly tls?: boolean }): Promise<FakeK
       }
       res.writeHead(200, { "content-type": "application/json" })
       return res.end(JSON.stringify({
-        kind: "EndpointsList",
+        kind: resource === "services" ? "ServiceList" : "EndpointsList",
         apiVersion: "v1",
         metadata: { resourceVersion: String(rv) },
         items: [...objects.values()].filter(matches).map((s) => s.json)
@@ -271,8 +300,16 @@ export const start = async (options?: { readonly tls?: boolean }): Promise<FakeK
       objects.set(key, after)
       record(before === undefined ? "ADDED" : "MODIFIED", before, after)
     },
-    remove: (namespace, name) => {
-      const key = `${namespace}/${name}`
+    setService: (namespace, name, spec) => {
+      rv++
+      const key = `services:${namespace}/${name}`
+      const before = objects.get(key)
+      const after = buildService(namespace, name, spec, rv)
+      objects.set(key, after)
+      record(before === undefined ? "ADDED" : "MODIFIED", before, after)
+    },
+    remove: (namespace, name, resource = "endpoints") => {
+      const key = resource === "services" ? `services:${namespace}/${name}` : `${namespace}/${name}`
       const before = objects.get(key)
       if (before === undefined) return
       rv++

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
+import * as Namers from "../../src/config/namer/index.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Path from "../../src/naming/Path.js"
 import * as Config from "../../src/proxy/Config.js"
@@ -242,12 +243,11 @@ routers:
     ])
   })
 
-  it("needs routers, servers, and a single dtab key", () => {
+  it("needs routers (a router without servers serves nothing) and a single dtab key", () => {
     expect(problems("routers: []")).toEqual(["routers: at least one router is required"])
     expect(problems("admin: {}")).toEqual(["routers: missing required key"])
-    expect(problems("routers: [{protocol: http}]")).toEqual([
-      "routers[0].servers: missing required key (or the older router-level `port`)"
-    ])
+    expect(problems("routers: [{protocol: http}]")).toEqual([])
+    expect(problems("routers: [{protocol: http, servers: []}]")).toEqual([])
     expect(problems("routers: [{protocol: http, port: 1, dtab: /a=>/b, baseDtab: /a=>/c}]")).toEqual([
       "routers[0].baseDtab: give either `dtab` or the older `baseDtab`, not both"
     ])
@@ -273,8 +273,12 @@ routers:
 telemetry:
 - kind: io.l5d.zipkin
 `)).toEqual([
-      "namers[1].kind: namer kind io.l5d.consul is not available in this version of weir (available: io.l5d.fs, io.l5d.k8s, io.l5d.experimental.k8s, io.l5d.dnssrv)",
-      "namers[2].kind: namer kind io.l5d.serversets is not available in this version of weir (available: io.l5d.fs, io.l5d.k8s, io.l5d.experimental.k8s, io.l5d.dnssrv)",
+      `namers[1].kind: namer kind io.l5d.consul is not available in this version of weir (available: ${
+        Namers.registry.kinds.join(", ")
+      })`,
+      `namers[2].kind: namer kind io.l5d.serversets is not available in this version of weir (available: ${
+        Namers.registry.kinds.join(", ")
+      })`,
       "namers[2].zkAddrs: missing required key",
       "routers[1].protocol: protocol thrift is not available in this version of weir (available: http, h2)",
       "routers[1].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default)",
@@ -363,21 +367,20 @@ routers:
     expect(JSON.stringify(ConfigJson.toJson(ok(minimal)))).toContain(`"httpAccessLogAppend":true`)
   })
 
-  it("rejects rotation with a located message", () => {
-    const ps = problems(`
+  it("decodes rotation (see test/http/AccessLogRoll.test.ts) and rejects a bad policy with a located message", () => {
+    const r = ok(`
 routers:
 - protocol: http
   httpAccessLog: /tmp/a.log
   httpAccessLogRollPolicy: daily
   httpAccessLogRotateCount: 7
   servers: [{}]
-`)
-    expect(ps.length).toBe(2)
-    expect(ps[0]).toMatch(
-      /^routers\[0\]\.httpAccessLogRollPolicy: "daily": log rotation is not supported by this version/
-    )
-    expect(ps[0]).toContain("logrotate with copytruncate")
-    expect(ps[1]).toMatch(/^routers\[0\]\.httpAccessLogRotateCount: 7: log rotation is not supported/)
+`).routers[0]!
+    expect(r.httpAccessLogRollPolicy).toEqual({ _tag: "Daily" })
+    expect(r.httpAccessLogRotateCount).toBe(7)
+    expect(problems(`routers: [{protocol: http, httpAccessLogRollPolicy: sometimes}]`)).toEqual([
+      expect.stringMatching(/^routers\[0\]\.httpAccessLogRollPolicy: invalid roll policy "sometimes"/)
+    ])
   })
 
   it("rejects an empty access log path and a bad header name, naming the place", () => {
@@ -457,5 +460,10 @@ describe("PathMatcher", () => {
     expect(PathMatcher.matches(PathMatcher.parseUnsafe("/"), Path.parseUnsafe("/anything"))).toBe(true)
     expect(Result.isFailure(PathMatcher.parse("svc"))).toBe(true)
     expect(Result.isFailure(PathMatcher.parse("/a//b"))).toBe(true)
+    // a trailing slash adds no segment (`prefix: /#/io.l5d.fs/` in linkerd's docs)
+    const trailing = PathMatcher.parseUnsafe("/#/io.l5d.fs/")
+    expect(trailing.segments.length).toBe(2)
+    expect(PathMatcher.matches(trailing, Path.parseUnsafe("/#/io.l5d.fs/books"))).toBe(true)
+    expect(PathMatcher.matches(trailing, Path.parseUnsafe("/#/io.l5d.k8s/books"))).toBe(false)
   })
 })

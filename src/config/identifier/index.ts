@@ -1,6 +1,7 @@
 /**
  * The HTTP identifier family (`routers[].identifier`, one or a list): `io.l5d.header.token` (the
- * default, on `Host`), `io.l5d.methodAndHost`, `io.l5d.path`, `io.l5d.header`, `io.l5d.static`. Each
+ * default, on `Host`), `io.l5d.methodAndHost`, `io.l5d.path`, `io.l5d.header`, `io.l5d.static`,
+ * `io.l5d.header.path`. Each
  * kind is one file next to this one; its plugin builds, for a router's `dstPrefix`, the
  * `Identifiers.Identifier`.
  *
@@ -10,6 +11,7 @@ import * as Identifiers from "../../http/Identifiers.js"
 import type * as Path from "../../naming/Path.js"
 import * as Plugin from "../Plugin.js"
 import * as Header from "./Header.js"
+import * as HeaderPath from "./HeaderPath.js"
 import * as HeaderToken from "./HeaderToken.js"
 import * as MethodAndHost from "./MethodAndHost.js"
 import * as PathSegments from "./PathSegments.js"
@@ -26,7 +28,8 @@ export const registry = Plugin.registry("identifier", [
   MethodAndHost.plugin,
   PathSegments.plugin,
   Header.plugin,
-  Static.plugin
+  Static.plugin,
+  HeaderPath.plugin
 ])
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The namer family (`namers:`). Available: `io.l5d.fs`, `io.l5d.k8s`, `io.l5d.experimental.k8s`,
- * `io.l5d.dnssrv`; linkerd's other kinds decode and are reported as not available
+ * `io.l5d.dnssrv`, `io.l5d.rewrite`, `io.l5d.k8s.ns`, `io.l5d.k8s.external`; linkerd's other kinds decode and are reported as not available
  * (`Unavailable.ts`).
  *
  * A namer plugin is one file here (see `Fs.ts`):
@@ -33,6 +33,9 @@ import * as DnsSrv from "./DnsSrv.js"
 import * as ExperimentalK8s from "./ExperimentalK8s.js"
 import * as Fs from "./Fs.js"
 import * as K8s from "./K8s.js"
+import * as K8sExternal from "./K8sExternal.js"
+import * as K8sNs from "./K8sNs.js"
+import * as Rewrite from "./Rewrite.js"
 import * as Unavailable from "./Unavailable.js"
 
 /**
@@ -43,7 +46,7 @@ import * as Unavailable from "./Unavailable.js"
  */
 export const registry = Plugin.registry(
   "namer",
-  [Fs.plugin, K8s.plugin, ExperimentalK8s.plugin, DnsSrv.plugin],
+  [Fs.plugin, K8s.plugin, ExperimentalK8s.plugin, DnsSrv.plugin, Rewrite.plugin, K8sNs.plugin, K8sExternal.plugin],
   Unavailable.all
 )
 
