@@ -18,12 +18,15 @@ import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as ClientConfig from "../config/Client.js"
 import * as AccessLog from "../http/AccessLog.js"
-import type * as DstClient from "../http/DstClient.js"
+import * as Classifiers from "../http/Classifiers.js"
+import * as DstClient from "../http/DstClient.js"
 import * as Forwarded from "../http/Forwarded.js"
+import * as PathStack from "../http/PathStack.js"
 import * as Router from "../http/Router.js"
 import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
@@ -105,7 +108,9 @@ export const paramsFor = <P extends object>(
 }
 
 /**
- * A client section's parameters for a bound id, in the data path's terms.
+ * A client section's parameters for a bound id, as the data path's core values (through
+ * `config/Client.ts`'s interpretation); keys no matching config sets take linkerd's defaults (p2c,
+ * `io.l5d.consecutiveFailures` with 5 failures, the default budget, no attempt timeout).
  *
  * @since 0.1.0
  * @category params
@@ -116,24 +121,28 @@ export const clientParams = (
 ): DstClient.Params => {
   const p = paramsFor(configs, id)
   const pool = p.hostConnectionPool
+  const defaults = DstClient.defaultParams
   return {
-    ...(p.loadBalancer !== undefined ? { loadBalancer: p.loadBalancer } : {}),
-    ...(p.failureAccrual !== undefined ? { failureAccrual: p.failureAccrual } : {}),
-    ...(p.requeueBudget !== undefined ? { requeueBudget: p.requeueBudget } : {}),
-    ...(p.requestAttemptTimeoutMs !== undefined ? { requestAttemptTimeoutMs: p.requestAttemptTimeoutMs } : {}),
-    ...(pool !== undefined
-      ? {
-        hostConnectionPool: {
-          ...(pool.maxSize !== undefined ? { maxConnections: pool.maxSize } : {}),
-          ...(pool.idleTimeMs !== undefined ? { idleTimeout: pool.idleTimeMs } : {})
-        }
-      }
-      : {})
+    // a decoded loadBalancer always builds (the schema checks what the balancer would refuse)
+    balancer: p.loadBalancer === undefined
+      ? defaults.balancer
+      : Result.getOrThrowWith(ClientConfig.toBalancer(p.loadBalancer), (e) => new Error(`${e.path}: ${e.message}`)),
+    failureAccrual: p.failureAccrual === undefined
+      ? defaults.failureAccrual
+      : ClientConfig.toFailureAccrualPolicy(p.failureAccrual),
+    requeueBudget: p.requeueBudget === undefined ? defaults.requeueBudget : ClientConfig.toBudgetOptions(p.requeueBudget),
+    attemptTimeout: p.requestAttemptTimeoutMs,
+    pool: pool === undefined ? {} : {
+      ...(pool.maxSize !== undefined ? { maxConnections: pool.maxSize } : {}),
+      ...(pool.idleTimeMs !== undefined ? { idleTimeout: pool.idleTimeMs } : {})
+    }
   }
 }
 
 /**
- * A service section's parameters for a logical name, in the data path's terms.
+ * A service section's parameters for a logical name, as the data path's core values; keys no
+ * matching config sets take linkerd's defaults (no total timeout, the default retry budget without
+ * backoff, `io.l5d.http.nonRetryable5XX`).
  *
  * @since 0.1.0
  * @category params
@@ -141,12 +150,19 @@ export const clientParams = (
 export const serviceParams = (
   configs: ReadonlyArray<Config.PrefixConfig<Config.ServiceParams>>,
   name: Path.Path
-): Router.ServiceParams => {
+): PathStack.Params => {
   const p = paramsFor(configs, name)
+  const defaults = PathStack.defaultParams
   return {
-    ...(p.totalTimeoutMs !== undefined ? { totalTimeoutMs: p.totalTimeoutMs } : {}),
-    ...(p.retries !== undefined ? { retries: p.retries } : {}),
-    ...(p.responseClassifier !== undefined ? { responseClassifier: p.responseClassifier } : {})
+    totalTimeout: p.totalTimeoutMs,
+    retries: p.retries === undefined ? defaults.retries : {
+      budget: ClientConfig.toBudgetOptions(p.retries.budget),
+      backoff: ClientConfig.toBackoff(p.retries.backoff),
+      maxRetries: p.retries.maxRetries
+    },
+    classifier: p.responseClassifier === undefined
+      ? defaults.classifier
+      : Classifiers.parseKind(p.responseClassifier.kind) ?? defaults.classifier
   }
 }
 

@@ -112,7 +112,7 @@ describe("Router.makeHandler (in-memory upstream)", () => {
       )
       const stats = Stats.makeInMemory()
       const handler = yield* handlerWith(up.maker, stats, {
-        service: () => ({ responseClassifier: { kind: "io.l5d.http.retryableRead5XX" } })
+        service: () => ({ classifier: "io.l5d.http.retryableRead5XX" })
       })
       const res = yield* handler(web())
       expect(res.status).toBe(200)
