@@ -206,8 +206,9 @@ export const makePath = <Req, Rep, E, R>(
   Effect.provideService(Stack.build(path ?? pathStack<Req, Rep, E, R>(), service), RetryBudget.Shared, undefined)
 
 /**
- * Builds a client: `makeClient`, then `makePath` on top, its stats under `logical/` (Finagle
- * MethodBuilder's logical stats: one per request however many retries it took).
+ * Builds a client: `makeClient`, then `makePath` on top, the path's `Stats` under `logical/`
+ * (Finagle MethodBuilder's logical stats: one per request however many retries it took; the
+ * client's own `Stats` count what was sent).
  *
  * @since 0.1.0
  * @category constructors
@@ -217,10 +218,7 @@ export const make = <Req, Rep, E, R, RB = never>(
 ): Effect.Effect<Service<Req, Rep, E | Failure.Failure, R>, never, Scope.Scope | RB> =>
   Effect.gen(function*() {
     const client = yield* makeClient(options)
-    const stats = yield* Stats.Receiver
-    return yield* makePath(client, options.stacks?.path).pipe(
-      Effect.provideService(Stats.Receiver, stats === Stats.noop ? stats : stats.scope("logical"))
-    )
+    return yield* makePath(client, options.stacks?.path).pipe(Effect.provideService(StatsFilter.Scope, ["logical"]))
   })
 
 /**

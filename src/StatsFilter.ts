@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Filter from "./Filter.js"
@@ -79,8 +80,18 @@ export const makeUnsafe = <Req, Rep, E, R>(
 }
 
 /**
+ * The scope the `Stats` module records under, inside the `Stats.Receiver`. Defaults to none (a
+ * client's `requests` are at its root); `ClientStack.make` sets `logical` for its path stack, so a
+ * library client's logical requests and the requests it sent are told apart.
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const Scope = Context.Reference<ReadonlyArray<string>>("weir/StatsFilter/Scope", { defaultValue: () => [] })
+
+/**
  * The stats filter as a stack module (role `Stats`), recording into the `Stats.Receiver` in force at
- * build time (unscoped: a client's `requests` are at its root), judging success by
+ * build time, under `Scope`, judging success by
  * `ResponseClass.Classifier` (or the request's `ResponseClass.Local`). With the discarding receiver
  * it installs nothing.
  *
@@ -93,8 +104,10 @@ export const module = <Req, Rep, E, R>(options?: Options<Rep>): Stack.Module<Req
     "Request stats: on top so a request is counted once and its latency covers every retry, requeue and timeout below.",
     (next) =>
       Effect.gen(function*() {
-        const stats = yield* Stats.Receiver
-        if (stats === Stats.noop) return next
+        const receiver = yield* Stats.Receiver
+        if (receiver === Stats.noop) return next
+        const scope = yield* Scope
+        const stats = scope.length === 0 ? receiver : receiver.scope(...scope)
         const [filter, unregister] = makeUnsafe<Req, Rep, E, R>(
           stats,
           yield* ResponseClass.Classifier,
