@@ -23,7 +23,9 @@
  *
  * What it does not run is HTTP: no union of several destinations under one name, no status-code
  * stats, no `l5d-ctx-deadline` header, no body buffering, no connection pool (a simulated endpoint
- * takes every request at once), and no server-side admission. Stats are not recorded.
+ * takes every request at once), and no server-side admission. The stacks record into the
+ * `Stats.Receiver` in force (discarding by default), the path's under `service/`, the client's under
+ * `client/` (`client/failure_accrual/removals`, …), with the proxy's names, in simulated time.
  *
  * ```ts
  * import { Report, Scenario, Simulation } from "weir/testing"
@@ -189,6 +191,7 @@ export const runVariantOnClock = (
     yield* RetryBudget.validate(config.requeueBudget).pipe(Effect.mapError(buildError))
     yield* RetryBudget.validate(config.retries.budget).pipe(Effect.mapError(buildError))
 
+    const stats = yield* Stats.Receiver
     const addresses = sims.map((s) => Address.make(`endpoint-${s.index}`, 80, { meta: { index: s.index } }))
     type Req = SimEndpoint.Request
     type Rep = SimEndpoint.Response
@@ -203,12 +206,12 @@ export const runVariantOnClock = (
         attemptTimeout: config.requestAttemptTimeout
       },
       classifier: classify,
-      stats: Stats.noop
+      stats: stats === Stats.noop ? stats : stats.scope("client")
     })
     const { service } = yield* ProxyStack.path<Req, Rep, unknown, never>({
       service: destination,
       params: { totalTimeout: config.totalTimeout, retries: config.retries, classifier: classify },
-      stats: Stats.noop
+      stats: stats === Stats.noop ? stats : stats.scope("service")
     })
 
     const callerTimeout = scenario.timeoutMs === undefined ? undefined : Duration.toMillis(scenario.timeoutMs)
