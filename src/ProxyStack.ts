@@ -150,7 +150,10 @@ export const client = <Req, Rep, E, R>(options: {
 }): Effect.Effect<Client<Req, Rep, E | Failure.Failure, R>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const { params, stats } = options
-    const defaults = { client: ClientStack.clientStack<Req, Rep, E, R>(), endpoint: ClientStack.endpointStack<Req, Rep, E, R>() }
+    const defaults = {
+      client: ClientStack.clientStack<Req, Rep, E, R>(),
+      endpoint: ClientStack.endpointStack<Req, Rep, E, R>()
+    }
     const stacks = options.stacks === undefined ? defaults : options.stacks(defaults)
     let balanced: Engine.Balanced<Req, Rep, E | Failure.Failure, R> | undefined
     const service = yield* ClientStack.makeClient<Req, Rep, E, R>({

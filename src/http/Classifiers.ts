@@ -186,7 +186,9 @@ export const httpClassifier = (kind: Kind): ResponseClass.ResponseClassifier<Htt
         method: request.method,
         chunked: request.body._tag === "Stream"
       }, { status, headers: { "l5d-retryable": header(exit.value.headers, "l5d-retryable") } })
-      return c._tag === "Failed" && c.retryable && exit.value.body._tag === "Stream" ? ResponseClass.NonRetryableFailure : c
+      return c._tag === "Failed" && c.retryable && exit.value.body._tag === "Stream"
+        ? ResponseClass.NonRetryableFailure
+        : c
     }
     return inner({ method: request.method, chunked: request.body._tag === "Stream" }, exit as Exit.Exit<never, unknown>)
   }

@@ -130,7 +130,9 @@ export const clientParams = (
     failureAccrual: p.failureAccrual === undefined
       ? defaults.failureAccrual
       : ClientConfig.toFailureAccrualPolicy(p.failureAccrual),
-    requeueBudget: p.requeueBudget === undefined ? defaults.requeueBudget : ClientConfig.toBudgetOptions(p.requeueBudget),
+    requeueBudget: p.requeueBudget === undefined
+      ? defaults.requeueBudget
+      : ClientConfig.toBudgetOptions(p.requeueBudget),
     attemptTimeout: p.requestAttemptTimeoutMs,
     pool: pool === undefined ? {} : {
       ...(pool.maxSize !== undefined ? { maxConnections: pool.maxSize } : {}),

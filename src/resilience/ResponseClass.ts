@@ -259,7 +259,11 @@ export const retryableRequest = (retryable: RetryableMethods, request: StatusReq
  * @since 0.1.0
  * @category classifiers
  */
-export const classifyStatus = (policy: StatusPolicy, request: StatusRequest, response: StatusResponse): ResponseClass => {
+export const classifyStatus = (
+  policy: StatusPolicy,
+  request: StatusRequest,
+  response: StatusResponse
+): ResponseClass => {
   if (!policy.serverErrorsFail || response.status < 500 || response.status > 599) return Success
   return failed(
     retryableRequest(policy.retryable, request) || response.headers?.["l5d-retryable"]?.toLowerCase() === "true"
@@ -297,12 +301,12 @@ export const classifyStatusError = (policy: StatusPolicy, request: StatusRequest
  * @since 0.1.0
  * @category classifiers
  */
-export const byStatus = (policy: StatusPolicy): ResponseClassifier<StatusRequest, StatusResponse, unknown> =>
-(request, exit) => {
-  if (exit._tag === "Success") return classifyStatus(policy, request, exit.value)
-  const error = Cause.findErrorOption(exit.cause)
-  return error._tag === "Some" ? classifyStatusError(policy, request, error.value) : NonRetryableFailure
-}
+export const byStatus =
+  (policy: StatusPolicy): ResponseClassifier<StatusRequest, StatusResponse, unknown> => (request, exit) => {
+    if (exit._tag === "Success") return classifyStatus(policy, request, exit.value)
+    const error = Cause.findErrorOption(exit.cause)
+    return error._tag === "Some" ? classifyStatusError(policy, request, error.value) : NonRetryableFailure
+  }
 
 // ---------------------------------------------------------------------------------------------
 // the classifier of a request, installed by its path

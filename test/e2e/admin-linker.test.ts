@@ -11,8 +11,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Path from "../../src/naming/Path.js"
 import * as Config from "../../src/proxy/Config.js"
-import * as FailureAccrual from "../../src/resilience/FailureAccrual.js"
 import * as Linker from "../../src/proxy/Linker.js"
+import * as FailureAccrual from "../../src/resilience/FailureAccrual.js"
 
 const backend = (name: string) =>
   Effect.acquireRelease(

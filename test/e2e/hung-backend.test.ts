@@ -37,8 +37,10 @@ const hung = Effect.suspend(() => {
     socket.on("close", () => sockets.delete(socket))
   })
   server.on("close", () => sockets.forEach((s) => s.destroy()))
-  return Effect.tap(listening(server), () =>
-    Effect.addFinalizer(() => Effect.sync(() => sockets.forEach((s) => s.destroy()))))
+  return Effect.tap(
+    listening(server),
+    () => Effect.addFinalizer(() => Effect.sync(() => sockets.forEach((s) => s.destroy())))
+  )
 })
 
 const healthy = listening(Http.createServer((_req, res) => res.end("ok")))

@@ -7,9 +7,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
+import * as Stats from "../../src/Stats.js"
 import * as Scenario from "../../src/testing/Scenario.js"
 import * as Simulation from "../../src/testing/Simulation.js"
-import * as Stats from "../../src/Stats.js"
 
 const scenario = `
 seed: 7
@@ -41,5 +41,4 @@ describe("simulated endpoint that never answers", () => {
       expect(stats.counterValue("service/requests")).toBe(250)
       expect(stats.counterValue("service/success")).toBe(v.successes)
     }))
-
 })
