@@ -205,7 +205,8 @@ export interface Path<Req, Rep, E, R> {
  * proxy, bind the name and call the picked client), configured by `params` (total timeout, retries,
  * classifier), recording under `stats`. Every request through it carries `install` as its
  * `ResponseClass.Local` classifier for the clients below; it defaults to `params.classifier`, right
- * when the path and the clients take the same requests (give the clients' form otherwise). `stack`
+ * when the path and the clients take the same requests (give the clients' form otherwise; `false`
+ * when the clients' own classifier already judges success and failure alike). `stack`
  * edits `ClientStack`'s path stack by role.
  *
  * @since 0.1.0
@@ -215,7 +216,7 @@ export const path = <Req, Rep, E, R>(options: {
   readonly service: Service<Req, Rep, E | Failure.Failure, R>
   readonly params: PathParams<Req, Rep, E | Failure.Failure>
   readonly stats: Stats.StatsReceiver
-  readonly install?: ResponseClass.ResponseClassifier<any, any, any> | undefined
+  readonly install?: ResponseClass.ResponseClassifier<any, any, any> | false | undefined
   readonly stack?:
     | ((defaults: Stack.Stack<Req, Rep, E | Failure.Failure, R>) => Stack.Stack<Req, Rep, E | Failure.Failure, R>)
     | undefined
@@ -229,7 +230,10 @@ export const path = <Req, Rep, E, R>(options: {
       Effect.provideService(Retries.Config, { backoff: params.retries.backoff, maxRetries: params.retries.maxRetries }),
       Effect.provideService(RetryBudget.Config, params.retries.budget),
       Effect.provideService(ResponseClass.Classifier, params.classifier),
-      Effect.provideService(ResponseClass.Install, options.install ?? params.classifier),
+      Effect.provideService(
+        ResponseClass.Install,
+        options.install === false ? undefined : options.install ?? params.classifier
+      ),
       Effect.provideService(Stats.Receiver, options.stats)
     )
     return { service, roles: Stack.roles(stack) }

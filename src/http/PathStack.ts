@@ -203,7 +203,11 @@ export const make = (options: {
       service: { call: options.bound, status: "Open" },
       params: { totalTimeout: params.totalTimeout, retries: params.retries, classifier: classify },
       stats: options.stats,
-      install: Classifiers.httpClassifier(params.classifier),
+      // the clients' stats and failure accrual read only success or failure, on which every kind but
+      // allSuccessful agrees with their default (nonRetryable5XX): only that one needs installing
+      install: params.classifier === "io.l5d.http.allSuccessful"
+        ? Classifiers.httpClassifier(params.classifier)
+        : false,
       stack: limit === undefined ? undefined : (s) => Stack.insertAfter(s, "Retries", bufferBodyModule(limit, classify))
     })
     return { classify, params, roles: built.roles, service: built.service }
