@@ -12,6 +12,7 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Filter from "./Filter.js"
 import * as ResponseClass from "./resilience/ResponseClass.js"
 import * as Stack from "./Stack.js"
@@ -49,33 +50,33 @@ export const makeUnsafe = <Req, Rep, E, R>(
   const countStatus = statusOf === undefined ? undefined : Stats.statusCounters(stats)
   let pending = 0
   const unregister = stats.gauge(["pending"], () => pending)
-  const filter = Filter.make<Req, Rep, E, R>((request, next) =>
-    Effect.withFiber((fiber) => {
-      const classify = fiber.getRef(ResponseClass.Local) ?? classifier
-      const start = clock.currentTimeMillisUnsafe()
-      requests.incr()
-      pending++
-      // onExitPrimitive: the recording is synchronous, so no finalizer effect is run after it
-      return Effect.onExitPrimitive(next.call(request), (exit) => {
-        pending--
-        latency.add(clock.currentTimeMillisUnsafe() - start)
-        if (countStatus !== undefined && exit._tag === "Success") countStatus(statusOf!(exit.value))
-        if (classify(request, exit)._tag === "Success") success.incr()
-        else {
-          failures.incr()
-          if (exit._tag === "Failure") {
-            const error = Exit.findErrorOption(exit)
-            failuresOf(
-              error._tag === "Some"
-                ? String((error.value as { _tag?: unknown } | undefined)?._tag ?? "unknown")
-                : "interrupted"
-            ).incr()
-          }
+  // counted when the call's effect is made, as the stacks above make it at once before running it (one
+  // step per request instead of two); the request's classifier is read from the fiber that ran it
+  const filter = Filter.make<Req, Rep, E, R>((request, next) => {
+    const start = clock.currentTimeMillisUnsafe()
+    requests.incr()
+    pending++
+    // onExitPrimitive: the recording is synchronous, so no finalizer effect is run after it
+    return Effect.onExitPrimitive(next.call(request), (exit) => {
+      pending--
+      latency.add(clock.currentTimeMillisUnsafe() - start)
+      if (countStatus !== undefined && exit._tag === "Success") countStatus(statusOf!(exit.value))
+      const classify = Fiber.getCurrent()?.getRef(ResponseClass.Local) ?? classifier
+      if (classify(request, exit)._tag === "Success") success.incr()
+      else {
+        failures.incr()
+        if (exit._tag === "Failure") {
+          const error = Exit.findErrorOption(exit)
+          failuresOf(
+            error._tag === "Some"
+              ? String((error.value as { _tag?: unknown } | undefined)?._tag ?? "unknown")
+              : "interrupted"
+          ).incr()
         }
-        return undefined
-      })
+      }
+      return undefined
     })
-  )
+  })
   return [filter, unregister]
 }
 
