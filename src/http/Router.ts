@@ -6,12 +6,17 @@
  *   → admission (maxConcurrentRequests, maxPending) · server stats · clearContext · Via loop check
  *   → context headers (l5d-ctx-dtab, l5d-dtab, l5d-ctx-deadline) · hop-by-hop stripping
  *   → identifier list → logical name (/svc/…)
- *   → path stack, per name: service stats · total timeout · classified retries (budget, backoff)
+ *   → path stack, per name (`PathStack`): service stats · the name's classifier · total timeout
+ *     · classified retries (budget, backoff) · 5XX body buffering
  *     → live binding of (router dtab ++ local dtab, name), cached, bindingTimeout
  *     → union pick by weight → l5d-dst-* headers
- *     → destination client, per bound id (cached): stats · attempt timeout · requeues · balancer
- *       → endpoint: pooled keep-alive connections (Upstream)
+ *     → destination client, per bound id (`DstClient`, cached): stats · requeues · balancer
+ *       → endpoint: failure accrual · attempt timeout · l5d-ctx-deadline · pooled connections (Upstream)
  * ```
+ *
+ * The path stack and the destination clients are `ClientStack`'s stacks in its documented order
+ * (built by `ProxyStack`, as the simulator builds its own); server admission is
+ * `resilience/Admission`.
  *
  * Requests that cannot be delivered get linkerd's error responses (`Errors`); an upstream response,
  * a 5XX included, is passed through (after retries) with `l5d-success-class`.
