@@ -36,8 +36,8 @@
  * removes positions by role with `Stack.replace`/`Stack.remove` on `pathStack()`, `clientStack()`
  * or `endpointStack()`. A protocol adds its own modules by role the same way: the proxy's HTTP
  * clients replace `Stats` with one that also counts status codes and append `DeadlineHeader` (the
- * `l5d-ctx-deadline` header) to the endpoint stack; its path stacks add `BufferBody` (a retryable
- * 5XX's body is read so that it can be discarded) under `Retries`.
+ * `l5d-ctx-deadline` header) to the endpoint stack; its path stacks replace `Retries` with the same
+ * retry filter reading a retryable 5XX's body first (its `prepare` hook), so that it can be discarded.
  *
  * @since 0.1.0
  */

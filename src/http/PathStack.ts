@@ -1,7 +1,7 @@
 /**
  * The path stack: what a router does per logical name (`/svc/books`), above binding —
  * `ProxyStack.path`, i.e. `ClientStack`'s path stack in its documented order (stats, the request's
- * classifier, total timeout, retries), with HTTP's `BufferBody` module under `Retries`:
+ * classifier, total timeout, retries), HTTP's `Retries` reading a retryable 5XX's body first:
  *
  * - `Stats` — `rt/<router>/service/<name>/`: `requests`, `success`, `failures`, `failures/<error>`,
  *   `request_latency_ms`, `pending`; success is the response classifier's verdict.
@@ -12,27 +12,33 @@
  *   attempts inherit (and `l5d-ctx-deadline` carries downstream).
  * - `Retries` — classified by `responseClassifier`, spaced by `retries.backoff`, bounded by the
  *   name's own `retries.budget` (and `retries.maxRetries`); stats under `retries/`. Only requests
- *   whose body is absent or buffered are sent again.
- * - `BufferBody` — a retryable 5XX has its body read (up to `retryBufferBytes`) so that it can be
- *   discarded when the request is sent again; a larger one is not retried.
+ *   whose body is absent or buffered are sent again. A retryable 5XX has its body read (up to
+ *   `retryBufferBytes`) so that it can be discarded when the request is sent again; a larger one is
+ *   not retried (`retriesModule`, replacing the core `Retries` by role: the same filter with its
+ *   `prepare` hook).
  *
  * Below it, per attempt, the router binds the name, picks a union branch and calls the client.
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
 import type * as Failure from "../Failure.js"
+import * as Filter from "../Filter.js"
 import type * as Dtab from "../naming/Dtab.js"
 import type * as Interpreter from "../naming/Interpreter.js"
 import type * as Path from "../naming/Path.js"
 import * as ProxyStack from "../ProxyStack.js"
+import * as Backoff from "../resilience/Backoff.js"
 import type * as ResponseClass from "../resilience/ResponseClass.js"
+import * as Retries from "../resilience/Retries.js"
+import * as RetryBudget from "../resilience/RetryBudget.js"
 import type { Service } from "../Service.js"
 import * as Stack from "../Stack.js"
-import type * as Stats from "../Stats.js"
+import * as Stats from "../Stats.js"
 import * as Classifiers from "./Classifiers.js"
 import type { HttpRequest, HttpResponse } from "./Message.js"
 import { buffered } from "./Message.js"
@@ -153,37 +159,51 @@ export const bufferBody = (response: HttpResponse, limit: number): Effect.Effect
 }
 
 /**
- * The `BufferBody` module: a 5XX response the classifier deems retryable has its streamed body read
- * (up to `limit` bytes, `bufferBody`) before `Retries` above decides, so that it can be discarded.
+ * HTTP's `Retries` module: the core retry filter (`Retries.makeUnsafe`) wired as `Retries.module`
+ * wires it (its `Config`, `ResponseClass.Classifier`, the path's budget, stats under `retries/`),
+ * with body buffering fused in through its `prepare` hook: a 5XX the classifier deems retryable has
+ * its streamed body read (up to `limit` bytes, `bufferBody`) before it is classified, so that a retry
+ * can discard it. Replaces the path stack's `Retries` by role.
  *
  * @since 0.1.0
  * @category modules
  */
-export const bufferBodyModule = (
+export const retriesModule = (
   limit: number,
   classify: ResponseClass.ResponseClassifier<Routed, HttpResponse, RouteError>
 ): Stack.Module<Routed, HttpResponse, RouteError, never> =>
   Stack.module(
-    "BufferBody",
-    "Reads a retryable 5XX's body so that a retry can discard it; under Retries, which then sees the buffered response.",
+    "Retries",
+    "Classified retries with backoff, bounded by the path's budget; a retryable 5XX's body is read first so that a retry can discard it.",
     (next) =>
-      Effect.succeed({
-        call: (routed: Routed) =>
-          Effect.flatMap(next.call(routed), (response) => {
-            if (response.status < 500 || response.body._tag !== "Stream") return Effect.succeed(response)
-            const c = classify(routed, Exit.succeed({ ...response, body: buffered(Buffer.alloc(0)) }))
-            return c._tag === "Failed" && c.retryable ? bufferBody(response, limit) : Effect.succeed(response)
-          }),
-        get status() {
-          return next.status
+      Effect.gen(function*() {
+        const config = yield* Retries.Config
+        const budget = yield* RetryBudget.fromContext
+        const stats = (yield* Stats.Receiver).scope("retries")
+        const clock = yield* Clock.Clock
+        const unregister = stats.gauge(["budget"], () => budget.balanceUnsafe(clock.currentTimeMillisUnsafe()))
+        yield* Effect.addFinalizer(() => Effect.sync(unregister))
+        const prepare = (routed: Routed, response: HttpResponse) => {
+          if (response.status < 500 || response.body._tag !== "Stream") return undefined
+          const c = classify(routed, Exit.succeed({ ...response, body: buffered(Buffer.alloc(0)) }))
+          return c._tag === "Failed" && c.retryable ? bufferBody(response, limit) : undefined
         }
+        const filter = Retries.makeUnsafe<Routed, HttpResponse, RouteError, never>({
+          classifier: config.classifier ?? classify,
+          backoff: config.backoff ?? Backoff.immediate,
+          budget,
+          maxRetries: config.maxRetries ?? Infinity,
+          stats,
+          prepare
+        })
+        return Filter.toService(filter as Filter.Filter<Routed, HttpResponse, RouteError, never>, next)
       })
   )
 
 /**
  * Builds the path stack of one name over `bound` (the per-attempt call: bind, pick, client). With
  * `retryBufferBytes`, a retryable 5XX's body up to that size is read so that the request can be
- * retried (`BufferBody`).
+ * retried (`retriesModule` in place of `Retries`).
  *
  * @since 0.1.0
  * @category constructors
@@ -208,7 +228,7 @@ export const make = (options: {
       install: params.classifier === "io.l5d.http.allSuccessful"
         ? Classifiers.httpClassifier(params.classifier)
         : false,
-      stack: limit === undefined ? undefined : (s) => Stack.insertAfter(s, "Retries", bufferBodyModule(limit, classify))
+      stack: limit === undefined ? undefined : (s) => Stack.replace(s, "Retries", retriesModule(limit, classify))
     })
     return { classify, params, roles: built.roles, service: built.service }
   })

@@ -7,7 +7,7 @@
  *   → context headers (l5d-ctx-dtab, l5d-dtab, l5d-ctx-deadline) · hop-by-hop stripping
  *   → identifier list → logical name (/svc/…)
  *   → path stack, per name (`PathStack`): service stats · the name's classifier · total timeout
- *     · classified retries (budget, backoff) · 5XX body buffering
+ *     · classified retries (budget, backoff; a retryable 5XX's body read first)
  *     → live binding of (router dtab ++ local dtab, name), cached, bindingTimeout
  *     → union pick by weight → l5d-dst-* headers
  *     → destination client, per bound id (`DstClient`, cached): stats · requeues · balancer
@@ -375,7 +375,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         return Effect.void
       })
 
-    // the path stack reads a retryable 5XX's body (`BufferBody`), so the call returns the client's response as is
+    // the path stack reads a retryable 5XX's body (its `Retries`), so the call returns the client's response as is
     const boundCall = () => {
       const callClient = (
         routed: Routed,
