@@ -83,6 +83,32 @@ export const counters = (receiver: StatsReceiver, ...name: ReadonlyArray<string>
 }
 
 /**
+ * The per-status counters of one receiver: `statusCounters(r)(503)` increments `status/503` and
+ * `status/5XX`. Each status's pair is created on first use; the last status's pair is kept at hand
+ * (most responses have the status of the one before). The one implementation behind every
+ * `status/…` metric (server stats, client stats).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const statusCounters = (receiver: StatsReceiver): (status: number) => void => {
+  const byStatus = new Map<number, readonly [Counter, Counter]>()
+  let lastStatus = -1
+  let last: readonly [Counter, Counter] | undefined
+  return (status) => {
+    let c = status === lastStatus ? last : byStatus.get(status)
+    if (c === undefined) {
+      c = [receiver.counter("status", String(status)), receiver.counter("status", `${Math.floor(status / 100)}XX`)]
+      byStatus.set(status, c)
+    }
+    lastStatus = status
+    last = c
+    c[0].incr()
+    c[1].incr()
+  }
+}
+
+/**
  * A snapshot of a histogram: count, sum and percentiles of what was recorded.
  *
  * @since 0.1.0

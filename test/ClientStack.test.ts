@@ -37,8 +37,8 @@ const roundRobin = <Req, Rep, E>(
 
 describe("ClientStack", () => {
   it("orders the modules as documented", () => {
-    expect(Stack.roles(ClientStack.pathStack())).toEqual(["TotalTimeout", "Retries"])
-    expect(Stack.roles(ClientStack.clientStack())).toEqual(["BackupRequests", "Requeues"])
+    expect(Stack.roles(ClientStack.pathStack())).toEqual(["Stats", "ResponseClassifier", "TotalTimeout", "Retries"])
+    expect(Stack.roles(ClientStack.clientStack())).toEqual(["Stats", "BackupRequests", "Requeues"])
     expect(Stack.roles(ClientStack.endpointStack())).toEqual(["FailureAccrual", "RequestTimeout", "Admission"])
   })
 

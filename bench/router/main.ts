@@ -147,8 +147,8 @@ const program = Effect.gen(function*() {
     stats,
     ...(TIMEOUTS
       ? {
-        service: () => ({ totalTimeoutMs: Duration.seconds(10) }),
-        client: () => ({ requestAttemptTimeoutMs: Duration.seconds(5) })
+        service: () => ({ totalTimeout: Duration.seconds(10) }),
+        client: () => ({ attemptTimeout: Duration.seconds(5) })
       }
       : {})
   }, { port: 18082 }).pipe(Effect.provideService(DstClient.UpstreamMaker, makeUpstream))

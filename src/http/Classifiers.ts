@@ -14,7 +14,9 @@
  * A chunked (streamed) request is never retryable. A response carrying `l5d-retryable: true` turns a
  * non-retryable failure into a retryable one. An error instead of a response is a failure; the
  * retryable kinds make it retryable when it is a timeout or a connection/write failure and the method
- * is in their set. Simulated endpoints answer HTTP-like statuses, so the same classifiers apply there.
+ * is in their set. The classification itself is the core's (`ResponseClass.byStatus`); this module
+ * maps linkerd's kinds onto it, so simulated endpoints, which answer HTTP-like statuses, are judged
+ * by the very same code.
  *
  * ```yaml
  * service:
@@ -23,10 +25,10 @@
  *
  * @since 0.1.0
  */
-import * as Cause from "effect/Cause"
 import type * as Exit from "effect/Exit"
-import * as Failure from "../Failure.js"
 import * as ResponseClass from "../resilience/ResponseClass.js"
+import type { HttpRequest, HttpResponse } from "./Message.js"
+import { header } from "./Message.js"
 
 /**
  * What a classifier reads of a request.
@@ -34,11 +36,7 @@ import * as ResponseClass from "../resilience/ResponseClass.js"
  * @since 0.1.0
  * @category model
  */
-export interface RequestView {
-  readonly method: string
-  /** Whether the body is streamed (chunked); such requests are never retried. Defaults to `false`. */
-  readonly chunked?: boolean | undefined
-}
+export type RequestView = ResponseClass.StatusRequest
 
 /**
  * What a classifier reads of a response.
@@ -46,11 +44,7 @@ export interface RequestView {
  * @since 0.1.0
  * @category model
  */
-export interface ResponseView {
-  readonly status: number
-  /** Lower-case header names. Only `l5d-retryable` is read. */
-  readonly headers?: Readonly<Record<string, string | undefined>> | undefined
-}
+export type ResponseView = ResponseClass.StatusResponse
 
 /**
  * The classifier kinds, canonical spelling.
@@ -99,8 +93,26 @@ export const parseKind = (name: string): Kind | undefined => {
   return (kinds as ReadonlyArray<string>).includes(canonical) ? canonical as Kind : undefined
 }
 
-const readMethods: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TRACE"])
-const idempotentMethods: ReadonlySet<string> = new Set([...readMethods, "PUT", "DELETE"])
+/**
+ * The core status policy a kind stands for.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const policy = (kind: Kind): ResponseClass.StatusPolicy => {
+  switch (kind) {
+    case "io.l5d.http.nonRetryable5XX":
+      return { retryable: "none", serverErrorsFail: true }
+    case "io.l5d.http.retryableRead5XX":
+      return { retryable: "read", serverErrorsFail: true }
+    case "io.l5d.http.retryableIdempotent5XX":
+      return { retryable: "idempotent", serverErrorsFail: true }
+    case "io.l5d.http.retryableAll5XX":
+      return { retryable: "all", serverErrorsFail: true }
+    case "io.l5d.http.allSuccessful":
+      return { retryable: "none", serverErrorsFail: false }
+  }
+}
 
 /**
  * Whether the kind allows retrying this request at all (method in its set, body not chunked).
@@ -108,21 +120,8 @@ const idempotentMethods: ReadonlySet<string> = new Set([...readMethods, "PUT", "
  * @since 0.1.0
  * @category classifying
  */
-export const retryableRequest = (kind: Kind, request: RequestView): boolean => {
-  if (request.chunked === true) return false
-  const method = request.method.toUpperCase()
-  switch (kind) {
-    case "io.l5d.http.retryableRead5XX":
-      return readMethods.has(method)
-    case "io.l5d.http.retryableIdempotent5XX":
-      return idempotentMethods.has(method)
-    case "io.l5d.http.retryableAll5XX":
-      return true
-    case "io.l5d.http.nonRetryable5XX":
-    case "io.l5d.http.allSuccessful":
-      return false
-  }
-}
+export const retryableRequest = (kind: Kind, request: RequestView): boolean =>
+  kind !== "io.l5d.http.allSuccessful" && ResponseClass.retryableRequest(policy(kind).retryable, request)
 
 /**
  * Classifies a response: a 5XX is a failure (retryable per the kind, or when the response says
@@ -135,14 +134,7 @@ export const classifyResponse = (
   kind: Kind,
   request: RequestView,
   response: ResponseView
-): ResponseClass.ResponseClass => {
-  if (kind === "io.l5d.http.allSuccessful" || response.status < 500 || response.status > 599) {
-    return ResponseClass.Success
-  }
-  return ResponseClass.failed(
-    retryableRequest(kind, request) || response.headers?.["l5d-retryable"]?.toLowerCase() === "true"
-  )
-}
+): ResponseClass.ResponseClass => ResponseClass.classifyStatus(policy(kind), request, response)
 
 /**
  * Whether an error is one linkerd's retryable classifiers retry: a timeout, or a failure weir flags
@@ -151,12 +143,7 @@ export const classifyResponse = (
  * @since 0.1.0
  * @category classifying
  */
-export const isRetryableError = (error: unknown): boolean => {
-  if (Failure.isRetryable(error)) return true
-  if (typeof error !== "object" || error === null || !("_tag" in error)) return false
-  const tag = (error as { _tag: unknown })._tag
-  return tag === "RequestTimeout" || tag === "TimeoutError" || tag === "ConnectionFailed"
-}
+export const isRetryableError: (error: unknown) => boolean = ResponseClass.isRetryableError
 
 /**
  * Classifies an error in place of a response: always a failure, retryable when the kind retries the
@@ -166,10 +153,7 @@ export const isRetryableError = (error: unknown): boolean => {
  * @category classifying
  */
 export const classifyError = (kind: Kind, request: RequestView, error: unknown): ResponseClass.ResponseClass =>
-  ResponseClass.failed(
-    kind !== "io.l5d.http.nonRetryable5XX" && kind !== "io.l5d.http.allSuccessful" &&
-      retryableRequest(kind, request) && isRetryableError(error)
-  )
+  ResponseClass.classifyStatusError(policy(kind), request, error)
 
 /**
  * The kind as a `ResponseClassifier` over a call's `Exit`: a response is classified by
@@ -181,9 +165,31 @@ export const classifyError = (kind: Kind, request: RequestView, error: unknown):
  */
 export const classifier = (
   kind: Kind
-): ResponseClass.ResponseClassifier<RequestView, ResponseView, unknown> =>
-(request, exit: Exit.Exit<ResponseView, unknown>) => {
-  if (exit._tag === "Success") return classifyResponse(kind, request, exit.value)
-  const error = Cause.findErrorOption(exit.cause)
-  return error._tag === "Some" ? classifyError(kind, request, error.value) : ResponseClass.NonRetryableFailure
+): ResponseClass.ResponseClassifier<RequestView, ResponseView, unknown> => ResponseClass.byStatus(policy(kind))
+
+/**
+ * The kind as a classifier of HTTP requests and responses, as the proxy's stacks judge them: a
+ * streamed request is not retryable, and neither is a retryable 5XX whose body is still streaming
+ * (it could not be discarded; the path stack buffers small ones first). Responses below 500 are
+ * judged without building views.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const httpClassifier = (kind: Kind): ResponseClass.ResponseClassifier<HttpRequest, HttpResponse, unknown> => {
+  const inner = classifier(kind)
+  return (request, exit: Exit.Exit<HttpResponse, unknown>) => {
+    if (exit._tag === "Success") {
+      const status = exit.value.status
+      if (status < 500 || status > 599 || kind === "io.l5d.http.allSuccessful") return ResponseClass.Success
+      const c = ResponseClass.classifyStatus(policy(kind), {
+        method: request.method,
+        chunked: request.body._tag === "Stream"
+      }, { status, headers: { "l5d-retryable": header(exit.value.headers, "l5d-retryable") } })
+      return c._tag === "Failed" && c.retryable && exit.value.body._tag === "Stream"
+        ? ResponseClass.NonRetryableFailure
+        : c
+    }
+    return inner({ method: request.method, chunked: request.body._tag === "Stream" }, exit as Exit.Exit<never, unknown>)
+  }
 }

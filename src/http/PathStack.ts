@@ -1,55 +1,75 @@
 /**
- * The path stack: what a router does per logical name (`/svc/books`), above binding. linkerd's
- * order, top first:
+ * The path stack: what a router does per logical name (`/svc/books`), above binding —
+ * `ProxyStack.path`, i.e. `ClientStack`'s path stack in its documented order (stats, the request's
+ * classifier, total timeout, retries), HTTP's `Retries` reading a retryable 5XX's body first:
  *
- * 1. stats — `rt/<router>/service/<name>/`: `requests`, `success`, `failures`, `failures/<error>`,
- *    `request_latency_ms`, `pending`; success is the response classifier's verdict.
- * 2. total timeout (`totalTimeoutMs`) — covers every retry and backoff; sets the deadline the
- *    attempts inherit (and `l5d-ctx-deadline` carries downstream).
- * 3. retries — classified by `responseClassifier`, spaced by `retries.backoff`, bounded by the
- *    name's own `retries.budget`; stats under `retries/` (`total`, `per_request`, `budget`,
- *    `budget_exhausted`). Only requests whose body is absent or buffered are sent again, and a
- *    retryable 5XX has its body read first (up to `retryBufferBytes`) so that it can be discarded.
+ * - `Stats` — `rt/<router>/service/<name>/`: `requests`, `success`, `failures`, `failures/<error>`,
+ *   `request_latency_ms`, `pending`; success is the response classifier's verdict.
+ * - `ResponseClassifier` — installs the name's `responseClassifier` for the request, so the
+ *   destination clients below (shared by names) judge it the same way in their stats and failure
+ *   accrual.
+ * - `TotalTimeout` (`totalTimeoutMs`) — covers every retry and backoff; sets the deadline the
+ *   attempts inherit (and `l5d-ctx-deadline` carries downstream).
+ * - `Retries` — classified by `responseClassifier`, spaced by `retries.backoff`, bounded by the
+ *   name's own `retries.budget` (and `retries.maxRetries`); stats under `retries/`. Only requests
+ *   whose body is absent or buffered are sent again. A retryable 5XX has its body read (up to
+ *   `retryBufferBytes`) so that it can be discarded when the request is sent again; a larger one is
+ *   not retried (`retriesModule`, replacing the core `Retries` by role: the same filter with its
+ *   `prepare` hook).
  *
  * Below it, per attempt, the router binds the name, picks a union branch and calls the client.
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
+import * as Clock from "effect/Clock"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
-import type * as ClientConfig from "../config/Client.js"
 import type * as Failure from "../Failure.js"
 import * as Filter from "../Filter.js"
 import type * as Dtab from "../naming/Dtab.js"
 import type * as Interpreter from "../naming/Interpreter.js"
 import type * as Path from "../naming/Path.js"
+import * as ProxyStack from "../ProxyStack.js"
 import * as Backoff from "../resilience/Backoff.js"
-import * as ResponseClass from "../resilience/ResponseClass.js"
+import type * as ResponseClass from "../resilience/ResponseClass.js"
 import * as Retries from "../resilience/Retries.js"
 import * as RetryBudget from "../resilience/RetryBudget.js"
-import * as Timeout from "../resilience/Timeout.js"
 import type { Service } from "../Service.js"
+import * as Stack from "../Stack.js"
 import * as Stats from "../Stats.js"
 import * as Classifiers from "./Classifiers.js"
 import * as H2Classifiers from "./h2/Classifiers.js"
 import type { HttpRequest, HttpResponse } from "./Message.js"
-import { buffered, header } from "./Message.js"
+import { buffered } from "./Message.js"
 
 /**
- * Per-service (logical name) parameters: linkerd's `service` section keys, all optional.
+ * Per-service (logical name) parameters, as core values (linkerd's `service` section, interpreted).
  *
  * @since 0.1.0
  * @category model
  */
 export interface Params {
-  /** Timeout of the whole request, retries included. Defaults to none. */
-  readonly totalTimeoutMs?: Duration.Duration | undefined
-  /** Retry budget and backoff. Defaults to linkerd's budget and no backoff. */
-  readonly retries?: ClientConfig.Retries | undefined
-  /** Defaults to `io.l5d.http.nonRetryable5XX`. */
-  readonly responseClassifier?: ClientConfig.ResponseClassifier | undefined
+  /** Timeout of the whole request, retries included; `undefined` for none. */
+  readonly totalTimeout: Duration.Duration | undefined
+  /** Retry budget, backoff and cap. */
+  readonly retries: ProxyStack.RetryParams
+  /** The response classifier: an HTTP kind, or an h2 classifier's config (h2 routers). */
+  readonly classifier: Classifiers.Kind | H2Classifiers.Config
+}
+
+/**
+ * linkerd's service defaults: no total timeout, the default retry budget without backoff,
+ * `io.l5d.http.nonRetryable5XX`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultParams: Params = {
+  totalTimeout: undefined,
+  retries: ProxyStack.defaultRetries,
+  classifier: Classifiers.defaultKind
 }
 
 /**
@@ -89,79 +109,38 @@ export interface PathStack {
   /** The name's response classifier (also used for `l5d-success-class`). */
   readonly classify: ResponseClass.ResponseClassifier<Routed, HttpResponse, RouteError>
   readonly params: Params
+  /** The roles of its stack, top first. */
+  readonly roles: ProxyStack.Roles
 }
 
 /**
- * linkerd's HTTP classifier for `params`, over routed requests.
+ * The classifier of one HTTP message: linkerd's HTTP classifier of a kind
+ * (`Classifiers.httpClassifier`), or an h2 classifier (`http/h2/Classifiers.ts`: gRPC status from
+ * the trailers).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const messageClassifier = (
+  classifier: Params["classifier"]
+): ResponseClass.ResponseClassifier<HttpRequest, HttpResponse, unknown> => {
+  if (typeof classifier === "string") return Classifiers.httpClassifier(classifier)
+  const h2 = H2Classifiers.classifier(classifier)
+  return (request, exit) => h2({ method: request.method, chunked: request.body._tag === "Stream" }, exit)
+}
+
+/**
+ * The classifier of `params.classifier` over routed requests (of the request's HTTP message).
  *
  * @since 0.1.0
  * @category constructors
  */
 export const classifierFor = (
-  params: Params
+  classifier: Params["classifier"]
 ): ResponseClass.ResponseClassifier<Routed, HttpResponse, RouteError> => {
-  const configured = params.responseClassifier
-  if (configured !== undefined && H2Classifiers.isKind(configured.kind)) {
-    const h2 = H2Classifiers.classifier(configured as H2Classifiers.Config)
-    return (routed, exit) => h2({ method: routed.http.method, chunked: routed.http.body._tag === "Stream" }, exit)
-  }
-  const kind = Classifiers.parseKind(params.responseClassifier?.kind ?? Classifiers.defaultKind) ??
-    Classifiers.defaultKind
-  const inner = Classifiers.classifier(kind)
-  // A request's response is classified up to three times in a row (retries, service stats, the
-  // router's l5d-success-class): the last answer is kept per (request, response) identity.
-  let lastRouted: Routed | undefined
-  let lastResponse: HttpResponse | undefined
-  let lastClass: ResponseClass.ResponseClass | undefined
-  const allSuccessful = kind === "io.l5d.http.allSuccessful"
-  return (routed, exit) => {
-    if (exit._tag === "Success") {
-      // what `classifyResponse` answers for every kind without looking at the request: no views to build
-      const status = exit.value.status
-      if (status < 500 || status > 599 || allSuccessful) return ResponseClass.Success
-    }
-    if (exit._tag === "Success" && exit.value === lastResponse && routed === lastRouted) return lastClass!
-    const c = inner(
-      { method: routed.http.method, chunked: routed.http.body._tag === "Stream" },
-      Exit.map(exit, (r) => ({ status: r.status, headers: { "l5d-retryable": header(r.headers, "l5d-retryable") } }))
-    )
-    if (exit._tag === "Success") {
-      lastRouted = routed
-      lastResponse = exit.value
-      lastClass = c
-    }
-    return c
-  }
+  const http = messageClassifier(classifier)
+  return (routed, exit) => http(routed.http, exit)
 }
-
-/**
- * The `Backoff` for a decoded backoff config (none: immediate).
- *
- * @since 0.1.0
- * @category constructors
- */
-export const backoffOf = (config: ClientConfig.Backoff | undefined): Backoff.Backoff =>
-  config === undefined
-    ? Backoff.immediate
-    : config.kind === "constant"
-    ? Backoff.constant(config.ms)
-    : Backoff.decorrelatedJittered(config.minMs, config.maxMs)
-
-/**
- * A fresh budget for a decoded budget config (none: linkerd's defaults). `percentCanRetry` above 1
- * is capped at 1.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const budgetOf = (config: ClientConfig.Budget | undefined): RetryBudget.RetryBudget =>
-  RetryBudget.fromSettings(
-    config === undefined ? RetryBudget.defaults : {
-      ttl: config.ttlSecs,
-      minRetriesPerSec: config.minRetriesPerSec,
-      percentCanRetry: Math.min(1, config.percentCanRetry)
-    }
-  )
 
 /**
  * Reads a streamed response body whole when it is at most `limit` bytes; a larger one is left
@@ -196,9 +175,51 @@ export const bufferBody = (response: HttpResponse, limit: number): Effect.Effect
 }
 
 /**
- * Builds the path stack of one name over `bound` (the per-attempt call: bind, pick, client), which
- * receives a predicate telling whether a 5XX will be retried (so it buffers that body, unless
- * `retryBufferBytes` is given: then the path stack does).
+ * HTTP's `Retries` module: the core retry filter (`Retries.makeUnsafe`) wired as `Retries.module`
+ * wires it (its `Config`, `ResponseClass.Classifier`, the path's budget, stats under `retries/`),
+ * with body buffering fused in through its `prepare` hook: a 5XX the classifier deems retryable has
+ * its streamed body read (up to `limit` bytes, `bufferBody`) before it is classified, so that a retry
+ * can discard it. Replaces the path stack's `Retries` by role.
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export const retriesModule = (
+  limit: number,
+  classify: ResponseClass.ResponseClassifier<Routed, HttpResponse, RouteError>
+): Stack.Module<Routed, HttpResponse, RouteError, never> =>
+  Stack.module(
+    "Retries",
+    "Classified retries with backoff, bounded by the path's budget; a retryable 5XX's body is read first so that a retry can discard it.",
+    (next) =>
+      Effect.gen(function*() {
+        const config = yield* Retries.Config
+        const budget = yield* RetryBudget.fromContext
+        const stats = (yield* Stats.Receiver).scope("retries")
+        const clock = yield* Clock.Clock
+        const unregister = stats.gauge(["budget"], () => budget.balanceUnsafe(clock.currentTimeMillisUnsafe()))
+        yield* Effect.addFinalizer(() => Effect.sync(unregister))
+        const prepare = (routed: Routed, response: HttpResponse) => {
+          if (response.status < 500 || response.body._tag !== "Stream") return undefined
+          const c = classify(routed, Exit.succeed({ ...response, body: buffered(Buffer.alloc(0)) }))
+          return c._tag === "Failed" && c.retryable ? bufferBody(response, limit) : undefined
+        }
+        const filter = Retries.makeUnsafe<Routed, HttpResponse, RouteError, never>({
+          classifier: config.classifier ?? classify,
+          backoff: config.backoff ?? Backoff.immediate,
+          budget,
+          maxRetries: config.maxRetries ?? Infinity,
+          stats,
+          prepare
+        })
+        return Filter.toService(filter as Filter.Filter<Routed, HttpResponse, RouteError, never>, next)
+      })
+  )
+
+/**
+ * Builds the path stack of one name over `bound` (the per-attempt call: bind, pick, client). With
+ * `retryBufferBytes`, a retryable 5XX's body up to that size is read so that the request can be
+ * retried (`retriesModule` in place of `Retries`).
  *
  * @since 0.1.0
  * @category constructors
@@ -206,88 +227,25 @@ export const bufferBody = (response: HttpResponse, limit: number): Effect.Effect
 export const make = (options: {
   readonly params: Params
   readonly stats: Stats.StatsReceiver
-  /**
-   * When given, a 5XX that will be retried has its body read (up to this many bytes, `bufferBody`)
-   * by the path stack before the retry decision, so `bound` need not do it. Defaults to none.
-   */
+  /** A retryable 5XX's body up to this many bytes is read (`bufferBody`) so that it can be retried. Defaults to none. */
   readonly retryBufferBytes?: number | undefined
-  readonly bound: (
-    retryable5xx: (routed: Routed, response: HttpResponse) => boolean
-  ) => (routed: Routed) => Effect.Effect<HttpResponse, RouteError>
+  readonly bound: (routed: Routed) => Effect.Effect<HttpResponse, RouteError>
 }): Effect.Effect<PathStack, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const { params, stats } = options
+    const { params } = options
     const limit = options.retryBufferBytes
-    const classify = classifierFor(params)
-    const budget = budgetOf(params.retries?.budget)
-    const retryStats = stats.scope("retries")
-    const unregister = [retryStats.gauge(["budget"], () => budget.balanceUnsafe(Date.now()))]
-    yield* Effect.addFinalizer(() => Effect.sync(() => unregister.forEach((f) => f())))
-    const retryable5xx = (routed: Routed, response: HttpResponse) => {
-      const c = classify(routed, Exit.succeed(response))
-      return c._tag === "Failed" && c.retryable
-    }
-    let service: Service<Routed, HttpResponse, RouteError> = { call: options.bound(retryable5xx), status: "Open" }
-    service = Filter.toService(
-      Retries.makeUnsafe<Routed, HttpResponse, RouteError, never>({
-        classifier: (routed, exit) => {
-          const c = classify(routed, exit)
-          if (c._tag === "Failed" && c.retryable && exit._tag === "Success" && exit.value.body._tag === "Stream") {
-            return { _tag: "Failed", retryable: false }
-          }
-          return c
-        },
-        backoff: backoffOf(params.retries?.backoff),
-        budget,
-        maxRetries: Infinity,
-        stats: retryStats,
-        prepare: limit === undefined ?
-          undefined :
-          (routed, response) =>
-            response.status >= 500 && retryable5xx(routed, response) ? bufferBody(response, limit) : undefined
-      }) as Filter.Filter<Routed, HttpResponse, RouteError, never>,
-      service
-    )
-    const total = params.totalTimeoutMs
-    if (total !== undefined && Duration.isFinite(total)) {
-      service = Filter.toService(
-        Timeout.makeUnsafe<Routed, HttpResponse, RouteError, never>(total, "total", true, Stats.noop),
-        service
-      )
-    }
-    const requests = stats.counter("requests")
-    const success = stats.counter("success")
-    const failures = stats.counter("failures")
-    const latency = stats.histogram("request_latency_ms")
-    const failuresOf = Stats.counters(stats, "failures")
-    let pending = 0
-    unregister.push(stats.gauge(["pending"], () => pending))
-    const inner = service
-    return {
-      classify,
-      params,
-      service: {
-        status: "Open",
-        call: (routed) => {
-          const start = performance.now()
-          requests.incr()
-          pending++
-          // onExitPrimitive: the recording is synchronous, so no finalizer effect is run after it
-          return Effect.onExitPrimitive(inner.call(routed), (exit) => {
-            pending--
-            latency.add(performance.now() - start)
-            const c = classify(routed, exit)
-            if (c._tag === "Success") success.incr()
-            else {
-              failures.incr()
-              if (exit._tag === "Failure") {
-                const e = Exit.findErrorOption(exit)
-                if (e._tag === "Some") failuresOf(e.value._tag).incr()
-              }
-            }
-            return undefined
-          })
-        }
-      }
-    }
+    const classify = classifierFor(params.classifier)
+    const built = yield* ProxyStack.path<Routed, HttpResponse, RouteError, never>({
+      service: { call: options.bound, status: "Open" },
+      params: { totalTimeout: params.totalTimeout, retries: params.retries, classifier: classify },
+      stats: options.stats,
+      // the clients' stats and failure accrual read only success or failure, on which every HTTP kind
+      // but allSuccessful agrees with their default (nonRetryable5XX): only that one, and the h2
+      // classifiers (gRPC status), need installing
+      install: params.classifier === "io.l5d.http.allSuccessful" || typeof params.classifier !== "string"
+        ? messageClassifier(params.classifier)
+        : false,
+      stack: limit === undefined ? undefined : (s) => Stack.replace(s, "Retries", retriesModule(limit, classify))
+    })
+    return { classify, params, roles: built.roles, service: built.service }
   })

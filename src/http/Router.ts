@@ -6,12 +6,17 @@
  *   → admission (maxConcurrentRequests, maxPending) · server stats · clearContext · Via loop check
  *   → context headers (l5d-ctx-dtab, l5d-dtab, l5d-ctx-deadline) · hop-by-hop stripping
  *   → identifier list → logical name (/svc/…)
- *   → path stack, per name: service stats · total timeout · classified retries (budget, backoff)
+ *   → path stack, per name (`PathStack`): service stats · the name's classifier · total timeout
+ *     · classified retries (budget, backoff; a retryable 5XX's body read first)
  *     → live binding of (router dtab ++ local dtab, name), cached, bindingTimeout
  *     → union pick by weight → l5d-dst-* headers
- *     → destination client, per bound id (cached): stats · attempt timeout · requeues · balancer
- *       → endpoint: pooled keep-alive connections (Upstream)
+ *     → destination client, per bound id (`DstClient`, cached): stats · requeues · balancer
+ *       → endpoint: failure accrual · attempt timeout · l5d-ctx-deadline · pooled connections (Upstream)
  * ```
+ *
+ * The path stack and the destination clients are `ClientStack`'s stacks in its documented order
+ * (built by `ProxyStack`, as the simulator builds its own); server admission is
+ * `resilience/Admission`.
  *
  * Requests that cannot be delivered get linkerd's error responses (`Errors`); an upstream response,
  * a 5XX included, is passed through (after retries) with `l5d-success-class`.
@@ -38,6 +43,7 @@ import type * as Interpreter from "../naming/Interpreter.js"
 import * as Name from "../naming/Name.js"
 import type * as NameTree from "../naming/NameTree.js"
 import * as Path from "../naming/Path.js"
+import * as Admission from "../resilience/Admission.js"
 import * as Deadline from "../resilience/Deadline.js"
 import * as Stats from "../Stats.js"
 import type * as AccessLog from "./AccessLog.js"
@@ -81,8 +87,7 @@ export interface ServerConfig extends Server.Options, H2Settings.H2Settings {
 }
 
 /**
- * Per-service (logical name) parameters: linkerd's `service` section keys, all optional (see
- * `PathStack.Params`).
+ * Per-service (logical name) parameters (see `PathStack.Params`).
  *
  * @since 0.1.0
  * @category model
@@ -120,10 +125,13 @@ export interface Options {
   readonly cacheIdleTtl?: Duration.Input | undefined
   /** Binds names. */
   readonly interpreter: Interpreter.NameInterpreter
-  /** Client parameters for a bound id (apply per-prefix configs here). Defaults to linkerd's defaults. */
-  readonly client?: ((id: Path.Path) => DstClient.Params) | undefined
-  /** Service parameters for a logical name. Defaults to linkerd's defaults. */
-  readonly service?: ((name: Path.Path) => ServiceParams) | undefined
+  /**
+   * Client parameters for a bound id (apply per-prefix configs here); keys left out take linkerd's
+   * defaults (`DstClient.defaultParams`).
+   */
+  readonly client?: ((id: Path.Path) => Partial<DstClient.Params>) | undefined
+  /** Service parameters for a logical name; keys left out take `PathStack.defaultParams`. */
+  readonly service?: ((name: Path.Path) => Partial<ServiceParams>) | undefined
   /** Where metrics go. Defaults to the `Stats.Receiver` reference. */
   readonly stats?: Stats.StatsReceiver | undefined
   /** Most `Via` entries a request may carry before it is a loop (400). Defaults to `1000`. */
@@ -248,24 +256,10 @@ const proxyRewrite = (request: HttpRequest): HttpRequest => {
 const dentryLines = (dtab: Dtab.Dtab): Array<string> => dtab.dentries.map((d) => Dentry.show(d).replace("=>", " => "))
 
 const serverMetrics = (s: Stats.StatsReceiver) => {
-  const byStatus = new Map<number, readonly [Stats.Counter, Stats.Counter]>()
   const success = s.counter("success")
   const failures = s.counter("failures")
   const latency = s.histogram("request_latency_ms")
-  // the last status's counters: most responses have the status of the one before
-  let lastCode = -1
-  let last: readonly [Stats.Counter, Stats.Counter] | undefined
-  const status = (code: number) => {
-    let c = code === lastCode ? last : byStatus.get(code)
-    if (c === undefined) {
-      c = [s.counter("status", String(code)), s.counter("status", `${Math.floor(code / 100)}XX`)]
-      byStatus.set(code, c)
-    }
-    lastCode = code
-    last = c
-    c[0].incr()
-    c[1].incr()
-  }
+  const status = Stats.statusCounters(s)
   return {
     requests: s.counter("requests"),
     overloaded: s.counter("failures", "Overloaded"),
@@ -330,8 +324,12 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
     const ttl = options.cacheIdleTtl ?? Duration.minutes(10)
     const maxCallDepth = options.maxCallDepth ?? 1000
     const retryBufferBytes = options.retryBufferBytes ?? 64 * 1024
-    const clientParams: (id: Path.Path) => DstClient.Params = options.client ?? (() => ({}))
-    const serviceParams: (name: Path.Path) => ServiceParams = options.service ?? (() => ({}))
+    const clientOf = options.client
+    const serviceOf = options.service
+    const clientParams = (id: Path.Path): DstClient.Params =>
+      clientOf === undefined ? DstClient.defaultParams : { ...DstClient.defaultParams, ...clientOf(id) }
+    const serviceParams = (name: Path.Path): ServiceParams =>
+      serviceOf === undefined ? PathStack.defaultParams : { ...PathStack.defaultParams, ...serviceOf(name) }
 
     const bindings = yield* BindingCache.make(options.interpreter, { idleTimeToLive: ttl })
     const random = yield* Random.Random
@@ -393,12 +391,12 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         if (exit._tag === "Success") log.log(routed.http, exit.value)
         else {
           const error = Cause.findErrorOption(exit.cause)
-          if (error._tag === "Some") log.log(routed.http, errorResponse(error.value, routed, {}))
+          if (error._tag === "Some") log.log(routed.http, errorResponse(error.value, routed, PathStack.defaultParams))
         }
         return Effect.void
       })
 
-    // the path stack reads a retryable 5XX's body (`retryBufferBytes`), so the call returns the client's response as is
+    // the path stack reads a retryable 5XX's body (its `Retries`), so the call returns the client's response as is
     const boundCall = () => {
       const callClient = (
         routed: Routed,
@@ -440,7 +438,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
           params: serviceParams(Path.parseUnsafe(name)),
           stats: rt.scope("service", statsName(name)),
           retryBufferBytes,
-          bound: boundCall
+          bound: boundCall()
         }),
       idleTimeToLive: ttl
     })
@@ -456,7 +454,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         case "RequestTimeout":
           if (error.scope === "binding") return Errors.bindingTimeout(error.timeout, routed.service)
           if (error.scope === "attempt") return Errors.attemptTimeout(error.timeout, routed.service)
-          return Errors.totalTimeout(params.totalTimeoutMs ?? error.timeout, routed.service)
+          return Errors.totalTimeout(params.totalTimeout ?? error.timeout, routed.service)
         case "Overloaded":
           return Errors.overloaded(error.message)
         case "RetryBudgetExhausted": {
@@ -575,35 +573,24 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       const forwarded = config.addForwardedHeader === undefined ? undefined : Forwarded.make(config.addForwardedHeader)
       let local = `${config.ip ?? "127.0.0.1"}:${config.port ?? 4140}`
       const maxConcurrent = config.maxConcurrentRequests ?? Infinity
-      const maxPending = config.maxPending ?? 0
-      let inFlight = 0
-      const waiters: Array<() => void> = []
       let metrics = serverMetrics(Stats.noop)
-      const acquire: Effect.Effect<boolean> = Effect.suspend(() => {
-        if (inFlight < maxConcurrent) {
-          inFlight++
-          return Effect.succeed(true)
-        }
-        if (waiters.length >= maxPending) return Effect.succeed(false)
-        return Effect.callback<boolean>((resume) => {
-          const wake = () => {
-            inFlight++
-            resume(Effect.succeed(true))
-          }
-          waiters.push(wake)
-          return Effect.sync(() => {
-            const i = waiters.indexOf(wake)
-            if (i >= 0) waiters.splice(i, 1)
-          })
-        })
-      })
-      const release = () => {
-        inFlight--
-        const next = waiters.shift()
-        if (next !== undefined) next()
-      }
       const rejected = Errors.overloaded(`too many requests (maxConcurrentRequests ${maxConcurrent})`)
-      const releaseEffect = Effect.sync(release)
+      const reject = (m: ServerMetrics, start: number): HttpResponse => {
+        m.overloaded.incr()
+        const r = { ...rejected, headers: { ...rejected.headers } }
+        if (clearContext) {
+          Headers.stripL5d(r.headers)
+          return recorded({ ...r, body: empty }, m, start)
+        }
+        return recorded(r, m, start)
+      }
+      // linkerd's maxConcurrentRequests/maxPending: the core admission filter, a full queue rejected with 503
+      const admission = maxConcurrent === Infinity
+        ? undefined
+        : Admission.makeUnsafe<HttpRequest, HttpResponse, never, never>(
+          { maxConcurrency: maxConcurrent, maxPending: config.maxPending ?? 0 },
+          Stats.noop
+        )
       const stamps = timestampHeader !== undefined || forwarded !== undefined
       const handler = (incoming: HttpRequest): Effect.Effect<HttpResponse> => {
         const start = performance.now()
@@ -615,19 +602,11 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         if (forwarded !== undefined) forwarded(request, local)
         const m = metrics
         m.requests.incr()
-        if (maxConcurrent === Infinity) return route(request, clearContext, m, start)
-        return Effect.flatMap(acquire, (admitted) => {
-          if (!admitted) {
-            m.overloaded.incr()
-            const r = { ...rejected, headers: { ...rejected.headers } }
-            if (clearContext) {
-              Headers.stripL5d(r.headers)
-              return Effect.succeed(recorded({ ...r, body: empty }, m, start))
-            }
-            return Effect.succeed(recorded(r, m, start))
-          }
-          return Effect.ensuring(route(request, clearContext, m, start), releaseEffect)
-        })
+        if (admission === undefined) return route(request, clearContext, m, start)
+        return Effect.catch(
+          admission.apply(request, { call: (r) => route(r, clearContext, m, start), status: "Open" }),
+          () => Effect.succeed(reject(m, start))
+        )
       }
       return {
         handler,

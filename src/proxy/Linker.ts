@@ -36,7 +36,7 @@ import * as Failure from "../Failure.js"
 import * as AccessLog from "../http/AccessLog.js"
 import * as DstClient from "../http/DstClient.js"
 import * as Forwarded from "../http/Forwarded.js"
-import type * as H2Upstream from "../http/h2/Upstream.js"
+import type * as PathStack from "../http/PathStack.js"
 import * as Router from "../http/Router.js"
 import type * as Upstream from "../http/Upstream.js"
 import * as Interpreter from "../naming/Interpreter.js"
@@ -120,7 +120,9 @@ export const paramsFor = <P extends object>(
 }
 
 /**
- * A client section's parameters for a bound id, in the data path's terms.
+ * A client section's parameters for a bound id, as the data path's core values (through
+ * `config/Client.ts`'s interpretation); keys no matching config sets take linkerd's defaults (p2c,
+ * `io.l5d.consecutiveFailures` with 5 failures, the default budget, no attempt timeout).
  *
  * @since 0.1.0
  * @category params
@@ -130,30 +132,15 @@ export const clientParams = (
   id: Path.Path
 ): DstClient.Params => {
   const p = paramsFor(configs, id)
-  const h2 = H2Settings.pick(p)
-  const pool = p.hostConnectionPool === undefined && (Object.keys(h2).length > 0 || p.socketOptions !== undefined)
-    ? {}
-    : p.hostConnectionPool
+  const base = ClientConfig.clientParamsOf(p)
   // the HTTP/2 keys ride along with the pool settings (read by the h2 upstream, ignored by HTTP/1.1's)
-  const hostConnectionPool: H2Upstream.Options | undefined = pool === undefined ? undefined : {
-    ...(pool.maxSize !== undefined ? { maxConnections: pool.maxSize } : {}),
-    ...(pool.idleTimeMs !== undefined ? { idleTimeout: pool.idleTimeMs } : {}),
-    ...(pool.minSize !== undefined ? { minConnections: pool.minSize } : {}),
-    ...(pool.maxWaiters !== undefined ? { maxWaiters: pool.maxWaiters } : {}),
-    ...(p.socketOptions !== undefined ? { socket: SocketOptions.make(p.socketOptions) } : {}),
-    ...h2
-  }
-  return {
-    ...(p.loadBalancer !== undefined ? { loadBalancer: p.loadBalancer } : {}),
-    ...(p.failureAccrual !== undefined ? { failureAccrual: p.failureAccrual } : {}),
-    ...(p.requeueBudget !== undefined ? { requeueBudget: p.requeueBudget } : {}),
-    ...(p.requestAttemptTimeoutMs !== undefined ? { requestAttemptTimeoutMs: p.requestAttemptTimeoutMs } : {}),
-    ...(hostConnectionPool !== undefined ? { hostConnectionPool } : {})
-  }
+  return { ...base, pool: { ...base.pool, ...H2Settings.pick(p) } }
 }
 
 /**
- * A service section's parameters for a logical name, in the data path's terms.
+ * A service section's parameters for a logical name, as the data path's core values; keys no
+ * matching config sets take linkerd's defaults (no total timeout, the default retry budget without
+ * backoff, `io.l5d.http.nonRetryable5XX`).
  *
  * @since 0.1.0
  * @category params
@@ -161,14 +148,7 @@ export const clientParams = (
 export const serviceParams = (
   configs: ReadonlyArray<Config.PrefixConfig<Config.ServiceParams>>,
   name: Path.Path
-): Router.ServiceParams => {
-  const p = paramsFor(configs, name)
-  return {
-    ...(p.totalTimeoutMs !== undefined ? { totalTimeoutMs: p.totalTimeoutMs } : {}),
-    ...(p.retries !== undefined ? { retries: p.retries } : {}),
-    ...(p.responseClassifier !== undefined ? { responseClassifier: p.responseClassifier } : {})
-  }
-}
+): PathStack.Params => ClientConfig.serviceParamsOf(paramsFor(configs, name))
 
 /**
  * A router entry's options for `http/Router.make`; `accessLog` is the writer opened for its

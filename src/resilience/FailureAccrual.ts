@@ -333,9 +333,11 @@ export interface Options<Req, Rep, E> {
  * A failure accrual filter for one endpoint. Its probe timers live in the surrounding scope. Fails
  * with `InvalidOption` for an invalid policy.
  *
- * Outcomes that are only interruptions (a superseded backup, a caller that gave up) are ignored;
- * a probe interrupted that way re-opens the probe. A success while `Dead` is recorded by the policy
- * but does not revive: only the probe (or a success while probing) does.
+ * Each outcome is judged by the request's `ResponseClass.Local` classifier when its path installed
+ * one, else by `classifier`. Outcomes that are only interruptions (a superseded backup, a caller that
+ * gave up) are ignored; a probe interrupted that way re-opens the probe. A timeout below accrual is
+ * not an interruption but a `RequestTimeout` failure, so it counts. A success while `Dead` is
+ * recorded by the policy but does not revive: only the probe (or a success while probing) does.
  *
  * @since 0.1.0
  * @category constructors
@@ -398,14 +400,18 @@ export const makeUnsafe = <Req, Rep, E, R>(
         )
       })
 
-    const record = (request: Req, exit: Exit.Exit<Rep, E>): Effect.Effect<void> | undefined => {
+    const recordWith = (
+      classify: ResponseClass.ResponseClassifier<Req, Rep, E>,
+      request: Req,
+      exit: Exit.Exit<Rep, E>
+    ): Effect.Effect<void> | undefined => {
       if (ResponseClass.isInterruptedOnly(exit)) {
         if (state === "ProbeClosed") state = "ProbeOpen"
         return undefined
       }
       // only the windowed success rate reads the time (the other policies' states ignore it)
       const now = timed ? clock.currentTimeMillisUnsafe() : 0
-      if (classifier(request, exit)._tag === "Success") {
+      if (classify(request, exit)._tag === "Success") {
         history.recordSuccess(now)
         if (state === "ProbeClosed" || state === "ProbeOpen") {
           revivals.incr()
@@ -434,12 +440,16 @@ export const makeUnsafe = <Req, Rep, E, R>(
       }
     }
 
+    const record = (request: Req, exit: Exit.Exit<Rep, E>) => recordWith(classifier, request, exit)
+
     return {
       apply: (request: Req, next: Service<Req, Rep, E, R>) =>
-        Effect.suspend(() => {
+        Effect.withFiber((fiber) => {
           enter()
-          // record returns `undefined` when there is nothing to run after it (the common case)
-          return Effect.onExitPrimitive(next.call(request), (exit) => record(request, exit))
+          // the request's own classifier when its path installed one (`ResponseClass.Local`)
+          const classify = fiber.getRef(ResponseClass.Local) ?? classifier
+          // recordWith returns `undefined` when there is nothing to run after it (the common case)
+          return Effect.onExitPrimitive(next.call(request), (exit) => recordWith(classify, request, exit))
         }),
       enter,
       record,

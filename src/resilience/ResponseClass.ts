@@ -8,8 +8,10 @@
  */
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import * as Failure from "../Failure.js"
+import * as Stack from "../Stack.js"
 
 /**
  * The outcome was a success.
@@ -175,3 +177,188 @@ export const Classifier = Context.Reference<ResponseClassifier<any, any, any>>(
   "weir/resilience/ResponseClass/Classifier",
   { defaultValue: () => defaultClassifier }
 )
+
+// ---------------------------------------------------------------------------------------------
+// classification by status and method (HTTP-like responses, real or simulated)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a status classifier reads of a request: its method, and whether its body is streamed (a
+ * streamed request cannot be sent again).
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface StatusRequest {
+  readonly method: string
+  /** Whether the body is streamed (chunked); such requests are never retried. Defaults to `false`. */
+  readonly chunked?: boolean | undefined
+}
+
+/**
+ * What a status classifier reads of a response: its status, and the `l5d-retryable` header (lower-case
+ * names), by which a server may mark its own failure retryable.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface StatusResponse {
+  readonly status: number
+  readonly headers?: Readonly<Record<string, string | undefined>> | undefined
+}
+
+/**
+ * Which requests a failure may be sent again for: `none`; `read` (GET, HEAD, OPTIONS, TRACE);
+ * `idempotent` (the read methods, PUT, DELETE); `all`.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export type RetryableMethods = "none" | "read" | "idempotent" | "all"
+
+/**
+ * A status classification policy: which requests are retryable, and whether a 5XX response is a
+ * failure (`false` calls every response a success).
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface StatusPolicy {
+  readonly retryable: RetryableMethods
+  readonly serverErrorsFail: boolean
+}
+
+const readMethods: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TRACE"])
+const idempotentMethods: ReadonlySet<string> = new Set([...readMethods, "PUT", "DELETE"])
+
+/**
+ * Whether the policy allows sending this request again at all (method in its set, body not streamed).
+ *
+ * @since 0.1.0
+ * @category classifiers
+ */
+export const retryableRequest = (retryable: RetryableMethods, request: StatusRequest): boolean => {
+  if (request.chunked === true) return false
+  switch (retryable) {
+    case "none":
+      return false
+    case "all":
+      return true
+    case "read":
+      return readMethods.has(request.method.toUpperCase())
+    case "idempotent":
+      return idempotentMethods.has(request.method.toUpperCase())
+  }
+}
+
+/**
+ * Classifies a response: a 5XX is a failure (retryable when the request is, or when the response
+ * says `l5d-retryable: true`), anything else a success; with `serverErrorsFail: false` every response
+ * is a success.
+ *
+ * @since 0.1.0
+ * @category classifiers
+ */
+export const classifyStatus = (
+  policy: StatusPolicy,
+  request: StatusRequest,
+  response: StatusResponse
+): ResponseClass => {
+  if (!policy.serverErrorsFail || response.status < 500 || response.status > 599) return Success
+  return failed(
+    retryableRequest(policy.retryable, request) || response.headers?.["l5d-retryable"]?.toLowerCase() === "true"
+  )
+}
+
+/**
+ * Whether an error is one a retrying status classifier retries: a timeout, a failure weir flags
+ * retryable (the request was not written), or a broken connection.
+ *
+ * @since 0.1.0
+ * @category classifiers
+ */
+export const isRetryableError = (error: unknown): boolean => {
+  if (Failure.isRetryable(error)) return true
+  if (typeof error !== "object" || error === null || !("_tag" in error)) return false
+  const tag = (error as { _tag: unknown })._tag
+  return tag === "RequestTimeout" || tag === "TimeoutError" || tag === "ConnectionFailed"
+}
+
+/**
+ * Classifies an error in place of a response: always a failure, retryable when the policy retries
+ * the request, its 5XX are failures, and the error is retryable (`isRetryableError`).
+ *
+ * @since 0.1.0
+ * @category classifiers
+ */
+export const classifyStatusError = (policy: StatusPolicy, request: StatusRequest, error: unknown): ResponseClass =>
+  failed(policy.serverErrorsFail && retryableRequest(policy.retryable, request) && isRetryableError(error))
+
+/**
+ * A policy as a classifier over a call's `Exit`: a response by `classifyStatus`, a typed error by
+ * `classifyStatusError`, a defect or an interruption is a non-retryable failure.
+ *
+ * @since 0.1.0
+ * @category classifiers
+ */
+export const byStatus =
+  (policy: StatusPolicy): ResponseClassifier<StatusRequest, StatusResponse, unknown> => (request, exit) => {
+    if (exit._tag === "Success") return classifyStatus(policy, request, exit.value)
+    const error = Cause.findErrorOption(exit.cause)
+    return error._tag === "Some" ? classifyStatusError(policy, request, error.value) : NonRetryableFailure
+  }
+
+// ---------------------------------------------------------------------------------------------
+// the classifier of a request, installed by its path
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The classifier of the request in flight, when its path installed one: modules shared by several
+ * paths (a client's stats and failure accrual) read it per request, before their build-time
+ * `Classifier`, so each request is judged as its logical name says (linkerd installs the service's
+ * `responseClassifier` in the request's local context the same way). `undefined` by default.
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const Local = Context.Reference<ResponseClassifier<any, any, any> | undefined>(
+  "weir/resilience/ResponseClass/Local",
+  { defaultValue: () => undefined }
+)
+
+/**
+ * The classifier the `ResponseClassifier` module installs in `Local` for every request through it.
+ * `undefined` (the default) installs nothing: a client built with its path in one `ClientStack.make`
+ * already classifies as its path does. The proxy sets it, since its clients are shared by names.
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const Install = Context.Reference<ResponseClassifier<any, any, any> | undefined>(
+  "weir/resilience/ResponseClass/Install",
+  { defaultValue: () => undefined }
+)
+
+/**
+ * The module (role `ResponseClassifier`) that installs `Install` as the `Local` classifier of every
+ * request through it; without `Install` it installs nothing.
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export const localModule = <Req, Rep, E, R>(): Stack.Module<Req, Rep, E, R> =>
+  Stack.module(
+    "ResponseClassifier",
+    "Installs the path's response classifier for the request, so the shared clients below judge it as its name says.",
+    (next) =>
+      Effect.gen(function*() {
+        const install = yield* Install
+        if (install === undefined) return next
+        return {
+          call: (request: Req) => Effect.provideService(next.call(request), Local, install),
+          get status() {
+            return next.status
+          }
+        }
+      })
+  )

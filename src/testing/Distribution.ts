@@ -1,7 +1,7 @@
 /**
  * Latency distributions for simulated endpoints, sampled from a seeded generator so that a
  * simulation gives the same numbers on every run. Times are milliseconds; samples are never
- * negative (a normal distribution is truncated at 0).
+ * negative (a normal distribution is truncated at 0); `never` is infinite.
  *
  * ```yaml
  * latency: { kind: constant, ms: 5 }
@@ -9,6 +9,7 @@
  * latency: { kind: uniform, minMs: 0, maxMs: 2000 }
  * latency: { kind: lognormal, meanMs: 50, sdMs: 30 }
  * latency: { kind: empirical, samplesMs: [164.1, 167.5, 176.7, 181.7, 192.3] }
+ * latency: { kind: never }         # a server that accepts the request and never answers
  * ```
  *
  * @since 0.1.0
@@ -80,7 +81,24 @@ export interface Empirical {
  * @since 0.1.0
  * @category model
  */
-export type Distribution = Constant | Normal | Uniform | LogNormal | Empirical
+/**
+ * No answer at all: the latency is infinite (a server that accepts requests and hangs). Only a
+ * timeout, or the caller giving up, ends such a request.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Never {
+  readonly kind: "never"
+}
+
+/**
+ * A latency distribution.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export type Distribution = Constant | Normal | Uniform | LogNormal | Empirical | Never
 
 // ---------------------------------------------------------------------------------------------
 // random numbers
@@ -199,6 +217,14 @@ export const lognormal = (meanMs: number, sdMs: number): Distribution => ({ kind
  */
 export const empirical = (samplesMs: ReadonlyArray<number>): Distribution => ({ kind: "empirical", samplesMs })
 
+/**
+ * The infinite latency: no answer.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const never: Distribution = { kind: "never" }
+
 // ---------------------------------------------------------------------------------------------
 // validation
 // ---------------------------------------------------------------------------------------------
@@ -244,6 +270,8 @@ export const validate = (self: Distribution): Array<readonly [string, string]> =
         if (!finiteNonNegative(s)) out.push([`samplesMs[${i}]`, `must be a finite number >= 0, got ${s}`])
       })
       break
+    case "never":
+      break
   }
   return out
 }
@@ -282,6 +310,8 @@ export const sampler = (self: Distribution): (rng: Rng) => number => {
       const samples = self.samplesMs
       return (rng) => samples[Math.min(samples.length - 1, Math.floor(rng.next() * samples.length))]!
     }
+    case "never":
+      return () => Infinity
   }
 }
 
@@ -302,6 +332,8 @@ export const mean = (self: Distribution): number => {
       return (self.minMs + self.maxMs) / 2
     case "empirical":
       return self.samplesMs.reduce((a, b) => a + b, 0) / Math.max(1, self.samplesMs.length)
+    case "never":
+      return Infinity
   }
 }
 
@@ -329,5 +361,6 @@ export const schema: Schema.Codec<Distribution> = Schema.Union([
     meanMs: Schema.Finite.check(Schema.isGreaterThan(0)),
     sdMs: NonNegative
   }),
-  Schema.Struct({ kind: Schema.Literal("empirical"), samplesMs: Schema.NonEmptyArray(NonNegative) })
+  Schema.Struct({ kind: Schema.Literal("empirical"), samplesMs: Schema.NonEmptyArray(NonNegative) }),
+  Schema.Struct({ kind: Schema.Literal("never") })
 ])

@@ -180,7 +180,8 @@ export const makeWithClock = (options: Options, clock: Clock.Clock): SimEndpoint
       if (pending > maxPending) maxPending = pending
       const fails = failureRate > 0 && rng.next() < failureRate
       const ms = fails ? failureLatency(rng) : latency(rng)
-      return clock.sleep(Duration.millis(ms)).pipe(
+      // an infinite latency (`never`) is a request that hangs until it is interrupted
+      return (ms === Infinity ? Effect.never : clock.sleep(Duration.millis(ms))).pipe(
         Effect.onExit((exit) => {
           pending--
           if (exit._tag === "Success") {

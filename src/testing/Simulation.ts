@@ -5,20 +5,27 @@
  * finished, so a minute of traffic at 1000 rps takes no real minute. The same scenario and seed give
  * the same report on every run.
  *
- * The client is weir's default client stack (`ClientStack.make`) configured from the variant's
- * `client` keys, so what is simulated is what the proxy runs. Top to bottom:
+ * The client is built by the functions the proxy builds its own with: `ProxyStack.path` (what
+ * `http/PathStack` calls per logical name) over `ProxyStack.client` (what `http/DstClient` calls per
+ * destination), configured from the variant's `client` keys as the proxy configures them, with a
+ * simulated endpoint in place of each upstream connection. Top to bottom (`ClientStack`'s order):
  *
  * ```
  * caller timeout (timeoutMs)           the simulated caller gives up; its latency is capped there
- *  └ TotalTimeout (totalTimeoutMs)     one clock for a request and its retries
- *    └ Retries (responseClassifier, retries.budget, retries.backoff, retries.maxRetries)
- *      └ Requeues (requeueBudget)      failures that never reached an endpoint
- *        └ balancer (loadBalancer)
- *          └ per endpoint: FailureAccrual (failureAccrual) → RequestTimeout (requestAttemptTimeoutMs)
- *              → the simulated endpoint
+ *  └ path: Stats · ResponseClassifier (responseClassifier)
+ *    └ TotalTimeout (totalTimeoutMs)   one clock for a request and its retries
+ *      └ Retries (responseClassifier, retries.budget, retries.backoff, retries.maxRetries)
+ *        └ client: Stats · BackupRequests (off) · Requeues (requeueBudget)
+ *          └ balancer (loadBalancer)
+ *            └ per endpoint: FailureAccrual (failureAccrual) → RequestTimeout (requestAttemptTimeoutMs)
+ *                → Admission (off) → the simulated endpoint
  * ```
  *
- * Backup requests and admission control are in the stack but off, as in the proxy by default.
+ * What it does not run is HTTP: no union of several destinations under one name, no status-code
+ * stats, no `l5d-ctx-deadline` header, no body buffering, no connection pool (a simulated endpoint
+ * takes every request at once), and no server-side admission. The stacks record into the
+ * `Stats.Receiver` in force (discarding by default), the path's under `service/`, the client's under
+ * `client/` (`client/failure_accrual/removals`, …), with the proxy's names, in simulated time.
  *
  * ```ts
  * import { Report, Scenario, Simulation } from "weir/testing"
@@ -43,15 +50,13 @@ import * as Scheduler from "effect/Scheduler"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
 import * as Address from "../Address.js"
-import * as ClientStack from "../ClientStack.js"
 import * as Client from "../config/Client.js"
-import * as Classifiers from "../http/Classifiers.js"
+import * as ProxyStack from "../ProxyStack.js"
 import * as FailureAccrual from "../resilience/FailureAccrual.js"
 import * as ResponseClass from "../resilience/ResponseClass.js"
-import * as Retries from "../resilience/Retries.js"
 import * as RetryBudget from "../resilience/RetryBudget.js"
-import * as Timeout from "../resilience/Timeout.js"
 import type { Service } from "../Service.js"
+import * as Stats from "../Stats.js"
 import * as Distribution from "./Distribution.js"
 import * as LoadGen from "./LoadGen.js"
 import * as Report from "./Report.js"
@@ -106,6 +111,24 @@ export class SimulationError extends Data.TaggedError("SimulationError")<{
 export const drainLimit: Duration.Duration = Duration.hours(1)
 
 /**
+ * The status policy of a `responseClassifier` kind (linkerd's names, as the scenario's `client`
+ * section spells them): which methods a 5XX may be retried for, and whether a 5XX fails at all.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const statusPolicy = (kind: string): ResponseClass.StatusPolicy => {
+  const retryable: ResponseClass.RetryableMethods = kind.endsWith("retryableRead5XX")
+    ? "read"
+    : kind.endsWith("retryableIdempotent5XX")
+    ? "idempotent"
+    : kind.endsWith("retryableAll5XX")
+    ? "all"
+    : "none"
+  return { retryable, serverErrorsFail: !kind.endsWith("allSuccessful") }
+}
+
+/**
  * Runs one variant (`name`, with its resolved `client`) of a scenario on the current clock and
  * `Random`. Use `runVariant`, which supplies a fresh `TestClock` and the seed, unless you drive time
  * yourself; this one must run under a `TestClock`.
@@ -123,7 +146,7 @@ export const runVariantOnClock = (
     const interpreted = Client.interpret(client)
     if (Result.isFailure(interpreted)) return yield* fail(Client.formatProblems(interpreted.failure))
     const config = interpreted.success
-    const classify = Classifiers.classifier(config.responseClassifier)
+    const classify = ResponseClass.byStatus(statusPolicy(config.responseClassifier))
     const clock = yield* Clock.Clock
     const seed = scenario.seed
 
@@ -165,31 +188,31 @@ export const runVariantOnClock = (
 
     const buildError = (e: { readonly message: string }) => new SimulationError({ variant: name, detail: e.message })
     const policy = yield* FailureAccrual.validatePolicy(config.failureAccrual).pipe(Effect.mapError(buildError))
-    const requeueBudget = yield* RetryBudget.make(config.requeueBudget).pipe(Effect.mapError(buildError))
+    yield* RetryBudget.validate(config.requeueBudget).pipe(Effect.mapError(buildError))
     yield* RetryBudget.validate(config.retries.budget).pipe(Effect.mapError(buildError))
 
+    const stats = yield* Stats.Receiver
     const addresses = sims.map((s) => Address.make(`endpoint-${s.index}`, 80, { meta: { index: s.index } }))
-    const service: Service<SimEndpoint.Request, SimEndpoint.Response, unknown> = yield* ClientStack.make<
-      SimEndpoint.Request,
-      SimEndpoint.Response,
-      unknown,
-      never
-    >({
-      balancer: (endpoint) =>
-        config.balancer.make(
-          Stream.make(addresses),
-          (address) => endpoint(counted(sims[address.meta["index"] as number]!)),
-          { label: "simulation" }
-        )
-    }).pipe(
-      Effect.provideService(FailureAccrual.Config, policy),
-      Effect.provideService(Timeout.AttemptTimeout, config.requestAttemptTimeout ?? Duration.infinity),
-      Effect.provideService(Timeout.TotalTimeout, config.totalTimeout ?? Duration.infinity),
-      Effect.provideService(ResponseClass.Classifier, classify),
-      Effect.provideService(RetryBudget.Shared, requeueBudget),
-      Effect.provideService(RetryBudget.Config, config.retries.budget),
-      Effect.provideService(Retries.Config, { backoff: config.retries.backoff, maxRetries: config.retries.maxRetries })
-    )
+    type Req = SimEndpoint.Request
+    type Rep = SimEndpoint.Response
+    const destination = yield* ProxyStack.client<Req, Rep, unknown, never>({
+      label: "simulation",
+      addresses: Stream.make(addresses),
+      connect: (address) => Effect.succeed(counted(sims[address.meta["index"] as number]!)),
+      params: {
+        balancer: config.balancer,
+        failureAccrual: policy,
+        requeueBudget: config.requeueBudget,
+        attemptTimeout: config.requestAttemptTimeout
+      },
+      classifier: classify,
+      stats: stats === Stats.noop ? stats : stats.scope("client")
+    })
+    const { service } = yield* ProxyStack.path<Req, Rep, unknown, never>({
+      service: destination,
+      params: { totalTimeout: config.totalTimeout, retries: config.retries, classifier: classify },
+      stats: stats === Stats.noop ? stats : stats.scope("service")
+    })
 
     const callerTimeout = scenario.timeoutMs === undefined ? undefined : Duration.toMillis(scenario.timeoutMs)
     const method = scenario.method

@@ -12,6 +12,7 @@ import { join } from "node:path"
 import * as Path from "../../src/naming/Path.js"
 import * as Config from "../../src/proxy/Config.js"
 import * as Linker from "../../src/proxy/Linker.js"
+import * as FailureAccrual from "../../src/resilience/FailureAccrual.js"
 
 const backend = (name: string) =>
   Effect.acquireRelease(
@@ -263,15 +264,15 @@ routers:
     const r = c.routers[0]!
     const path = Path.parseUnsafe
     const books = Linker.clientParams(r.client, path("/#/io.l5d.fs/books"))
-    expect(books.loadBalancer?.kind).toBe("ewma")
-    expect(books.requestAttemptTimeoutMs).toBeDefined()
-    expect(books.failureAccrual).toBeUndefined()
-    expect(Linker.clientParams(r.client, path("/#/io.l5d.fs")).loadBalancer?.kind).toBe("roundRobin")
-    expect(Linker.clientParams(r.client, path("/$/inet/127.1/80")).failureAccrual).toEqual({ kind: "none" })
-    expect(Linker.serviceParams(r.service, path("/svc/a/admin")).responseClassifier?.kind).toBe(
+    expect(books.balancer.kind).toBe("ewma")
+    expect(books.attemptTimeout).toBeDefined()
+    expect(books.failureAccrual).toEqual(FailureAccrual.defaultPolicy)
+    expect(Linker.clientParams(r.client, path("/#/io.l5d.fs")).balancer.kind).toBe("roundRobin")
+    expect(Linker.clientParams(r.client, path("/$/inet/127.1/80")).failureAccrual).toEqual(FailureAccrual.none)
+    expect(Linker.serviceParams(r.service, path("/svc/a/admin")).classifier).toBe(
       "io.l5d.http.retryableIdempotent5XX"
     )
-    expect(Linker.serviceParams(r.service, path("/svc/a/admin")).totalTimeoutMs).toBeDefined()
-    expect(Linker.serviceParams(r.service, path("/other")).totalTimeoutMs).toBeUndefined()
+    expect(Linker.serviceParams(r.service, path("/svc/a/admin")).totalTimeout).toBeDefined()
+    expect(Linker.serviceParams(r.service, path("/other")).totalTimeout).toBeUndefined()
   })
 })

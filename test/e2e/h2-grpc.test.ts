@@ -152,9 +152,7 @@ describe("h2 router with gRPC (grpc-js client and server)", () => {
     Effect.gen(function*() {
       const backend = yield* echoBackend("b1")
       const retrying = yield* h2Router(`/svc/echo => ${inet(backend.port)}`, {
-        service: () => ({
-          responseClassifier: { kind: "io.l5d.h2.grpc.retryableStatusCodes", retryableStatusCodes: [14] }
-        })
+        service: () => ({ classifier: { kind: "io.l5d.h2.grpc.retryableStatusCodes", retryableStatusCodes: [14] } })
       })
       const client = yield* echoClient(retrying.port, "echo")
       backend.failNext = 2
@@ -167,7 +165,7 @@ describe("h2 router with gRPC (grpc-js client and server)", () => {
 
       // a failure the classifier calls non-retryable reaches the client, counted as a failure
       const never = yield* h2Router(`/svc/echo => ${inet(backend.port)}`, {
-        service: () => ({ responseClassifier: { kind: "io.l5d.h2.grpc.neverRetryable" } })
+        service: () => ({ classifier: { kind: "io.l5d.h2.grpc.neverRetryable" } })
       })
       const client2 = yield* echoClient(never.port, "echo")
       backend.failNext = 1

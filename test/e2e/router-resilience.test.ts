@@ -13,6 +13,7 @@ import * as Name from "../../src/naming/Name.js"
 import * as Namer from "../../src/naming/Namer.js"
 import * as NameTree from "../../src/naming/NameTree.js"
 import * as Path from "../../src/naming/Path.js"
+import * as FailureAccrual from "../../src/resilience/FailureAccrual.js"
 import * as Stats from "../../src/Stats.js"
 import { backend, freePort, send, sendE, textBackend } from "../http/support.js"
 
@@ -42,7 +43,7 @@ describe("Router resilience", () => {
         servers: [{ port: 0 }],
         dtab: Dtab.parseUnsafe(`/svc/web => ${inet(b.port)}`),
         interpreter: yield* Interpreter.make(),
-        service: () => ({ responseClassifier: { kind: "io.l5d.http.retryableRead5XX" } }),
+        service: () => ({ classifier: "io.l5d.http.retryableRead5XX" }),
         stats
       })
       const port = router.servers[0]!.port
@@ -98,7 +99,7 @@ describe("Router resilience", () => {
             )
           ]]
         }),
-        client: () => ({ failureAccrual: { kind: "io.l5d.consecutiveFailures", failures: 3 } }),
+        client: () => ({ failureAccrual: FailureAccrual.consecutiveFailures({ failures: 3 }) }),
         identifiers: [{ kind: "io.l5d.static", path: Path.parseUnsafe("/three") }],
         dstPrefix: Path.parseUnsafe("/#"),
         stats
@@ -140,7 +141,7 @@ describe("Router resilience", () => {
         servers: [{ port: 0 }],
         dtab: Dtab.parseUnsafe(`/svc/slow => ${inet(slow.port)}; /svc/gone => ${inet(closed)}`),
         interpreter: yield* Interpreter.make(),
-        service: () => ({ totalTimeoutMs: Duration.millis(100) })
+        service: () => ({ totalTimeout: Duration.millis(100) })
       })
       const port = router.servers[0]!.port
       const r = yield* sendE(port, { headers: { host: "slow" } })

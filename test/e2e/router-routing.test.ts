@@ -131,7 +131,7 @@ describe("Router routing", () => {
           `/svc => /$/inet/127.0.0.1/${a.port}; /svc/split => 3 * ${inet(a.port)} & 1 * ${inet(b.port)}`
         ),
         interpreter: yield* Interpreter.make(),
-        service: () => ({ totalTimeoutMs: Duration.seconds(5) })
+        service: () => ({ totalTimeout: Duration.seconds(5) })
       }).pipe(Random.withSeed(7))
       const port = router.servers[0]!.port
       const residual = yield* sendE(port, { headers: { host: "books" } })

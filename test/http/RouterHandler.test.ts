@@ -112,7 +112,7 @@ describe("Router.makeHandler (in-memory upstream)", () => {
       )
       const stats = Stats.makeInMemory()
       const handler = yield* handlerWith(up.maker, stats, {
-        service: () => ({ responseClassifier: { kind: "io.l5d.http.retryableRead5XX" } })
+        service: () => ({ classifier: "io.l5d.http.retryableRead5XX" })
       })
       const res = yield* handler(web())
       expect(res.status).toBe(200)
@@ -153,6 +153,25 @@ describe("Router.makeHandler (in-memory upstream)", () => {
       expect(stats.counterValue(`${client}/failure_accrual/removals`)).toBe(1)
       expect(stats.counterValue(`${client}/failures/ConnectionFailed`)).toBe(1)
       expect(stats.counterValue("rt/r/service/svc/web/failures/ConnectionFailed")).toBe(1)
+    }))
+
+  it.effect("failure accrual and client stats judge a request by its service's classifier", () =>
+    Effect.gen(function*() {
+      const up = memory(() => Effect.sync(() => ({ status: 500, headers: {}, body: buffered("boom") })))
+      const client = "rt/r/client/$/inet/127.0.0.1/8080"
+      // nonRetryable5XX (the default): six 500s, the fifth marks the endpoint dead
+      const byDefault = Stats.makeInMemory()
+      const h1 = yield* handlerWith(up.maker, byDefault)
+      for (let i = 0; i < 6; i++) yield* h1(web())
+      expect(byDefault.counterValue(`${client}/failure_accrual/removals`)).toBe(1)
+      expect(byDefault.counterValue(`${client}/failures`)).toBe(6)
+      // allSuccessful: the same 500s are successes, for the client's stats and its accrual too
+      const allOk = Stats.makeInMemory()
+      const h2 = yield* handlerWith(up.maker, allOk, { service: () => ({ classifier: "io.l5d.http.allSuccessful" }) })
+      for (let i = 0; i < 6; i++) yield* h2(web())
+      expect(allOk.counterValue(`${client}/failure_accrual/removals`)).toBe(0)
+      expect(allOk.counterValue(`${client}/success`)).toBe(6)
+      expect(allOk.counterValue(`${client}/status/500`)).toBe(6)
     }))
 
   it.effect("a Via chain longer than maxCallDepth is refused before routing", () =>

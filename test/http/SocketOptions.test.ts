@@ -80,7 +80,7 @@ routers:
       keepAlive: true,
       backlog: 128
     })
-    expect(Linker.clientParams(router.client, Path.read("/#/io.l5d.fs/web")).hostConnectionPool).toEqual({
+    expect(Linker.clientParams(router.client, Path.read("/#/io.l5d.fs/web")).pool).toEqual({
       maxConnections: 4,
       minConnections: 1,
       maxWaiters: 10,

@@ -50,7 +50,7 @@ routers:
       maxConcurrentStreamsPerConnection: 100,
       maxHeaderListBytes: 16384
     })
-    expect(Linker.clientParams(router.client, Path.parseUnsafe("/$/inet/127.1/8888")).hostConnectionPool).toEqual({
+    expect(Linker.clientParams(router.client, Path.parseUnsafe("/$/inet/127.1/8888")).pool).toEqual({
       initialStreamWindowBytes: 65536
     })
   })

@@ -78,7 +78,7 @@ describe("Scenario", () => {
       "endpoints[0].events[0].latency.samplesMs: must have at least 1 item(s)"
     ])
     expect(problemsOf({ ...minimal, endpoints: [{ latency: { kind: "weibull", k: 1 } }] })).toEqual([
-      "endpoints[0].latency.kind: unknown kind \"weibull\" (expected one of: constant, normal, uniform, lognormal, empirical)"
+      "endpoints[0].latency.kind: unknown kind \"weibull\" (expected one of: constant, normal, uniform, lognormal, empirical, never)"
     ])
   })
 
