@@ -36,9 +36,10 @@ import * as Failure from "../Failure.js"
 import * as AccessLog from "../http/AccessLog.js"
 import * as DstClient from "../http/DstClient.js"
 import * as Forwarded from "../http/Forwarded.js"
+import * as H2Upstream from "../http/h2/Upstream.js"
 import type * as PathStack from "../http/PathStack.js"
 import * as Router from "../http/Router.js"
-import type * as Upstream from "../http/Upstream.js"
+import * as Upstream from "../http/Upstream.js"
 import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
 import type * as Path from "../naming/Path.js"
@@ -270,7 +271,15 @@ const build = (
         rotateCount: r.httpAccessLogRotateCount
       }).pipe(Effect.mapError(startFailure(`routers[${i}].httpAccessLog`)))
       const router = yield* Router.make(routerOptions(r, config.admin, routerInterpreter, registry, accessLog)).pipe(
-        Effect.provideService(DstClient.UpstreamMaker, guardSelfRouting(r, upstreamMaker, () => own)),
+        Effect.provideService(
+          DstClient.UpstreamMaker,
+          guardSelfRouting(
+            r,
+            // an h2 router connects with HTTP/2 unless the upstream maker was replaced (tests, benches)
+            r.protocol === "h2" && upstreamMaker === Upstream.make ? H2Upstream.make : upstreamMaker,
+            () => own
+          )
+        ),
         Effect.mapError(startFailure(`routers[${i}].servers`))
       )
       routers.push(router)

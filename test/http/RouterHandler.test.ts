@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/testing/TestClock"
 import { Readable } from "node:stream"
 import type { Address } from "../../src/Address.js"
 import { ConnectionFailed } from "../../src/Failure.js"
@@ -142,7 +144,10 @@ describe("Router.makeHandler (in-memory upstream)", () => {
       const up = memory(() => Effect.fail(refused))
       const stats = Stats.makeInMemory()
       const handler = yield* handlerWith(up.maker, stats)
-      const res = yield* handler(web())
+      // requeues after the first wait their backoff (5 ms … 100 ms, jittered): let the clock run
+      const fiber = yield* Effect.forkChild(handler(web()))
+      for (let i = 0; i < 100 && fiber.pollUnsafe() === undefined; i++) yield* TestClock.adjust("20 millis")
+      const res = yield* Fiber.join(fiber)
       expect(res.status).toBe(502)
       expect(res.headers["l5d-err"]).toBeDefined()
       const client = "rt/r/client/$/inet/127.0.0.1/8080"
