@@ -15,10 +15,11 @@
  * members without the endpoint, are left out; a member whose data does not decode is left out with a
  * warning.
  *
- * Prefixes: the longest prefix of the path that is an existing znode is the serverset, the rest is
- * the residual (`/discovery/prod/web/extra` is `/discovery/prod/web` with residual `/extra` while
- * `/discovery/prod/web/extra` does not exist). No existing prefix is `Neg`, so dtab fallback
- * applies; an existing znode without members is bound with no addresses.
+ * Prefixes: the longest prefix of the path that is a serverset with members (for the endpoint and
+ * shard asked for) is bound, the rest is the residual (`/discovery/prod/web/extra` is
+ * `/discovery/prod/web` with residual `/extra` while `/discovery/prod/web/extra` has no members).
+ * As in Finagle, a serverset without members — or a znode that does not exist — is `Neg`, so the
+ * next shorter prefix is tried, and with none left dtab fallback (`|`) applies.
  *
  * Watches: one per serverset znode (its children and each member's data), re-armed after every
  * event. When ZooKeeper becomes unreachable, the last answer is kept and marked stale (metrics
@@ -205,8 +206,9 @@ export const make = (options: Options): Effect.Effect<Namer.Namer, never, Scope.
       answered(zkPath).pipe(
         Stream.mapEffect((s): Effect.Effect<Addr.Addr> => {
           if (s._tag !== "Ok") return Effect.succeed(Addr.failed(s.reason))
-          if (!s.value.exists) return Effect.succeed(Addr.neg)
-          return Effect.map(resolver.addresses(addressesOf(s.value.members, endpoint, shard)), (xs) => Addr.bound(xs))
+          const xs = s.value.exists ? addressesOf(s.value.members, endpoint, shard) : []
+          if (xs.length === 0) return Effect.succeed(Addr.neg)
+          return Effect.map(resolver.addresses(xs), (ys) => Addr.bound(ys))
         }),
         Stream.changesWith(Addr.equals)
       )
@@ -227,7 +229,9 @@ export const make = (options: Options): Effect.Effect<Namer.Namer, never, Scope.
         Stream.mapEffect((s) =>
           s._tag === "Failed"
             ? Effect.fail(new Namer.NamerError({ path: Path.show(path), reason: s.reason }))
-            : Effect.succeed(s._tag === "Ok" && s.value.exists)
+            : Effect.succeed(
+              s._tag === "Ok" && s.value.exists && addressesOf(s.value.members, last.endpoint, last.shard).length > 0
+            )
         ),
         Stream.changes,
         Stream.switchMap((exists) => exists ? Name.constant(bound) : at(path, n - 1))
@@ -244,7 +248,7 @@ export const make = (options: Options): Effect.Effect<Namer.Namer, never, Scope.
     const enumerate = Effect.map(
       watches.entries,
       (entries) =>
-        entries.filter(([, s]) => s._tag === "Ok" && s.value.exists).map(([key]) =>
+        entries.filter(([, s]) => s._tag === "Ok" && s.value.exists && s.value.members.length > 0).map(([key]) =>
           Path.fromLabels(key.split("/").filter((l) => l !== ""))
         )
     )

@@ -39,6 +39,8 @@ import * as ClientConfig from "../config/Client.js"
 import * as Forwarded from "../http/Forwarded.js"
 import type * as Identifiers from "../http/Identifiers.js"
 import * as DnsSrv from "../namers/DnsSrv.js"
+import * as ServersetsAnnouncerConfig from "../namers/ServersetsAnnouncerConfig.js"
+import * as ServersetsConfig from "../namers/ServersetsConfig.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Path from "../naming/Path.js"
 import * as PathMatcher from "./PathMatcher.js"
@@ -279,19 +281,13 @@ export const ConsulNamer = Schema.Struct({
 })
 
 /**
- * `io.l5d.serversets`: ZooKeeper serversets; `zkAddrs: [{host, port}]` is required. Decoded, but not
- * available.
+ * `io.l5d.serversets`: ZooKeeper serversets; `zkAddrs: [{host, port}]` is required. Served by
+ * `src/namers/Serversets.ts` (schema in `src/namers/ServersetsConfig.ts`).
  *
  * @since 0.1.0
  * @category schemas
  */
-export const ServersetsNamer = Schema.Struct({
-  kind: Schema.Literal("io.l5d.serversets"),
-  zkAddrs: Schema.Array(Schema.Struct({ host: NonEmptyString, port: Port.pipe(withDefault(2181)) })).check(
-    Schema.isMinLength(1)
-  ),
-  ...namerCommon
-})
+export const ServersetsNamer = ServersetsConfig.schema
 
 /**
  * One entry of `namers`, discriminated by `kind`.
@@ -508,7 +504,7 @@ export const Server = Schema.Struct({
   label: unsupported("servers[].label"),
   tls: unsupported("server TLS"),
   socketOptions: unsupported("servers[].socketOptions"),
-  announce: unsupported("announcing"),
+  announce: Schema.optionalKey(Schema.Array(PathFromString)),
   serverSession: unsupported("servers[].serverSession"),
   addForwardedHeader: Schema.optionalKey(Schema.NullOr(AddForwardedHeader)),
   timestampHeader: Schema.optionalKey(HeaderName)
@@ -608,7 +604,7 @@ export const Router = Schema.Struct({
   streamAfterContentLengthKB: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(5)),
   maxErrResponseKB: PositiveInt.pipe(withDefault(5120)),
   streamingEnabled: Schema.Boolean.pipe(withDefault(true)),
-  announcers: unsupported("announcers"),
+  announcers: Schema.optionalKey(Schema.Array(ServersetsAnnouncerConfig.schema)),
   httpAccessLog: Schema.optionalKey(NonEmptyString),
   httpAccessLogAppend: Schema.Boolean.pipe(withDefault(true)),
   httpAccessLogRollPolicy: onlyValue(
@@ -744,6 +740,8 @@ export interface RouterConfig {
   readonly protocol: RouterEntry["protocol"]
   readonly label: string
   readonly servers: ReadonlyArray<Server>
+  /** The announcers servers' `announce` names go through (`routers[].announcers`). */
+  readonly announcers?: ReadonlyArray<ServersetsAnnouncerConfig.Config> | undefined
   readonly dtab: Dtab.Dtab
   readonly identifiers: ReadonlyArray<Identifier>
   readonly dstPrefix: Path.Path
@@ -920,6 +918,18 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
       }
     }
   })
+  servers.forEach((s, j) =>
+    (s.announce ?? []).forEach((name, k) => {
+      if (!(r.announcers ?? []).some((a) => ServersetsAnnouncerConfig.zkPathOf(a, name) !== undefined)) {
+        problems.push({
+          path: at(`servers[${j}].announce[${k}]`),
+          message: `no announcer of this router serves ${Path.show(name)} (routers[].announcers prefixes: ${
+            (r.announcers ?? []).map((a) => Path.show(ServersetsAnnouncerConfig.namePrefix(a))).join(", ") || "none"
+          })`
+        })
+      }
+    })
+  )
   if (r.dtab !== undefined && r.baseDtab !== undefined) {
     problems.push({ path: at("baseDtab"), message: "give either `dtab` or the older `baseDtab`, not both" })
   }
@@ -944,6 +954,7 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
     protocol: r.protocol,
     label: r.label ?? r.protocol,
     servers,
+    ...(r.announcers !== undefined ? { announcers: r.announcers } : {}),
     dtab: r.dtab ?? r.baseDtab ?? Dtab.empty,
     identifiers,
     dstPrefix: r.dstPrefix ?? Path.make(legacy ? "http" : "svc"),

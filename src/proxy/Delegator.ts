@@ -12,6 +12,7 @@ import type * as Scope from "effect/Scope"
 import * as DnsSrv from "../namers/DnsSrv.js"
 import * as Fs from "../namers/Fs.js"
 import * as K8s from "../namers/K8s.js"
+import * as ServersetsConfig from "../namers/ServersetsConfig.js"
 import * as Delegation from "../naming/Delegation.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Interpreter from "../naming/Interpreter.js"
@@ -64,7 +65,7 @@ export const namerBuilders: { readonly [K in Config.Namer["kind"]]: Builder<K> }
       label: Path.show(Config.namerPrefix(n)).replace(/^\//, "#/")
     }),
   "io.l5d.consul": undefined,
-  "io.l5d.serversets": undefined
+  "io.l5d.serversets": ServersetsConfig.build
 }
 
 /**

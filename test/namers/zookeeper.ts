@@ -4,7 +4,7 @@
  * test can stop and restart on the same port and data (sessions and ephemeral nodes survive a short
  * restart, as on a real ensemble). Also a small client for the test to write znodes with.
  */
-import zookeeper from "node-zookeeper-client"
+import * as zookeeper from "node-zookeeper-client"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -153,6 +153,21 @@ const promise = <A>(f: (cb: (e: unknown, a: A) => void) => void): Promise<A> =>
 export const writer = (connectString: string): Promise<Writer> =>
   new Promise((resolve) => {
     const client = zookeeper.createClient(connectString, { sessionTimeout: 4000, spinDelay: 100 })
+    // as the namers' session does: drop a socket stuck in the handshake with a stopping server
+    let connected = false
+    client.on("state", (s) => (connected = s === zookeeper.State.SYNC_CONNECTED))
+    let watched: { socket: unknown; since: number } | undefined
+    const watchdog = setInterval(() => {
+      const socket = (client as unknown as { connectionManager?: { socket?: { destroy?: () => void } } })
+        .connectionManager?.socket
+      if (connected || socket === undefined) return void (watched = undefined)
+      if (watched?.socket !== socket) watched = { socket, since: Date.now() }
+      else if (Date.now() - watched.since > 1000) {
+        watched = undefined
+        socket.destroy?.()
+      }
+    }, 250)
+    watchdog.unref()
     client.once("connected", () =>
       resolve({
         create: async (p, data, mode) => {
@@ -175,7 +190,10 @@ export const writer = (connectString: string): Promise<Writer> =>
         },
         children: (p) => promise<Array<string>>((cb) => client.getChildren(p, cb)),
         session: () => ({ id: client.getSessionId(), password: client.getSessionPassword() }),
-        close: () => client.close()
+        close: () => {
+          clearInterval(watchdog)
+          client.close()
+        }
       }))
     client.connect()
   })

@@ -176,9 +176,29 @@ export const make = (options: Options): Effect.Effect<ZkClient, never, Scope.Sco
       c.connect()
     }
     open()
+    // The client clears its connect timeout once TCP connects, so a server that accepts but never
+    // answers the session handshake (one starting or stopping) would hold it forever: a socket
+    // still not connected after `handshakeTimeout` is dropped, which makes the client try again.
+    const handshakeTimeout = Math.max(1000, Math.floor(sessionTimeout / 3))
+    let watched: { readonly socket: unknown; readonly since: number } | undefined
+    const watchdog = setInterval(() => {
+      const socket = (client as unknown as { connectionManager?: { socket?: { destroy?: () => void } } })
+        .connectionManager?.socket
+      if (connected || socket === undefined) {
+        watched = undefined
+        return
+      }
+      if (watched?.socket !== socket) watched = { socket, since: Date.now() }
+      else if (Date.now() - watched.since > handshakeTimeout) {
+        watched = undefined
+        socket.destroy?.()
+      }
+    }, 250)
+    watchdog.unref()
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         closed = true
+        clearInterval(watchdog)
         connected = false
         client.close()
         conn.fire()
