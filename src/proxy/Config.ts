@@ -38,6 +38,7 @@ import * as SchemaTransformation from "effect/SchemaTransformation"
 import * as ClientConfig from "../config/Client.js"
 import * as Forwarded from "../http/Forwarded.js"
 import type * as Identifiers from "../http/Identifiers.js"
+import * as ConsulConfig from "../namers/ConsulConfig.js"
 import * as DnsSrv from "../namers/DnsSrv.js"
 import * as ServersetsAnnouncerConfig from "../namers/ServersetsAnnouncerConfig.js"
 import * as ServersetsConfig from "../namers/ServersetsConfig.js"
@@ -251,34 +252,13 @@ export const DnsSrvNamer = Schema.Struct({
 })
 
 /**
- * `io.l5d.consul`: `host` (default `localhost`), `port` (default `8500`), `includeTag`,
- * `useHealthCheck`, `healthStatuses` (default `[passing]`), `token`, `setHost`, `consistencyMode`,
- * `failFast`, `preferServiceAddress` (default `true`), `weights`, `transferMetadata`. Decoded, but not
- * available.
+ * `io.l5d.consul`: Consul's catalog or health endpoint, with linkerd's keys and defaults. Served by
+ * `src/namers/Consul.ts` (schema in `src/namers/ConsulConfig.ts`).
  *
  * @since 0.1.0
  * @category schemas
  */
-export const ConsulNamer = Schema.Struct({
-  kind: Schema.Literal("io.l5d.consul"),
-  host: NonEmptyString.pipe(withDefault("localhost")),
-  port: Port.pipe(withDefault(8500)),
-  includeTag: Schema.Boolean.pipe(withDefault(false)),
-  useHealthCheck: Schema.Boolean.pipe(withDefault(false)),
-  healthStatuses: Schema.Array(Schema.Literals(["passing", "warning", "critical", "maintenance"])).pipe(
-    withDefault(["passing"])
-  ),
-  token: Schema.optionalKey(Schema.String),
-  setHost: Schema.Boolean.pipe(withDefault(false)),
-  consistencyMode: Schema.Literals(["default", "stale", "consistent"]).pipe(withDefault("default")),
-  failFast: Schema.Boolean.pipe(withDefault(false)),
-  preferServiceAddress: Schema.Boolean.pipe(withDefault(true)),
-  weights: Schema.optionalKey(Schema.Array(Schema.Struct({ tag: NonEmptyString, weight: Schema.Finite }))),
-  fixedLengthStreamedAfterKB: PositiveInt.pipe(withDefault(5120)),
-  transferMetadata: Schema.Boolean.pipe(withDefault(false)),
-  tls: unsupported("consul TLS"),
-  ...namerCommon
-})
+export const ConsulNamer = ConsulConfig.schema
 
 /**
  * `io.l5d.serversets`: ZooKeeper serversets; `zkAddrs: [{host, port}]` is required. Served by

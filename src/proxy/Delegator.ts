@@ -9,6 +9,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
+import * as ConsulConfig from "../namers/ConsulConfig.js"
 import * as DnsSrv from "../namers/DnsSrv.js"
 import * as Fs from "../namers/Fs.js"
 import * as K8s from "../namers/K8s.js"
@@ -64,7 +65,7 @@ export const namerBuilders: { readonly [K in Config.Namer["kind"]]: Builder<K> }
       dnsHosts: n.dnsHosts,
       label: Path.show(Config.namerPrefix(n)).replace(/^\//, "#/")
     }),
-  "io.l5d.consul": undefined,
+  "io.l5d.consul": ConsulConfig.build,
   "io.l5d.serversets": ServersetsConfig.build
 }
 

@@ -191,11 +191,11 @@ describe("Linker", () => {
   it.live("a bad config starts nothing; a start failure closes what had started", () =>
     Effect.gen(function*() {
       const bad = configOf(`
-namers: [{kind: io.l5d.consul}]
+telemetry: [{kind: io.l5d.zipkin}]
 routers: [{protocol: http, servers: [{port: 0}]}]
 `)
       const err = yield* Effect.scoped(Linker.make(bad)).pipe(Effect.flip)
-      expect(err.problems[0]!.message).toContain("namer kind io.l5d.consul is not available in this version of weir")
+      expect(err.problems[0]!.message).toContain("telemeter kind io.l5d.zipkin is not available in this version of weir")
 
       const taken = yield* Effect.acquireRelease(
         Effect.callback<net.Server>((resume) => {

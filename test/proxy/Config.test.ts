@@ -278,7 +278,6 @@ routers:
 telemetry:
 - kind: io.l5d.zipkin
 `)).toEqual([
-      "namers[1].kind: namer kind io.l5d.consul is not available in this version of weir (available: io.l5d.fs, io.l5d.k8s, io.l5d.experimental.k8s, io.l5d.dnssrv)",
       "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus)",
       "routers[1].label: router label \"http\" is already used by routers[0]; labels must be unique",
       "routers[1].servers[0]: 127.0.0.1:4140 conflicts with routers[0].servers[0] (127.0.0.1:4140)",
