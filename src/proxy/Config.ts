@@ -40,6 +40,7 @@ import * as Forwarded from "../http/Forwarded.js"
 import type * as Identifiers from "../http/Identifiers.js"
 import * as ConsulConfig from "../namers/ConsulConfig.js"
 import * as DnsSrv from "../namers/DnsSrv.js"
+import * as MarathonConfig from "../namers/MarathonConfig.js"
 import * as ServersetsAnnouncerConfig from "../namers/ServersetsAnnouncerConfig.js"
 import * as ServersetsConfig from "../namers/ServersetsConfig.js"
 import * as Dtab from "../naming/Dtab.js"
@@ -270,12 +271,29 @@ export const ConsulNamer = ConsulConfig.schema
 export const ServersetsNamer = ServersetsConfig.schema
 
 /**
+ * `io.l5d.marathon`: Marathon app tasks. Served by `src/namers/Marathon.ts` (schema in
+ * `src/namers/MarathonConfig.ts`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MarathonNamer = MarathonConfig.schema
+
+/**
  * One entry of `namers`, discriminated by `kind`.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const Namer = Schema.Union([FsNamer, K8sNamer, ExperimentalK8sNamer, DnsSrvNamer, ConsulNamer, ServersetsNamer])
+export const Namer = Schema.Union([
+  FsNamer,
+  K8sNamer,
+  ExperimentalK8sNamer,
+  DnsSrvNamer,
+  ConsulNamer,
+  ServersetsNamer,
+  MarathonNamer
+])
 
 /**
  * A decoded namer entry.

@@ -13,6 +13,7 @@ import * as ConsulConfig from "../namers/ConsulConfig.js"
 import * as DnsSrv from "../namers/DnsSrv.js"
 import * as Fs from "../namers/Fs.js"
 import * as K8s from "../namers/K8s.js"
+import * as MarathonConfig from "../namers/MarathonConfig.js"
 import * as ServersetsConfig from "../namers/ServersetsConfig.js"
 import * as Delegation from "../naming/Delegation.js"
 import * as Dtab from "../naming/Dtab.js"
@@ -66,7 +67,8 @@ export const namerBuilders: { readonly [K in Config.Namer["kind"]]: Builder<K> }
       label: Path.show(Config.namerPrefix(n)).replace(/^\//, "#/")
     }),
   "io.l5d.consul": ConsulConfig.build,
-  "io.l5d.serversets": ServersetsConfig.build
+  "io.l5d.serversets": ServersetsConfig.build,
+  "io.l5d.marathon": (n) => MarathonConfig.build(n)
 }
 
 /**
