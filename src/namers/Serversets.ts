@@ -30,19 +30,13 @@
  * @since 0.1.0
  */
 import type * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import * as Address from "../Address.js"
-import * as Addr from "../naming/Addr.js"
-import * as Name from "../naming/Name.js"
-import * as Namer from "../naming/Namer.js"
-import * as NameTree from "../naming/NameTree.js"
-import * as Path from "../naming/Path.js"
-import * as HostResolver from "./HostResolver.js"
-import * as Watches from "./Watches.js"
-import * as ZkClient from "./zk/Client.js"
+import type * as Namer from "../naming/Namer.js"
+import * as ChildrenNamer from "./zk/ChildrenNamer.js"
+import type * as ZkClient from "./zk/Client.js"
 
 /**
  * The namer kind, also its default mount prefix.
@@ -76,13 +70,6 @@ export const Member = Schema.Struct({
 export type Member = typeof Member.Type
 
 const decodeMember = Schema.decodeUnknownResult(Schema.fromJsonString(Member))
-
-/** A watched znode: absent, or present with its members (by child name). */
-type Serverset =
-  | { readonly exists: false }
-  | { readonly exists: true; readonly members: ReadonlyArray<readonly [string, Member]>; readonly invalid: number }
-
-const serversetEquals = (a: Serverset, b: Serverset): boolean => JSON.stringify(a) === JSON.stringify(b)
 
 /**
  * Options of `make`.
@@ -142,126 +129,26 @@ export const addressesOf = (
 }
 
 /**
- * What `/namer_state/<prefix>.json` shows: the session and each watched znode.
- *
- * @since 0.1.0
- * @category models
- */
-export interface ServersetsState {
-  readonly kind: string
-  readonly zookeeper: ZkClient.SessionInfo
-  readonly watches: Readonly<
-    Record<string, Watches.WatchInfo & { readonly members?: number; readonly exists?: boolean }>
-  >
-}
-
-/**
- * Builds the namer; the ZooKeeper session and watches live in the current scope.
+ * Builds the namer; the ZooKeeper session and watches live in the current scope. Its
+ * `/namer_state` is a `ZkNamerState` (`entries` counts each znode's members).
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (options: Options): Effect.Effect<Namer.Namer, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const label = options.label ?? `#/${kind}`
-    const zk = options.client ??
-      (yield* ZkClient.make({ connectString: options.connectString, sessionTimeout: options.sessionTimeout }))
-    const resolver = HostResolver.make({ label })
-
-    const read = (zkPath: string) => (watcher: ZkClient.Watcher): Effect.Effect<Serverset, ZkClient.ZkError> =>
-      Effect.gen(function*() {
-        for (;;) {
-          const children = yield* zk.getChildren(zkPath, watcher)
-          if (children === undefined) {
-            if (yield* zk.exists(zkPath, watcher)) continue
-            return { exists: false }
-          }
-          const members: Array<readonly [string, Member]> = []
-          let invalid = 0
-          for (const child of children.filter((c) => c.startsWith("member_")).sort()) {
-            const data = yield* zk.getData(ZkClient.child(zkPath, child), watcher)
-            if (data === undefined) continue
-            const decoded = decodeMember(data.toString("utf8"))
-            if (decoded._tag === "Success") {
-              members.push([child, decoded.success])
-            } else {
-              invalid++
-              yield* Effect.logWarning(`${label}: ${ZkClient.child(zkPath, child)}: not a serverset member, skipped`)
-            }
-          }
-          return { exists: true, members, invalid }
-        }
-      })
-
-    const watches = yield* Watches.make<Serverset>({
-      label,
-      equals: serversetEquals,
-      run: (zkPath, handle) => zk.watchLoop(read(zkPath), handle),
-      idleTimeToLive: options.idleTimeToLive
-    })
-
-    const answered = (zkPath: string) => watches.states(zkPath).pipe(Stream.filter((s) => s._tag !== "Pending"))
-
-    const addrOf = (zkPath: string, endpoint: string | undefined, shard: number | undefined) =>
-      answered(zkPath).pipe(
-        Stream.mapEffect((s): Effect.Effect<Addr.Addr> => {
-          if (s._tag !== "Ok") return Effect.succeed(Addr.failed(s.reason))
-          const xs = s.value.exists ? addressesOf(s.value.members, endpoint, shard) : []
-          if (xs.length === 0) return Effect.succeed(Addr.neg)
-          return Effect.map(resolver.addresses(xs), (ys) => Addr.bound(ys))
-        }),
-        Stream.changesWith(Addr.equals)
-      )
-
-    const at = (path: Path.Path, n: number): Stream.Stream<NameTree.NameTree<Name.Name>, Namer.NamerError> => {
-      if (n === 0) return Name.constant(NameTree.neg)
-      const labels = path.labels.slice(0, n)
-      const last = parseLast(labels[n - 1]!)
-      const zkPath = "/" + [...labels.slice(0, n - 1), last.name].join("/")
-      const bound = NameTree.leaf<Name.Name>(
-        Name.bound(
-          Path.fromLabels(labels),
-          addrOf(zkPath, last.endpoint, last.shard),
-          Path.fromLabels(path.labels.slice(n))
-        )
-      )
-      return answered(zkPath).pipe(
-        Stream.mapEffect((s) =>
-          s._tag === "Failed"
-            ? Effect.fail(new Namer.NamerError({ path: Path.show(path), reason: s.reason }))
-            : Effect.succeed(
-              s._tag === "Ok" && s.value.exists && addressesOf(s.value.members, last.endpoint, last.shard).length > 0
-            )
-        ),
-        Stream.changes,
-        Stream.switchMap((exists) => exists ? Name.constant(bound) : at(path, n - 1))
-      )
-    }
-
-    const lookup = (path: Path.Path): Stream.Stream<NameTree.NameTree<Name.Name>, Namer.NamerError> =>
-      Stream.suspend(() => {
-        watches.looked()
-        if (path.labels.some((l) => l === "" || l === "." || l === "..")) return Name.constant(NameTree.neg)
-        return at(path, path.labels.length)
-      })
-
-    const enumerate = Effect.map(
-      watches.entries,
-      (entries) =>
-        entries.filter(([, s]) => s._tag === "Ok" && s.value.exists && s.value.members.length > 0).map(([key]) =>
-          Path.fromLabels(key.split("/").filter((l) => l !== ""))
-        )
-    )
-
-    const state = Effect.map(watches.entries, (entries): ServersetsState => {
-      const out: Record<string, Watches.WatchInfo & { members?: number; exists?: boolean }> = {}
-      for (const [key, s, info] of entries) {
-        out[key] = s._tag === "Ok"
-          ? { ...info, exists: s.value.exists, ...(s.value.exists ? { members: s.value.members.length } : {}) }
-          : info
+  ChildrenNamer.make<Member, { readonly endpoint: string | undefined; readonly shard: number | undefined }>({
+    kind,
+    target: (labels) => {
+      const last = parseLast(labels[labels.length - 1]!)
+      return {
+        zkPath: "/" + [...labels.slice(0, -1), last.name].join("/"),
+        select: { endpoint: last.endpoint, shard: last.shard }
       }
-      return { kind, zookeeper: zk.info(), watches: out }
-    })
-
-    return { lookup, enumerate, state }
-  })
+    },
+    child: (name) => name.startsWith("member_"),
+    decode: (data) => {
+      const r = decodeMember(data.toString("utf8"))
+      return r._tag === "Success" ? r.success : undefined
+    },
+    addresses: (entries, select) => addressesOf(entries, select.endpoint, select.shard)
+  }, options)

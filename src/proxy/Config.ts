@@ -39,10 +39,12 @@ import * as ClientConfig from "../config/Client.js"
 import * as Forwarded from "../http/Forwarded.js"
 import type * as Identifiers from "../http/Identifiers.js"
 import * as ConsulConfig from "../namers/ConsulConfig.js"
+import * as CuratorConfig from "../namers/CuratorConfig.js"
 import * as DnsSrv from "../namers/DnsSrv.js"
 import * as MarathonConfig from "../namers/MarathonConfig.js"
 import * as ServersetsAnnouncerConfig from "../namers/ServersetsAnnouncerConfig.js"
 import * as ServersetsConfig from "../namers/ServersetsConfig.js"
+import * as ZkLeaderConfig from "../namers/ZkLeaderConfig.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Path from "../naming/Path.js"
 import * as PathMatcher from "./PathMatcher.js"
@@ -280,6 +282,24 @@ export const ServersetsNamer = ServersetsConfig.schema
 export const MarathonNamer = MarathonConfig.schema
 
 /**
+ * `io.l5d.curator` (experimental): Curator service discovery in ZooKeeper. Served by
+ * `src/namers/Curator.ts` (schema in `src/namers/CuratorConfig.ts`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CuratorNamer = CuratorConfig.schema
+
+/**
+ * `io.l5d.zkLeader`: the leader of a ZooKeeper leader election. Served by `src/namers/ZkLeader.ts`
+ * (schema in `src/namers/ZkLeaderConfig.ts`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ZkLeaderNamer = ZkLeaderConfig.schema
+
+/**
  * One entry of `namers`, discriminated by `kind`.
  *
  * @since 0.1.0
@@ -292,7 +312,9 @@ export const Namer = Schema.Union([
   DnsSrvNamer,
   ConsulNamer,
   ServersetsNamer,
-  MarathonNamer
+  MarathonNamer,
+  CuratorNamer,
+  ZkLeaderNamer
 ])
 
 /**

@@ -10,11 +10,13 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as ConsulConfig from "../namers/ConsulConfig.js"
+import * as CuratorConfig from "../namers/CuratorConfig.js"
 import * as DnsSrv from "../namers/DnsSrv.js"
 import * as Fs from "../namers/Fs.js"
 import * as K8s from "../namers/K8s.js"
 import * as MarathonConfig from "../namers/MarathonConfig.js"
 import * as ServersetsConfig from "../namers/ServersetsConfig.js"
+import * as ZkLeaderConfig from "../namers/ZkLeaderConfig.js"
 import * as Delegation from "../naming/Delegation.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Interpreter from "../naming/Interpreter.js"
@@ -68,7 +70,9 @@ export const namerBuilders: { readonly [K in Config.Namer["kind"]]: Builder<K> }
     }),
   "io.l5d.consul": ConsulConfig.build,
   "io.l5d.serversets": ServersetsConfig.build,
-  "io.l5d.marathon": (n) => MarathonConfig.build(n)
+  "io.l5d.marathon": (n) => MarathonConfig.build(n),
+  "io.l5d.curator": CuratorConfig.build,
+  "io.l5d.zkLeader": ZkLeaderConfig.build
 }
 
 /**

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { Path } from "../../src/index.js"
 import * as Serversets from "../../src/namers/Serversets.js"
+import type * as ChildrenNamer from "../../src/namers/zk/ChildrenNamer.js"
 import * as ZkClient from "../../src/namers/zk/Client.js"
 import * as Stats from "../../src/Stats.js"
 import { waitFor } from "../support/poll.js"
@@ -69,9 +70,9 @@ describe("io.l5d.serversets against a real ZooKeeper", () => {
 
           expect(stats.counterValue("namer/#/io.l5d.serversets/lookups")).toBeGreaterThanOrEqual(4)
           expect(stats.counterValue("namer/#/io.l5d.serversets/updates")).toBeGreaterThan(4)
-          const state = (yield* namer.state!) as Serversets.ServersetsState
+          const state = (yield* namer.state!) as ChildrenNamer.ZkNamerState
           expect(state.zookeeper.connected).toBe(true)
-          expect(state.watches["/discovery/prod/api"]).toMatchObject({ state: "ok", exists: true, members: 2 })
+          expect(state.watches["/discovery/prod/api"]).toMatchObject({ state: "ok", exists: true, entries: 2 })
           expect((yield* namer.enumerate!).map(Path.show)).toContain("/discovery/prod/api")
         })
       ),
@@ -89,7 +90,7 @@ describe("io.l5d.serversets against a real ZooKeeper", () => {
           yield* Effect.promise(() => w.create("/svc/web/member_0000000001", member("127.0.0.1", 8080)))
           const s = yield* follow(namer, "/svc/web")
           yield* waitFor(() => s.addrs === "127.0.0.1:8080", "the first answer")
-          const watch = () => Effect.map(namer.state!, (x) => (x as Serversets.ServersetsState).watches["/svc/web"]!)
+          const watch = () => Effect.map(namer.state!, (x) => (x as ChildrenNamer.ZkNamerState).watches["/svc/web"]!)
 
           yield* Effect.promise(() => zk.stop())
           let info = yield* watch()
@@ -124,11 +125,11 @@ describe("io.l5d.serversets against a real ZooKeeper", () => {
       yield* Effect.promise(() => w.create("/svc/api/member_0000000001", member("127.0.0.1", 1)))
       const s = yield* follow(namer, "/svc/api")
       yield* waitFor(() => s.addrs === "127.0.0.1:1", "the first answer")
-      expect(((yield* namer.state!) as Serversets.ServersetsState).zookeeper.sessions).toBe(1)
+      expect(((yield* namer.state!) as ChildrenNamer.ZkNamerState).zookeeper.sessions).toBe(1)
       const { id, password } = client.credentials()
       yield* Effect.promise(() => ZooKeeper.expire(zk.connectString, id, password))
       yield* waitFor(
-        () => (Effect.runSync(namer.state!) as Serversets.ServersetsState).zookeeper.sessions === 2,
+        () => (Effect.runSync(namer.state!) as ChildrenNamer.ZkNamerState).zookeeper.sessions === 2,
         "a new session",
         750
       )
