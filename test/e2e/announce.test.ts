@@ -51,7 +51,7 @@ routers:
 const until = (port: number, want: string) =>
   Effect.gen(function*() {
     let body = ""
-    for (let i = 0; i < 100 && body !== want; i++) {
+    for (let i = 0; i < 250 && body !== want; i++) {
       const r = yield* Effect.exit(sendE(port, { headers: { host: "web" } }))
       body = r._tag === "Success" ? r.value.body : ""
       if (body !== want) yield* Effect.sleep("20 millis")
@@ -107,6 +107,13 @@ describe("the io.l5d.serversets announcer, on a real ZooKeeper", () => {
 
       const b = yield* Linker.make(parse(discovering(zk.port, fallback.port)))
       const port = b.routers[0]!.servers[0]!.port
+      // the process compiles and starts (slow on a loaded machine): wait for its announcement
+      let announced: Array<string> = []
+      for (let i = 0; i < 1500 && announced.length === 0; i++) {
+        announced = yield* Effect.promise(() => w.children("/discovery/web").catch(() => []))
+        if (announced.length === 0) yield* Effect.sleep("40 millis")
+      }
+      expect(announced).toHaveLength(1)
       expect(yield* until(port, "behind the weir process")).toBe("behind the weir process")
       expect(yield* Effect.promise(() => w.children("/discovery/web"))).toHaveLength(1)
 

@@ -69,7 +69,7 @@ routers:
         yield* Effect.promise(() =>
           zk.restart()
         )
-        yield* waitFor(() => stale() === 0, "fresh again", 500)
+        yield* waitFor(() => stale() === 0, "fresh again", 1500)
         yield* Effect.promise(() => w.set("/discovery/web/member_0000000002", member("127.0.0.1", two.port)))
         expect(yield* until(port, "web", "two")).toBe("two")
       }),

@@ -107,10 +107,10 @@ describe("io.l5d.serversets against a real ZooKeeper", () => {
           expect(stats.gaugeValues().get("namer/#/io.l5d.serversets/stale_watches")).toBe(1)
 
           yield* Effect.promise(() => zk.restart())
-          yield* waitFor(() => Effect.runSync(watch()).state === "ok", "fresh again", 500)
+          yield* waitFor(() => Effect.runSync(watch()).state === "ok", "fresh again", 1500)
           expect(stats.gaugeValues().get("namer/#/io.l5d.serversets/stale_watches")).toBe(0)
           yield* Effect.promise(() => w.create("/svc/web/member_0000000002", member("127.0.0.2", 8080)))
-          yield* waitFor(() => s.addrs === "127.0.0.1:8080,127.0.0.2:8080", "a member added after the restart", 500)
+          yield* waitFor(() => s.addrs === "127.0.0.1:8080,127.0.0.2:8080", "a member added after the restart", 1500)
         })
       ),
     { timeout: 120_000 }
@@ -126,14 +126,15 @@ describe("io.l5d.serversets against a real ZooKeeper", () => {
       const s = yield* follow(namer, "/svc/api")
       yield* waitFor(() => s.addrs === "127.0.0.1:1", "the first answer")
       expect(((yield* namer.state!) as ChildrenNamer.ZkNamerState).zookeeper.sessions).toBe(1)
-      const { id, password } = client.credentials()
-      yield* Effect.promise(() => ZooKeeper.expire(zk.connectString, id, password))
+      yield* Effect.promise(() =>
+        ZooKeeper.expireSession(zk.connectString, client.credentials, () => client.info().sessions === 2)
+      )
       yield* waitFor(
         () => (Effect.runSync(namer.state!) as ChildrenNamer.ZkNamerState).zookeeper.sessions === 2,
         "a new session",
-        750
+        1500
       )
       yield* Effect.promise(() => w.create("/svc/api/member_0000000002", member("127.0.0.2", 2)))
-      yield* waitFor(() => s.addrs === "127.0.0.1:1,127.0.0.2:2", "a member added on the new session", 500)
+      yield* waitFor(() => s.addrs === "127.0.0.1:1,127.0.0.2:2", "a member added on the new session", 1500)
     }), { timeout: 120_000 })
 })

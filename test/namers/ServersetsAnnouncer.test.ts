@@ -27,7 +27,7 @@ describe("ServersetsAnnouncer against a real ZooKeeper", () => {
               return cond(members)
             },
             what,
-            500
+            1500
           )
         yield* poll((xs) => xs.length === 1, "the member")
         const first = members[0]!
@@ -36,8 +36,9 @@ describe("ServersetsAnnouncer against a real ZooKeeper", () => {
           { zkPath: "/discovery/api", host: "127.0.0.1", port: 8080, member: `/discovery/api/${first}` }
         ])
 
-        const { id, password } = client.credentials()
-        yield* Effect.promise(() => ZooKeeper.expire(zk.connectString, id, password))
+        yield* Effect.promise(() =>
+          ZooKeeper.expireSession(zk.connectString, client.credentials, () => client.info().sessions === 2)
+        )
         yield* poll((xs) => xs.length === 1 && xs[0] !== first, "a member on the new session")
         expect(client.info().sessions).toBe(2)
         const second = members[0]!

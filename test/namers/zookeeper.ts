@@ -206,13 +206,39 @@ export const writer = (connectString: string): Promise<Writer> =>
 export const expire = (connectString: string, id: Buffer, password: Buffer): Promise<void> =>
   new Promise((resolve) => {
     const client = zookeeper.createClient(connectString, { sessionTimeout: 4000, spinDelay: 100 })
-    ;(client as unknown as { connectionManager: { sessionId: Buffer; sessionPassword: Buffer } })
-      .connectionManager.sessionId = id
-    ;(client as unknown as { connectionManager: { sessionId: Buffer; sessionPassword: Buffer } })
-      .connectionManager.sessionPassword = password
-    client.once("connected", () => {
+    const manager = (client as unknown as { connectionManager: { sessionId: Buffer; sessionPassword: Buffer } })
+      .connectionManager
+    manager.sessionId = id
+    manager.sessionPassword = password
+    let done = false
+    const finish = () => {
+      if (done) return
+      done = true
       client.close()
       setTimeout(resolve, 100)
+    }
+    // connected: closing ends the session; expired already: nothing to do; no answer: give up
+    client.on("state", (s) => {
+      if (s === zookeeper.State.SYNC_CONNECTED || s === zookeeper.State.EXPIRED) finish()
     })
+    setTimeout(finish, 3000)
     client.connect()
   })
+
+/**
+ * Expires a session until `expired()` says it is: the owner may win the session back before the
+ * taking-over client closes it (a race on a loaded machine), so this retries, up to 10 times.
+ */
+export const expireSession = async (
+  connectString: string,
+  credentials: () => { readonly id: Buffer; readonly password: Buffer },
+  expired: () => boolean
+): Promise<void> => {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const { id, password } = credentials()
+    await expire(connectString, id, password)
+    for (let i = 0; i < 100 && !expired(); i++) await new Promise((r) => setTimeout(r, 20))
+    if (expired()) return
+  }
+  throw new Error("could not expire the session")
+}

@@ -84,7 +84,11 @@ export const make = <E, S>(spec: Spec<E, S>, options: Options): Effect.Effect<Na
   Effect.gen(function*() {
     const label = options.label ?? `#/${spec.kind}`
     const zk = options.client ??
-      (yield* ZkClient.make({ connectString: options.connectString, sessionTimeout: options.sessionTimeout }))
+      (yield* ZkClient.make({
+        connectString: options.connectString,
+        sessionTimeout: options.sessionTimeout,
+        lazy: true
+      }))
     const resolver = HostResolver.make({ label })
 
     const read = (zkPath: string) => (watcher: ZkClient.Watcher): Effect.Effect<Node<E>, ZkClient.ZkError> =>

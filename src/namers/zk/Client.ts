@@ -104,6 +104,8 @@ export interface Options {
   readonly connectString: string
   /** The session timeout asked for. Defaults to 10 seconds. */
   readonly sessionTimeout?: Duration.Input | undefined
+  /** Connect only when first used (a namer before its first lookup). Defaults to `false`. */
+  readonly lazy?: boolean | undefined
   /** First retry delay after a failed read; doubles (jittered) up to 10 seconds. Defaults to 100 milliseconds. */
   readonly minBackoff?: Duration.Input | undefined
 }
@@ -135,8 +137,8 @@ const codeOf = (e: unknown): string =>
     : String(e)
 
 /**
- * Opens a session in the current scope (closed, with its ephemeral nodes, when the scope closes).
- * Does not wait for the connection.
+ * Opens a session in the current scope (closed, with its ephemeral nodes, when the scope closes):
+ * at once, or with `lazy` on first use. Does not wait for the connection.
  *
  * @since 0.1.0
  * @category constructors
@@ -152,7 +154,7 @@ export const make = (options: Options): Effect.Effect<ZkClient, never, Scope.Sco
     let sessions = 0
     let disconnections = 0
     let closed = false
-    let client: Zk.Client
+    let client: Zk.Client | undefined
 
     const open = () => {
       const c = Zk.createClient(connectString, { sessionTimeout, spinDelay: 200, retries: 0 })
@@ -175,13 +177,20 @@ export const make = (options: Options): Effect.Effect<ZkClient, never, Scope.Sco
       sessions++
       c.connect()
     }
-    open()
+    let started = false
+    const start = () => {
+      if (started || closed) return
+      started = true
+      open()
+    }
+    if (options.lazy !== true) start()
     // The client clears its connect timeout once TCP connects, so a server that accepts but never
     // answers the session handshake (one starting or stopping) would hold it forever: a socket
     // still not connected after `handshakeTimeout` is dropped, which makes the client try again.
     const handshakeTimeout = Math.max(1000, Math.floor(sessionTimeout / 3))
     let watched: { readonly socket: unknown; readonly since: number } | undefined
     const watchdog = setInterval(() => {
+      if (client === undefined) return
       const socket = (client as unknown as { connectionManager?: { socket?: { destroy?: () => void } } })
         .connectionManager?.socket
       if (connected || socket === undefined) {
@@ -200,14 +209,17 @@ export const make = (options: Options): Effect.Effect<ZkClient, never, Scope.Sco
         closed = true
         clearInterval(watchdog)
         connected = false
-        client.close()
+        client?.close()
         conn.fire()
       })
     )
 
     const call = <A>(op: string, path: string, f: (c: Zk.Client, cb: (e: unknown, a: A) => void) => void) =>
       Effect.callback<A, ZkError>((resume) => {
-        if (!connected) return resume(Effect.fail(new ZkError({ op, path, code: "CONNECTION_LOSS" })))
+        start()
+        if (!connected || client === undefined) {
+          return resume(Effect.fail(new ZkError({ op, path, code: "CONNECTION_LOSS" })))
+        }
         try {
           f(client, (e, a) => resume(e ? Effect.fail(new ZkError({ op, path, code: codeOf(e) })) : Effect.succeed(a)))
         } catch (e) {
@@ -259,6 +271,7 @@ export const make = (options: Options): Effect.Effect<ZkClient, never, Scope.Sco
 
     const watchLoop = <A>(read: (watcher: Watcher) => Effect.Effect<A, ZkError>, handle: Watches.Handle<A>) =>
       Effect.gen(function*() {
+        start()
         const changed = signal()
         const watcher = () => changed.fire()
         let attempt = 0
@@ -300,11 +313,14 @@ export const make = (options: Options): Effect.Effect<ZkClient, never, Scope.Sco
       info: () => ({
         connectString,
         connected,
-        sessionId: connected ? client.getSessionId().toString("hex") : undefined,
+        sessionId: connected && client !== undefined ? client.getSessionId().toString("hex") : undefined,
         sessions,
         disconnections
       }),
-      credentials: () => ({ id: client.getSessionId(), password: client.getSessionPassword() }),
+      credentials: () => ({
+        id: client?.getSessionId() ?? Buffer.alloc(8),
+        password: client?.getSessionPassword() ?? Buffer.alloc(16)
+      }),
       getChildren,
       getData,
       exists,
