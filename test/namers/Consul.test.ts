@@ -182,6 +182,16 @@ describe("io.l5d.consul against a fake Consul (Consul's documented HTTP API)", (
     { timeout: 30_000 }
   )
 
+  it.live("datacenter names .local; consistencyMode is sent", () =>
+    Effect.gen(function*() {
+      const consul = yield* fake
+      consul.set("web", [{ node: "n", address: "127.0.0.7", port: 7 }], "dc3")
+      const namer = yield* Consul.make({ port: consul.port, datacenter: "dc3", consistencyMode: "stale" })
+      const s = yield* follow(namer, "/.local/web")
+      yield* waitFor(() => s.addrs === "127.0.0.7:7*1", "the dc3 instance")
+      expect(consul.requests.every((r) => r.query.get("dc") === "dc3" && r.query.has("stale"))).toBe(true)
+    }), { timeout: 30_000 })
+
   it.live("a Consul that never answered: the lookup fails (no answer to keep)", () =>
     Effect.gen(function*() {
       const consul = yield* fake
