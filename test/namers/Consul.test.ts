@@ -50,6 +50,7 @@ describe("io.l5d.consul against a fake Consul (Consul's documented HTTP API)", (
         const consul = yield* fake
         consul.set("web", [{ node: "n1", address: "127.0.0.1", port: 8080, tags: ["canary"] }])
         const namer = yield* Consul.make({
+          host: "127.0.0.1",
           port: consul.port,
           token: "s3cret",
           weights: [{ tag: "canary", weight: 0.25 }, { tag: "big", weight: 3 }],
@@ -91,6 +92,7 @@ describe("io.l5d.consul against a fake Consul (Consul's documented HTTP API)", (
           { node: "n3", address: "127.0.0.3", port: 3, tags: ["v1"] }
         ], "dc2")
         const namer = yield* Consul.make({
+          host: "127.0.0.1",
           port: consul.port,
           includeTag: true,
           useHealthCheck: true,
@@ -126,7 +128,7 @@ describe("io.l5d.consul against a fake Consul (Consul's documented HTTP API)", (
       Effect.gen(function*() {
         const consul = yield* fake
         for (let i = 0; i < 5; i++) consul.set("web", [{ node: "n", address: "127.0.0.1", port: 100 + i }])
-        const namer = yield* Consul.make({ port: consul.port, minBackoff: "10 millis" })
+        const namer = yield* Consul.make({ host: "127.0.0.1", port: consul.port, minBackoff: "10 millis" })
         const s = yield* follow(namer, "/.local/web")
         yield* waitFor(() => s.addrs === "127.0.0.1:104*1", "the first answer")
         yield* waitFor(() => consul.requests.some((r) => r.query.get("index") === String(consul.index())), "blocking")
@@ -153,7 +155,12 @@ describe("io.l5d.consul against a fake Consul (Consul's documented HTTP API)", (
         Effect.gen(function*() {
           const consul = yield* fake
           consul.set("web", [{ node: "n", address: "127.0.0.1", port: 1 }])
-          const namer = yield* Consul.make({ port: consul.port, blockingWait: "1 second", minBackoff: "10 millis" })
+          const namer = yield* Consul.make({
+            host: "127.0.0.1",
+            port: consul.port,
+            blockingWait: "1 second",
+            minBackoff: "10 millis"
+          })
           const s = yield* follow(namer, "/.local/web")
           yield* waitFor(() => s.addrs === "127.0.0.1:1*1", "the first answer")
           const watch = () => (Effect.runSync(namer.state!) as Consul.ConsulState).watches["/.local/web"]!
@@ -186,7 +193,12 @@ describe("io.l5d.consul against a fake Consul (Consul's documented HTTP API)", (
     Effect.gen(function*() {
       const consul = yield* fake
       consul.set("web", [{ node: "n", address: "127.0.0.7", port: 7 }], "dc3")
-      const namer = yield* Consul.make({ port: consul.port, datacenter: "dc3", consistencyMode: "stale" })
+      const namer = yield* Consul.make({
+        host: "127.0.0.1",
+        port: consul.port,
+        datacenter: "dc3",
+        consistencyMode: "stale"
+      })
       const s = yield* follow(namer, "/.local/web")
       yield* waitFor(() => s.addrs === "127.0.0.7:7*1", "the dc3 instance")
       expect(consul.requests.every((r) => r.query.get("dc") === "dc3" && r.query.has("stale"))).toBe(true)
@@ -196,7 +208,7 @@ describe("io.l5d.consul against a fake Consul (Consul's documented HTTP API)", (
     Effect.gen(function*() {
       const consul = yield* fake
       consul.failNext(1_000_000)
-      const namer = yield* Consul.make({ port: consul.port, minBackoff: "10 millis" })
+      const namer = yield* Consul.make({ host: "127.0.0.1", port: consul.port, minBackoff: "10 millis" })
       const states: Array<string> = []
       yield* namer.lookup(Path.parseUnsafe("/.local/web")).pipe(
         Stream.runDrain,
