@@ -195,7 +195,9 @@ telemetry: [{kind: io.l5d.zipkin}]
 routers: [{protocol: http, servers: [{port: 0}]}]
 `)
       const err = yield* Effect.scoped(Linker.make(bad)).pipe(Effect.flip)
-      expect(err.problems[0]!.message).toContain("telemeter kind io.l5d.zipkin is not available in this version of weir")
+      expect(err.problems[0]!.message).toContain(
+        "telemeter kind io.l5d.zipkin is not available in this version of weir"
+      )
 
       const taken = yield* Effect.acquireRelease(
         Effect.callback<net.Server>((resume) => {
