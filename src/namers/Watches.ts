@@ -10,7 +10,7 @@
  * next `ok` clears the staleness.
  *
  * Metrics, under `namer/<label>/`: counters `lookups` (names looked up), `updates` (answers that
- * changed), `failures` (backend failures), `stale` (answers that went stale), and the gauge
+ * changed), `errors` (backend failures), `stale` (answers that went stale), and the gauge
  * `stale_watches` (watches currently answering from a stale answer).
  *
  * @since 0.1.0
@@ -119,7 +119,7 @@ export const make = <A>(options: Options<A>): Effect.Effect<Watches<A>, never, S
     const stats = (yield* Effect.service(Stats.Receiver)).scope("namer", label)
     const lookups = stats.counter("lookups")
     const updates = stats.counter("updates")
-    const failures = stats.counter("failures")
+    const errors = stats.counter("errors")
     const staled = stats.counter("stale")
     const open = new Map<string, Entry<A>>()
     const unregister = stats.gauge(["stale_watches"], () => {
@@ -149,7 +149,7 @@ export const make = <A>(options: Options<A>): Effect.Effect<Watches<A>, never, S
         }),
       fail: (reason) =>
         Effect.suspend(() => {
-          failures.incr()
+          errors.incr()
           entry.info.failures++
           const s = SubscriptionRef.getUnsafe(entry.ref)
           if (s._tag === "Ok") {

@@ -182,7 +182,7 @@ describe("io.l5d.consul against a fake Consul (Consul's documented HTTP API)", (
           expect(s.addrs).toBe("127.0.0.1:2*1")
           consul.garbageNext(0)
           yield* waitFor(() => s.addrs === "127.0.0.1:3*1" && watch().state === "ok", "recovered again", 500)
-          expect(stats.counterValue("namer/#/io.l5d.consul/failures")).toBeGreaterThanOrEqual(2)
+          expect(stats.counterValue("namer/#/io.l5d.consul/errors")).toBeGreaterThanOrEqual(2)
           expect(stats.gaugeValues().get("namer/#/io.l5d.consul/stale_watches")).toBe(0)
         })
       ),
