@@ -11,6 +11,7 @@
  *
  * @since 0.1.0
  */
+import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
@@ -85,6 +86,15 @@ export const make = (options: Options): Effect.Effect<Announcer, never, Scope.Sc
       (yield* ZkClient.make({ connectString: options.connectString, sessionTimeout: options.sessionTimeout }))
     const live = new Set<{ zkPath: string; host: string; port: number; member: string | undefined }>()
 
+    /** Completes when `member` changes or goes away (an exists watch), or at once if it is gone. */
+    const gone = (member: string): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        const fired = Deferred.makeUnsafe<void>()
+        const present = yield* Effect.result(zk.exists(member, () => void Deferred.doneUnsafe(fired, Effect.void)))
+        if (Result.isFailure(present) || !present.success) return
+        yield* Deferred.await(fired)
+      })
+
     const announce = (zkPath: string, host: string, port: number) =>
       Effect.gen(function*() {
         const entry = { zkPath, host, port, member: undefined as string | undefined }
@@ -99,16 +109,6 @@ export const make = (options: Options): Effect.Effect<Announcer, never, Scope.Sc
               yield* zk.changedSince(v)
               continue
             }
-            const gone = new Promise<void>((resolve) => {
-              if (entry.member === undefined) resolve()
-              else {
-                void Effect.runPromise(
-                  Effect.result(zk.exists(entry.member, () => resolve()))
-                ).then((r) => {
-                  if (Result.isFailure(r) || !r.success) resolve()
-                })
-              }
-            })
             if (entry.member === undefined || generation !== zk.generation()) {
               const created = yield* Effect.result(zk.createEphemeralSequential(prefix, memberData(host, port)))
               if (Result.isFailure(created)) {
@@ -127,14 +127,16 @@ export const make = (options: Options): Effect.Effect<Announcer, never, Scope.Sc
               yield* Effect.logInfo(`${label}: announced ${host}:${port} at ${created.success}`)
               continue
             }
-            yield* Effect.raceFirst(
-              zk.changedSince(v),
-              Effect.gen(function*() {
-                yield* Effect.promise(() => gone)
-                const still = yield* Effect.result(zk.exists(entry.member!))
-                if (Result.isSuccess(still) && !still.success) entry.member = undefined
-              })
-            )
+            const member = entry.member
+            yield* Effect.raceFirst(zk.changedSince(v), gone(member))
+            const still = yield* Effect.result(zk.exists(member))
+            if (Result.isSuccess(still) && !still.success) entry.member = undefined
+            else if (Result.isFailure(still)) {
+              yield* Effect.raceFirst(
+                Effect.flatMap(Watches.backoff("100 millis", "10 seconds", attempt++), Effect.sleep),
+                zk.changedSince(v)
+              )
+            } else attempt = 0
           }
         })
         yield* Effect.addFinalizer(() =>
