@@ -11,6 +11,7 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
@@ -109,26 +110,27 @@ export const make = (auth: Auth | undefined): Effect.Effect<Authenticator, never
       }
     }
     let token: string | undefined
-    const login = Effect.tryPromise({
-      try: async () => {
-        const res = await fetch(auth.loginEndpoint, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            uid: auth.uid,
-            token: loginToken(auth.uid, auth.privateKey, Math.floor(Date.now() / 1000))
+    const login = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.tryPromise({
+        try: async () => {
+          const res = await fetch(auth.loginEndpoint, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({
+              uid: auth.uid,
+              token: loginToken(auth.uid, auth.privateKey, Math.floor(now / 1000))
+            })
           })
-        })
-        if (res.status !== 200) throw new Error(`DC/OS login answered ${res.status}`)
-        const json = (await res.json()) as { token?: unknown }
-        if (typeof json.token !== "string") throw new Error("DC/OS login answer has no token")
-        return json.token
-      },
-      catch: (e) =>
-        `DC/OS login for ${auth.uid} failed: ${
-          e instanceof Error && e.message.startsWith("DC/OS") ? e.message : "request failed"
-        }`
-    })
+          if (res.status !== 200) throw new Error(`DC/OS login answered ${res.status}`)
+          const json = (await res.json()) as { token?: unknown }
+          if (typeof json.token !== "string") throw new Error("DC/OS login answer has no token")
+          return json.token
+        },
+        catch: (e) =>
+          `DC/OS login for ${auth.uid} failed: ${
+            e instanceof Error && e.message.startsWith("DC/OS") ? e.message : "request failed"
+          }`
+      }))
     return {
       enabled: true,
       headers: Effect.suspend(() =>
