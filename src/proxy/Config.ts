@@ -36,6 +36,7 @@ import * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaTransformation from "effect/SchemaTransformation"
+import * as ServersetsAnnouncerConfig from "../config/announcer/Serversets.js"
 import * as ClientConfig from "../config/Client.js"
 import * as H2Settings from "../config/H2Settings.js"
 import * as Identifiers from "../config/identifier/index.js"
@@ -409,7 +410,7 @@ export const Router = Schema.Struct({
   streamAfterContentLengthKB: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(5)),
   maxErrResponseKB: PositiveInt.pipe(withDefault(5120)),
   streamingEnabled: Schema.Boolean.pipe(withDefault(true)),
-  announcers: unsupported("announcers"),
+  announcers: Schema.optionalKey(Schema.Array(ServersetsAnnouncerConfig.schema)),
   httpAccessLog: Schema.optionalKey(NonEmptyString),
   httpAccessLogAppend: Schema.Boolean.pipe(withDefault(true)),
   httpAccessLogRollPolicy: RollPolicyFromString.pipe(withDefault("never")),
@@ -491,6 +492,8 @@ export interface RouterConfig {
   readonly protocol: RouterEntry["protocol"]
   readonly label: string
   readonly servers: ReadonlyArray<Server>
+  /** The announcers servers' `announce` names go through (`routers[].announcers`). */
+  readonly announcers?: ReadonlyArray<ServersetsAnnouncerConfig.Config> | undefined
   readonly dtab: Dtab.Dtab
   readonly identifiers: ReadonlyArray<Identifier>
   readonly dstPrefix: Path.Path
@@ -644,6 +647,18 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
       r.client.configs.forEach((c, j) => problems.push(...H2Settings.problems(c, h2, at(`client.configs[${j}]`))))
     } else problems.push(...H2Settings.problems(r.client, h2, at("client")))
   }
+  servers.forEach((s, j) =>
+    (s.announce ?? []).forEach((name, k) => {
+      if (!(r.announcers ?? []).some((a) => ServersetsAnnouncerConfig.zkPathOf(a, name) !== undefined)) {
+        problems.push({
+          path: at(`servers[${j}].announce[${k}]`),
+          message: `no announcer of this router serves ${Path.show(name)} (routers[].announcers prefixes: ${
+            (r.announcers ?? []).map((a) => Path.show(ServersetsAnnouncerConfig.namePrefix(a))).join(", ") || "none"
+          })`
+        })
+      }
+    })
+  )
   if (r.dtab !== undefined && r.baseDtab !== undefined) {
     problems.push({ path: at("baseDtab"), message: "give either `dtab` or the older `baseDtab`, not both" })
   }
@@ -674,6 +689,7 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
     protocol: r.protocol,
     label: r.label ?? r.protocol,
     servers,
+    ...(r.announcers !== undefined ? { announcers: r.announcers } : {}),
     dtab: r.dtab ?? r.baseDtab ?? Dtab.empty,
     identifiers,
     dstPrefix: r.dstPrefix ?? Path.make(legacy ? "http" : "svc"),

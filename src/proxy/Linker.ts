@@ -19,12 +19,14 @@ import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Dns from "node:dns"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import { key as addressKey } from "../Address.js"
+import * as ServersetsAnnouncerConfig from "../config/announcer/Serversets.js"
 import * as ClientConfig from "../config/Client.js"
 import * as H2Settings from "../config/H2Settings.js"
 import * as Identifiers from "../config/identifier/index.js"
@@ -86,7 +88,7 @@ export interface Linker {
   readonly shutdownRequested: Effect.Effect<Duration.Duration>
   /** Requests a shutdown; the grace defaults to `admin.shutdownGraceMs`. */
   readonly requestShutdown: (grace?: Duration.Duration) => Effect.Effect<void>
-  /** Stops accepting on every router and waits up to `grace` for requests in flight. */
+  /** Withdraws the routers' announcements, stops accepting on every router and waits up to `grace` for requests in flight. */
   readonly drain: (grace: Duration.Duration) => Effect.Effect<void>
 }
 
@@ -202,6 +204,15 @@ export const routerOptions = (
   ...(accessLog !== undefined ? { accessLog } : {})
 })
 
+/** The host a server announces: its IP, or this machine's first external IPv4 when it listens on all. */
+const announceHost = (ip: string): string => {
+  if (ip !== "0.0.0.0" && ip !== "::") return ip
+  for (const addrs of Object.values(Os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address
+  }
+  return "127.0.0.1"
+}
+
 const startFailure = (where: string) => (e: { readonly message: string }) =>
   new LinkerError({ problems: [{ path: where, message: e.message }] })
 
@@ -286,6 +297,26 @@ const build = (
       for (const s of router.servers) own.push({ ip: s.ip, port: s.port, what: "server", router: r.label })
     }
 
+    const announcements = yield* Scope.fork(yield* Effect.scope)
+    for (const [i, r] of config.routers.entries()) {
+      if ((r.announcers ?? []).length === 0) continue
+      const announcers = yield* Effect.forEach(
+        r.announcers ?? [],
+        (a) => Effect.map(ServersetsAnnouncerConfig.build(a), (announcer) => [a, announcer] as const)
+      ).pipe(Scope.provide(announcements))
+      for (const [j, s] of r.servers.entries()) {
+        const bound = routers[i]!.servers[j]!
+        for (const name of s.announce ?? []) {
+          for (const [a, announcer] of announcers) {
+            const zkPath = ServersetsAnnouncerConfig.zkPathOf(a, name)
+            if (zkPath === undefined) continue
+            yield* announcer.announce(zkPath, announceHost(s.ip), bound.port).pipe(Scope.provide(announcements))
+            break
+          }
+        }
+      }
+    }
+
     const shutdown = yield* Deferred.make<Duration.Duration>()
     const requestShutdown = (grace?: Duration.Duration) =>
       Effect.asVoid(Deferred.succeed(shutdown, grace ?? config.admin.shutdownGraceMs))
@@ -319,7 +350,10 @@ const build = (
       shutdownRequested: Deferred.await(shutdown),
       requestShutdown,
       drain: (grace) =>
-        Effect.asVoid(Effect.all(routers.map((r) => r.drain(grace)), { concurrency: "unbounded", discard: true }))
+        Effect.andThen(
+          Scope.close(announcements, Exit.void),
+          Effect.asVoid(Effect.all(routers.map((r) => r.drain(grace)), { concurrency: "unbounded", discard: true }))
+        )
     }
   })
 

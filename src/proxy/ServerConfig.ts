@@ -15,7 +15,7 @@
  */
 import * as Schema from "effect/Schema"
 import * as H2Settings from "../config/H2Settings.js"
-import { NonEmptyString, Port, PositiveInt, unsupported, withDefault } from "../config/Schemas.js"
+import { NonEmptyString, PathFromString, Port, PositiveInt, unsupported, withDefault } from "../config/Schemas.js"
 import * as SocketOptions from "../config/SocketOptions.js"
 import * as Forwarded from "../http/Forwarded.js"
 
@@ -82,7 +82,7 @@ export const Server = Schema.Struct({
   label: unsupported("servers[].label"),
   tls: unsupported("server TLS"),
   socketOptions: Schema.optionalKey(SocketOptions.Section),
-  announce: unsupported("announcing"),
+  announce: Schema.optionalKey(Schema.Array(PathFromString)),
   serverSession: unsupported("servers[].serverSession"),
   addForwardedHeader: Schema.optionalKey(Schema.NullOr(AddForwardedHeader)),
   timestampHeader: Schema.optionalKey(HeaderName),

@@ -30,7 +30,7 @@ describe("weir check", () => {
     Effect.gen(function*() {
       const text = `
 namers:
-- {kind: io.l5d.consul, bogus: 1}
+- {kind: io.l5d.rancher, bogus: 1}
 routers:
 - protocol: http
   servers: [{}]
@@ -42,7 +42,7 @@ telemetry: [{kind: io.l5d.zipkin}]
       expect(e.code).toBe(1)
       const err = (yield* TestConsole.errorLines).join("\n")
       expect(err.split("\n").slice(1)).toEqual([
-        `namers[0].kind: namer kind io.l5d.consul is not available in this version of weir (available: ${
+        `namers[0].kind: namer kind io.l5d.rancher is not available in this version of weir (available: ${
           Namers.registry.kinds.join(", ")
         })`,
         "namers[0].bogus: unknown key",

@@ -29,14 +29,19 @@ import type * as Scope from "effect/Scope"
 import type * as Namer from "../../naming/Namer.js"
 import * as Path from "../../naming/Path.js"
 import * as Plugin from "../Plugin.js"
+import * as Consul from "./Consul.js"
+import * as Curator from "./Curator.js"
 import * as DnsSrv from "./DnsSrv.js"
 import * as ExperimentalK8s from "./ExperimentalK8s.js"
 import * as Fs from "./Fs.js"
 import * as K8s from "./K8s.js"
 import * as K8sExternal from "./K8sExternal.js"
 import * as K8sNs from "./K8sNs.js"
+import * as Marathon from "./Marathon.js"
 import * as Rewrite from "./Rewrite.js"
+import * as Serversets from "./Serversets.js"
 import * as Unavailable from "./Unavailable.js"
+import * as ZkLeader from "./ZkLeader.js"
 
 /**
  * The namer registry: `schema` decodes one entry of `namers`, `make` builds the namer.
@@ -46,7 +51,20 @@ import * as Unavailable from "./Unavailable.js"
  */
 export const registry = Plugin.registry(
   "namer",
-  [Fs.plugin, K8s.plugin, ExperimentalK8s.plugin, DnsSrv.plugin, Rewrite.plugin, K8sNs.plugin, K8sExternal.plugin],
+  [
+    Fs.plugin,
+    K8s.plugin,
+    ExperimentalK8s.plugin,
+    DnsSrv.plugin,
+    Rewrite.plugin,
+    K8sNs.plugin,
+    K8sExternal.plugin,
+    Serversets.plugin,
+    Curator.plugin,
+    ZkLeader.plugin,
+    Consul.plugin,
+    Marathon.plugin
+  ],
   Unavailable.all
 )
 

@@ -1,0 +1,75 @@
+/**
+ * The `io.l5d.curator` namer's config, linkerd's keys: `zkAddrs` (required, `[{host, port}]`,
+ * port default `2181`), `basePath` (default `/`), and — as in linkerd, where this namer is
+ * experimental — `experimental: true`.
+ *
+ * ```yaml
+ * namers:
+ * - kind: io.l5d.curator
+ *   experimental: true
+ *   zkAddrs: [{host: 127.0.0.1, port: 2181}]
+ *   basePath: /services
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Curator from "../../namers/Curator.js"
+import * as ZkClient from "../../namers/zk/Client.js"
+import type * as Namer from "../../naming/Namer.js"
+import * as Plugin from "../Plugin.js"
+import * as Common from "./Common.js"
+import * as NamerConfig from "./Zk.js"
+
+/**
+ * The config entry.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const schema = Schema.Struct({
+  kind: Schema.Literal("io.l5d.curator"),
+  zkAddrs: NamerConfig.ZkAddrs,
+  basePath: Schema.String.check(Schema.isStartingWith("/")).pipe(NamerConfig.withDefault("/")),
+  ...Common.fields("/io.l5d.curator")
+}).check(
+  Schema.makeFilter((c: { readonly experimental?: boolean | undefined }) =>
+    c.experimental === true ||
+    "the namer io.l5d.curator is experimental and must be explicitly enabled by setting `experimental: true`"
+  )
+)
+
+/**
+ * A decoded entry.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Config = typeof schema.Type
+
+/**
+ * Builds the namer of an entry.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const build = (config: Config): Effect.Effect<Namer.Namer, never, Scope.Scope> =>
+  Curator.make({
+    connectString: ZkClient.connectString(config.zkAddrs),
+    basePath: config.basePath,
+    label: Common.label(config)
+  })
+
+/**
+ * The plugin: `build`.
+ *
+ * @since 0.1.0
+ * @category plugins
+ */
+export const plugin = Plugin.make({
+  schema,
+  example: { kind: "io.l5d.curator", experimental: true, zkAddrs: [{ host: "127.0.0.1" }] },
+  make: build
+})
