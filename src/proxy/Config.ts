@@ -524,8 +524,10 @@ export type Server = typeof Server.Type
 
 /**
  * `routers[].interpreter`, by kind: `default` (the configured namers, then `/$` system namers),
- * `io.l5d.namerd`, `io.l5d.namerd.http`, `io.l5d.mesh`, `io.l5d.fs` (`dtabFile`). Only `default` is
- * available in this version; the others decode and are rejected when the proxy is built.
+ * `io.l5d.namerd`, `io.l5d.namerd.http` (`dst`, `namespace` default `default`, `retry` with
+ * `baseSeconds` 5 and `maxSeconds` 600; served by `src/namerd/HttpInterpreter.ts`), `io.l5d.mesh`,
+ * `io.l5d.fs` (`dtabFile`). `default` and `io.l5d.namerd.http` are available in this version; the
+ * others decode and are rejected when the proxy is built.
  *
  * @since 0.1.0
  * @category schemas

@@ -119,7 +119,11 @@ export const adminNamers = (
 export const make = (
   config: Config.Config,
   interpreter: Interpreter.NameInterpreter,
-  options?: { readonly timeout?: Duration.Input | undefined }
+  options?: {
+    readonly timeout?: Duration.Input | undefined
+    /** The interpreter of each router label that has its own (`io.l5d.namerd.http`). */
+    readonly routerInterpreters?: ReadonlyMap<string, Interpreter.NameInterpreter> | undefined
+  }
 ): Effect.Effect<(request: Admin.DelegateRequest) => Effect.Effect<Admin.Reply>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const systemOnly = yield* Interpreter.make({})
@@ -138,7 +142,9 @@ export const make = (
       if (request.namespace !== undefined && !labels.has(request.namespace)) {
         return Effect.succeed(text(501, `Name Interpreter for ${request.namespace} cannot show delegations`))
       }
-      const using = request.namespace === undefined ? systemOnly : interpreter
+      const using = request.namespace === undefined
+        ? systemOnly
+        : options?.routerInterpreters?.get(request.namespace) ?? interpreter
       return Delegation.explain(using, dtab.success, path.success).pipe(
         Effect.timeoutOption(timeout),
         Effect.map((tree): Admin.Reply =>

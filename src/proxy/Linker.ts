@@ -25,6 +25,7 @@ import * as AccessLog from "../http/AccessLog.js"
 import type * as DstClient from "../http/DstClient.js"
 import * as Forwarded from "../http/Forwarded.js"
 import * as Router from "../http/Router.js"
+import * as NamerdHttp from "../namerd/HttpInterpreter.js"
 import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
 import type * as Path from "../naming/Path.js"
@@ -239,6 +240,7 @@ const build = (
     const interpreter = yield* Interpreter.make({ namers })
 
     const routers: Array<Router.Router> = []
+    const routerInterpreters = new Map<string, Interpreter.NameInterpreter>()
     for (const [i, r] of config.routers.entries()) {
       if (r.originator) {
         const unregister = registry.gauge(["rt", r.label, "originator"], () => 1)
@@ -248,7 +250,17 @@ const build = (
         path: r.httpAccessLog,
         append: r.httpAccessLogAppend
       }).pipe(Effect.mapError(startFailure(`routers[${i}].httpAccessLog`)))
-      const router = yield* Router.make(routerOptions(r, config.admin, interpreter, registry, accessLog)).pipe(
+      const routerInterpreter = r.interpreter.kind === "io.l5d.namerd.http"
+        ? yield* NamerdHttp.make({
+          addresses: yield* NamerdHttp.dstAddresses(interpreter, r.interpreter.dst),
+          namespace: r.interpreter.namespace,
+          retryBase: Duration.seconds(r.interpreter.retry?.baseSeconds ?? 5),
+          retryMax: Duration.seconds(r.interpreter.retry?.maxSeconds ?? 600),
+          stats: registry.scope("rt", r.label, "namerd")
+        })
+        : interpreter
+      routerInterpreters.set(r.label, routerInterpreter)
+      const router = yield* Router.make(routerOptions(r, config.admin, routerInterpreter, registry, accessLog)).pipe(
         Effect.mapError(startFailure(`routers[${i}].servers`))
       )
       routers.push(router)
@@ -264,7 +276,7 @@ const build = (
       exporter,
       config: Config.toJson(config),
       routers: config.routers.map((r) => r.label),
-      delegate: yield* Delegator.make(config, interpreter),
+      delegate: yield* Delegator.make(config, interpreter, { routerInterpreters }),
       namers: Delegator.adminNamers(built),
       shutdown: (grace) => Effect.runFork(requestShutdown(grace)),
       ...(prometheus !== undefined ? { prometheus: { path: prometheus.path, prefix: prometheus.prefix } } : {})

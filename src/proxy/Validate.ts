@@ -31,7 +31,7 @@ export const availableNamers: { readonly [K in Config.Namer["kind"]]: boolean } 
 export const availableInterpreters: { readonly [K in Config.Interpreter["kind"]]: boolean } = {
   "default": true,
   "io.l5d.namerd": false,
-  "io.l5d.namerd.http": false,
+  "io.l5d.namerd.http": true,
   "io.l5d.mesh": false,
   "io.l5d.fs": false
 }

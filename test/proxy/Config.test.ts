@@ -283,7 +283,7 @@ telemetry:
       "routers[1].label: router label \"http\" is already used by routers[0]; labels must be unique",
       "routers[1].servers[0]: 127.0.0.1:4140 conflicts with routers[0].servers[0] (127.0.0.1:4140)",
       "routers[2].protocol: protocol h2 is not available in this version of weir (available: http)",
-      "routers[2].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default)",
+      "routers[2].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default, io.l5d.namerd.http)",
       "routers[2].servers[0]: 127.0.0.1:9990 conflicts with admin (127.0.0.1:9990)"
     ])
   })
