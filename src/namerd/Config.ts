@@ -218,7 +218,7 @@ export type Config = typeof ConfigFile.Type
 export const availableStorage: { readonly [K in Storage["kind"]]: boolean } = {
   "io.l5d.inMemory": true,
   "io.l5d.etcd": true,
-  "io.l5d.zk": false,
+  "io.l5d.zk": true,
   "io.l5d.k8s": false,
   "io.l5d.consul": false
 }

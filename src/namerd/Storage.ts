@@ -12,6 +12,7 @@ import type * as Config from "./Config.js"
 import type { DtabStore } from "./DtabStore.js"
 import * as EtcdStore from "./EtcdStore.js"
 import * as InMemoryStore from "./InMemoryStore.js"
+import * as ZkStore from "./ZkStore.js"
 
 /**
  * The store could not be built or did not answer.
@@ -37,7 +38,14 @@ type Builder<K extends Config.Storage["kind"]> =
 export const builders: { readonly [K in Config.Storage["kind"]]: Builder<K> } = {
   "io.l5d.inMemory": (s) => InMemoryStore.make(new Map(Object.entries(s.namespaces))),
   "io.l5d.etcd": (s, stats) => EtcdStore.make({ host: s.host, port: s.port, pathPrefix: s.pathPrefix, stats }),
-  "io.l5d.zk": undefined,
+  "io.l5d.zk": (s, stats) =>
+    ZkStore.make({
+      zkAddrs: s.zkAddrs,
+      pathPrefix: s.pathPrefix,
+      sessionTimeout: s.sessionTimeoutMs,
+      ...(s.authInfo !== undefined ? { authInfo: s.authInfo } : {}),
+      stats
+    }),
   "io.l5d.k8s": undefined,
   "io.l5d.consul": undefined
 }
