@@ -111,9 +111,13 @@ export const make = (options: Options): Effect.Effect<DtabStore, never, Scope.Sc
         watcher.on("data", (res) =>
           update((s) => ({ ...s, revision: Math.max(s.revision, Number(res.header.revision)) })))
         watcher.on("disconnected", (e) => {
-          connected = 0
           watchErrors?.incr()
-          Effect.runFork(Effect.logWarning(`etcd watch disconnected (will resume): ${message(e)}`))
+          if (connected === 1) {
+            Effect.runFork(
+              Effect.logWarning(`etcd watch disconnected (serving the last dtabs; resuming): ${message(e)}`)
+            )
+          }
+          connected = 0
         })
         watcher.on("connected", () => (connected = 1))
         watcher.on("error", (e) => {

@@ -22,6 +22,7 @@
  *
  * @since 0.1.0
  */
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
@@ -116,7 +117,7 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
         failures.incr()
         setConnected(false)
         watcher.onFailure(reason)
-        warn(`namerd ${target}: ${reason}; routing on the last answer, retrying in ${delay / 1000} s`)
+        warn(`namerd ${target}: ${reason}; keeping the last answer (if any), retrying in ${delay / 1000} s`)
         timer = setTimeout(() => {
           reconnects.incr()
           connect()
@@ -265,7 +266,8 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
 
 /**
  * Keeps the addresses a `dst` path binds to (e.g. `/$/inet/127.0.0.1/4180`) current, through
- * `interpreter`; returns their reader. Lives in the current scope.
+ * `interpreter`; returns their reader once they are known (or after 5 seconds). Lives in the
+ * current scope.
  *
  * @since 0.1.0
  * @category constructors
@@ -276,15 +278,17 @@ export const dstAddresses = (
 ): Effect.Effect<() => ReadonlyArray<Address.Address>, never, Scope.Scope> =>
   Effect.gen(function*() {
     let current: ReadonlyArray<Address.Address> = []
+    const first = yield* Deferred.make<void>()
     yield* Effect.forkScoped(
       interpreter.bind(Dtab.empty, dst).pipe(
         Stream.switchMap((tree) => {
           const b = pick(tree)
           return b === undefined ? Stream.succeed([]) : Name.addresses(b)
         }),
-        Stream.runForEach((a) => Effect.sync(() => (current = a))),
+        Stream.runForEach((a) => Effect.andThen(Effect.sync(() => (current = a)), Deferred.succeed(first, undefined))),
         Effect.catch((e) => Effect.logWarning(`namerd dst ${Path.show(dst)} does not bind: ${e.message}`))
       )
     )
+    yield* Deferred.await(first).pipe(Effect.timeoutOption(Duration.seconds(5)))
     return () => current
   })

@@ -29,6 +29,7 @@ const namerdConfig = (etcdPort: number, port = 0) => {
 const startNamerd = (etcdPort: number, port = 0) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
+    yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
     const namerd = yield* Namerd.make(namerdConfig(etcdPort, port)).pipe(Scope.provide(scope))
     return { port: namerd.interfaces[0]!.port, stop: Scope.close(scope, Exit.void) }
   })
@@ -95,6 +96,13 @@ describe("namerd and io.l5d.namerd.http end to end (real etcd)", () => {
         expect(failures).toBe(0)
         expect(answers.slice(switched)).not.toContain("books")
         expect(proxy.linker.registry.gaugeValues().get("rt/fleet/namerd/connected")).toBeGreaterThan(0)
+        const delegator = yield* request(
+          proxy.linker.admin.port,
+          "GET",
+          "/delegator.json?namespace=fleet&dtab=&path=/svc/books"
+        )
+        expect(delegator.status).toBe(200)
+        expect(delegator.body).toContain(inet(booksV2.port))
       }),
     30_000
   )
