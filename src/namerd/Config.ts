@@ -101,8 +101,8 @@ export const ZkStorage = Schema.Struct({
 })
 
 /**
- * `io.l5d.k8s` (dtabs as `dtabs.l5d.io` custom resources): `host` (default `localhost`), `port`
- * (default `8001`), `namespace` (default `default`). Decoded, but not available in this version.
+ * `io.l5d.k8s` (dtabs as `dtabs.l5d.io` custom resources, through `kubectl proxy`): `host`
+ * (default `localhost`), `port` (default `8001`), `namespace` (default `default`).
  *
  * @since 0.1.0
  * @category schemas
@@ -219,7 +219,7 @@ export const availableStorage: { readonly [K in Storage["kind"]]: boolean } = {
   "io.l5d.inMemory": true,
   "io.l5d.etcd": true,
   "io.l5d.zk": true,
-  "io.l5d.k8s": false,
+  "io.l5d.k8s": true,
   "io.l5d.consul": false
 }
 

@@ -12,6 +12,7 @@ import type * as Config from "./Config.js"
 import type { DtabStore } from "./DtabStore.js"
 import * as EtcdStore from "./EtcdStore.js"
 import * as InMemoryStore from "./InMemoryStore.js"
+import * as K8sStore from "./K8sStore.js"
 import * as ZkStore from "./ZkStore.js"
 
 /**
@@ -46,7 +47,7 @@ export const builders: { readonly [K in Config.Storage["kind"]]: Builder<K> } = 
       ...(s.authInfo !== undefined ? { authInfo: s.authInfo } : {}),
       stats
     }),
-  "io.l5d.k8s": undefined,
+  "io.l5d.k8s": (s, stats) => K8sStore.make({ host: s.host, port: s.port, namespace: s.namespace, stats }),
   "io.l5d.consul": undefined
 }
 
