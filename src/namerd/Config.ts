@@ -117,8 +117,7 @@ export const K8sStorage = Schema.Struct({
 
 /**
  * `io.l5d.consul` (dtabs in Consul's KV store): `host` (default `localhost`), `port` (default
- * `8500`), `pathPrefix` (default `/namerd/dtabs`), `token`, `datacenter`. Decoded, but not available
- * in this version.
+ * `8500`), `pathPrefix` (default `/namerd/dtabs`), `token`, `datacenter`.
  *
  * @since 0.1.0
  * @category schemas
@@ -220,7 +219,7 @@ export const availableStorage: { readonly [K in Storage["kind"]]: boolean } = {
   "io.l5d.etcd": true,
   "io.l5d.zk": true,
   "io.l5d.k8s": true,
-  "io.l5d.consul": false
+  "io.l5d.consul": true
 }
 
 /**

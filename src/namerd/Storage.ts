@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Stats from "../Stats.js"
 import type * as Config from "./Config.js"
+import * as ConsulStore from "./ConsulStore.js"
 import type { DtabStore } from "./DtabStore.js"
 import * as EtcdStore from "./EtcdStore.js"
 import * as InMemoryStore from "./InMemoryStore.js"
@@ -48,7 +49,15 @@ export const builders: { readonly [K in Config.Storage["kind"]]: Builder<K> } = 
       stats
     }),
   "io.l5d.k8s": (s, stats) => K8sStore.make({ host: s.host, port: s.port, namespace: s.namespace, stats }),
-  "io.l5d.consul": undefined
+  "io.l5d.consul": (s, stats) =>
+    ConsulStore.make({
+      host: s.host,
+      port: s.port,
+      pathPrefix: s.pathPrefix,
+      ...(s.token !== undefined ? { token: s.token } : {}),
+      ...(s.datacenter !== undefined ? { datacenter: s.datacenter } : {}),
+      stats
+    })
 }
 
 /**
