@@ -26,6 +26,7 @@ import * as Schema from "effect/Schema"
 import * as ClientConfig from "../config/Client.js"
 import * as ProxyConfig from "../proxy/Config.js"
 import * as ProxyValidate from "../proxy/Validate.js"
+import { isValidNamespace } from "./DtabStore.js"
 
 const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => (self: S) =>
   self.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
@@ -255,7 +256,7 @@ export const validate = (config: Config): Array<ProxyConfig.Problem> => {
   }
   if (config.storage.kind === "io.l5d.inMemory") {
     for (const ns of Object.keys(config.storage.namespaces)) {
-      if (!/^[A-Za-z0-9._-]{1,256}$/.test(ns) || ns === "." || ns === "..") {
+      if (!isValidNamespace(ns)) {
         problems.push({
           path: `storage.namespaces.${ns}`,
           message: "a namespace is 1 to 256 letters, digits, '.', '_' or '-'"
