@@ -7,6 +7,7 @@ import * as NamerdConfig from "../../src/namerd/Config.js"
 import * as EtcdStore from "../../src/namerd/EtcdStore.js"
 import * as Namerd from "../../src/namerd/Namerd.js"
 import * as Dtab from "../../src/naming/Dtab.js"
+import * as Stats from "../../src/Stats.js"
 import { waitFor } from "../support/poll.js"
 import * as Etcd from "./etcd.js"
 import { request, waitLines, watch } from "./support.js"
@@ -106,7 +107,8 @@ describe("namerd io.l5d.etcd on a real etcd", () => {
     () =>
       Effect.gen(function*() {
         const server = yield* etcd
-        const store = yield* EtcdStore.make({ host: "127.0.0.1", port: server.port })
+        const stats = Stats.makeInMemory()
+        const store = yield* EtcdStore.make({ host: "127.0.0.1", port: server.port, stats })
         const other = yield* EtcdStore.make({ host: "127.0.0.1", port: server.port })
         yield* store.create("ns", Dtab.parseUnsafe("/a=>/b"))
         const seen: Array<string> = []
@@ -121,6 +123,8 @@ describe("namerd io.l5d.etcd on a real etcd", () => {
         yield* other.put("ns", Dtab.parseUnsafe("/a=>/c"))
         yield* waitFor(() => seen.includes("/a=>/c"), "the write made through another client after the restart")
         expect(seen[0]).toBe("/a=>/b")
+        expect(stats.counterValue("etcd/watch_errors")).toBeGreaterThan(0)
+        yield* waitFor(() => stats.gaugeValues().get("etcd/connected") === 1, "the watch to count as connected again")
       }),
     60_000
   )
