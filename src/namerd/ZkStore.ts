@@ -45,6 +45,8 @@ export interface Options {
   readonly authInfo?: { readonly scheme: string; readonly auth: string } | undefined
   /** Where `zk/connected`, `zk/session_expirations` go. Defaults to none. */
   readonly stats?: Stats.StatsReceiver | undefined
+  /** Called with each new session's client (diagnostics and tests). Defaults to none. */
+  readonly onSession?: ((client: Zk.Client) => void) | undefined
 }
 
 const code = (e: unknown): number | undefined =>
@@ -162,6 +164,7 @@ export const make = (options: Options): Effect.Effect<DtabStore, never, Scope.Sc
         }
       })
       c.connect()
+      options.onSession?.(c)
       return c
     }
     client = session()

@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
+import * as Zk from "node-zookeeper-client"
 import * as NamerdConfig from "../../src/namerd/Config.js"
 import * as Namerd from "../../src/namerd/Namerd.js"
 import * as ZkStore from "../../src/namerd/ZkStore.js"
@@ -109,6 +110,51 @@ describe("namerd io.l5d.zk on a real ZooKeeper", () => {
         yield* other.put("ns", Dtab.parseUnsafe("/a=>/d"))
         yield* waitFor(() => seen.includes("/a=>/d"), "the change seen through the new session", 750)
         expect(stats.gaugeValues().get("zk/connected")).toBe(1)
+      }),
+    60_000
+  )
+
+  it.live(
+    "survives ZooKeeper expiring its session: a new session, watches re-established",
+    () =>
+      Effect.gen(function*() {
+        const zk = yield* zookeeper
+        const stats = Stats.makeInMemory()
+        const sessions: Array<Zk.Client> = []
+        const store = yield* ZkStore.make({
+          zkAddrs: zkAddrs(zk.port),
+          sessionTimeout: "4 seconds",
+          stats,
+          onSession: (c) => sessions.push(c)
+        })
+        yield* store.create("ns", Dtab.parseUnsafe("/a=>/b"))
+        const seen: Array<string> = []
+        yield* Effect.forkScoped(
+          Stream.runForEach(store.observe("ns"), (o) => Effect.sync(() => seen.push(shown(o))))
+        )
+        yield* waitFor(() => seen.length === 1, "the first dtab")
+        // another client takes over the session and closes it: ZooKeeper ends the session for good
+        const first = sessions[0]!
+        const impostor = Zk.createClient(`127.0.0.1:${zk.port}`, {
+          sessionId: first.getSessionId(),
+          sessionPassword: first.getSessionPassword(),
+          sessionTimeout: 4000
+        } as Partial<Zk.Option>)
+        yield* Effect.promise(() =>
+          new Promise<void>((resolve) => {
+            impostor.once("connected", () => resolve())
+            impostor.connect()
+          })
+        )
+        impostor.close()
+        yield* waitFor(() => stats.counterValue("zk/session_expirations") > 0, "the expiry to be noticed")
+        expect(sessions.length).toBe(2)
+        expect(sessions[1]!.getSessionId().equals(first.getSessionId())).toBe(false)
+        const other = yield* ZkStore.make({ zkAddrs: zkAddrs(zk.port) })
+        yield* other.put("ns", Dtab.parseUnsafe("/a=>/e"))
+        yield* waitFor(() => seen.includes("/a=>/e"), "the change seen through the new session")
+        yield* store.put("ns", Dtab.parseUnsafe("/a=>/f"))
+        yield* waitFor(() => seen.includes("/a=>/f"), "a write through the new session")
       }),
     60_000
   )
