@@ -108,12 +108,21 @@ const parseBody = (contentType: string, text: string): Result.Result<Dtab.Dtab, 
 const statusOf = (e: DtabStoreError): number =>
   e.reason === "NotFound" ? 404 : e.reason === "Exists" ? 409 : e.reason === "VersionMismatch" ? 412 : 503
 
-/** Streams `values` as newline-delimited JSON until the client goes away or the stream ends. */
-const stream = (req: Http.IncomingMessage, res: Http.ServerResponse, values: Stream.Stream<unknown>) => {
-  res.writeHead(200, { "content-type": "application/json", "cache-control": "no-cache" })
+/**
+ * Streams `values` one per line (JSON, or dtab text with `contentType` `application/dtab`) until the
+ * client goes away or the stream ends.
+ */
+const stream = (
+  req: Http.IncomingMessage,
+  res: Http.ServerResponse,
+  values: Stream.Stream<unknown>,
+  contentType = "application/json"
+) => {
+  res.writeHead(200, { "content-type": contentType, "cache-control": "no-cache" })
   res.flushHeaders()
+  const render = contentType === "application/json" ? (v: unknown) => JSON.stringify(v) : (v: unknown) => String(v)
   const fiber = Effect.runFork(
-    Stream.runForEach(values, (v) => Effect.sync(() => void res.write(JSON.stringify(v) + "\n")))
+    Stream.runForEach(values, (v) => Effect.sync(() => void res.write(render(v) + "\n")))
   )
   fiber.addObserver(() => res.end())
   res.on("close", () => void Effect.runFork(Fiber.interrupt(fiber)))
@@ -236,7 +245,8 @@ export const handle = async (
             store.observe(ns).pipe(
               Stream.filterMap((o) => Option.isSome(o) ? Result.succeed(o.value) : Result.failVoid),
               Stream.map((v) => text ? Dtab.show(v.dtab) : Wire.dtabToJson(v.dtab))
-            )
+            ),
+            text ? "application/dtab" : "application/json"
           )
         }
         const current = Option.flatten(await first(store.observe(ns)))

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
+import * as Http from "node:http"
 import * as NamerdConfig from "../../src/namerd/Config.js"
 import * as Namerd from "../../src/namerd/Namerd.js"
 import * as Wire from "../../src/namerd/Wire.js"
@@ -117,6 +118,24 @@ describe("namerd io.l5d.httpController on io.l5d.inMemory", () => {
       })
       yield* waitLines(w, 2, "the changed dtab")
       expect(w.lines[1]).toEqual([{ prefix: "/svc", dst: "/b" }])
+      const raw = yield* Effect.promise(() =>
+        new Promise<string>((resolve) => {
+          const req = Http.get({
+            host: "127.0.0.1",
+            port,
+            path: "/api/1/dtabs/default?watch=true",
+            headers: { accept: "application/dtab" },
+            agent: false
+          }, (res) => {
+            res.setEncoding("utf8")
+            res.once("data", (chunk: string) => {
+              resolve(`${res.headers["content-type"]} ${chunk}`)
+              req.destroy()
+            })
+          })
+        })
+      )
+      expect(raw).toBe("application/dtab /svc=>/b\n")
       const l = yield* watch(port, "/api/1/dtabs?watch=true")
       yield* waitLines(l, 1, "the namespace list")
       yield* request(port, "POST", "/api/1/dtabs/more", { headers: { "content-type": "application/dtab" }, body: "" })
