@@ -1,10 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
+import * as Stream from "effect/Stream"
 import * as Http from "node:http"
+import * as Address from "../../src/Address.js"
 import * as NamerdConfig from "../../src/namerd/Config.js"
 import * as Namerd from "../../src/namerd/Namerd.js"
 import * as Wire from "../../src/namerd/Wire.js"
+import * as Addr from "../../src/naming/Addr.js"
+import * as Name from "../../src/naming/Name.js"
+import * as NameTree from "../../src/naming/NameTree.js"
+import * as Path from "../../src/naming/Path.js"
 import { request, waitLines, watch } from "./support.js"
 
 const config = (namespaces: Record<string, string>) => {
@@ -213,6 +219,21 @@ describe("namerd wire JSON", () => {
       throw new Error("not reached")
     })
     expect(Result.isFailure(r) && r.failure).toContain("deeper than")
+  })
+
+  it("reads back the bound trees and addresses it writes", () => {
+    const b = (id: string, residual = "/") => Name.bound(Path.parseUnsafe(id), Stream.empty, Path.parseUnsafe(residual))
+    const tree = NameTree.union(
+      NameTree.weighted(NameTree.leaf(b("/#/io.l5d.fs/books", "/rest")), 3),
+      NameTree.weighted(NameTree.alt(NameTree.neg, NameTree.leaf(b("/$/inet/127.0.0.1/1"))), 1)
+    )
+    const addr = Addr.bound([Address.make("127.0.0.1", 1, { weight: 2, meta: { zone: "a" } })], { x: 1 })
+    const json = JSON.parse(JSON.stringify(Wire.treeToJson(tree, () => addr)))
+    const back = Wire.treeFromJson(json, () => Stream.empty)
+    expect(Result.isSuccess(back) && NameTree.equals(back.success, tree, Name.equals)).toBe(true)
+    const a = Wire.addrFromJson(JSON.parse(JSON.stringify(Wire.addrToJson(addr))))
+    expect(Result.isSuccess(a) && Addr.equals(a.success, addr)).toBe(true)
+    expect(Result.isFailure(Wire.addrFromJson({ type: "bound", addrs: [{ ip: 1 }] }))).toBe(true)
   })
 
   it("round-trips ETags", () => {
