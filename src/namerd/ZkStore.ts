@@ -15,8 +15,9 @@
  * (`BadVersion` → `412`). A children watch on the prefix and a data watch on each namespace feed
  * the mirror; after a reconnection the client restores its watches and the store reads everything
  * again. When the session expires (ZooKeeper dropped it, e.g. after a long partition), or the
- * connection has been lost for longer than the session timeout (as Curator treats it), a new
- * session is opened and everything is read again; the mirror keeps the last dtabs meanwhile.
+ * connection has been lost (or never made) for longer than the session timeout (as Curator treats
+ * it), a new session is opened and everything is read again; the mirror keeps the last dtabs
+ * meanwhile.
  *
  * @since 0.1.0
  */
@@ -163,6 +164,7 @@ export const make = (options: Options): Effect.Effect<DtabStore, never, Scope.Sc
           renew("session expired")
         }
       })
+      lostTimer = setTimeout(() => renew("no connection within the session timeout"), sessionTimeout)
       c.connect()
       options.onSession?.(c)
       return c
