@@ -8,6 +8,8 @@ import { Command } from "effect/cli"
 import { version } from "../version.js"
 import { check } from "./Check.js"
 import { dtab } from "./Dtab.js"
+import { namerctl } from "./Namerctl.js"
+import { namerd } from "./Namerd.js"
 import { proxy } from "./Proxy.js"
 import { command as simulate } from "./Simulate.js"
 
@@ -31,7 +33,7 @@ export const root = Command.make("weir").pipe(
  * @category commands
  */
 export const weir = root.pipe(
-  Command.withSubcommands([proxy, check, simulate, dtab])
+  Command.withSubcommands([proxy, check, simulate, dtab, namerd, namerctl])
 )
 
 /**

@@ -57,6 +57,8 @@ export const make = (
     readonly timeout?: Duration.Input | undefined
     /** A router's interpreter transformers, by label (shown as `transformation` nodes). Defaults to none. */
     readonly transformers?: ReadonlyMap<string, ReadonlyArray<Transformer.Transformer>> | undefined
+    /** The interpreter of each router label that has its own (`io.l5d.namerd.http`). */
+    readonly routerInterpreters?: ReadonlyMap<string, Interpreter.NameInterpreter> | undefined
   }
 ): Effect.Effect<(request: Admin.DelegateRequest) => Effect.Effect<Admin.Reply>, never, Scope.Scope> =>
   Effect.gen(function*() {
@@ -76,7 +78,9 @@ export const make = (
       if (request.namespace !== undefined && !labels.has(request.namespace)) {
         return Effect.succeed(text(501, `Name Interpreter for ${request.namespace} cannot show delegations`))
       }
-      const using = request.namespace === undefined ? systemOnly : interpreter
+      const using = request.namespace === undefined
+        ? systemOnly
+        : options?.routerInterpreters?.get(request.namespace) ?? interpreter
       const transformers = request.namespace === undefined ? [] : options?.transformers?.get(request.namespace) ?? []
       return Explain.explain(using, transformers, dtab.success, path.success).pipe(
         Effect.timeoutOption(timeout),

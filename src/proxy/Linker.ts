@@ -30,6 +30,7 @@ import * as ServersetsAnnouncerConfig from "../config/announcer/Serversets.js"
 import * as ClientConfig from "../config/Client.js"
 import * as H2Settings from "../config/H2Settings.js"
 import * as Identifiers from "../config/identifier/index.js"
+import * as Interpreters from "../config/interpreter/index.js"
 import * as Namers from "../config/namer/index.js"
 import * as SocketOptions from "../config/SocketOptions.js"
 import * as Telemeters from "../config/telemeter/index.js"
@@ -263,13 +264,13 @@ const build = (
     const upstreamMaker = yield* DstClient.UpstreamMaker
     const routers: Array<Router.Router> = []
     const transformersOf = new Map<string, ReadonlyArray<Transformer.Transformer>>()
+    const routerInterpreters = new Map<string, Interpreter.NameInterpreter>()
     for (const [i, r] of config.routers.entries()) {
       const transformers = r.interpreter.kind === "default" && r.interpreter.transformers !== undefined
         ? yield* TransformerConfig.buildAll(r.interpreter.transformers).pipe(
           Effect.mapError(startFailure(`routers[${i}].interpreter`))
         )
         : []
-      const routerInterpreter = Transformer.wrapInterpreter(interpreter, transformers)
       transformersOf.set(r.label, transformers)
       if (r.originator) {
         const unregister = registry.gauge(["rt", r.label, "originator"], () => 1)
@@ -281,6 +282,14 @@ const build = (
         rollPolicy: r.httpAccessLogRollPolicy,
         rotateCount: r.httpAccessLogRotateCount
       }).pipe(Effect.mapError(startFailure(`routers[${i}].httpAccessLog`)))
+      const routerInterpreter = Transformer.wrapInterpreter(
+        yield* Interpreters.registry.make(r.interpreter)({
+          base: interpreter,
+          stats: registry.scope("rt", r.label, r.interpreter.kind === "io.l5d.namerd.http" ? "namerd" : "interpreter")
+        }),
+        transformers
+      )
+      routerInterpreters.set(r.label, routerInterpreter)
       const router = yield* Router.make(routerOptions(r, config.admin, routerInterpreter, registry, accessLog)).pipe(
         Effect.provideService(
           DstClient.UpstreamMaker,
@@ -331,7 +340,7 @@ const build = (
       exporter,
       config: ConfigJson.toJson(config),
       routers: config.routers.map((r) => r.label),
-      delegate: yield* Delegator.make(config, interpreter, { transformers: transformersOf }),
+      delegate: yield* Delegator.make(config, interpreter, { transformers: transformersOf, routerInterpreters }),
       namers: Delegator.adminNamers(built),
       shutdown: (grace) => Effect.runFork(requestShutdown(grace)),
       security: config.admin.security,

@@ -26,6 +26,7 @@ import * as Problems from "../../src/config/Problems.js"
 import * as Telemeters from "../../src/config/telemeter/index.js"
 import * as Classifiers from "../../src/http/Classifiers.js"
 import * as Message from "../../src/http/Message.js"
+import * as Interpreter from "../../src/naming/Interpreter.js"
 import * as Path from "../../src/naming/Path.js"
 import * as Backoff from "../../src/resilience/Backoff.js"
 import * as FailureAccrual from "../../src/resilience/FailureAccrual.js"
@@ -148,7 +149,9 @@ pluginSuite(IdentifierPlugins.registry, (make) => {
 })
 
 pluginSuite(Interpreters.registry, async (make) => {
-  const interpreter = await Effect.runPromise(Effect.scoped(make([])))
+  const interpreter = await Effect.runPromise(
+    Effect.scoped(Effect.flatMap(Interpreter.make({}), (base) => make({ base, stats: Stats.makeInMemory() })))
+  )
   expect(typeof interpreter.bind).toBe("function")
 })
 

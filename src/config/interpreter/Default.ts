@@ -8,12 +8,11 @@
  *
  * @since 0.1.0
  */
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as S from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import * as Interpreter from "../../naming/Interpreter.js"
-import type * as Namer from "../../naming/Namer.js"
-import type * as Path from "../../naming/Path.js"
+import type * as Interpreter from "../../naming/Interpreter.js"
+import type * as Stats from "../../Stats.js"
 import * as Plugin from "../Plugin.js"
 import * as Transformers from "../transformer/index.js"
 
@@ -27,7 +26,28 @@ import * as Transformers from "../transformer/index.js"
 export const Schema = S.Struct({ kind: S.Literal("default"), transformers: Transformers.List })
 
 /**
- * The plugin: given the built namers and where each is mounted, `Interpreter.make`.
+ * What an interpreter plugin is given: the interpreter of the configured namers (and the `/$` system
+ * namers) and the router's stats scope for the interpreter's own metrics.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Context {
+  readonly base: Interpreter.NameInterpreter
+  readonly stats: Stats.StatsReceiver
+}
+
+/**
+ * Builds a router's interpreter in the proxy's scope.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export type Make = (context: Context) => Effect.Effect<Interpreter.NameInterpreter, never, Scope.Scope>
+
+/**
+ * The plugin: the interpreter of the configured namers, as it is (its `transformers` are applied by
+ * the proxy around whichever interpreter a router has).
  *
  * @since 0.1.0
  * @category plugins
@@ -35,8 +55,5 @@ export const Schema = S.Struct({ kind: S.Literal("default"), transformers: Trans
 export const plugin = Plugin.make({
   schema: Schema,
   example: { kind: "default" },
-  make: (_config) =>
-  (
-    namers: ReadonlyArray<readonly [Path.Path, Namer.Namer]>
-  ): Effect.Effect<Interpreter.NameInterpreter, never, Scope.Scope> => Interpreter.make({ namers })
+  make: (_config): Make => (context) => Effect.succeed(context.base)
 })

@@ -6,6 +6,7 @@
  */
 import * as Plugin from "../Plugin.js"
 import * as Default from "./Default.js"
+import * as NamerdHttp from "./NamerdHttp.js"
 import * as Unavailable from "./Unavailable.js"
 
 /**
@@ -15,7 +16,7 @@ import * as Unavailable from "./Unavailable.js"
  * @since 0.1.0
  * @category registry
  */
-export const registry = Plugin.registry("interpreter", [Default.plugin], Unavailable.all)
+export const registry = Plugin.registry("interpreter", [Default.plugin, NamerdHttp.plugin], Unavailable.all)
 
 /**
  * A decoded interpreter.
