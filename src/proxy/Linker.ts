@@ -282,14 +282,13 @@ const build = (
         rollPolicy: r.httpAccessLogRollPolicy,
         rotateCount: r.httpAccessLogRotateCount
       }).pipe(Effect.mapError(startFailure(`routers[${i}].httpAccessLog`)))
-      const routerInterpreter = Transformer.wrapInterpreter(
-        yield* Interpreters.registry.make(r.interpreter)({
-          base: interpreter,
-          stats: registry.scope("rt", r.label, r.interpreter.kind === "io.l5d.namerd.http" ? "namerd" : "interpreter")
-        }),
-        transformers
-      )
-      routerInterpreters.set(r.label, routerInterpreter)
+      const untransformed = yield* Interpreters.registry.make(r.interpreter)({
+        base: interpreter,
+        stats: registry.scope("rt", r.label, r.interpreter.kind === "io.l5d.namerd.http" ? "namerd" : "interpreter")
+      })
+      // the delegator explains the transformers itself, over the interpreter they wrap
+      routerInterpreters.set(r.label, untransformed)
+      const routerInterpreter = Transformer.wrapInterpreter(untransformed, transformers)
       const router = yield* Router.make(routerOptions(r, config.admin, routerInterpreter, registry, accessLog)).pipe(
         Effect.provideService(
           DstClient.UpstreamMaker,
