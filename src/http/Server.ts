@@ -27,8 +27,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as net from "node:net"
+import * as tls from "node:tls"
 import type { HttpRequest, HttpResponse } from "./Message.js"
 import { Connection, ignore, type Shared } from "./ServerConnection.js"
+import type * as Tls from "./Tls.js"
 
 /**
  * Server settings.
@@ -53,6 +55,11 @@ export interface Options {
   readonly drainGrace?: Duration.Input | undefined
   /** Called for every request the server rejected before the handler (400, 408, 417, 431, 501, 505). */
   readonly onClientError?: ((status: number, code: string) => void) | undefined
+  /**
+   * Serve TLS with these files (`Tls.server`); plain TCP when absent. A client that does not
+   * complete the handshake (plaintext, an untrusted client certificate) is disconnected.
+   */
+  readonly tls?: Tls.ServerTls | undefined
 }
 
 /**
@@ -123,7 +130,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     }
     const state = shared.state
 
-    const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+    const onSocket = (socket: net.Socket) => {
       const conn = new Connection(socket, shared, performance.now())
       if (state.draining) {
         socket.destroy()
@@ -145,7 +152,17 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         connections.delete(conn)
         conn.closed()
       })
-    })
+    }
+    const tlsConfig = options.tls
+    const server = tlsConfig === undefined
+      ? net.createServer({ noDelay: true, allowHalfOpen: true }, onSocket)
+      : tls.createServer({ ...tlsConfig.options, noDelay: true, allowHalfOpen: true }, onSocket)
+    if (tlsConfig !== undefined) {
+      const secure = server as tls.Server
+      secure.on("tlsClientError", ignore)
+      const unsubscribe = tlsConfig.onReload((o) => secure.setSecureContext(o))
+      yield* Effect.addFinalizer(() => Effect.sync(unsubscribe))
+    }
 
     yield* Effect.callback<void, ListenError>((resume) => {
       const onError = (err: Error) => resume(Effect.fail(new ListenError({ ip, port, detail: err.message })))

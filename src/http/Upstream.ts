@@ -43,6 +43,7 @@ import { key as addressKey } from "../Address.js"
 import { ConnectionFailed } from "../Failure.js"
 import type { Service } from "../Service.js"
 import type { HttpRequest, HttpResponse } from "./Message.js"
+import type * as Tls from "./Tls.js"
 import { dispatch, Pool } from "./UpstreamPool.js"
 
 /**
@@ -63,6 +64,8 @@ export interface Options {
    * response is returned (one write downstream, and a retry can discard them). Defaults to 16 KiB.
    */
   readonly bufferLimit?: number | undefined
+  /** Connect with TLS (`Tls.ClientTls.connect`); plain TCP when absent. */
+  readonly tls?: Tls.Connect | undefined
 }
 
 /**
@@ -95,7 +98,8 @@ export const make = (address: Address, options?: Options): Effect.Effect<Upstrea
       options?.maxConnections ?? Infinity,
       Duration.toMillis(options?.idleTimeout ?? Duration.seconds(60)),
       Duration.toMillis(options?.connectTimeout ?? Duration.seconds(10)),
-      options?.bufferLimit ?? 16 * 1024
+      options?.bufferLimit ?? 16 * 1024,
+      options?.tls
     )
     yield* Effect.addFinalizer(() => Effect.sync(() => pool.close()))
 

@@ -24,6 +24,7 @@ import {
 } from "./Codec.js"
 import type { Body, Headers, HttpRequest, HttpResponse } from "./Message.js"
 import { empty } from "./Message.js"
+import * as Tls from "./Tls.js"
 
 type Reason = ConnectionFailed["reason"]
 
@@ -559,10 +560,13 @@ class Conn {
     this.exchange = exchange
     exchange.conn = this
     exchange.phase = Phase.Connecting
-    const socket = net.connect({ host: pool.host, port: pool.port, noDelay: true })
+    const tls = pool.tls
+    const socket = tls === undefined
+      ? net.connect({ host: pool.host, port: pool.port, noDelay: true })
+      : Tls.open(tls, pool.host, pool.port)
     this.socket = socket
     socket.setTimeout(pool.connectMs)
-    socket.on("connect", () => this.onConnect())
+    socket.on(tls === undefined ? "connect" : "secureConnect", () => this.onConnect())
     socket.on("data", (chunk: Buffer) => {
       const ex = this.exchange
       if (ex !== undefined) ex.data(chunk)
@@ -627,6 +631,10 @@ class Conn {
   lose(reason: Reason, detail: string): void {
     if (this.dead) return
     this.dead = true
+    if (!this.connected && this.pool.tls !== undefined && reason !== "timeout") {
+      reason = "tls"
+      detail = `TLS handshake failed: ${detail}`
+    }
     this.socket.destroy()
     const pool = this.pool
     pool.detach(this)
@@ -652,7 +660,8 @@ export class Pool {
     readonly max: number,
     readonly idleMs: number,
     readonly connectMs: number,
-    readonly bufferLimit: number
+    readonly bufferLimit: number,
+    readonly tls?: Tls.Connect | undefined
   ) {}
 
   acquire(ex: Exchange): void {
