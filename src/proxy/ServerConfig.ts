@@ -1,8 +1,8 @@
 /**
  * A router's `servers[]` entries in the proxy's config file: where a router listens and what it
  * adds to the requests it forwards (`timestampHeader`, `addForwardedHeader`). Keys and defaults are
- * linkerd's; the keys linkerd documents that weir does not implement (TLS, `socketOptions`,
- * announcing, …) are rejected as not supported.
+ * linkerd's; the keys linkerd documents that weir does not implement (`socketOptions`, announcing,
+ * …) are rejected as not supported.
  *
  * ```yaml
  * servers:
@@ -15,6 +15,7 @@
  */
 import * as Schema from "effect/Schema"
 import { NonEmptyString, Port, PositiveInt, unsupported, withDefault } from "../config/Schemas.js"
+import * as TlsConfig from "../config/Tls.js"
 import * as Forwarded from "../http/Forwarded.js"
 
 const Ip = NonEmptyString
@@ -65,7 +66,7 @@ export const AddForwardedHeader = Schema.Struct({
  * `clearContext` (default `false`), `maxConcurrentRequests` (default unlimited), `maxCallDepth`
  * (default `1000`), `timestampHeader` (default none: a header name, set on forwarded requests to the
  * time the request arrived in milliseconds since the epoch), `addForwardedHeader` (default none: see
- * `AddForwardedHeader`).
+ * `AddForwardedHeader`), `tls` (default none: plaintext; see `config/Tls.ServerTls`).
  *
  * @since 0.1.0
  * @category schemas
@@ -78,7 +79,7 @@ export const Server = Schema.Struct({
   maxCallDepth: PositiveInt.pipe(withDefault(1000)),
   timeoutMs: unsupported("servers[].timeoutMs"),
   label: unsupported("servers[].label"),
-  tls: unsupported("server TLS"),
+  tls: Schema.optionalKey(TlsConfig.ServerTls),
   socketOptions: unsupported("servers[].socketOptions"),
   announce: unsupported("announcing"),
   serverSession: unsupported("servers[].serverSession"),

@@ -54,13 +54,9 @@ const bodyText = (res: Message.HttpResponse) =>
 /** One GET through a TLS upstream to `port`; the response text or the failure. */
 const get = (port: number, client: Tls.ClientOptions, commonName?: string) =>
   Effect.gen(function*() {
-    const tls = yield* Tls.client(client)
+    const tls = yield* Effect.orDie(Tls.client(client))
     const up = yield* Upstream.make(local(port), { tls: tls.connect(commonName) })
-    return yield* up.call(Message.request({ url: "/", headers: { host: "web" } })).pipe(
-      Effect.map(bodyText),
-      Effect.flip,
-      Effect.flip
-    )
+    return yield* Effect.map(up.call(Message.request({ url: "/", headers: { host: "web" } })), bodyText)
   })
 
 const failureOf = (port: number, client: Tls.ClientOptions, commonName?: string) =>
