@@ -576,7 +576,11 @@ class Conn {
       const ex = this.exchange
       if (ex === undefined || !ex.ended()) this.lose("closed", "connection closed by the server")
     })
-    socket.on("error", (err: NodeJS.ErrnoException) => this.lose(reasonOf(err.code), err.message))
+    socket.on("error", (err: NodeJS.ErrnoException & { reason?: string }) => {
+      // OpenSSL's errors carry a short reason ("wrong version number") besides a long message
+      if (tls !== undefined && err.code?.startsWith("ERR_SSL_") === true) this.lose("tls", err.reason ?? err.message)
+      else this.lose(reasonOf(err.code), err.message)
+    })
     socket.on("close", () => this.lose("closed", "connection closed"))
     socket.on("timeout", () => {
       if (!this.connected) this.lose("timeout", `connect timed out after ${pool.connectMs} ms`)
@@ -631,9 +635,9 @@ class Conn {
   lose(reason: Reason, detail: string): void {
     if (this.dead) return
     this.dead = true
-    if (!this.connected && this.pool.tls !== undefined && reason !== "timeout") {
+    if (this.pool.tls !== undefined && reason !== "timeout" && (!this.connected || reason === "tls")) {
+      detail = `TLS ${this.connected ? "" : "handshake "}failed: ${detail}`
       reason = "tls"
-      detail = `TLS handshake failed: ${detail}`
     }
     this.socket.destroy()
     const pool = this.pool

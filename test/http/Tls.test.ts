@@ -192,6 +192,9 @@ describe("server TLS (Server)", () => {
       expect(refused).toBeInstanceOf(ConnectionFailed)
       const anonymous = yield* failureOf(s.port, { trustCerts: [certs.ca.cert] }, "weir.test")
       expect(anonymous).toBeInstanceOf(ConnectionFailed)
+      // TLS 1.3: the server refuses the client after the client's side of the handshake is done
+      expect(anonymous.reason).toBe("tls")
+      expect(anonymous.message).toContain("TLS failed: tlsv13 alert certificate required")
     })))
 
   it.live("reload: new connections get the new certificate, a bad file keeps the old one", () =>
