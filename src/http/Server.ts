@@ -17,6 +17,9 @@
  * closes lingers (reading and dropping) until the client closes too, at most `keepAliveTimeout`
  * after the last byte was sent.
  *
+ * With `tls` it listens with `node:tls` (the handshake must finish within `headersTimeout`) and
+ * hands each connection, once secure, to the same connection handling.
+ *
  * Driving the sockets directly instead of through `node:http` leaves more of the CPU to routing
  * (docs/benchmarks.md, "weir's own HTTP/1.1 transport"); only the surface is Effect-typed.
  *
@@ -156,7 +159,10 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     const tlsConfig = options.tls
     const server = tlsConfig === undefined
       ? net.createServer({ noDelay: true, allowHalfOpen: true }, onSocket)
-      : tls.createServer({ ...tlsConfig.options, noDelay: true, allowHalfOpen: true }, onSocket)
+      : tls.createServer(
+        { ...tlsConfig.options, noDelay: true, allowHalfOpen: true, handshakeTimeout: headersTimeout },
+        onSocket
+      )
     if (tlsConfig !== undefined) {
       const secure = server as tls.Server
       secure.on("tlsClientError", ignore)

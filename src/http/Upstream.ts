@@ -26,6 +26,10 @@
  * `bufferLimit` bytes with a `Content-Length` are read whole; others return at once with a streamed
  * body.
  *
+ * With `tls` (`Tls.ClientTls.connect`) each connection is made with `node:tls` and counts as made
+ * once its handshake has succeeded (within the connect timeout); a failed handshake is a
+ * `ConnectionFailed` with reason `tls` and `written: false`.
+ *
  * A connection that could not be made (refused, unreachable, connect timeout), a closed pool or a
  * header that cannot be written fail with `ConnectionFailed` and `written: false`, which makes them
  * requeueable; a failure after the request was handed to a connection has `written: true`. A request

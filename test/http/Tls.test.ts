@@ -127,6 +127,31 @@ describe("client TLS (Upstream)", () => {
       expect(e).toBeInstanceOf(ConnectionFailed)
     })))
 
+  it.live("reload: connections made after a client reload present the new client certificate", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const b = yield* httpsBackend(certs.server("web.example.com"), {
+        ca: Fs.readFileSync(certs.ca.cert),
+        requestCert: true,
+        rejectUnauthorized: true
+      })
+      const first = certs.client("first")
+      const second = certs.client("second")
+      const certPath = `${certs.dir}/client-live.pem`
+      const keyPath = `${certs.dir}/client-live.key`
+      Fs.copyFileSync(first.cert, certPath)
+      Fs.copyFileSync(first.key, keyPath)
+      const tls = yield* Tls.client({ trustCerts: [certs.ca.cert], clientAuth: { certPath, keyPath } })
+      const call = Effect.scoped(Effect.gen(function*() {
+        const up = yield* Upstream.make(local(portOf(b)), { tls: tls.connect("web.example.com") })
+        return bodyText(yield* up.call(Message.request({ url: "/", headers: { host: "web" } })))
+      }))
+      expect(yield* call).toBe("secure first")
+      Fs.copyFileSync(second.cert, certPath)
+      Fs.copyFileSync(second.key, keyPath)
+      yield* Tls.reload(tls)
+      expect(yield* call).toBe("secure second")
+    })))
+
   it.effect("a missing file is a TlsError naming the file, not its contents", () =>
     Effect.gen(function*() {
       const e = yield* Effect.flip(Tls.client({ trustCerts: [`${certs.dir}/missing.pem`] }))
