@@ -1,6 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
+import * as Tls from "../../src/http/Tls.js"
+import * as Path from "../../src/naming/Path.js"
 import * as Config from "../../src/proxy/Config.js"
+import * as Linker from "../../src/proxy/Linker.js"
 
 const problems = (text: string): ReadonlyArray<string> => {
   const r = Config.parse(text)
@@ -44,4 +48,29 @@ ${
       "routers[0].client.tls.clientAuth.keyPath: missing required key"
     ])
   })
+})
+
+describe("client tls per bound id (Linker.clientTls)", () => {
+  it.effect("the last matching config with tls decides; commonName gets that prefix's captures", () =>
+    Effect.gen(function*() {
+      const r = Config.parse(router(
+        "{port: 0}",
+        `{kind: io.l5d.static, configs: [
+          {prefix: /, tls: {commonName: everyone.example.com}},
+          {prefix: '/#/io.l5d.fs/{service}', tls: {commonName: '{service}.{zone}.example.com'}},
+          {prefix: '/$/inet/*', loadBalancer: {kind: ewma}}]}`
+      ))
+      if (Result.isFailure(r)) throw new Error(JSON.stringify(r.failure))
+      const configs = r.success.routers[0]!.client
+      const loaded = yield* Effect.forEach(
+        configs,
+        (c) => c.params.tls === undefined ? Effect.succeed(undefined) : Tls.client({})
+      )
+      const name = (id: string) => Linker.clientTls(configs, Path.parseUnsafe(id), loaded)?.commonName
+      expect(name("/#/io.l5d.fs/books/extra")).toBe("books.{zone}.example.com")
+      expect(name("/$/inet/127.0.0.1/8080")).toBe("everyone.example.com")
+      expect(Linker.clientParams(configs, Path.parseUnsafe("/#/io.l5d.fs/web"), loaded).hostConnectionPool?.tls)
+        .toMatchObject({ commonName: "web.{zone}.example.com", rejectUnauthorized: true })
+      expect(Linker.clientParams(configs, Path.parseUnsafe("/#/io.l5d.fs/web")).hostConnectionPool).toBeUndefined()
+    }))
 })
