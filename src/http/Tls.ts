@@ -66,7 +66,7 @@ const protocolRange = (
   protocols: ReadonlyArray<string> | undefined
 ): { minVersion?: NodeTls.SecureVersion; maxVersion?: NodeTls.SecureVersion } => {
   if (protocols === undefined || protocols.length === 0) return {}
-  const idx = protocols.filter(isProtocol).map((p) => versions.indexOf(p)).sort()
+  const idx = protocols.filter(isProtocol).map((p) => versions.indexOf(p)).sort((a, b) => a - b)
   if (idx.length === 0) return {}
   return { minVersion: versions[idx[0]!]!, maxVersion: versions[idx[idx.length - 1]!]! }
 }
