@@ -87,13 +87,15 @@ export class RetryBudgetExhausted extends Data.TaggedError("RetryBudgetExhausted
 /**
  * The connection to an endpoint could not be made or broke before the request was written.
  * `written` false makes it retryable (a Finagle `WriteException`); once bytes were written it is not.
+ * Reason `tls`: the TLS handshake failed (a certificate that does not verify, a backend that does
+ * not speak TLS); nothing was written, so another endpoint may be tried.
  *
  * @since 0.1.0
  * @category errors
  */
 export class ConnectionFailed extends Data.TaggedError("ConnectionFailed")<{
   readonly address: string
-  readonly reason: "refused" | "reset" | "timeout" | "closed" | "unreachable" | "protocol"
+  readonly reason: "refused" | "reset" | "timeout" | "closed" | "unreachable" | "protocol" | "tls"
   readonly written: boolean
   readonly detail?: string | undefined
 }> {

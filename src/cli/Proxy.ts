@@ -5,7 +5,9 @@
  * without starting anything; so does a failure to start (a port in use), after closing whatever had
  * started. On `SIGTERM`, `SIGINT` or `POST /admin/shutdown` the proxy stops accepting, lets requests
  * in flight finish within the grace period (`admin.shutdownGraceMs`, default 10 s, or the request's
- * `?grace=`) and exits `0`. A second signal exits at once with `1`.
+ * `?grace=`) and exits `0`. A second signal exits at once with `1`. `SIGHUP` reads every TLS
+ * certificate, key and CA file again (new connections use them; one that cannot be used keeps its
+ * predecessor and is reported).
  *
  * @since 0.1.0
  */
@@ -31,6 +33,12 @@ const onSignals = (onSignal: (signal: NodeJS.Signals) => void): Effect.Effect<vo
       })
   )
 
+const onHangup = (reload: () => void): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => process.on("SIGHUP", reload)),
+    () => Effect.sync(() => process.off("SIGHUP", reload))
+  )
+
 /**
  * Runs the proxy of a config file until it is shut down, then ends the process with exit code `0`.
  *
@@ -52,9 +60,17 @@ export const runProxy = (file: string): Effect.Effect<void, ExitCode> =>
         Effect.tapError((e) => Console.error(`${file}: cannot start\n${e.message}`)),
         Effect.mapError(() => new ExitCode({ code: 1, message: "cannot start" }))
       )
+      yield* onHangup(() =>
+        Effect.runFork(linker.reloadTls.pipe(Effect.matchEffect({
+          onFailure: (e) => Console.error(`weir: SIGHUP: some TLS files were not reloaded\n${e.message}`),
+          onSuccess: () => Console.log("weir: SIGHUP: TLS files reloaded")
+        })))
+      )
       const addresses = linker.routers.flatMap((r) => r.servers.map((s) => `${r.label} on ${s.ip}:${s.port}`))
       yield* Console.log(
-        `weir: serving ${addresses.join(", ")}; admin on http://${linker.admin.ip}:${linker.admin.port}/`
+        `weir: serving ${addresses.join(", ")}; admin on ${
+          config.admin.tls === undefined ? "http" : "https"
+        }://${linker.admin.ip}:${linker.admin.port}/`
       )
       const grace: Duration.Duration = yield* Effect.raceFirst(
         linker.shutdownRequested,

@@ -158,7 +158,8 @@ export const noRoute = (options: {
   )
 
 /**
- * 502: no connection could be made to the selected address (after requeues).
+ * 502: no connection could be made to the selected address (after requeues); `detail` says why
+ * (a failed TLS handshake names its problem).
  *
  * @since 0.1.0
  * @category constructors
@@ -168,11 +169,14 @@ export const connectionFailed = (options: {
   readonly service: string
   readonly client: string
   readonly addresses: ReadonlyArray<string>
+  /** Why, when it helps the reader (a failed TLS handshake). */
+  readonly detail?: string | undefined
 }): HttpResponse =>
   make(
     502,
     [
-      `Unable to establish connection to ${options.address}.`,
+      `Unable to establish connection to ${options.address}` +
+      (options.detail === undefined ? "." : `: ${options.detail}.`),
       "",
       `service name: ${options.service}`,
       `client name: ${options.client}`,

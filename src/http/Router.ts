@@ -470,7 +470,8 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
               address: error.address,
               service: routed.service,
               client,
-              addresses: [error.address]
+              addresses: [error.address],
+              detail: error.reason === "tls" ? error.detail : undefined
             })
           }
           return Errors.other(error.message, false)

@@ -17,6 +17,9 @@
  * closes lingers (reading and dropping) until the client closes too, at most `keepAliveTimeout`
  * after the last byte was sent.
  *
+ * With `tls` it listens with `node:tls` (the handshake must finish within `headersTimeout`) and
+ * hands each connection, once secure, to the same connection handling.
+ *
  * Driving the sockets directly instead of through `node:http` leaves more of the CPU to routing
  * (docs/benchmarks.md, "weir's own HTTP/1.1 transport"); only the surface is Effect-typed.
  *
@@ -27,9 +30,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as net from "node:net"
+import * as tls from "node:tls"
 import type { HttpRequest, HttpResponse } from "./Message.js"
 import { Connection, ignore, type Shared } from "./ServerConnection.js"
 import type { SocketOptions } from "./SocketOptions.js"
+import type * as Tls from "./Tls.js"
 
 /**
  * Server settings.
@@ -56,6 +61,11 @@ export interface Options {
   readonly onClientError?: ((status: number, code: string) => void) | undefined
   /** linkerd's `socketOptions` (see `SocketOptions.ts`). Defaults: `noDelay`, nothing else. */
   readonly socket?: SocketOptions | undefined
+  /**
+   * Serve TLS with these files (`Tls.server`); plain TCP when absent. A client that does not
+   * complete the handshake (plaintext, an untrusted client certificate) is disconnected.
+   */
+  readonly tls?: Tls.ServerTls | undefined
 }
 
 /**
@@ -127,11 +137,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     const state = shared.state
 
     const sock = options.socket ?? {}
-    const server = net.createServer({
-      noDelay: sock.noDelay ?? true,
-      keepAlive: sock.keepAlive ?? false,
-      allowHalfOpen: true
-    }, (socket) => {
+    const onSocket = (socket: net.Socket) => {
       if (sock.idleTimeoutMs !== undefined) {
         socket.setTimeout(sock.idleTimeoutMs)
         socket.on("timeout", () => socket.destroy())
@@ -157,7 +163,30 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         connections.delete(conn)
         conn.closed()
       })
-    })
+    }
+    const tlsConfig = options.tls
+    const server = tlsConfig === undefined
+      ? net.createServer({
+        noDelay: sock.noDelay ?? true,
+        keepAlive: sock.keepAlive ?? false,
+        allowHalfOpen: true
+      }, onSocket)
+      : tls.createServer(
+        {
+          ...tlsConfig.options,
+          noDelay: sock.noDelay ?? true,
+          keepAlive: sock.keepAlive ?? false,
+          allowHalfOpen: true,
+          handshakeTimeout: headersTimeout
+        },
+        onSocket
+      )
+    if (tlsConfig !== undefined) {
+      const secure = server as tls.Server
+      secure.on("tlsClientError", ignore)
+      const unsubscribe = tlsConfig.onReload((o) => secure.setSecureContext(o))
+      yield* Effect.addFinalizer(() => Effect.sync(unsubscribe))
+    }
 
     yield* Effect.callback<void, ListenError>((resume) => {
       const onError = (err: Error) => resume(Effect.fail(new ListenError({ ip, port, detail: err.message })))

@@ -26,6 +26,10 @@
  * `bufferLimit` bytes with a `Content-Length` are read whole; others return at once with a streamed
  * body.
  *
+ * With `tls` (`Tls.ClientTls.connect`) each connection is made with `node:tls` and counts as made
+ * once its handshake has succeeded (within the connect timeout); a failed handshake is a
+ * `ConnectionFailed` with reason `tls` and `written: false`.
+ *
  * A connection that could not be made (refused, unreachable, connect timeout), a closed pool or a
  * header that cannot be written fail with `ConnectionFailed` and `written: false`, which makes them
  * requeueable; a failure after the request was handed to a connection has `written: true`. A request
@@ -44,6 +48,7 @@ import { ConnectionFailed } from "../Failure.js"
 import type { Service } from "../Service.js"
 import type { HttpRequest, HttpResponse } from "./Message.js"
 import type { SocketOptions } from "./SocketOptions.js"
+import type * as Tls from "./Tls.js"
 import { dispatch, Pool } from "./UpstreamPool.js"
 
 /**
@@ -70,6 +75,8 @@ export interface Options {
   readonly maxWaiters?: number | undefined
   /** linkerd's `socketOptions` for the connections (see `SocketOptions.ts`). Defaults: `noDelay`. */
   readonly socket?: SocketOptions | undefined
+  /** Connect with TLS (`Tls.ClientTls.connect`); plain TCP when absent. */
+  readonly tls?: Tls.Connect | undefined
 }
 
 /**
@@ -107,7 +114,8 @@ export const make = (address: Address, options?: Options): Effect.Effect<Upstrea
         minConnections: options?.minConnections ?? 0,
         maxWaiters: options?.maxWaiters ?? Infinity,
         socket: options?.socket ?? {}
-      }
+      },
+      options?.tls
     )
     yield* Effect.addFinalizer(() => Effect.sync(() => pool.close()))
 

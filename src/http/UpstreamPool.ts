@@ -25,6 +25,7 @@ import {
 import type { Body, Headers, HttpRequest, HttpResponse } from "./Message.js"
 import { empty } from "./Message.js"
 import type { SocketOptions } from "./SocketOptions.js"
+import * as Tls from "./Tls.js"
 
 type Reason = ConnectionFailed["reason"]
 
@@ -561,15 +562,22 @@ class Conn {
     this.exchange = exchange
     exchange.conn = this
     exchange.phase = Phase.Connecting
-    const socket = net.connect({
-      host: pool.host,
-      port: pool.port,
-      noDelay: sock.noDelay ?? true,
-      keepAlive: sock.keepAlive ?? false
-    })
+    const tls = pool.tls
+    const socket = tls === undefined
+      ? net.connect({
+        host: pool.host,
+        port: pool.port,
+        noDelay: sock.noDelay ?? true,
+        keepAlive: sock.keepAlive ?? false
+      })
+      : Tls.open(tls, pool.host, pool.port)
+    if (tls !== undefined) {
+      socket.setNoDelay(sock.noDelay ?? true)
+      if (sock.keepAlive === true) socket.setKeepAlive(true)
+    }
     this.socket = socket
     socket.setTimeout(pool.connectMs)
-    socket.on("connect", () => this.onConnect())
+    socket.on(tls === undefined ? "connect" : "secureConnect", () => this.onConnect())
     socket.on("data", (chunk: Buffer) => {
       const ex = this.exchange
       if (ex !== undefined) ex.data(chunk)
@@ -579,7 +587,11 @@ class Conn {
       const ex = this.exchange
       if (ex === undefined || !ex.ended()) this.lose("closed", "connection closed by the server")
     })
-    socket.on("error", (err: NodeJS.ErrnoException) => this.lose(reasonOf(err.code), err.message))
+    socket.on("error", (err: NodeJS.ErrnoException & { reason?: string }) => {
+      // OpenSSL's errors carry a short reason ("wrong version number") besides a long message
+      if (tls !== undefined && err.code?.startsWith("ERR_SSL_") === true) this.lose("tls", err.reason ?? err.message)
+      else this.lose(reasonOf(err.code), err.message)
+    })
     socket.on("close", () => this.lose("closed", "connection closed"))
     socket.on("timeout", () => {
       const io = sock.idleTimeoutMs
@@ -637,6 +649,10 @@ class Conn {
   lose(reason: Reason, detail: string): void {
     if (this.dead) return
     this.dead = true
+    if (this.pool.tls !== undefined && reason !== "timeout" && (!this.connected || reason === "tls")) {
+      detail = `TLS ${this.connected ? "" : "handshake "}failed: ${detail}`
+      reason = "tls"
+    }
     this.socket.destroy()
     const pool = this.pool
     pool.detach(this)
@@ -670,7 +686,8 @@ export class Pool {
     readonly idleMs: number,
     readonly connectMs: number,
     readonly bufferLimit: number,
-    readonly tuning: Tuning = { minConnections: 0, maxWaiters: Infinity, socket: {} }
+    readonly tuning: Tuning = { minConnections: 0, maxWaiters: Infinity, socket: {} },
+    readonly tls?: Tls.Connect | undefined
   ) {}
 
   acquire(ex: Exchange): void {

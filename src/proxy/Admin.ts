@@ -16,7 +16,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
+import * as Https from "node:https"
 import type { AddressInfo } from "node:net"
+import type * as Tls from "../http/Tls.js"
 import * as Metrics from "../telemetry/Metrics.js"
 import type * as Telemeter from "../telemetry/Telemeter.js"
 import * as AdminSecurity from "./AdminSecurity.js"
@@ -84,6 +86,8 @@ export interface Options {
    * (no prefix). Defaults to none.
    */
   readonly telemeters?: ReadonlyArray<Telemeter.Endpoint> | undefined
+  /** Serve HTTPS with these files (`admin.tls`); plain HTTP when absent. */
+  readonly tls?: Tls.ServerTls | undefined
   /** Answers `/delegator.json`; absent → 501. */
   readonly delegate?: (request: DelegateRequest) => Effect.Effect<Reply>
   /** Called by `POST /admin/shutdown` with the requested grace (or `undefined` for the default). */
@@ -350,11 +354,12 @@ const delegator = async (
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options): Effect.Effect<Admin, AdminError, Scope.Scope> =>
-  Effect.acquireRelease(
+export const make = (options: Options): Effect.Effect<Admin, AdminError, Scope.Scope> => {
+  let unsubscribe = () => {}
+  return Effect.acquireRelease(
     Effect.callback<Http.Server, AdminError>((resume) => {
       let own: ReadonlySet<string> = new Set()
-      const server = Http.createServer((req, res) => {
+      const handler = (req: Http.IncomingMessage, res: Http.ServerResponse) => {
         if (!AdminSecurity.hostAllowed(req.headers.host, own, options.allowedHosts)) {
           res.writeHead(403, { "content-type": "text/plain; charset=utf-8" })
           res.end(`Forbidden: this admin server does not answer for Host ${JSON.stringify(req.headers.host ?? "")}\n`)
@@ -370,7 +375,13 @@ export const make = (options: Options): Effect.Effect<Admin, AdminError, Scope.S
             res.end(`${e instanceof Error ? e.message : String(e)}\n`)
           }
         )
-      })
+      }
+      const tls = options.tls
+      const server = tls === undefined ? Http.createServer(handler) : Https.createServer(tls.options, handler)
+      if (tls !== undefined) {
+        server.on("tlsClientError", () => {})
+        unsubscribe = tls.onReload((o) => (server as Https.Server).setSecureContext(o))
+      }
       const ip = options.ip ?? "127.0.0.1"
       const port = options.port ?? 9990
       const onError = (cause: unknown) =>
@@ -385,6 +396,7 @@ export const make = (options: Options): Effect.Effect<Admin, AdminError, Scope.S
     }),
     (server) =>
       Effect.callback<void>((resume) => {
+        unsubscribe()
         server.close(() => resume(Effect.void))
         server.closeAllConnections()
       })
@@ -394,3 +406,4 @@ export const make = (options: Options): Effect.Effect<Admin, AdminError, Scope.S
       return { ip: address.address, port: address.port }
     })
   )
+}

@@ -46,6 +46,7 @@ import * as Problems from "../config/Problems.js"
 import * as Schemas from "../config/Schemas.js"
 import * as SocketOptions from "../config/SocketOptions.js"
 import * as Telemeters from "../config/telemeter/index.js"
+import * as TlsConfig from "../config/Tls.js"
 import * as Yaml from "../config/Yaml.js"
 import * as Forwarded from "../http/Forwarded.js"
 import * as RollPolicy from "../http/RollPolicy.js"
@@ -158,7 +159,8 @@ export const AdminSecurity = Schema.Struct({
  * `admin`: `ip` (default `127.0.0.1`), `port` (default `9990`), `shutdownGraceMs` (default `10000`),
  * `security` (linkerd's, see `AdminSecurity`; default everything enabled) and `allowedHosts`
  * (weir's: more `Host` header values the admin server answers besides its own addresses, e.g.
- * `weir.internal:9990` or `weir.internal` for any port; default none).
+ * `weir.internal:9990` or `weir.internal` for any port; default none), `tls` (default none: plain
+ * HTTP; the keys of a server's, see `config/Tls.ServerTls`).
  *
  * @since 0.1.0
  * @category schemas
@@ -169,7 +171,7 @@ export const Admin = Schema.Struct({
   shutdownGraceMs: Schemas.Millis().pipe(withDefault(10_000)),
   socketOptions: unsupported("admin.socketOptions"),
   httpIdentifierPort: unsupported("admin.httpIdentifierPort"),
-  tls: unsupported("admin TLS"),
+  tls: Schema.optionalKey(TlsConfig.ServerTls),
   security: Schema.optionalKey(AdminSecurity),
   allowedHosts: Schema.optionalKey(Schema.Array(NonEmptyString).check(Schema.isMaxLength(100))),
   workerThreads: Schema.optionalKey(PositiveInt)
@@ -275,7 +277,7 @@ export type Telemeter = Telemeters.Config
 const clientOverrides = {
   ...ClientConfig.clientOverrideFields,
   failFast: Schema.optionalKey(Schema.Boolean),
-  tls: unsupported("client TLS"),
+  tls: Schema.optionalKey(TlsConfig.ClientTls),
   socketOptions: Schema.optionalKey(SocketOptions.Section),
   clientSession: unsupported("client.clientSession"),
   forwardClientCert: unsupported("client.forwardClientCert"),
@@ -317,7 +319,7 @@ const StaticService = Schema.Struct({
  * per client-name prefix (`kind: io.l5d.static, configs: [{prefix, …}]`, every match applied in
  * order, later keys overriding earlier ones). Keys and defaults: `config/Client.ts` (`loadBalancer`
  * p2c, `failureAccrual` 5 consecutive failures, `requeueBudget`, `requestAttemptTimeoutMs` none,
- * `hostConnectionPool`).
+ * `hostConnectionPool`, `tls` none: see `config/Tls.ClientTls`).
  *
  * @since 0.1.0
  * @category schemas

@@ -20,6 +20,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Dns from "node:dns"
@@ -34,6 +35,7 @@ import * as Interpreters from "../config/interpreter/index.js"
 import * as Namers from "../config/namer/index.js"
 import * as SocketOptions from "../config/SocketOptions.js"
 import * as Telemeters from "../config/telemeter/index.js"
+import * as TlsConfig from "../config/Tls.js"
 import * as TransformerConfig from "../config/transformer/index.js"
 import * as Failure from "../Failure.js"
 import * as AccessLog from "../http/AccessLog.js"
@@ -42,6 +44,7 @@ import * as Forwarded from "../http/Forwarded.js"
 import * as H2Upstream from "../http/h2/Upstream.js"
 import type * as PathStack from "../http/PathStack.js"
 import * as Router from "../http/Router.js"
+import * as Tls from "../http/Tls.js"
 import * as Upstream from "../http/Upstream.js"
 import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
@@ -89,6 +92,12 @@ export interface Linker {
   readonly shutdownRequested: Effect.Effect<Duration.Duration>
   /** Requests a shutdown; the grace defaults to `admin.shutdownGraceMs`. */
   readonly requestShutdown: (grace?: Duration.Duration) => Effect.Effect<void>
+  /**
+   * Reads every TLS certificate, key and CA file again (`SIGHUP`): connections made afterwards use
+   * them. A file that cannot be used keeps its predecessor and is reported (by location, never by
+   * content); the others are reloaded.
+   */
+  readonly reloadTls: Effect.Effect<void, LinkerError>
   /** Withdraws the routers' announcements, stops accepting on every router and waits up to `grace` for requests in flight. */
   readonly drain: (grace: Duration.Duration) => Effect.Effect<void>
 }
@@ -133,12 +142,50 @@ export const paramsFor = <P extends object>(
  */
 export const clientParams = (
   configs: ReadonlyArray<Config.PrefixConfig<Config.ClientParams>>,
-  id: Path.Path
+  id: Path.Path,
+  tls?: ReadonlyArray<Tls.ClientTls | undefined>
 ): DstClient.Params => {
   const p = paramsFor(configs, id)
   const base = ClientConfig.clientParamsOf(p)
+  const connect = tls === undefined ? undefined : clientTls(configs, id, tls)
   // the HTTP/2 keys ride along with the pool settings (read by the h2 upstream, ignored by HTTP/1.1's)
-  return { ...base, pool: { ...base.pool, ...H2Settings.pick(p) } }
+  return { ...base, pool: { ...base.pool, ...H2Settings.pick(p), ...(connect !== undefined ? { tls: connect } : {}) } }
+}
+
+/**
+ * How a client connects with TLS to the endpoints of bound id `id`: the `tls` of the last client
+ * config matching `id` that has one (`loaded[i]`: config `i`'s files as loaded), its `commonName`
+ * with the `{var}`s of that config's prefix substituted; `undefined` for plaintext.
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const clientTls = (
+  configs: ReadonlyArray<Config.PrefixConfig<Config.ClientParams>>,
+  id: Path.Path,
+  loaded: ReadonlyArray<Tls.ClientTls | undefined>
+): Tls.Connect | undefined => {
+  let out: Tls.Connect | undefined
+  configs.forEach((c, i) => {
+    const files = loaded[i]
+    if (c.params.tls === undefined || files === undefined) return
+    const vars = PathMatcher.match(c.prefix, id)
+    if (vars === undefined) return
+    const name = c.params.tls.commonName
+    out = files.connect(name === undefined ? undefined : Tls.substitute(name, vars))
+  })
+  return out
+}
+
+/**
+ * The TLS files of a router as loaded: per `servers[]` entry and per client config (by index).
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export interface RouterTls {
+  readonly servers: ReadonlyArray<Tls.ServerTls | undefined>
+  readonly client: ReadonlyArray<Tls.ClientTls | undefined>
 }
 
 /**
@@ -156,7 +203,7 @@ export const serviceParams = (
 
 /**
  * A router entry's options for `http/Router.make`; `accessLog` is the writer opened for its
- * `httpAccessLog`, if any.
+ * `httpAccessLog`, if any; `tls` its TLS files as loaded (`loadTls`).
  *
  * @since 0.1.0
  * @category params
@@ -166,13 +213,15 @@ export const routerOptions = (
   admin: Config.Admin,
   interpreter: Interpreter.NameInterpreter,
   stats: Stats.StatsReceiver,
-  accessLog?: AccessLog.AccessLog | undefined
+  accessLog?: AccessLog.AccessLog | undefined,
+  tls?: RouterTls | undefined
 ): Router.Options => ({
   label: router.label,
   protocol: router.protocol === "h2" ? "h2" : "http",
-  servers: router.servers.map((s) => ({
+  servers: router.servers.map((s, i) => ({
     ...H2Settings.pick(s),
     ip: s.ip,
+    ...(tls?.servers[i] !== undefined ? { tls: tls.servers[i] } : {}),
     port: s.port,
     clearContext: s.clearContext,
     ...(s.maxConcurrentRequests !== undefined ? { maxConcurrentRequests: s.maxConcurrentRequests } : {}),
@@ -198,7 +247,7 @@ export const routerOptions = (
   bindingTimeout: router.bindingTimeoutMs,
   cacheIdleTtl: router.bindingCache.idleTtlSecs,
   interpreter,
-  client: (id) => clientParams(router.client, id),
+  client: (id) => clientParams(router.client, id, tls?.client),
   service: (name) => serviceParams(router.service, name),
   stats,
   maxCallDepth: Math.min(...router.servers.map((s) => s.maxCallDepth)),
@@ -260,6 +309,7 @@ const build = (
     }
     const interpreter = yield* Interpreter.make({ namers })
 
+    const reloadable: Array<Reloadable> = []
     const own: Array<OwnAddress> = []
     const upstreamMaker = yield* DstClient.UpstreamMaker
     const routers: Array<Router.Router> = []
@@ -289,18 +339,20 @@ const build = (
       // the delegator explains the transformers itself, over the interpreter they wrap
       routerInterpreters.set(r.label, untransformed)
       const routerInterpreter = Transformer.wrapInterpreter(untransformed, transformers)
-      const router = yield* Router.make(routerOptions(r, config.admin, routerInterpreter, registry, accessLog)).pipe(
-        Effect.provideService(
-          DstClient.UpstreamMaker,
-          guardSelfRouting(
-            r,
-            // an h2 router connects with HTTP/2 unless the upstream maker was replaced (tests, benches)
-            r.protocol === "h2" && upstreamMaker === Upstream.make ? H2Upstream.make : upstreamMaker,
-            () => own
-          )
-        ),
-        Effect.mapError(startFailure(`routers[${i}].servers`))
-      )
+      const tls = yield* loadTls(r, i, reloadable)
+      const router = yield* Router.make(routerOptions(r, config.admin, routerInterpreter, registry, accessLog, tls))
+        .pipe(
+          Effect.provideService(
+            DstClient.UpstreamMaker,
+            guardSelfRouting(
+              r,
+              // an h2 router connects with HTTP/2 unless the upstream maker was replaced (tests, benches)
+              r.protocol === "h2" && upstreamMaker === Upstream.make ? H2Upstream.make : upstreamMaker,
+              () => own
+            )
+          ),
+          Effect.mapError(startFailure(`routers[${i}].servers`))
+        )
       routers.push(router)
       for (const s of router.servers) own.push({ ip: s.ip, port: s.port, what: "server", router: r.label })
     }
@@ -333,7 +385,12 @@ const build = (
       const started = yield* Telemeters.registry.make(t)({ registry, snapshot: exporter.snapshot })
       telemeterEndpoints.push(...started.endpoints)
     }
+    const adminTls = config.admin.tls === undefined ? undefined : yield* Tls.server(
+      TlsConfig.serverOptions(config.admin.tls)
+    ).pipe(Effect.mapError(startFailure("admin.tls")))
+    if (adminTls !== undefined) reloadable.push({ where: "admin.tls", tls: adminTls })
     const admin = yield* Admin.make({
+      tls: adminTls,
       ip: config.admin.ip,
       port: config.admin.port,
       exporter,
@@ -357,12 +414,60 @@ const build = (
       interpreter,
       shutdownRequested: Deferred.await(shutdown),
       requestShutdown,
+      reloadTls: reloadTls(reloadable),
       drain: (grace) =>
         Effect.andThen(
           Scope.close(announcements, Exit.void),
           Effect.asVoid(Effect.all(routers.map((r) => r.drain(grace)), { concurrency: "unbounded", discard: true }))
         )
     }
+  })
+
+// ---------------------------------------------------------------------------------------------
+// TLS files
+// ---------------------------------------------------------------------------------------------
+
+interface Reloadable {
+  readonly where: string
+  readonly tls: Tls.ServerTls | Tls.ClientTls
+}
+
+/** Reads the TLS files of router `r` (entry `i`), adding each to `reloadable`. */
+const loadTls = (
+  r: Config.RouterConfig,
+  i: number,
+  reloadable: Array<Reloadable>
+): Effect.Effect<RouterTls, LinkerError> =>
+  Effect.gen(function*() {
+    const servers: Array<Tls.ServerTls | undefined> = []
+    for (const [j, s] of r.servers.entries()) {
+      const where = `routers[${i}].servers[${j}].tls`
+      const tls = s.tls === undefined
+        ? undefined
+        : yield* Effect.mapError(Tls.server(TlsConfig.serverOptions(s.tls)), startFailure(where))
+      if (tls !== undefined) reloadable.push({ where, tls })
+      servers.push(tls)
+    }
+    const client: Array<Tls.ClientTls | undefined> = []
+    for (const [j, c] of r.client.entries()) {
+      const where = `routers[${i}].client (${c.prefix.pattern}).tls`
+      const tls = c.params.tls === undefined
+        ? undefined
+        : yield* Effect.mapError(Tls.client(TlsConfig.clientOptions(c.params.tls)), startFailure(where))
+      if (tls !== undefined) reloadable.push({ where, tls })
+      client[j] = tls
+    }
+    return { servers, client }
+  })
+
+const reloadTls = (reloadable: ReadonlyArray<Reloadable>): Effect.Effect<void, LinkerError> =>
+  Effect.gen(function*() {
+    const problems: Array<Config.Problem> = []
+    for (const r of reloadable) {
+      const result = yield* Effect.result(Tls.reload(r.tls))
+      if (Result.isFailure(result)) problems.push({ path: r.where, message: result.failure.message })
+    }
+    if (problems.length > 0) return yield* new LinkerError({ problems })
   })
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /**
  * A router's `servers[]` entries in the proxy's config file: where a router listens and what it
  * adds to the requests it forwards (`timestampHeader`, `addForwardedHeader`). Keys and defaults are
- * linkerd's; the keys linkerd documents that weir does not implement (TLS, announcing, …) are
+ * linkerd's; the keys linkerd documents that weir does not implement (`serverSession`, …) are
  * rejected as not supported.
  *
  * ```yaml
@@ -17,6 +17,7 @@ import * as Schema from "effect/Schema"
 import * as H2Settings from "../config/H2Settings.js"
 import { NonEmptyString, PathFromString, Port, PositiveInt, unsupported, withDefault } from "../config/Schemas.js"
 import * as SocketOptions from "../config/SocketOptions.js"
+import * as TlsConfig from "../config/Tls.js"
 import * as Forwarded from "../http/Forwarded.js"
 
 const Ip = NonEmptyString
@@ -67,7 +68,8 @@ export const AddForwardedHeader = Schema.Struct({
  * `clearContext` (default `false`), `maxConcurrentRequests` (default unlimited), `maxCallDepth`
  * (default `1000`), `timestampHeader` (default none: a header name, set on forwarded requests to the
  * time the request arrived in milliseconds since the epoch), `addForwardedHeader` (default none: see
- * `AddForwardedHeader`), `socketOptions` (default none: see `config/SocketOptions.ts`).
+ * `AddForwardedHeader`), `socketOptions` (default none: see `config/SocketOptions.ts`), `tls`
+ * (default none: plaintext; see `config/Tls.ServerTls`).
  *
  * @since 0.1.0
  * @category schemas
@@ -80,7 +82,7 @@ export const Server = Schema.Struct({
   maxCallDepth: PositiveInt.pipe(withDefault(1000)),
   timeoutMs: unsupported("servers[].timeoutMs"),
   label: unsupported("servers[].label"),
-  tls: unsupported("server TLS"),
+  tls: Schema.optionalKey(TlsConfig.ServerTls),
   socketOptions: Schema.optionalKey(SocketOptions.Section),
   announce: Schema.optionalKey(Schema.Array(PathFromString)),
   serverSession: unsupported("servers[].serverSession"),
