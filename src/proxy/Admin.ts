@@ -1,8 +1,10 @@
 /**
  * The admin server, as linkerd 1.x's (default `127.0.0.1:9990`): `/admin/ping`,
- * `/admin/metrics.json`, `/admin/metrics/prometheus`, `/config.json`, `/delegator.json` (GET and
- * POST), `/bound-names.json`, `/namer_state/<prefix>.json`, `POST /admin/shutdown`, an endpoint list
- * at `/admin` and a small dashboard at `/`.
+ * `/admin/metrics.json`, `/admin/metrics/prometheus`, `/config.json`, `/admin/registry.json`,
+ * `/admin/server_info`, `/delegator.json` (GET and POST), `/bound-names.json`,
+ * `/namer_state/<prefix>.json`, `/logging.json` (GET, and POST to change a level), `POST
+ * /admin/shutdown`, an endpoint list at `/admin`, and the pages an operator uses: the dashboard at
+ * `/`, the dtab playground at `/delegator` and the log levels at `/logging`.
  *
  * It is served by `node:http` directly: it knows nothing of the config file or of naming; the
  * proxy hands it the metric exporter, the config JSON, a delegation function and a shutdown hook.
@@ -21,6 +23,10 @@ import * as Metrics from "../telemetry/Metrics.js"
 import type * as Telemeter from "../telemetry/Telemeter.js"
 import * as AdminSecurity from "./AdminSecurity.js"
 import { dashboardHtml } from "./Dashboard.js"
+import * as DelegatorPage from "./DelegatorPage.js"
+import type * as Logging from "./Logging.js"
+import * as LoggingPage from "./LoggingPage.js"
+import * as ServerInfo from "./ServerInfo.js"
 
 /**
  * A delegation request as `/delegator.json` receives it (GET query or POST JSON body). `namespace`
@@ -96,6 +102,10 @@ export interface Options {
   readonly security?: AdminSecurity.Settings | undefined
   /** More `Host` values to answer besides the server's own addresses (`name:port`, or `name` for any port). */
   readonly allowedHosts?: ReadonlyArray<string> | undefined
+  /** The runtime log levels, for `/logging` and `/logging.json`; absent → those paths answer 404. */
+  readonly logging?: Logging.Logging | undefined
+  /** When the process started (epoch ms), for `/admin/server_info`. Defaults to when `make` ran. */
+  readonly startedAt?: number | undefined
 }
 
 /**
@@ -122,11 +132,15 @@ const endpoints = [
   "/admin/ping",
   "/admin/metrics.json",
   "/admin/metrics/prometheus",
+  "/admin/registry.json",
+  "/admin/server_info",
   "/admin/shutdown",
   "/bound-names.json",
   "/config.json",
+  "/delegator",
   "/delegator.json"
 ]
+const loggingEndpoints = ["/logging", "/logging.json"]
 
 const text = (status: number, body: string, contentType = "text/plain; charset=utf-8"): Reply => ({
   status,
@@ -152,6 +166,18 @@ export const parseGrace = (s: string): Duration.Duration | undefined => {
   if (unit.startsWith("ms") || unit.startsWith("milli")) return Duration.millis(n)
   if (unit === "s" || unit.startsWith("sec")) return Duration.seconds(n)
   return Duration.minutes(n)
+}
+
+const started = new WeakMap<Options, number>()
+
+const startedAtOf = (options: Options): number => {
+  if (options.startedAt !== undefined) return options.startedAt
+  let at = started.get(options)
+  if (at === undefined) {
+    at = Date.now()
+    started.set(options, at)
+  }
+  return at
 }
 
 const filters = new WeakMap<Options, (path: string) => boolean>()
@@ -216,6 +242,7 @@ export const handle = async (
         200,
         [
           ...endpoints,
+          ...(options.logging === undefined ? [] : loggingEndpoints),
           ...(options.namers ?? []).filter((n) => n.state !== undefined).map((n) => namerStateUrl(n.prefix))
         ]
           .filter(allowed)
@@ -245,6 +272,28 @@ export const handle = async (
     }
     case "/config.json":
       return json(200, options.config ?? {}, q.get("pretty") === "1")
+    case "/admin/registry.json":
+      return json(200, ServerInfo.registry(options.config), q.get("pretty") !== "0")
+    case "/admin/server_info":
+      return json(200, ServerInfo.of(startedAtOf(options), Date.now()), true)
+    case "/delegator":
+      return text(200, DelegatorPage.delegatorHtml(DelegatorPage.routersOf(options.config)), "text/html; charset=utf-8")
+    case "/logging":
+      if (options.logging === undefined) break
+      return text(
+        200,
+        LoggingPage.loggingHtml(options.logging, allowed("/logging.json")),
+        "text/html; charset=utf-8"
+      )
+    case "/logging.json": {
+      if (options.logging === undefined) break
+      if (method === "GET" || method === "HEAD") return json(200, options.logging.list(), q.get("pretty") === "1")
+      if (method !== "POST") return { ...text(405, "Method Not Allowed\n"), headers: { allow: "GET, POST" } }
+      const ct = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
+      if (ct !== "application/json") return text(415, `Unsupported Media Type: ${ct}\n`)
+      const reply = LoggingPage.post(options.logging, await body())
+      return json(reply.status, reply.body)
+    }
     case "/delegator.json":
       return delegator(options, method, q, headers, body)
     case "/bound-names.json":
@@ -353,6 +402,7 @@ const delegator = async (
 export const make = (options: Options): Effect.Effect<Admin, AdminError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.callback<Http.Server, AdminError>((resume) => {
+      startedAtOf(options)
       let own: ReadonlySet<string> = new Set()
       const server = Http.createServer((req, res) => {
         if (!AdminSecurity.hostAllowed(req.headers.host, own, options.allowedHosts)) {
