@@ -65,6 +65,7 @@ const node = (t) => {
   if (kids.length > 0) li.append(el("ul", "", ...kids.map(node)));
   return li;
 };
+let runs = 0;
 const explain = (ev) => {
   if (ev) ev.preventDefault();
   out.replaceChildren(text("…"));
@@ -72,11 +73,11 @@ const explain = (ev) => {
   fetch("delegator.json", { method: "POST", headers: { "content-type": "application/json" }, body })
     .then((r) => r.text().then((t) => ({ ok: r.ok, t })))
     .then(({ ok, t }) => {
-      if (!ok) { out.replaceChildren(el("p", "error", text(t))); return; }
-      out.replaceChildren(el("ul", "tree", node(JSON.parse(t))));
-      out.dataset.explained = pathEl.value;
+      if (!ok) out.replaceChildren(el("p", "error", text(t)));
+      else out.replaceChildren(el("ul", "tree", node(JSON.parse(t))));
     })
-    .catch((e) => out.replaceChildren(el("p", "error", text("error: " + e))));
+    .catch((e) => out.replaceChildren(el("p", "error", text("error: " + e))))
+    .finally(() => { out.dataset.explained = pathEl.value; out.dataset.runs = String(++runs); });
 };
 routerEl.addEventListener("change", fill);
 form.addEventListener("submit", explain);

@@ -2,8 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Admin from "../../src/proxy/Admin.js"
-import * as Metrics from "../../src/telemetry/Metrics.js"
 import * as Stats from "../../src/Stats.js"
+import * as Metrics from "../../src/telemetry/Metrics.js"
 
 const fetchText = (url: string, init?: RequestInit) =>
   Effect.promise(async () => {
