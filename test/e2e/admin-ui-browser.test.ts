@@ -70,9 +70,7 @@ const traffic = (url: string) =>
         if (stopped) return
         n++
         // every fifth request fails, so that success rates are not all 100%
-        fetch(`${url}/${n % 5 === 0 ? "fail" : n}`, { headers: { host: "books" } }).then((r) => r.text()).catch(() =>
-          ""
-        ).then(() => {
+        fetch(`${url}/${n % 5 === 0 ? "fail" : n}`).then((r) => r.text()).catch(() => "").then(() => {
           setTimeout(loop, 5)
         })
       }

@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as References from "effect/References"
 import * as Result from "effect/Result"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, writeFileSync } from "node:fs"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
@@ -231,30 +231,54 @@ describe("Admin UI through the proxy", () => {
   it.live("the linker declares its routers' and namers' loggers and serves the resolved config", () =>
     Effect.gen(function*() {
       const port = yield* backend
+      const dir = mkdtempSync(join(tmpdir(), "weir-admin-ui-"))
+      // each file has one good address and one malformed line, which the fs namer logs (a warning)
+      for (const name of ["books", "authors"]) writeFileSync(join(dir, name), `127.0.0.1 ${port}\n127.0.0.1 99999\n`)
       const parsed = Config.parse(`
 admin: {port: 0}
 namers:
 - kind: io.l5d.fs
-  rootDir: ${mkdtempSync(join(tmpdir(), "weir-admin-ui-"))}
+  rootDir: ${dir}
 routers:
 - protocol: http
   label: web
-  dtab: /svc => /$/inet/127.1/${port}
+  dtab: /svc => /#/io.l5d.fs
   servers: [{port: 0}]
 `)
       if (Result.isFailure(parsed)) throw new Error(JSON.stringify(parsed.failure))
       const logging = Logging.make()
-      const linker = yield* Linker.make(parsed.success, { logging })
+      const { lines, logger } = capture()
+      const linker = yield* Linker.make(parsed.success, { logging }).pipe(
+        Effect.provideService(Logger.CurrentLoggers, new Set([logger]))
+      )
       const base = `http://127.0.0.1:${linker.admin.port}`
+      const router = linker.routers[0]!.servers[0]!.port
+      const viaRouter = (host: string) =>
+        Effect.promise(() =>
+          new Promise<number>((resolve, reject) =>
+            Http.get({ host: "127.0.0.1", port: router, path: "/", headers: { host }, agent: false }, (r) => {
+              r.resume()
+              resolve(r.statusCode ?? 0)
+            }).on("error", reject)
+          )
+        )
       const loggers = JSON.parse((yield* fetchText(`${base}/logging.json`)).body) as Array<{ logger: string }>
       expect(loggers.map((l) => l.logger)).toEqual(
         expect.arrayContaining(["root", "weir", "weir.router.web", "weir.namer.io.l5d.fs"])
       )
-      yield* postJson(`${base}/logging.json`, { logger: "weir.router.web", level: "TRACE" })
-      expect(logging.levelOf("weir.router.web")).toBe("TRACE")
+      // the router's lookups log as weir.router.web: silenced at ERROR, shown again at WARN
+      yield* postJson(`${base}/logging.json`, { logger: "weir.router.web", level: "ERROR" })
+      expect(yield* viaRouter("books")).toBe(200)
+      expect(lines.filter((l) => l.includes("malformed address"))).toEqual([])
+      yield* postJson(`${base}/logging.json`, { logger: "weir.router.web", level: "WARN" })
+      expect(logging.levelOf("weir.router.web")).toBe("WARN")
+      expect(yield* viaRouter("authors")).toBe(200)
+      expect(lines.filter((l) => l.includes("malformed address"))).toEqual([
+        expect.stringMatching(/^Warn .*authors:2: malformed address skipped/)
+      ])
       const registry = JSON.parse((yield* fetchText(`${base}/admin/registry.json`)).body)
       expect(registry.registry.weir.config.admin.shutdownGraceMs).toBe(10000)
-      expect(registry.registry.weir.config.routers[0].dtab).toBe(`/svc=>/$/inet/127.1/${port}`)
+      expect(registry.registry.weir.config.routers[0].dtab).toBe("/svc=>/#/io.l5d.fs")
       const page = (yield* fetchText(`${base}/delegator`)).body
       expect(page).toContain(`"label":"web"`)
     }))
