@@ -70,7 +70,9 @@ const chart = (id, title, series, unit, fixedMax) => {
     return s.name + " " + (v === null || v === undefined ? "-" : v >= 100 ? v.toFixed(0) : v.toFixed(1)); }).join(" · ");
   return '<figure><figcaption>' + title + ' <span class="muted">' + now + " " + unit + '</span></figcaption>' +
     '<svg data-chart="' + esc(id) + '" data-samples="' + n + '" width="' + w + '" height="' + h + '" viewBox="0 0 ' +
-    w + " " + h + '"><rect width="' + w + '" height="' + h + '" fill="#fff" stroke="#ddd"/>' + lines + "</svg></figure>";
+    w + " " + h + '"><rect width="' + w + '" height="' + h + '" fill="#fff" stroke="#ddd"/>' +
+    '<text x="3" y="10" font-size="9" fill="#999">' + (max >= 10 ? max.toFixed(0) : max.toFixed(1)) + "</text>" +
+    lines + "</svg></figure>";
 };
 const charts = (key) => '<div class="charts">' +
   chart(key + ":rate", "requests/s", [{ key: key + ":rate", name: "rate" }], "rps") +
