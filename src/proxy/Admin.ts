@@ -104,7 +104,7 @@ export interface Options {
   readonly allowedHosts?: ReadonlyArray<string> | undefined
   /** The runtime log levels, for `/logging` and `/logging.json`; absent → those paths answer 404. */
   readonly logging?: Logging.Logging | undefined
-  /** When the process started (epoch ms), for `/admin/server_info`. Defaults to when `make` ran. */
+  /** When the process started (epoch ms), for `/admin/server_info`. Defaults to the process's start. */
   readonly startedAt?: number | undefined
 }
 
@@ -166,18 +166,6 @@ export const parseGrace = (s: string): Duration.Duration | undefined => {
   if (unit.startsWith("ms") || unit.startsWith("milli")) return Duration.millis(n)
   if (unit === "s" || unit.startsWith("sec")) return Duration.seconds(n)
   return Duration.minutes(n)
-}
-
-const started = new WeakMap<Options, number>()
-
-const startedAtOf = (options: Options): number => {
-  if (options.startedAt !== undefined) return options.startedAt
-  let at = started.get(options)
-  if (at === undefined) {
-    at = Date.now()
-    started.set(options, at)
-  }
-  return at
 }
 
 const filters = new WeakMap<Options, (path: string) => boolean>()
@@ -275,7 +263,7 @@ export const handle = async (
     case "/admin/registry.json":
       return json(200, ServerInfo.registry(options.config), q.get("pretty") !== "0")
     case "/admin/server_info":
-      return json(200, ServerInfo.of(startedAtOf(options), Date.now()), true)
+      return json(200, ServerInfo.of(options.startedAt ?? Math.round(performance.timeOrigin), Date.now()), true)
     case "/delegator":
       return text(200, DelegatorPage.delegatorHtml(DelegatorPage.routersOf(options.config)), "text/html; charset=utf-8")
     case "/logging":
@@ -285,15 +273,9 @@ export const handle = async (
         LoggingPage.loggingHtml(options.logging, allowed("/logging.json")),
         "text/html; charset=utf-8"
       )
-    case "/logging.json": {
+    case "/logging.json":
       if (options.logging === undefined) break
-      if (method === "GET" || method === "HEAD") return json(200, options.logging.list(), q.get("pretty") === "1")
-      if (method !== "POST") return { ...text(405, "Method Not Allowed\n"), headers: { allow: "GET, POST" } }
-      const ct = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
-      if (ct !== "application/json") return text(415, `Unsupported Media Type: ${ct}\n`)
-      const reply = LoggingPage.post(options.logging, await body())
-      return json(reply.status, reply.body)
-    }
+      return LoggingPage.json(options.logging, method, headers["content-type"], body, q.get("pretty") === "1")
     case "/delegator.json":
       return delegator(options, method, q, headers, body)
     case "/bound-names.json":
@@ -360,34 +342,8 @@ const delegator = async (
   headers: Http.IncomingHttpHeaders,
   body: () => Promise<string>
 ): Promise<Reply> => {
-  let request: DelegateRequest
-  if (method === "GET" || method === "HEAD") {
-    request = { namespace: q.get("namespace") ?? undefined, dtab: q.get("dtab") ?? "", path: q.get("path") ?? "" }
-  } else if (method === "POST") {
-    const ct = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
-    if (ct !== "application/json") return text(415, `Unsupported Media Type: ${ct}\n`)
-    const raw = await body()
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(raw)
-    } catch {
-      return text(400, `Malformed delegation request: ${raw}\n`)
-    }
-    const o = parsed as Record<string, unknown>
-    if (
-      typeof parsed !== "object" || parsed === null || typeof o.dtab !== "string" || typeof o.path !== "string" ||
-      (o.namespace !== undefined && o.namespace !== null && typeof o.namespace !== "string")
-    ) {
-      return text(400, `Malformed delegation request: ${raw}\n`)
-    }
-    request = {
-      namespace: typeof o.namespace === "string" ? o.namespace : undefined,
-      dtab: o.dtab,
-      path: o.path
-    }
-  } else {
-    return text(405, "Method Not Allowed\n")
-  }
+  const request = await DelegatorPage.readRequest(method, q, headers["content-type"], body)
+  if ("status" in request) return request
   if (options.delegate === undefined) return text(501, "delegation is not available\n")
   return Effect.runPromise(options.delegate(request))
 }
@@ -402,7 +358,6 @@ const delegator = async (
 export const make = (options: Options): Effect.Effect<Admin, AdminError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.callback<Http.Server, AdminError>((resume) => {
-      startedAtOf(options)
       let own: ReadonlySet<string> = new Set()
       const server = Http.createServer((req, res) => {
         if (!AdminSecurity.hostAllowed(req.headers.host, own, options.allowedHosts)) {

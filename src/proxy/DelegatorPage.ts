@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import type * as Admin from "./Admin.js"
 import * as AdminPage from "./AdminPage.js"
 
 /**
@@ -37,6 +38,49 @@ export const routersOf = (config: unknown): ReadonlyArray<RouterDtab> => {
       ? [{ label: o.label, dtab: typeof o.dtab === "string" ? o.dtab : "" }]
       : []
   })
+}
+
+const plain = (status: number, body: string): Admin.Reply => ({
+  status,
+  contentType: "text/plain; charset=utf-8",
+  body
+})
+
+/**
+ * Reads a `/delegator.json` request: from the query (`namespace`, `dtab`, `path`) of a GET/HEAD, or
+ * from the JSON body of a POST (`Content-Type: application/json`, else 415). A malformed body
+ * answers 400, another method 405.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const readRequest = async (
+  method: string,
+  q: URLSearchParams,
+  contentType: string | undefined,
+  body: () => Promise<string>
+): Promise<Admin.DelegateRequest | Admin.Reply> => {
+  if (method === "GET" || method === "HEAD") {
+    return { namespace: q.get("namespace") ?? undefined, dtab: q.get("dtab") ?? "", path: q.get("path") ?? "" }
+  }
+  if (method !== "POST") return plain(405, "Method Not Allowed\n")
+  const ct = (contentType ?? "").split(";")[0]!.trim().toLowerCase()
+  if (ct !== "application/json") return plain(415, `Unsupported Media Type: ${ct}\n`)
+  const raw = await body()
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch {
+    return plain(400, `Malformed delegation request: ${raw}\n`)
+  }
+  const o = parsed as Record<string, unknown>
+  if (
+    typeof parsed !== "object" || parsed === null || typeof o.dtab !== "string" || typeof o.path !== "string" ||
+    (o.namespace !== undefined && o.namespace !== null && typeof o.namespace !== "string")
+  ) {
+    return plain(400, `Malformed delegation request: ${raw}\n`)
+  }
+  return { namespace: typeof o.namespace === "string" ? o.namespace : undefined, dtab: o.dtab, path: o.path }
 }
 
 const script = `

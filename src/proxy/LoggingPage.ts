@@ -57,6 +57,33 @@ export const post = (logging: Logging.Logging, raw: string): JsonReply => {
   return { status: 200, body: logging.list().find((e) => e.logger === o.logger) }
 }
 
+/**
+ * Answers `/logging.json` (after `AdminSecurity`'s checks): GET/HEAD the list, POST (JSON only, else
+ * 415) a change, anything else 405.
+ *
+ * @since 0.1.0
+ * @category handlers
+ */
+export const json = async (
+  logging: Logging.Logging,
+  method: string,
+  contentType: string | undefined,
+  body: () => Promise<string>,
+  pretty: boolean
+): Promise<{ status: number; contentType: string; body: string; headers?: Record<string, string> }> => {
+  const reply = (status: number, value: unknown, indent = false) => ({
+    status,
+    contentType: "application/json; charset=utf-8",
+    body: JSON.stringify(value, null, indent ? 2 : undefined)
+  })
+  if (method === "GET" || method === "HEAD") return reply(200, logging.list(), pretty)
+  if (method !== "POST") return { ...reply(405, { error: "GET or POST" }), headers: { allow: "GET, POST" } }
+  const ct = (contentType ?? "").split(";")[0]!.trim().toLowerCase()
+  if (ct !== "application/json") return reply(415, { error: `Unsupported Media Type: ${ct}` })
+  const answer = post(logging, await body())
+  return reply(answer.status, answer.body)
+}
+
 const script = `
 const status = document.getElementById("status");
 document.getElementById("loggers").addEventListener("click", (ev) => {
