@@ -1,8 +1,10 @@
 /**
  * The admin server, as linkerd 1.x's (default `127.0.0.1:9990`): `/admin/ping`,
- * `/admin/metrics.json`, `/admin/metrics/prometheus`, `/config.json`, `/delegator.json` (GET and
- * POST), `/bound-names.json`, `/namer_state/<prefix>.json`, `POST /admin/shutdown`, an endpoint list
- * at `/admin` and a small dashboard at `/`.
+ * `/admin/metrics.json`, `/admin/metrics/prometheus`, `/config.json`, `/admin/registry.json`,
+ * `/admin/server_info`, `/delegator.json` (GET and POST), `/bound-names.json`,
+ * `/namer_state/<prefix>.json`, `/logging.json` (GET, and POST to change a level), `POST
+ * /admin/shutdown`, an endpoint list at `/admin`, and the pages an operator uses: the dashboard at
+ * `/`, the dtab playground at `/delegator` and the log levels at `/logging`.
  *
  * It is served by `node:http` directly: it knows nothing of the config file or of naming; the
  * proxy hands it the metric exporter, the config JSON, a delegation function and a shutdown hook.
@@ -23,6 +25,10 @@ import * as Metrics from "../telemetry/Metrics.js"
 import type * as Telemeter from "../telemetry/Telemeter.js"
 import * as AdminSecurity from "./AdminSecurity.js"
 import { dashboardHtml } from "./Dashboard.js"
+import * as DelegatorPage from "./DelegatorPage.js"
+import type * as Logging from "./Logging.js"
+import * as LoggingPage from "./LoggingPage.js"
+import * as ServerInfo from "./ServerInfo.js"
 
 /**
  * A delegation request as `/delegator.json` receives it (GET query or POST JSON body). `namespace`
@@ -100,6 +106,10 @@ export interface Options {
   readonly security?: AdminSecurity.Settings | undefined
   /** More `Host` values to answer besides the server's own addresses (`name:port`, or `name` for any port). */
   readonly allowedHosts?: ReadonlyArray<string> | undefined
+  /** The runtime log levels, for `/logging` and `/logging.json`; absent → those paths answer 404. */
+  readonly logging?: Logging.Logging | undefined
+  /** When the process started (epoch ms), for `/admin/server_info`. Defaults to the process's start. */
+  readonly startedAt?: number | undefined
 }
 
 /**
@@ -126,11 +136,15 @@ const endpoints = [
   "/admin/ping",
   "/admin/metrics.json",
   "/admin/metrics/prometheus",
+  "/admin/registry.json",
+  "/admin/server_info",
   "/admin/shutdown",
   "/bound-names.json",
   "/config.json",
+  "/delegator",
   "/delegator.json"
 ]
+const loggingEndpoints = ["/logging", "/logging.json"]
 
 const text = (status: number, body: string, contentType = "text/plain; charset=utf-8"): Reply => ({
   status,
@@ -220,6 +234,7 @@ export const handle = async (
         200,
         [
           ...endpoints,
+          ...(options.logging === undefined ? [] : loggingEndpoints),
           ...(options.namers ?? []).filter((n) => n.state !== undefined).map((n) => namerStateUrl(n.prefix))
         ]
           .filter(allowed)
@@ -249,6 +264,22 @@ export const handle = async (
     }
     case "/config.json":
       return json(200, options.config ?? {}, q.get("pretty") === "1")
+    case "/admin/registry.json":
+      return json(200, ServerInfo.registry(options.config), q.get("pretty") !== "0")
+    case "/admin/server_info":
+      return json(200, ServerInfo.of(options.startedAt ?? Math.round(performance.timeOrigin), Date.now()), true)
+    case "/delegator":
+      return text(200, DelegatorPage.delegatorHtml(DelegatorPage.routersOf(options.config)), "text/html; charset=utf-8")
+    case "/logging":
+      if (options.logging === undefined) break
+      return text(
+        200,
+        LoggingPage.loggingHtml(options.logging, allowed("/logging.json")),
+        "text/html; charset=utf-8"
+      )
+    case "/logging.json":
+      if (options.logging === undefined) break
+      return LoggingPage.json(options.logging, method, headers["content-type"], body, q.get("pretty") === "1")
     case "/delegator.json":
       return delegator(options, method, q, headers, body)
     case "/bound-names.json":
@@ -315,34 +346,8 @@ const delegator = async (
   headers: Http.IncomingHttpHeaders,
   body: () => Promise<string>
 ): Promise<Reply> => {
-  let request: DelegateRequest
-  if (method === "GET" || method === "HEAD") {
-    request = { namespace: q.get("namespace") ?? undefined, dtab: q.get("dtab") ?? "", path: q.get("path") ?? "" }
-  } else if (method === "POST") {
-    const ct = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
-    if (ct !== "application/json") return text(415, `Unsupported Media Type: ${ct}\n`)
-    const raw = await body()
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(raw)
-    } catch {
-      return text(400, `Malformed delegation request: ${raw}\n`)
-    }
-    const o = parsed as Record<string, unknown>
-    if (
-      typeof parsed !== "object" || parsed === null || typeof o.dtab !== "string" || typeof o.path !== "string" ||
-      (o.namespace !== undefined && o.namespace !== null && typeof o.namespace !== "string")
-    ) {
-      return text(400, `Malformed delegation request: ${raw}\n`)
-    }
-    request = {
-      namespace: typeof o.namespace === "string" ? o.namespace : undefined,
-      dtab: o.dtab,
-      path: o.path
-    }
-  } else {
-    return text(405, "Method Not Allowed\n")
-  }
+  const request = await DelegatorPage.readRequest(method, q, headers["content-type"], body)
+  if ("status" in request) return request
   if (options.delegate === undefined) return text(501, "delegation is not available\n")
   return Effect.runPromise(options.delegate(request))
 }

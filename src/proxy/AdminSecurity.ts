@@ -6,15 +6,17 @@
  *    binds `0.0.0.0`/`::`), each also without the port — or one of `admin.allowedHosts`. Otherwise
  *    403. A web page whose name was rebound to 127.0.0.1 sends its own name, so it is refused.
  * 2. **Paths** (linkerd's `admin.security`): every path is in one category — `ui` (the dashboard,
- *    `/config.json`, `/admin/metrics.json`, `/delegator.json`), `control` (`/admin/shutdown`) or
- *    `diagnostics` (everything else). A path is served iff its category is enabled and no
+ *    `/config.json`, `/admin/metrics.json`, `/delegator`, `/delegator.json`, the `/logging` page),
+ *    `control` (`/admin/shutdown`, `/logging.json`: it changes log levels) or `diagnostics`
+ *    (everything else: `/admin/server_info`, `/admin/registry.json`, namer state, ...). A path is served iff its category is enabled and no
  *    `pathBlacklist` regex matches it, or its category is disabled and a `pathWhitelist` regex
  *    matches it. Otherwise 404, as linkerd answers. Regexes match the whole path.
  * 3. **Cross-site requests** (CSRF): a request other than GET/HEAD/OPTIONS with `Sec-Fetch-Site:
  *    cross-site` or `same-site`, or with an `Origin` that is not the admin server's own host, is
  *    refused (403). A control request (shutdown) must be a POST with `Content-Type:
  *    application/json` or an `X-Weir-Admin` header: neither is something a page on another origin can
- *    send without a CORS preflight, which the admin server never grants.
+ *    send without a CORS preflight, which the admin server never grants. (`POST /logging.json` further
+ *    insists on the JSON content type.)
  *
  * @since 0.1.0
  */
@@ -62,7 +64,8 @@ const uiPaths = [
   /^\/admin\/metrics\.json$/,
   /^\/admin\/metrics$/,
   /^\/delegator$/,
-  /^\/delegator\.json$/
+  /^\/delegator\.json$/,
+  /^\/logging$/
 ]
 const controlPaths = [/^\/admin\/shutdown$/, /^\/logging\.json$/]
 

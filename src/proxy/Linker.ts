@@ -48,7 +48,7 @@ import * as Tls from "../http/Tls.js"
 import * as Upstream from "../http/Upstream.js"
 import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
-import type * as Path from "../naming/Path.js"
+import * as Path from "../naming/Path.js"
 import * as Transformer from "../naming/transformers/Transformer.js"
 import * as Stats from "../Stats.js"
 import * as Metrics from "../telemetry/Metrics.js"
@@ -57,6 +57,7 @@ import * as Admin from "./Admin.js"
 import * as Config from "./Config.js"
 import * as ConfigJson from "./ConfigJson.js"
 import * as Delegator from "./Delegator.js"
+import * as Logging from "./Logging.js"
 import * as PathMatcher from "./PathMatcher.js"
 import * as Validate from "./Validate.js"
 
@@ -115,6 +116,8 @@ export interface Options {
   readonly histogramWindow?: Duration.Input | undefined
   /** Builds the namer of a config entry; defaults to the namer registry's (`Namers.build`). For tests. */
   readonly buildNamer?: ((namer: Config.Namer) => Namers.Build) | undefined
+  /** The runtime log levels (`/logging`); defaults to fresh ones with `root` at `INFO`. */
+  readonly logging?: Logging.Logging | undefined
 }
 
 /**
@@ -276,17 +279,27 @@ const startFailure = (where: string) => (e: { readonly message: string }) =>
  */
 export const make = (config: Config.Config, options?: Options): Effect.Effect<Linker, LinkerError, Scope.Scope> => {
   const registry = options?.registry ?? Stats.makeInMemory()
-  return Effect.provideService(build(config, registry, options), Stats.Receiver, registry)
+  const logging = options?.logging ?? Logging.make()
+  return logging.provide(Effect.provideService(build(config, registry, logging, options), Stats.Receiver, registry))
 }
+
+const namerLogger = (n: Config.Namer): string =>
+  `weir.namer.${Config.namerMounts(n).map(Path.show)[0]?.replace(/^\/(#\/)?/, "") ?? n.kind}`
 
 const build = (
   config: Config.Config,
   registry: Stats.InMemory,
+  logging: Logging.Logging,
   options: Options | undefined
 ): Effect.Effect<Linker, LinkerError, Scope.Scope> =>
   Effect.gen(function*() {
     const problems = Validate.validate(config)
     if (problems.length > 0) return yield* new LinkerError({ problems })
+    logging.declare([
+      "weir",
+      ...config.routers.map((r) => `weir.router.${r.label}`),
+      ...config.namers.map(namerLogger)
+    ])
     const exporter = Metrics.makeExporter(registry)
     const window = Duration.fromInputUnsafe(options?.histogramWindow ?? Duration.minutes(1))
     yield* Effect.forkScoped(
@@ -298,6 +311,7 @@ const build = (
     const built: Array<readonly [Config.Namer, Namer.Namer]> = []
     for (const [i, n] of config.namers.entries()) {
       const raw = yield* build(n).pipe(
+        Effect.annotateLogs(Logging.annotation, namerLogger(n)),
         Effect.mapError((e) => new LinkerError({ problems: [{ path: `namers[${i}]`, message: e.message }] }))
       )
       const transformers = yield* TransformerConfig.buildAll(n.transformers ?? []).pipe(
@@ -351,6 +365,7 @@ const build = (
               () => own
             )
           ),
+          Effect.annotateLogs(Logging.annotation, `weir.router.${r.label}`),
           Effect.mapError(startFailure(`routers[${i}].servers`))
         )
       routers.push(router)
@@ -401,7 +416,8 @@ const build = (
       shutdown: (grace) => Effect.runFork(requestShutdown(grace)),
       security: config.admin.security,
       allowedHosts: config.admin.allowedHosts,
-      telemeters: telemeterEndpoints
+      telemeters: telemeterEndpoints,
+      logging
     }).pipe(Effect.mapError(startFailure("admin")))
     own.push({ ip: admin.ip, port: admin.port, what: "admin" })
 

@@ -175,6 +175,8 @@ describe("Dashboard", () => {
     expect(out).toContain("<td>127.0.0.1/4140</td><td>10</td>")
     expect(out).toContain("90.00%")
     expect(out).toContain("<td>svc/books</td>")
-    expect(out).toContain("<td>#/io.l5d.fs/books</td><td>10</td><td>-</td><td>-</td><td>0</td><td>12.3</td><td>3</td>")
+    expect(out).toContain(
+      "<td>#/io.l5d.fs/books</td><td>10</td><td>-</td><td>-</td><td>-</td><td>-</td><td>12.3</td><td>3</td>"
+    )
   })
 })
