@@ -238,10 +238,8 @@ routers:
   })
 
   it("says so for documented keys weir does not support", () => {
-    expect(problems(`routers: [{protocol: http, servers: [{announce: [/#/io.l5d.serversets]}]}]`)).toEqual([
-      expect.stringMatching(
-        /^routers\[0\]\.servers\[0\]\.announce: .*announcing is not supported by this version of weir/
-      )
+    expect(problems(`routers: [{protocol: http, servers: [{serverSession: {}}]}]`)).toEqual([
+      expect.stringMatching(/^routers\[0\]\.servers\[0\]\.serverSession: .*is not supported by this version of weir/)
     ])
   })
 
