@@ -4,8 +4,8 @@
  */
 import * as Effect from "effect/Effect"
 import * as Address from "../../src/Address.js"
-import * as Server from "../../src/http/Server.js"
-import * as Upstream from "../../src/http/Upstream.js"
+import * as Server from "../../src/http/transport/Server.js"
+import * as Upstream from "../../src/http/transport/Upstream.js"
 
 const port = Number(process.argv[2] ?? 18086)
 const backend = Number(process.argv[3] ?? 18080)

@@ -12,8 +12,8 @@ import * as Layer from "effect/Layer"
 import { createServer } from "node:http"
 import * as Address from "../../src/Address.js"
 import * as Headers from "../../src/http/Headers.js"
-import * as Message from "../../src/http/Message.js"
-import * as Upstream from "../../src/http/Upstream.js"
+import * as Message from "../../src/http/transport/Message.js"
+import * as Upstream from "../../src/http/transport/Upstream.js"
 
 const port = Number(process.argv[2] ?? 18088)
 const backend = Number(process.argv[3] ?? 18080)

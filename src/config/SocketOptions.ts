@@ -1,6 +1,6 @@
 /**
  * linkerd's `socketOptions` section, on `servers[]` and in `client` sections. Applied by
- * `http/SocketOptions.ts` (which says how each key maps onto node:net).
+ * `http/transport/SocketOptions.ts` (which says how each key maps onto node:net).
  *
  * ```yaml
  * socketOptions:
@@ -16,7 +16,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import * as SocketOptions from "../http/SocketOptions.js"
+import * as SocketOptions from "../http/transport/SocketOptions.js"
 import { PositiveInt, withDefault } from "./Schemas.js"
 
 const Ms = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))

@@ -1,7 +1,7 @@
 /**
  * The `tls` sections of the proxy's config file (linkerd 1.x's keys): a server's (`servers[].tls`,
  * `admin.tls`) and a client's (a router's `client` section, global or per prefix). Paths only: the
- * files are read when the proxy starts and on `SIGHUP` (`http/Tls.ts`); `keyPath` is a secret key
+ * files are read when the proxy starts and on `SIGHUP` (`http/transport/Tls.ts`); `keyPath` is a secret key
  * (never shown in problems or `/config.json`).
  *
  * ```yaml
@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import * as Tls from "../http/Tls.js"
+import * as Tls from "../http/transport/Tls.js"
 import { NonEmptyString, unsupported, withDefault } from "./Schemas.js"
 
 const Protocol = Schema.String.check(

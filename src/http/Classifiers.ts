@@ -27,8 +27,8 @@
  */
 import type * as Exit from "effect/Exit"
 import * as ResponseClass from "../resilience/ResponseClass.js"
-import type { HttpRequest, HttpResponse } from "./Message.js"
-import { header } from "./Message.js"
+import type { HttpRequest, HttpResponse } from "./transport/Message.js"
+import { header } from "./transport/Message.js"
 
 /**
  * What a classifier reads of a request.

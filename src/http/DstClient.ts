@@ -34,8 +34,8 @@ import * as Stack from "../Stack.js"
 import type { StatsReceiver } from "../Stats.js"
 import * as StatsFilter from "../StatsFilter.js"
 import * as Classifiers from "./Classifiers.js"
-import type { HttpRequest, HttpResponse } from "./Message.js"
-import * as Upstream from "./Upstream.js"
+import type { HttpRequest, HttpResponse } from "./transport/Message.js"
+import * as Upstream from "./transport/Upstream.js"
 
 /**
  * Per-destination client parameters, as core values (linkerd's `client` section, interpreted).

@@ -14,8 +14,8 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
-import type { HttpRequest, HttpResponse } from "./Message.js"
-import { buffered } from "./Message.js"
+import type { HttpRequest, HttpResponse } from "./transport/Message.js"
+import { buffered } from "./transport/Message.js"
 
 const maxErrHeaderBytes = 8 * 1024
 

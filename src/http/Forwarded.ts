@@ -29,8 +29,8 @@
  * @since 0.1.0
  */
 import { isIP } from "node:net"
-import type { Headers, HttpRequest } from "./Message.js"
-import { headerAll } from "./Message.js"
+import type { Headers, HttpRequest } from "./transport/Message.js"
+import { headerAll } from "./transport/Message.js"
 
 // ---------------------------------------------------------------------------------------------
 // model

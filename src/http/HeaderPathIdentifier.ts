@@ -9,7 +9,7 @@
  */
 import * as Path from "../naming/Path.js"
 import type * as Identifiers from "./Identifiers.js"
-import { header as headerOf } from "./Message.js"
+import { header as headerOf } from "./transport/Message.js"
 
 /**
  * The pseudo-header naming the request target (HTTP/2's `:path`).

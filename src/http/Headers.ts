@@ -15,8 +15,8 @@ import { randomBytes } from "node:crypto"
 import * as Dtab from "../naming/Dtab.js"
 import type { Deadline } from "../resilience/Deadline.js"
 import * as DeadlineCodec from "../resilience/Deadline.js"
-import type { Headers } from "./Message.js"
-import { appendHeader, header, headerAll } from "./Message.js"
+import type { Headers } from "./transport/Message.js"
+import { appendHeader, header, headerAll } from "./transport/Message.js"
 
 /**
  * Header names, lower-case.

@@ -24,8 +24,8 @@
  */
 import * as Result from "effect/Result"
 import * as Path from "../naming/Path.js"
-import type { HttpRequest } from "./Message.js"
-import { header as headerOf } from "./Message.js"
+import type { HttpRequest } from "./transport/Message.js"
+import { header as headerOf } from "./transport/Message.js"
 
 /**
  * The outcome of identification: a name and the request to forward (an identifier may rewrite it,

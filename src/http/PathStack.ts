@@ -41,8 +41,8 @@ import * as Stack from "../Stack.js"
 import * as Stats from "../Stats.js"
 import * as Classifiers from "./Classifiers.js"
 import * as H2Classifiers from "./h2/Classifiers.js"
-import type { HttpRequest, HttpResponse } from "./Message.js"
-import { buffered } from "./Message.js"
+import type { HttpRequest, HttpResponse } from "./transport/Message.js"
+import { buffered } from "./transport/Message.js"
 
 /**
  * Per-service (logical name) parameters, as core values (linkerd's `service` section, interpreted).

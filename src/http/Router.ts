@@ -55,11 +55,11 @@ import type * as H2Settings from "./h2/Settings.js"
 import * as H2Upstream from "./h2/Upstream.js"
 import * as Headers from "./Headers.js"
 import * as Identifiers from "./Identifiers.js"
-import type { HttpRequest, HttpResponse } from "./Message.js"
-import { empty, header } from "./Message.js"
+import type { HttpRequest, HttpResponse } from "./transport/Message.js"
+import { empty, header } from "./transport/Message.js"
 import * as PathStack from "./PathStack.js"
-import * as Server from "./Server.js"
-import * as Upstream from "./Upstream.js"
+import * as Server from "./transport/Server.js"
+import * as Upstream from "./transport/Upstream.js"
 
 /**
  * One `servers[]` entry: where to listen and the server-side policies.

@@ -23,7 +23,7 @@ import * as Name from "../naming/Name.js"
 import * as Namer from "../naming/Namer.js"
 import * as NameTree from "../naming/NameTree.js"
 import * as Path from "../naming/Path.js"
-import * as PathMatcher from "../proxy/PathMatcher.js"
+import * as PathMatcher from "../naming/PathMatcher.js"
 
 /**
  * Options of `make`.

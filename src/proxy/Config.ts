@@ -52,7 +52,7 @@ import * as Forwarded from "../http/Forwarded.js"
 import * as RollPolicy from "../http/RollPolicy.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Path from "../naming/Path.js"
-import * as PathMatcher from "./PathMatcher.js"
+import * as PathMatcher from "../naming/PathMatcher.js"
 import * as ServerConfig from "./ServerConfig.js"
 
 // ---------------------------------------------------------------------------------------------

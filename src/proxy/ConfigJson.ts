@@ -12,7 +12,7 @@ import * as RollPolicy from "../http/RollPolicy.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Path from "../naming/Path.js"
 import type * as Config from "./Config.js"
-import * as PathMatcher from "./PathMatcher.js"
+import * as PathMatcher from "../naming/PathMatcher.js"
 
 /**
  * Any decoded config value as JSON, secrets redacted.

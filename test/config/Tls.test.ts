@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
-import * as Tls from "../../src/http/Tls.js"
+import * as Tls from "../../src/http/transport/Tls.js"
 import * as Path from "../../src/naming/Path.js"
 import * as Config from "../../src/proxy/Config.js"
 import * as Linker from "../../src/proxy/Linker.js"

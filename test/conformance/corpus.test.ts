@@ -7,7 +7,7 @@
  * differ: the list of deliberate differences cannot go stale.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import type { Headers } from "../../src/http/Message.js"
+import type { Headers } from "../../src/http/transport/Message.js"
 import type { Accepted, Case, ConnectionCase, Reading, Verdict } from "./harness.js"
 import {
   bytes,

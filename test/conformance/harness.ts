@@ -13,12 +13,12 @@ import * as path from "node:path"
 import type { Readable } from "node:stream"
 import { fileURLToPath } from "node:url"
 import * as Address from "../../src/Address.js"
-import * as Chunked from "../../src/http/Chunked.js"
-import * as Codec from "../../src/http/Codec.js"
-import type { Body, Headers, HttpRequest, HttpResponse } from "../../src/http/Message.js"
-import * as Message from "../../src/http/Message.js"
-import * as Server from "../../src/http/Server.js"
-import * as Upstream from "../../src/http/Upstream.js"
+import * as Chunked from "../../src/http/transport/Chunked.js"
+import * as Codec from "../../src/http/transport/Codec.js"
+import type { Body, Headers, HttpRequest, HttpResponse } from "../../src/http/transport/Message.js"
+import * as Message from "../../src/http/transport/Message.js"
+import * as Server from "../../src/http/transport/Server.js"
+import * as Upstream from "../../src/http/transport/Upstream.js"
 
 // ---------------------------------------------------------------------------------------------
 // the case format

@@ -18,9 +18,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
-import * as Chunked from "../../src/http/Chunked.js"
-import * as Codec from "../../src/http/Codec.js"
-import type { Headers } from "../../src/http/Message.js"
+import * as Chunked from "../../src/http/transport/Chunked.js"
+import * as Codec from "../../src/http/transport/Codec.js"
+import type { Headers } from "../../src/http/transport/Message.js"
 import type { Reading } from "../conformance/harness.js"
 import {
   bytes,

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { PassThrough } from "node:stream"
 import * as AccessLog from "../../src/http/AccessLog.js"
-import * as Message from "../../src/http/Message.js"
+import * as Message from "../../src/http/transport/Message.js"
 
 /** 5 March 2026, 07:08:09 local time. */
 const when = new Date(2026, 2, 5, 7, 8, 9)

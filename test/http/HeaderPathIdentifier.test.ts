@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Result from "effect/Result"
 import * as IdentifierPlugins from "../../src/config/identifier/index.js"
 import * as HeaderPathIdentifier from "../../src/http/HeaderPathIdentifier.js"
-import * as Message from "../../src/http/Message.js"
+import * as Message from "../../src/http/transport/Message.js"
 import { Path } from "../../src/index.js"
 import * as Config from "../../src/proxy/Config.js"
 

@@ -6,7 +6,7 @@ import * as Namers from "../../src/config/namer/index.js"
 import * as Problems from "../../src/config/Problems.js"
 import { Dtab, Interpreter, Path } from "../../src/index.js"
 import * as Rewrite from "../../src/namers/Rewrite.js"
-import * as PathMatcher from "../../src/proxy/PathMatcher.js"
+import * as PathMatcher from "../../src/naming/PathMatcher.js"
 import * as Validate from "../../src/proxy/Validate.js"
 import { addresses } from "../naming/helpers.js"
 

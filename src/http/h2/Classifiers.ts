@@ -32,8 +32,8 @@ import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as ResponseClass from "../../resilience/ResponseClass.js"
 import * as HttpClassifiers from "../Classifiers.js"
-import type { HttpResponse } from "../Message.js"
-import { header } from "../Message.js"
+import type { HttpResponse } from "../transport/Message.js"
+import { header } from "../transport/Message.js"
 import * as Grpc from "./Grpc.js"
 
 /**

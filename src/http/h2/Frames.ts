@@ -11,8 +11,8 @@
  */
 import * as http2 from "node:http2"
 import type { Duplex, Readable } from "node:stream"
-import type { Body, Headers, Trailers } from "../Message.js"
-import { buffered, deferredTrailers, empty, knownTrailers, streamed } from "../Message.js"
+import type { Body, Headers, Trailers } from "../transport/Message.js"
+import { buffered, deferredTrailers, empty, knownTrailers, streamed } from "../transport/Message.js"
 
 /** Fields HTTP/2 forbids (RFC 9113 §8.2.2) or that only describe the previous hop. */
 const connectionSpecific: ReadonlySet<string> = new Set([

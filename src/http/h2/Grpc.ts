@@ -8,8 +8,8 @@
  *
  * @since 0.1.0
  */
-import type { Headers, HttpRequest, HttpResponse } from "../Message.js"
-import { empty, header, knownTrailers } from "../Message.js"
+import type { Headers, HttpRequest, HttpResponse } from "../transport/Message.js"
+import { empty, header, knownTrailers } from "../transport/Message.js"
 
 /**
  * gRPC status codes by name.

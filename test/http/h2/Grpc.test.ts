@@ -3,8 +3,8 @@ import * as Exit from "effect/Exit"
 import * as Failure from "../../../src/Failure.js"
 import * as H2Classifiers from "../../../src/http/h2/Classifiers.js"
 import * as Grpc from "../../../src/http/h2/Grpc.js"
-import type { HttpResponse } from "../../../src/http/Message.js"
-import { empty, knownTrailers } from "../../../src/http/Message.js"
+import type { HttpResponse } from "../../../src/http/transport/Message.js"
+import { empty, knownTrailers } from "../../../src/http/transport/Message.js"
 import * as ResponseClass from "../../../src/resilience/ResponseClass.js"
 
 const grpcResponse = (status: number | undefined, where: "headers" | "trailers" = "trailers"): HttpResponse => ({

@@ -6,7 +6,7 @@ import * as http2 from "node:http2"
 import * as net from "node:net"
 import * as Address from "../../../src/Address.js"
 import * as H2Upstream from "../../../src/http/h2/Upstream.js"
-import { request } from "../../../src/http/Message.js"
+import { request } from "../../../src/http/transport/Message.js"
 import { waitFor } from "../../support/poll.js"
 
 /** An h2 server whose answers wait for `release()`, and that allows `maxStreams` streams per connection. */

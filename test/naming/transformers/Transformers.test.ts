@@ -11,7 +11,7 @@ import * as Hosts from "../../../src/naming/transformers/Hosts.js"
 import * as Port from "../../../src/naming/transformers/Port.js"
 import * as Replace from "../../../src/naming/transformers/Replace.js"
 import * as Transformer from "../../../src/naming/transformers/Transformer.js"
-import * as PathMatcher from "../../../src/proxy/PathMatcher.js"
+import * as PathMatcher from "../../../src/naming/PathMatcher.js"
 import { addrOf, makeTestNamer, settle, showBound } from "../helpers.js"
 
 const addr = (host: string, port: number, meta: Record<string, unknown> = {}, weight = 1) =>

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as http from "node:http"
 import * as net from "node:net"
-import * as Chunked from "../../src/http/Chunked.js"
-import * as Codec from "../../src/http/Codec.js"
-import type { Headers } from "../../src/http/Message.js"
+import * as Chunked from "../../../src/http/transport/Chunked.js"
+import * as Codec from "../../../src/http/transport/Codec.js"
+import type { Headers } from "../../../src/http/transport/Message.js"
 
 // ---------------------------------------------------------------------------------------------
 // helpers

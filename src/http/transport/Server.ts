@@ -32,7 +32,7 @@ import type * as Scope from "effect/Scope"
 import * as net from "node:net"
 import * as tls from "node:tls"
 import type { HttpRequest, HttpResponse } from "./Message.js"
-import { Connection, ignore, type Shared } from "./ServerConnection.js"
+import { Connection, ignore, type Shared } from "./internal/ServerConnection.js"
 import type { SocketOptions } from "./SocketOptions.js"
 import type * as Tls from "./Tls.js"
 

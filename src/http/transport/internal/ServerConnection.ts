@@ -10,11 +10,11 @@ import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as net from "node:net"
 import { Readable } from "node:stream"
-import * as Chunked from "./Chunked.js"
-import * as Codec from "./Codec.js"
-import type { Body, HttpRequest, HttpResponse } from "./Message.js"
-import { empty } from "./Message.js"
-import type { Handler } from "./Server.js"
+import * as Chunked from "../Chunked.js"
+import * as Codec from "../Codec.js"
+import type { Body, HttpRequest, HttpResponse } from "../Message.js"
+import { empty } from "../Message.js"
+import type { Handler } from "../Server.js"
 
 const codeOf = (status: number): string =>
   status === 431

@@ -6,12 +6,12 @@ import * as Scope from "effect/Scope"
 import type * as http from "node:http"
 import * as net from "node:net"
 import { Readable } from "node:stream"
-import * as Address from "../../src/Address.js"
-import { ConnectionFailed } from "../../src/Failure.js"
-import type { Body } from "../../src/http/Message.js"
-import * as Message from "../../src/http/Message.js"
-import * as Upstream from "../../src/http/Upstream.js"
-import { backend, freePort, textBackend } from "./support.js"
+import * as Address from "../../../src/Address.js"
+import { ConnectionFailed } from "../../../src/Failure.js"
+import type { Body } from "../../../src/http/transport/Message.js"
+import * as Message from "../../../src/http/transport/Message.js"
+import * as Upstream from "../../../src/http/transport/Upstream.js"
+import { backend, freePort, textBackend } from "../support.js"
 
 const local = (port: number) => Address.make("127.0.0.1", port)
 

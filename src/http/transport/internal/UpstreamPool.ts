@@ -9,9 +9,9 @@
 import * as Effect from "effect/Effect"
 import * as net from "node:net"
 import { Readable } from "node:stream"
-import { ConnectionFailed } from "../Failure.js"
-import { chunkHeader, Decoder as ChunkedDecoder, lastChunk } from "./Chunked.js"
-import type { Framing, ResponseHead } from "./Codec.js"
+import { ConnectionFailed } from "../../../Failure.js"
+import { chunkHeader, Decoder as ChunkedDecoder, lastChunk } from "../Chunked.js"
+import type { Framing, ResponseHead } from "../Codec.js"
 import {
   headEnd,
   invalidHeader,
@@ -21,11 +21,11 @@ import {
   responseFraming,
   skipEmptyLines,
   writeRequestHead
-} from "./Codec.js"
-import type { Body, Headers, HttpRequest, HttpResponse } from "./Message.js"
-import { empty } from "./Message.js"
-import type { SocketOptions } from "./SocketOptions.js"
-import * as Tls from "./Tls.js"
+} from "../Codec.js"
+import type { Body, Headers, HttpRequest, HttpResponse } from "../Message.js"
+import { empty } from "../Message.js"
+import type { SocketOptions } from "../SocketOptions.js"
+import * as Tls from "../Tls.js"
 
 type Reason = ConnectionFailed["reason"]
 

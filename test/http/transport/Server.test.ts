@@ -4,9 +4,9 @@ import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import * as net from "node:net"
 import { Readable } from "node:stream"
-import type { HttpRequest, HttpResponse } from "../../src/http/Message.js"
-import * as Message from "../../src/http/Message.js"
-import * as Server from "../../src/http/Server.js"
+import type { HttpRequest, HttpResponse } from "../../../src/http/transport/Message.js"
+import * as Message from "../../../src/http/transport/Message.js"
+import * as Server from "../../../src/http/transport/Server.js"
 
 // ---------------------------------------------------------------------------------------------------------------------
 // helpers: a raw client whose bytes we control, a small independent response parser, polling

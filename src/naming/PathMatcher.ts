@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import * as Result from "effect/Result"
-import type * as Path from "../naming/Path.js"
+import type * as Path from "./Path.js"
 
 /**
  * A compiled pattern.
