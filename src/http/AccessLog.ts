@@ -20,8 +20,8 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as fs from "node:fs"
 import type { Writable } from "node:stream"
-import type { HttpRequest, HttpResponse } from "./transport/Message.js"
 import * as RollPolicy from "./RollPolicy.js"
+import type { HttpRequest, HttpResponse } from "./transport/Message.js"
 
 /**
  * The access log could not be opened.

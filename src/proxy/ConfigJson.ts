@@ -11,8 +11,8 @@ import { isSecretKey } from "../config/Problems.js"
 import * as RollPolicy from "../http/RollPolicy.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Path from "../naming/Path.js"
-import type * as Config from "./Config.js"
 import * as PathMatcher from "../naming/PathMatcher.js"
+import type * as Config from "./Config.js"
 
 /**
  * Any decoded config value as JSON, secrets redacted.

@@ -4,9 +4,9 @@ import * as Result from "effect/Result"
 import * as Namers from "../../src/config/namer/index.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Path from "../../src/naming/Path.js"
+import * as PathMatcher from "../../src/naming/PathMatcher.js"
 import * as Config from "../../src/proxy/Config.js"
 import * as ConfigJson from "../../src/proxy/ConfigJson.js"
-import * as PathMatcher from "../../src/naming/PathMatcher.js"
 import * as Validate from "../../src/proxy/Validate.js"
 
 const ok = (text: string): Config.Config => {

@@ -46,10 +46,10 @@ import type { Address } from "../../Address.js"
 import { key as addressKey } from "../../Address.js"
 import { ConnectionFailed } from "../../Failure.js"
 import type { Service } from "../../Service.js"
+import { dispatch, Pool } from "./internal/UpstreamPool.js"
 import type { HttpRequest, HttpResponse } from "./Message.js"
 import type { SocketOptions } from "./SocketOptions.js"
 import type * as Tls from "./Tls.js"
-import { dispatch, Pool } from "./internal/UpstreamPool.js"
 
 /**
  * Pool and connection settings for one address.
