@@ -24,8 +24,8 @@ import type * as Scope from "effect/Scope"
 import * as Consul from "../../namers/Consul.js"
 import type * as Namer from "../../naming/Namer.js"
 import * as Plugin from "../Plugin.js"
+import * as NamerConfig from "../Schemas.js"
 import * as Common from "./Common.js"
-import * as NamerConfig from "./Zk.js"
 
 const { NonEmptyString, Port, withDefault } = NamerConfig
 

@@ -25,9 +25,9 @@ import * as DcosAuth from "../../namers/DcosAuth.js"
 import * as Marathon from "../../namers/Marathon.js"
 import type * as Namer from "../../naming/Namer.js"
 import * as Plugin from "../Plugin.js"
+import * as NamerConfig from "../Schemas.js"
 import * as Common from "./Common.js"
 import * as ConsulConfig from "./Consul.js"
-import * as NamerConfig from "./Zk.js"
 
 const { NonEmptyString, Port, withDefault } = NamerConfig
 
