@@ -225,6 +225,7 @@ export const makeUnsafe = <Req, Rep, E, R>(options: {
       return finish(request, exit, count, now)
     }
     if (deadline !== undefined && Deadline.isExpired(deadline, now)) return late(count, deadline)
+    if (limit < 0) limit = Math.min(maxRequeues, Math.ceil(share * budget.balanceUnsafe(now)))
     if (count >= limit) {
       if (budget.balanceUnsafe(now) === 0) exhausted.incr()
       else requestLimit.incr()
@@ -256,14 +257,14 @@ export const makeUnsafe = <Req, Rep, E, R>(options: {
   return Filter.make((request: Req, next: Service<Req, Rep, E, R>) =>
     Effect.withFiber((fiber) => {
       const clock = fiber.getRef(Clock.Clock)
-      const now = clock.currentTimeMillisUnsafe()
       const deadline = fiber.getRef(Deadline.Current)
-      if (deadline !== undefined && Deadline.isExpired(deadline, now)) {
+      if (deadline !== undefined && Deadline.isExpired(deadline, clock.currentTimeMillisUnsafe())) {
         deadlineExceeded.incr()
         return Effect.fail(timedOut(deadline))
       }
-      const limit = Math.min(maxRequeues, Math.ceil(share * budget.balanceUnsafe(now)))
-      return loop(request, next, 0, limit, undefined, clock, deadline)
+      // the per-request cap is read from the budget when a first requeue is considered (-1 until
+      // then): a request that needs none costs no budget read
+      return loop(request, next, 0, -1, undefined, clock, deadline)
     })
   )
 }
