@@ -8,38 +8,13 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import { spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as net from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Config from "../../src/proxy/Config.js"
 import * as Linker from "../../src/proxy/Linker.js"
-
-const backend = Effect.acquireRelease(
-  Effect.callback<Http.Server>((resume) => {
-    const s = Http.createServer((_req, res) => res.end("ok"))
-    s.listen({ host: "127.0.0.1", port: 0 }, () => resume(Effect.succeed(s)))
-  }),
-  (s) =>
-    Effect.callback<void>((resume) => {
-      s.close(() => resume(Effect.void))
-      s.closeAllConnections()
-    })
-).pipe(Effect.map((s) => (s.address() as AddressInfo).port))
-
-const get = (url: string, headers: Record<string, string> = {}) =>
-  Effect.promise(() =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = Http.request(url, { headers, agent: false }, (res) => {
-        const chunks: Array<Buffer> = []
-        res.on("data", (c: Buffer) => chunks.push(c))
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }))
-      })
-      req.on("error", reject)
-      req.end()
-    })
-  )
+import { getUrl as get, textBackend } from "../http/support.js"
 
 const freePort = Effect.promise(() =>
   new Promise<number>((resolve) => {
@@ -83,7 +58,7 @@ scrape_configs:
   })
 
 const setup = Effect.gen(function*() {
-  const port = yield* backend
+  const port = (yield* textBackend("ok")).port
   const parsed = Config.parse(`
 admin: {port: 0}
 routers:

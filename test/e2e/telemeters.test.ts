@@ -7,36 +7,11 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as dgram from "node:dgram"
-import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Config from "../../src/proxy/Config.js"
 import * as Linker from "../../src/proxy/Linker.js"
+import { getUrl as get, textBackend } from "../http/support.js"
 import { waitFor } from "../support/poll.js"
-
-const backend = Effect.acquireRelease(
-  Effect.callback<Http.Server>((resume) => {
-    const s = Http.createServer((_req, res) => res.end("ok"))
-    s.listen({ host: "127.0.0.1", port: 0 }, () => resume(Effect.succeed(s)))
-  }),
-  (s) =>
-    Effect.callback<void>((resume) => {
-      s.close(() => resume(Effect.void))
-      s.closeAllConnections()
-    })
-).pipe(Effect.map((s) => (s.address() as AddressInfo).port))
-
-const get = (url: string, headers: Record<string, string> = {}) =>
-  Effect.promise(() =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = Http.request(url, { headers, agent: false }, (res) => {
-        const chunks: Array<Buffer> = []
-        res.on("data", (c: Buffer) => chunks.push(c))
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }))
-      })
-      req.on("error", reject)
-      req.end()
-    })
-  )
 
 describe("telemeters", () => {
   it.live("io.l5d.influxdb and io.l5d.statsd report the requests a router served", () =>
@@ -48,7 +23,7 @@ describe("telemeters", () => {
         udp.bind(0, "127.0.0.1", () => resume(Effect.void))
       })
       udp.on("message", (m) => received.push(...m.toString("utf8").split("\n")))
-      const port = yield* backend
+      const port = (yield* textBackend("ok")).port
       const parsed = Config.parse(`
 admin: {port: 0}
 routers:

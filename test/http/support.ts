@@ -117,3 +117,9 @@ export const freePort = (): Promise<number> =>
       s.close(() => resolve(port))
     })
   })
+
+/** `GET url` (on loopback) with `headers`; fails (not dies) when the connection does. */
+export const getUrl = (url: string, headers: http.OutgoingHttpHeaders = {}): Effect.Effect<Reply, unknown> => {
+  const u = new URL(url)
+  return Effect.tryPromise(() => send(Number(u.port), { path: u.pathname + u.search, headers, agent: false }))
+}
