@@ -126,11 +126,12 @@ describe("io.l5d.serversets against a real ZooKeeper", () => {
       const s = yield* follow(namer, "/svc/api")
       yield* waitFor(() => s.addrs === "127.0.0.1:1", "the first answer")
       expect(((yield* namer.state!) as ChildrenNamer.ZkNamerState).zookeeper.sessions).toBe(1)
+      const sessionsBefore = client.info().sessions
       yield* Effect.promise(() =>
-        ZooKeeper.expireSession(zk.connectString, client.credentials, () => client.info().sessions === 2)
+        ZooKeeper.expireSession(zk.connectString, client.credentials, () => client.info().sessions > sessionsBefore)
       )
       yield* waitFor(
-        () => (Effect.runSync(namer.state!) as ChildrenNamer.ZkNamerState).zookeeper.sessions === 2,
+        () => (Effect.runSync(namer.state!) as ChildrenNamer.ZkNamerState).zookeeper.sessions >= 2,
         "a new session",
         1500
       )

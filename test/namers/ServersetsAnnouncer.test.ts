@@ -36,11 +36,13 @@ describe("ServersetsAnnouncer against a real ZooKeeper", () => {
           { zkPath: "/discovery/api", host: "127.0.0.1", port: 8080, member: `/discovery/api/${first}` }
         ])
 
+        const sessionsBefore = client.info().sessions
+
         yield* Effect.promise(() =>
-          ZooKeeper.expireSession(zk.connectString, client.credentials, () => client.info().sessions === 2)
+          ZooKeeper.expireSession(zk.connectString, client.credentials, () => client.info().sessions > sessionsBefore)
         )
         yield* poll((xs) => xs.length === 1 && xs[0] !== first, "a member on the new session")
-        expect(client.info().sessions).toBe(2)
+        expect(client.info().sessions).toBeGreaterThan(sessionsBefore)
         const second = members[0]!
 
         yield* Effect.promise(() => w.remove(`/discovery/api/${second}`))
