@@ -115,8 +115,33 @@ export const unsupported = (what: string) =>
     )
   )
 
-const PathSchema = Schema.declare(Path.isPath, { expected: "a path" })
-const DtabSchema = Schema.declare(Dtab.isDtab, { expected: "a dtab" })
+/**
+ * A value written as text in the config, decoded with its own parser: `parse` gives the value or
+ * the message of a located problem (`prefix` goes in front of it), `show` writes it back.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const fromString = <A>(options: {
+  readonly is: (u: unknown) => u is A
+  readonly expected: string
+  readonly parse: (s: string) => Result.Result<A, string>
+  readonly show: (a: A) => string
+}) =>
+  Schema.String.pipe(
+    Schema.decodeTo(
+      Schema.declare(options.is, { expected: options.expected }),
+      SchemaTransformation.transformEffect({
+        decode: (s, parseOptions) => {
+          const r = options.parse(s)
+          return Result.isSuccess(r)
+            ? Effect.succeed(r.success)
+            : Effect.fail(new SchemaIssue.InvalidValue({ message: r.failure }, s, parseOptions))
+        },
+        encode: (a) => Effect.succeed(options.show(a))
+      })
+    )
+  )
 
 /**
  * A path in dtab syntax (`/svc/books`), decoded to a `Path`.
@@ -124,20 +149,12 @@ const DtabSchema = Schema.declare(Dtab.isDtab, { expected: "a dtab" })
  * @since 0.1.0
  * @category schemas
  */
-export const PathFromString = Schema.String.pipe(
-  Schema.decodeTo(
-    PathSchema,
-    SchemaTransformation.transformEffect({
-      decode: (s, options) => {
-        const r = Path.parse(s)
-        return Result.isSuccess(r)
-          ? Effect.succeed(r.success)
-          : Effect.fail(new SchemaIssue.InvalidValue({ message: `invalid path: ${r.failure.message}` }, s, options))
-      },
-      encode: (p) => Effect.succeed(Path.show(p))
-    })
-  )
-)
+export const PathFromString = fromString({
+  is: Path.isPath,
+  expected: "a path",
+  parse: (s) => Result.mapError(Path.parse(s), (e) => `invalid path: ${e.message}`),
+  show: Path.show
+})
 
 /**
  * A dtab in linkerd syntax (`/svc => /#/io.l5d.fs;`), decoded to a `Dtab`.
@@ -145,17 +162,9 @@ export const PathFromString = Schema.String.pipe(
  * @since 0.1.0
  * @category schemas
  */
-export const DtabFromString = Schema.String.pipe(
-  Schema.decodeTo(
-    DtabSchema,
-    SchemaTransformation.transformEffect({
-      decode: (s, options) => {
-        const r = Dtab.parse(s)
-        return Result.isSuccess(r)
-          ? Effect.succeed(r.success)
-          : Effect.fail(new SchemaIssue.InvalidValue({ message: `invalid dtab: ${r.failure.message}` }, s, options))
-      },
-      encode: (d) => Effect.succeed(Dtab.show(d))
-    })
-  )
-)
+export const DtabFromString = fromString({
+  is: Dtab.isDtab,
+  expected: "a dtab",
+  parse: (s) => Result.mapError(Dtab.parse(s), (e) => `invalid dtab: ${e.message}`),
+  show: Dtab.show
+})

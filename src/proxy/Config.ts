@@ -30,12 +30,9 @@
  * @since 0.1.0
  */
 import type * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
-import * as SchemaIssue from "effect/SchemaIssue"
-import * as SchemaTransformation from "effect/SchemaTransformation"
 import * as ServersetsAnnouncerConfig from "../config/announcer/Serversets.js"
 import * as ClientConfig from "../config/Client.js"
 import * as H2Settings from "../config/H2Settings.js"
@@ -62,26 +59,13 @@ import * as ServerConfig from "./ServerConfig.js"
 const { NonEmptyString, Port, PositiveInt, unsupported, withDefault } = Schemas
 const Ip = NonEmptyString
 
-const RollPolicySchema = Schema.declare(
-  (u: unknown): u is RollPolicy.RollPolicy => typeof u === "object" && u !== null && "_tag" in u,
-  { expected: "a roll policy" }
-)
-
 /** `httpAccessLogRollPolicy`: linkerd's roll policy text (`daily`, `100.megabytes`), decoded. */
-const RollPolicyFromString = Schema.String.pipe(
-  Schema.decodeTo(
-    RollPolicySchema,
-    SchemaTransformation.transformEffect({
-      decode: (s, options) => {
-        const r = RollPolicy.parse(s)
-        return Result.isSuccess(r)
-          ? Effect.succeed(r.success)
-          : Effect.fail(new SchemaIssue.InvalidValue({ message: r.failure }, s, options))
-      },
-      encode: (p) => Effect.succeed(RollPolicy.show(p))
-    })
-  )
-)
+const RollPolicyFromString = Schemas.fromString({
+  is: (u: unknown): u is RollPolicy.RollPolicy => typeof u === "object" && u !== null && "_tag" in u,
+  expected: "a roll policy",
+  parse: RollPolicy.parse,
+  show: RollPolicy.show
+})
 
 /**
  * A path in dtab syntax (`/svc/books`), decoded to a `Path`.
@@ -99,28 +83,18 @@ export const PathFromString = Schemas.PathFromString
  */
 export const DtabFromString = Schemas.DtabFromString
 
-const MatcherSchema = Schema.declare(PathMatcher.isPathMatcher, { expected: "a prefix pattern" })
-
 /**
  * A static-config `prefix` pattern (`/#/io.l5d.fs/{service}`, `/svc/*`), decoded to a matcher.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const PathMatcherFromString = Schema.String.pipe(
-  Schema.decodeTo(
-    MatcherSchema,
-    SchemaTransformation.transformEffect({
-      decode: (s, options) => {
-        const r = PathMatcher.parse(s)
-        return Result.isSuccess(r)
-          ? Effect.succeed(r.success)
-          : Effect.fail(new SchemaIssue.InvalidValue({ message: r.failure }, s, options))
-      },
-      encode: (m) => Effect.succeed(m.pattern)
-    })
-  )
-)
+export const PathMatcherFromString = Schemas.fromString({
+  is: PathMatcher.isPathMatcher,
+  expected: "a prefix pattern",
+  parse: PathMatcher.parse,
+  show: (m) => m.pattern
+})
 
 // ---------------------------------------------------------------------------------------------
 // admin

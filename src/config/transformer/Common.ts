@@ -5,14 +5,11 @@
  *
  * @since 0.1.0
  */
-import * as Effect from "effect/Effect"
-import * as Result from "effect/Result"
+import type * as Effect from "effect/Effect"
 import * as S from "effect/Schema"
-import * as SchemaIssue from "effect/SchemaIssue"
-import * as SchemaTransformation from "effect/SchemaTransformation"
 import type * as Scope from "effect/Scope"
-import * as Path from "../../naming/Path.js"
 import type * as Transformer from "../../naming/transformers/Transformer.js"
+import * as Schemas from "../Schemas.js"
 
 /**
  * A transformer being built: a failure says why, in its `message`.
@@ -36,7 +33,7 @@ export const Port = S.Int.check(S.isBetween({ minimum: 0, maximum: 65535 }))
  * @since 0.1.0
  * @category schemas
  */
-export const NonEmptyString = S.String.check(S.isMinLength(1))
+export const NonEmptyString = Schemas.NonEmptyString
 
 /**
  * A path in dtab syntax (`/$/inet/127.0.0.1/4141`), decoded to a `Path`.
@@ -44,20 +41,7 @@ export const NonEmptyString = S.String.check(S.isMinLength(1))
  * @since 0.1.0
  * @category schemas
  */
-export const PathFromString = S.String.pipe(
-  S.decodeTo(
-    S.declare(Path.isPath, { expected: "a path" }),
-    SchemaTransformation.transformEffect({
-      decode: (s, options) => {
-        const r = Path.parse(s)
-        return Result.isSuccess(r)
-          ? Effect.succeed(r.success)
-          : Effect.fail(new SchemaIssue.InvalidValue({ message: `invalid path: ${r.failure.message}` }, s, options))
-      },
-      encode: (p) => Effect.succeed(Path.show(p))
-    })
-  )
-)
+export const PathFromString = Schemas.PathFromString
 
 /**
  * The shared key: `prefix` (default: the kind's own, e.g. `/io.l5d.port/<port>`).
