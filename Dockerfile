@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # weir's container image: the bundled proxy (dist/bin/weir.js, one esbuild bundle with every
-# dependency inside) and the quickstart demo's apps (dist/examples/quickstart-app.js), on Node 22,
+# dependency inside but the etcd client) and the quickstart demo's apps (dist/examples/quickstart-app.js), on Node 22,
 # running as the unprivileged `node` user (uid 1000). docs/deploy.md explains how it is used.
 #
 #   docker build -t weir:0.1.0 .
@@ -24,6 +24,10 @@ RUN npm run build \
 FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
+# the one runtime dependency the bundle keeps external (etcd3: its gRPC protocol files are read from
+# its package folder), installed from the lock file without dev or peer dependencies
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --omit=peer --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /src/dist/bin/weir.js /app/dist/bin/weir.js
 COPY --from=build /src/dist/examples/quickstart-app.js /app/dist/examples/quickstart-app.js
 COPY examples/configs /app/examples/configs

@@ -132,6 +132,7 @@ routers:
     "--platform=node",
     "--format=esm",
     "--log-level=error",
+    "--external:etcd3",
     "--banner:js=import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);",
     `--outfile=${bundle}`
   ])

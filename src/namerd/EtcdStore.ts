@@ -25,7 +25,7 @@ import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import { Etcd3, type IKeyValue, type ITxnResponse, type Watcher } from "etcd3"
+import type { IKeyValue, ITxnResponse, Watcher } from "etcd3"
 import * as Dtab from "../naming/Dtab.js"
 import type * as Stats from "../Stats.js"
 import { type DtabStore, DtabStoreError, makeMirror, type MirrorState, withNamespace } from "./DtabStore.js"
@@ -58,6 +58,9 @@ export const make = (options: Options): Effect.Effect<DtabStore, never, Scope.Sc
   Effect.gen(function*() {
     const prefix = (options.pathPrefix ?? "/namerd/dtabs") + "/"
     const host = options.host.includes(":") && !options.host.startsWith("[") ? `[${options.host}]` : options.host
+    // loaded when an etcd store is made, not with the module: the client brings gRPC and its protocol
+    // files, which a proxy without etcd storage never needs (and a bundle keeps it external)
+    const { Etcd3 } = yield* Effect.promise(() => import("etcd3"))
     const client = yield* Effect.acquireRelease(
       Effect.sync(() => new Etcd3({ hosts: `http://${host}:${options.port}`, dialTimeout: 2000 })),
       (c) => Effect.sync(() => c.close())
