@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# weir against an earlier weir, end to end: the `weir proxy` CLI bundled from this checkout and from
+# git ref REF (a temporary worktree), the same config (bench/proxy/weir.yaml.tmpl: Host web → the
+# nginx backend, default client and service settings), both on the same core, wrk and the nginx
+# backend on the others. Usage:
+#   bash bench/proxy/ab.sh REF                    (ROUNDS=10 DUR=2s CONNS=50 by default)
+# Rounds alternate the two proxies (A, B, B, A, …), so load from other processes on a shared machine
+# falls on both alike; it prints each one's median req/s and the median of the per-round ratios
+# (this checkout / REF), the figure to compare with a performance budget.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REF=${1:?usage: bench/proxy/ab.sh REF}
+DUR=${DUR:-2s}
+CONNS=${CONNS:-50}
+ROUNDS=${ROUNDS:-10}
+BACKEND=18180; NEW=18182; OLD=18183; ADMIN_NEW=19192; ADMIN_OLD=19193
+WORK=$(mktemp -d /tmp/weir-ab.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  git worktree remove --force "$WORK/old" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk nginx)"; exit 1; }
+NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
+NODE="$PWD/node_modules/.bin/node"
+LAST=$(( $(nproc) - 1 ))
+if [ "$LAST" -ge 1 ] && command -v taskset >/dev/null; then
+  ONPROXY="taskset -c $LAST"; ONLOAD="taskset -c 0-$(( LAST - 1 ))"
+else
+  ONPROXY=""; ONLOAD=""
+fi
+
+git worktree add --quiet --detach "$WORK/old" "$REF"
+ln -s "$PWD/node_modules" "$WORK/old/node_modules"
+bundle() { # source-root outfile
+  node_modules/.bin/esbuild "$1/src/bin/weir.ts" --bundle --platform=node --format=esm --log-level=error \
+    --external:etcd3 \
+    --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
+    --outfile="$2"
+}
+bundle . "$WORK/new.mjs"
+bundle "$WORK/old" "$WORK/old.mjs"
+
+render() { sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" -e "s#__WEIR__#${3:-}#g" -e "s#__ADMIN__#${4:-}#g" "$1" > "$2"; }
+render bench/proxy/nginx-backend.conf.tmpl "$WORK/backend.conf"
+render bench/proxy/weir.yaml.tmpl "$WORK/new.yaml" $NEW $ADMIN_NEW
+render bench/proxy/weir.yaml.tmpl "$WORK/old.yaml" $OLD $ADMIN_OLD
+$ONLOAD "$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.err" & PIDS+=($!)
+$ONPROXY "$NODE" "$WORK/new.mjs" proxy "$WORK/new.yaml" > "$WORK/new.log" 2>&1 & PIDS+=($!)
+$ONPROXY "$NODE" "$WORK/old.mjs" proxy "$WORK/old.yaml" > "$WORK/old.log" 2>&1 & PIDS+=($!)
+wait_port() { for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; cat "$WORK"/*.log; exit 1; }
+for p in $BACKEND $NEW $OLD; do wait_port $p; done
+
+rps() { $ONLOAD wrk -t1 -c"$CONNS" -d"$DUR" -H "Host: web" "http://127.0.0.1:$1/" | awk '/Requests\/sec/ {printf "%.0f", $2}'; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+rps $NEW > /dev/null; rps $OLD > /dev/null
+for r in $(seq 1 "$ROUNDS"); do
+  if [ $(( r % 2 )) = 1 ]; then n=$(rps $NEW); o=$(rps $OLD); else o=$(rps $OLD); n=$(rps $NEW); fi
+  echo "$n $o" >> "$WORK/rounds.txt"
+done
+echo "== weir ($(git rev-parse --short HEAD)$(git diff --quiet || echo +changes)) against weir $REF: wrk -t1 -c$CONNS -d$DUR, $ROUNDS alternating rounds, load average $(cut -d' ' -f1 /proc/loadavg) =="
+echo "this checkout  $(awk '{print $1}' "$WORK/rounds.txt" | median) req/s   (rounds: $(awk '{printf "%s ", $1}' "$WORK/rounds.txt"))"
+echo "$REF  $(awk '{print $2}' "$WORK/rounds.txt" | median) req/s   (rounds: $(awk '{printf "%s ", $2}' "$WORK/rounds.txt"))"
+echo "ratio (median of per-round ratios): $(awk '{ printf "%.4f\n", $1 / $2 }' "$WORK/rounds.txt" | median)"
