@@ -27,12 +27,13 @@
 import type * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import type * as Classifiers from "../http/Classifiers.js"
+import * as Classifiers from "../http/Classifiers.js"
 import type * as H2Classifiers from "../http/h2/Classifiers.js"
 import type * as Upstream from "../http/transport/Upstream.js"
 import type * as Balancer from "../loadbalancer/Balancer.js"
 import type * as BackoffSchedule from "../resilience/Backoff.js"
 import type * as Accrual from "../resilience/FailureAccrual.js"
+import type * as ResponseClass from "../resilience/ResponseClass.js"
 import type * as RetryBudget from "../resilience/RetryBudget.js"
 import * as Accruals from "./accrual/index.js"
 import * as Backoffs from "./backoff/index.js"
@@ -513,6 +514,8 @@ export interface Interpreted {
   readonly totalTimeout: Duration.Duration | undefined
   readonly retries: ServiceParams["retries"]
   readonly responseClassifier: Classifiers.Kind
+  /** What the classifier kind stands for in the core (`Classifiers.policy`, the proxy's mapping). */
+  readonly responsePolicy: ResponseClass.StatusPolicy
 }
 
 /**
@@ -539,6 +542,7 @@ export const interpret = (self: Section): Result.Result<Interpreted, Array<Probl
     requestAttemptTimeout: client.attemptTimeout,
     totalTimeout: service.totalTimeout,
     retries: service.retries,
-    responseClassifier: service.classifier
+    responseClassifier: service.classifier,
+    responsePolicy: Classifiers.policy(service.classifier)
   })
 }

@@ -111,24 +111,6 @@ export class SimulationError extends Data.TaggedError("SimulationError")<{
 export const drainLimit: Duration.Duration = Duration.hours(1)
 
 /**
- * The status policy of a `responseClassifier` kind (linkerd's names, as the scenario's `client`
- * section spells them): which methods a 5XX may be retried for, and whether a 5XX fails at all.
- *
- * @since 0.1.0
- * @category running
- */
-export const statusPolicy = (kind: string): ResponseClass.StatusPolicy => {
-  const retryable: ResponseClass.RetryableMethods = kind.endsWith("retryableRead5XX")
-    ? "read"
-    : kind.endsWith("retryableIdempotent5XX")
-    ? "idempotent"
-    : kind.endsWith("retryableAll5XX")
-    ? "all"
-    : "none"
-  return { retryable, serverErrorsFail: !kind.endsWith("allSuccessful") }
-}
-
-/**
  * Runs one variant (`name`, with its resolved `client`) of a scenario on the current clock and
  * `Random`. Use `runVariant`, which supplies a fresh `TestClock` and the seed, unless you drive time
  * yourself; this one must run under a `TestClock`.
@@ -146,7 +128,7 @@ export const runVariantOnClock = (
     const interpreted = Client.interpret(client)
     if (Result.isFailure(interpreted)) return yield* fail(Client.formatProblems(interpreted.failure))
     const config = interpreted.success
-    const classify = ResponseClass.byStatus(statusPolicy(config.responseClassifier))
+    const classify = ResponseClass.byStatus(config.responsePolicy)
     const clock = yield* Clock.Clock
     const seed = scenario.seed
 
