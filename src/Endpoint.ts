@@ -18,7 +18,7 @@ import type * as Scope from "effect/Scope"
 import type { Address } from "./Address.js"
 import { key as addressKey } from "./Address.js"
 import { Overloaded } from "./Failure.js"
-import type { Service, Status } from "./Service.js"
+import { callOn, type Service, type Status } from "./Service.js"
 
 /**
  * Called around every request the endpoint sends: `onStart` returns a stamp that `onEnd` receives
@@ -112,10 +112,21 @@ export const make = <Req, Rep, E, R>(
             // acquire and release as one step each (acquireUseRelease's bracket costs ~9 steps a request)
             const stamp = acquire()
             return Effect.onExitPrimitive(
-              restore(Effect.suspend(() => service.call(request))),
+              restore(Effect.withFiber((fiber) => callOn(service, request, fiber))),
               (exit) => release(stamp, exit),
               true
             )
+          }),
+      // a caller on its fiber (the balancer, for the requeue filter): the endpoint's stack reads it too;
+      // what it does before its first step (reading the fiber's context) is the same under the mask
+      callOn: (request, fiber) =>
+        closing
+          ? Effect.fail(refused)
+          : Effect.uninterruptibleMask((restore) => {
+            // the call first: should it throw, nothing was acquired
+            const call = callOn(service, request, fiber)
+            const stamp = acquire()
+            return Effect.onExitPrimitive(restore(call), (exit) => release(stamp, exit), true)
           })
     }
     yield* Effect.addFinalizer(() =>

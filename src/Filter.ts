@@ -6,7 +6,8 @@
  *
  * @since 0.1.0
  */
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import type { Service, Status } from "./Service.js"
 
 /**
@@ -19,6 +20,17 @@ import type { Service, Status } from "./Service.js"
 export interface Filter<Req, Rep, EIn, RIn, EOut = EIn, ROut = RIn> {
   readonly apply: (request: Req, next: Service<Req, Rep, EIn, RIn>) => Effect.Effect<Rep, EOut, ROut>
   readonly status?: ((next: Status) => Status) | undefined
+  /**
+   * Optional: `apply` for a caller already on `fiber` (`Service.callOn`); the filters of
+   * `onFiber` have it.
+   */
+  readonly applyOn?:
+    | ((
+      request: Req,
+      next: Service<Req, Rep, EIn, RIn>,
+      fiber: Fiber.Fiber<unknown, unknown>
+    ) => Effect.Effect<Rep, EOut, ROut>)
+    | undefined
 }
 
 /**
@@ -31,6 +43,29 @@ export const make = <Req, Rep, EIn, RIn, EOut = EIn, ROut = RIn>(
   apply: (request: Req, next: Service<Req, Rep, EIn, RIn>) => Effect.Effect<Rep, EOut, ROut>,
   status?: (next: Status) => Status
 ): Filter<Req, Rep, EIn, RIn, EOut, ROut> => ({ apply, status })
+
+/**
+ * Builds a filter whose work starts by reading the running fiber (its context, its clock): `apply`
+ * is `Effect.withFiber((fiber) => run(request, next, fiber))`, and a service made from it
+ * (`toService`) offers `Service.callOn`, so a caller already on the fiber saves that step. `run`
+ * passes the fiber on with `Service.callOn(next, request, fiber)` when it calls `next` without
+ * changing the context.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const onFiber = <Req, Rep, EIn, RIn, EOut = EIn, ROut = RIn>(
+  run: (
+    request: Req,
+    next: Service<Req, Rep, EIn, RIn>,
+    fiber: Fiber.Fiber<unknown, unknown>
+  ) => Effect.Effect<Rep, EOut, ROut>,
+  status?: (next: Status) => Status
+): Filter<Req, Rep, EIn, RIn, EOut, ROut> => ({
+  apply: (request, next) => Effect.withFiber((fiber) => run(request, next, fiber)),
+  applyOn: run,
+  status
+})
 
 /**
  * The filter that passes every request straight to the next service.
@@ -52,15 +87,21 @@ export const toService = <Req, Rep, EIn, RIn, EOut, ROut>(
 ): Service<Req, Rep, EOut, ROut> => {
   const mapStatus = filter.status
   const call = (request: Req) => filter.apply(request, service)
+  const applyOn = filter.applyOn
+  const callOn = applyOn === undefined
+    ? undefined
+    : (request: Req, fiber: Fiber.Fiber<unknown, unknown>) => applyOn(request, service, fiber)
   return mapStatus === undefined
     ? {
       call,
+      callOn,
       get status() {
         return service.status
       }
     }
     : {
       call,
+      callOn,
       get status() {
         return mapStatus(service.status)
       }

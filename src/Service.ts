@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 
 /**
  * Health of a service as seen by its callers, best first: `Open` takes requests, `Busy` is
@@ -26,7 +27,28 @@ export interface Service<in Req, out Rep, out E = never, out R = never> {
   readonly call: (request: Req) => Effect.Effect<Rep, E, R>
   /** Read on every pick; implementations may compute it (a getter). */
   readonly status: Status
+  /**
+   * Optional: the same call for a caller already running on `fiber` (inside its own
+   * `Effect.withFiber`, the context unchanged since), which saves a callee that starts by reading
+   * its fiber that step. The result must be returned (or wrapped) at once, as `call`'s would be
+   * run. Call it through `callOn`, which falls back to `call`.
+   */
+  readonly callOn?: ((request: Req, fiber: Fiber.Fiber<unknown, unknown>) => Effect.Effect<Rep, E, R>) | undefined
 }
+
+/**
+ * Calls `self` from inside the caller's own `Effect.withFiber` on `fiber` (its context unchanged):
+ * `self.callOn` when it has one, else `self.call`. Stack modules that read their fiber pass it down
+ * this way, so a chain of such modules costs one fiber read instead of one each.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const callOn = <Req, Rep, E, R>(
+  self: Service<Req, Rep, E, R>,
+  request: Req,
+  fiber: Fiber.Fiber<unknown, unknown>
+): Effect.Effect<Rep, E, R> => self.callOn !== undefined ? self.callOn(request, fiber) : self.call(request)
 
 /**
  * The rank of a status: `Open` 3, `Busy` 2, `Closed` 1, as in Finagle.

@@ -19,6 +19,7 @@
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import type { Address } from "../Address.js"
 import { key as addressKey } from "../Address.js"
@@ -113,18 +114,20 @@ export const deadlineHeaderModule = (): Stack.Module<HttpRequest, HttpResponse, 
   Stack.module(
     "DeadlineHeader",
     "Writes the request's deadline as l5d-ctx-deadline for the next hop; nearest the transport so it carries the earliest deadline.",
-    (next) =>
-      Effect.succeed({
-        call: (request: HttpRequest) =>
-          Effect.withFiber((fiber) => {
-            const deadline = fiber.getRef(Deadline.Current)
-            if (deadline !== undefined) request.headers[Deadline.headerName] = Deadline.encode(deadline)
-            return next.call(request)
-          }),
+    (next) => {
+      const callOn = (request: HttpRequest, fiber: Fiber.Fiber<unknown, unknown>) => {
+        const deadline = fiber.getRef(Deadline.Current)
+        if (deadline !== undefined) request.headers[Deadline.headerName] = Deadline.encode(deadline)
+        return next.call(request)
+      }
+      return Effect.succeed({
+        call: (request: HttpRequest) => Effect.withFiber((fiber) => callOn(request, fiber)),
+        callOn,
         get status() {
           return next.status
         }
       })
+    }
   )
 
 /**

@@ -27,7 +27,7 @@ import * as Endpoint from "../Endpoint.js"
 import type { Overloaded } from "../Failure.js"
 import { NoBrokersAvailable, RequestTimeout } from "../Failure.js"
 import { InvalidOption } from "../resilience/InvalidOption.js"
-import type { Service, Status } from "../Service.js"
+import { callOn, type Service, type Status } from "../Service.js"
 import type { StatsReceiver } from "../Stats.js"
 import { Receiver } from "../Stats.js"
 import * as Load from "./Load.js"
@@ -480,7 +480,15 @@ export const make = <Req, Rep, E, R, EA, RA, RE>(
           load: node.metric.load(),
           pending: node.endpoint.pending
         })),
-      call: (request) => ready ? dispatch(request) : Effect.flatMap(waitReady, () => dispatch(request))
+      call: (request) => ready ? dispatch(request) : Effect.flatMap(waitReady, () => dispatch(request)),
+      // a caller on its fiber (`Service.callOn`, the requeue filter): the pick happens now, and the
+      // endpoint's stack reads the same fiber
+      callOn: (request, fiber) =>
+        !ready
+          ? Effect.flatMap(waitReady, () => dispatch(request))
+          : nodes.length === 0
+          ? Effect.fail(noBrokers)
+          : callOn(pickNode().endpoint, request, fiber)
     }
     return balanced
   })

@@ -17,9 +17,10 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import * as Filter from "../Filter.js"
-import { type Service, type Status, worstOf } from "../Service.js"
+import { callOn, type Service, type Status, worstOf } from "../Service.js"
 import * as Stack from "../Stack.js"
 import * as Stats from "../Stats.js"
 import * as Backoff from "./Backoff.js"
@@ -442,15 +443,17 @@ export const makeUnsafe = <Req, Rep, E, R>(
 
     const record = (request: Req, exit: Exit.Exit<Rep, E>) => recordWith(classifier, request, exit)
 
+    const applyOn = (request: Req, next: Service<Req, Rep, E, R>, fiber: Fiber.Fiber<unknown, unknown>) => {
+      enter()
+      // the request's own classifier when its path installed one (`ResponseClass.Local`)
+      const classify = fiber.getRef(ResponseClass.Local) ?? classifier
+      // recordWith returns `undefined` when there is nothing to run after it (the common case)
+      return Effect.onExitPrimitive(callOn(next, request, fiber), (exit) => recordWith(classify, request, exit))
+    }
     return {
       apply: (request: Req, next: Service<Req, Rep, E, R>) =>
-        Effect.withFiber((fiber) => {
-          enter()
-          // the request's own classifier when its path installed one (`ResponseClass.Local`)
-          const classify = fiber.getRef(ResponseClass.Local) ?? classifier
-          // recordWith returns `undefined` when there is nothing to run after it (the common case)
-          return Effect.onExitPrimitive(next.call(request), (exit) => recordWith(classify, request, exit))
-        }),
+        Effect.withFiber((fiber) => applyOn(request, next, fiber)),
+      applyOn,
       enter,
       record,
       status: (next: Status): Status => state === "Dead" || state === "ProbeClosed" ? worstOf(next, "Busy") : next,

@@ -33,10 +33,11 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as Failure from "../Failure.js"
 import * as Filter from "../Filter.js"
-import type { Service } from "../Service.js"
+import { callOn, type Service } from "../Service.js"
 import * as Stack from "../Stack.js"
 import * as Stats from "../Stats.js"
 import * as Backoff from "./Backoff.js"
@@ -198,11 +199,14 @@ export const makeUnsafe = <Req, Rep, E, R>(options: {
     limit: number,
     step: Step | undefined,
     clock: Clock.Clock,
-    deadline: Deadline.Deadline | undefined
+    deadline: Deadline.Deadline | undefined,
+    fiber?: Fiber.Fiber<unknown, unknown>
   ): Out =>
     // the fiber's clock, read once per request by the caller (a fiber's services do not change under it);
-    // matchCauseEffect rather than flatMap(exit(…)): one step less per attempt, the same exits
-    Effect.matchCauseEffect(next.call(request), {
+    // matchCauseEffect rather than flatMap(exit(…)): one step less per attempt, the same exits; the
+    // first attempt is called on the caller's fiber (`Service.callOn`: the balancer and the endpoint
+    // stack below read it without a step of their own)
+    Effect.matchCauseEffect(fiber !== undefined ? callOn(next, request, fiber) : next.call(request), {
       onSuccess: (value) => after(request, next, count, limit, step, clock, deadline, Exit.succeed(value)),
       onFailure: (cause) => after(request, next, count, limit, step, clock, deadline, Exit.failCause(cause))
     })
@@ -254,19 +258,17 @@ export const makeUnsafe = <Req, Rep, E, R>(options: {
     )
   }
 
-  return Filter.make((request: Req, next: Service<Req, Rep, E, R>) =>
-    Effect.withFiber((fiber) => {
-      const clock = fiber.getRef(Clock.Clock)
-      const deadline = fiber.getRef(Deadline.Current)
-      if (deadline !== undefined && Deadline.isExpired(deadline, clock.currentTimeMillisUnsafe())) {
-        deadlineExceeded.incr()
-        return Effect.fail(timedOut(deadline))
-      }
-      // the per-request cap is read from the budget when a first requeue is considered (-1 until
-      // then): a request that needs none costs no budget read
-      return loop(request, next, 0, -1, undefined, clock, deadline)
-    })
-  )
+  return Filter.onFiber((request: Req, next: Service<Req, Rep, E, R>, fiber) => {
+    const clock = fiber.getRef(Clock.Clock)
+    const deadline = fiber.getRef(Deadline.Current)
+    if (deadline !== undefined && Deadline.isExpired(deadline, clock.currentTimeMillisUnsafe())) {
+      deadlineExceeded.incr()
+      return Effect.fail(timedOut(deadline))
+    }
+    // the per-request cap is read from the budget when a first requeue is considered (-1 until
+    // then): a request that needs none costs no budget read
+    return loop(request, next, 0, -1, undefined, clock, deadline, fiber)
+  })
 }
 
 /**

@@ -194,21 +194,19 @@ export const makeUnsafe = <Req, Rep, E, R>(options: {
     )
   }
 
-  return Filter.make((request: Req, next: Service<Req, Rep, E, R>) =>
-    Effect.withFiber((fiber) => {
-      const clock = fiber.getRef(Clock.Clock)
-      const now = clock.currentTimeMillisUnsafe()
-      const deadline = fiber.getRef(Deadline.Current)
-      if (deadline !== undefined && Deadline.isExpired(deadline, now)) {
-        deadlineExceeded.incr()
-        return Effect.fail(
-          new RequestTimeout({ scope: "deadline", timeout: Duration.millis(deadline.deadline - deadline.timestamp) })
-        )
-      }
-      budget.depositUnsafe(now)
-      return loop(request, next, 0, undefined, clock, deadline === undefined ? Infinity : deadline.deadline)
-    })
-  )
+  return Filter.onFiber((request: Req, next: Service<Req, Rep, E, R>, fiber) => {
+    const clock = fiber.getRef(Clock.Clock)
+    const now = clock.currentTimeMillisUnsafe()
+    const deadline = fiber.getRef(Deadline.Current)
+    if (deadline !== undefined && Deadline.isExpired(deadline, now)) {
+      deadlineExceeded.incr()
+      return Effect.fail(
+        new RequestTimeout({ scope: "deadline", timeout: Duration.millis(deadline.deadline - deadline.timestamp) })
+      )
+    }
+    budget.depositUnsafe(now)
+    return loop(request, next, 0, undefined, clock, deadline === undefined ? Infinity : deadline.deadline)
+  })
 }
 
 /**

@@ -19,7 +19,7 @@ import * as Fiber from "effect/Fiber"
 import { RequestTimeout } from "../Failure.js"
 import * as Filter from "../Filter.js"
 import { Fifo, type Node } from "../internal/Fifo.js"
-import type { Service } from "../Service.js"
+import { callOn, type Service } from "../Service.js"
 import * as Stack from "../Stack.js"
 import * as Stats from "../Stats.js"
 import * as Deadline from "./Deadline.js"
@@ -77,55 +77,54 @@ export const makeUnsafe = <Req, Rep, E, R>(
     return Effect.fail(ownError)
   })
   const timers = finite && timeoutMs > 0 && timeoutMs <= maxTimerMillis ? timerList(timeoutMs) : undefined
-  return Filter.make((request: Req, next: Service<Req, Rep, E, R>) =>
-    Effect.withFiber((fiber) => {
-      const inherited = fiber.getRef(Deadline.Current)
-      if (!finite && inherited === undefined) return next.call(request)
-      const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
-      let call = next.call(request)
-      let limitMs = timeoutMs
-      let deadlineFirst = false
-      let deadline: Deadline.Deadline | undefined = finite ? Deadline.make(now, now + timeoutMs) : undefined
-      if (inherited !== undefined) {
-        const left = inherited.deadline - now
-        if (left <= 0) {
+  return Filter.onFiber((request: Req, next: Service<Req, Rep, E, R>, fiber) => {
+    const inherited = fiber.getRef(Deadline.Current)
+    // nothing to bound: the call goes on, on this fiber (`Service.callOn`)
+    if (!finite && inherited === undefined) return callOn(next, request, fiber)
+    const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
+    let call = next.call(request)
+    let limitMs = timeoutMs
+    let deadlineFirst = false
+    let deadline: Deadline.Deadline | undefined = finite ? Deadline.make(now, now + timeoutMs) : undefined
+    if (inherited !== undefined) {
+      const left = inherited.deadline - now
+      if (left <= 0) {
+        exceeded.incr()
+        return Effect.fail(
+          new RequestTimeout({
+            scope: "deadline",
+            timeout: Duration.millis(Math.max(0, left + now - inherited.timestamp))
+          })
+        )
+      }
+      if (left < limitMs) {
+        limitMs = left
+        deadlineFirst = true
+      }
+      deadline = Deadline.combineOptional(deadline, inherited)
+    }
+    if (propagateDeadline && deadline !== undefined) call = Effect.provideService(call, Deadline.Current, deadline)
+    else if (!propagateDeadline && inherited !== undefined) call = Deadline.clear(call)
+    // the filter's own limit on the live clock: one shared timer for all its requests in flight
+    if (!deadlineFirst && timers !== undefined && fiber.getRef(Clock.Clock) === liveClock) {
+      return withinShared(call, timers, () => fireOwn)
+    }
+    return within(
+      call,
+      limitMs,
+      deadlineFirst
+        ? () => {
           exceeded.incr()
           return Effect.fail(
             new RequestTimeout({
               scope: "deadline",
-              timeout: Duration.millis(Math.max(0, left + now - inherited.timestamp))
+              timeout: Duration.millis(inherited!.deadline - inherited!.timestamp)
             })
           )
         }
-        if (left < limitMs) {
-          limitMs = left
-          deadlineFirst = true
-        }
-        deadline = Deadline.combineOptional(deadline, inherited)
-      }
-      if (propagateDeadline && deadline !== undefined) call = Effect.provideService(call, Deadline.Current, deadline)
-      else if (!propagateDeadline && inherited !== undefined) call = Deadline.clear(call)
-      // the filter's own limit on the live clock: one shared timer for all its requests in flight
-      if (!deadlineFirst && timers !== undefined && fiber.getRef(Clock.Clock) === liveClock) {
-        return withinShared(call, timers, () => fireOwn)
-      }
-      return within(
-        call,
-        limitMs,
-        deadlineFirst
-          ? () => {
-            exceeded.incr()
-            return Effect.fail(
-              new RequestTimeout({
-                scope: "deadline",
-                timeout: Duration.millis(inherited!.deadline - inherited!.timestamp)
-              })
-            )
-          }
-          : () => fireOwn
-      )
-    })
-  )
+        : () => fireOwn
+    )
+  })
 }
 
 /**

@@ -9,7 +9,8 @@ import * as Effect from "effect/Effect"
 import * as Report from "../../src/testing/Report.js"
 import { runExample } from "./support.js"
 
-describe("published results", () => {
+// each runs a whole example scenario (about 10 s alone): a generous timeout for a loaded machine
+describe("published results", { timeout: 120_000 }, () => {
   it.live("Beyond Round Robin (2016): ≈95 % round robin, ≈99 % least loaded, ≈99.9 % peak EWMA", () =>
     Effect.gen(function*() {
       const v = yield* runExample("beyond-round-robin.yaml")
