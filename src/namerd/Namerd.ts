@@ -169,7 +169,11 @@ export const make = (config: Config.Config, options?: Options): Effect.Effect<Na
             iface.cache.bindingCacheInactive,
             iface.cache.bindingCacheInactiveTTLSecs
           ),
-          addr: capacity(iface.cache.addrCacheActive, iface.cache.addrCacheInactive, iface.cache.addrCacheInactiveTTLSecs),
+          addr: capacity(
+            iface.cache.addrCacheActive,
+            iface.cache.addrCacheInactive,
+            iface.cache.addrCacheInactiveTTLSecs
+          ),
           stats: registry.scope(iface.kind)
         }).pipe(Effect.map((s) => s.port))
         : listen(iface.ip, iface.port, HttpController.listener(served)).pipe(

@@ -137,7 +137,9 @@ export const service = (backend: Backend, options?: Omit<Options, "ip" | "port">
     values: (ns) =>
       backend.store.observe(ns).pipe(
         Stream.map((o) =>
-          Option.isSome(o) ? Result.succeed(Dtab.show(o.value.dtab)) : Result.fail(`dtab namespace ${ns} does not exist`)
+          Option.isSome(o)
+            ? Result.succeed(Dtab.show(o.value.dtab))
+            : Result.fail(`dtab namespace ${ns} does not exist`)
         )
       ),
     show: showResult((s: string) => s),
@@ -302,7 +304,10 @@ const serveConnection = (svc: ReturnType<typeof service>, socket: Net.Socket) =>
  * @since 0.1.0
  * @category constructors
  */
-export const make = (backend: Backend, options: Options): Effect.Effect<{ readonly port: number }, string, Scope.Scope> =>
+export const make = (
+  backend: Backend,
+  options: Options
+): Effect.Effect<{ readonly port: number }, string, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.callback<
       {

@@ -428,8 +428,8 @@ export const encodeApplicationException = (name: string, seqid: number, code: nu
 
 const describe = (e: unknown): string =>
   e instanceof C.ThriftCodecError ? e.message : e instanceof Error
-  ? (e.name === "InputBufferUnderrunError" ? "the frame ends in the middle of a value" : e.message)
-  : String(e)
+    ? (e.name === "InputBufferUnderrunError" ? "the frame ends in the middle of a value" : e.message)
+    : String(e)
 
 const readPayload = (p: TBinaryProtocol, codecs: ReadonlyMap<number, C.Codec<unknown>>) => {
   let found: { readonly id: number; readonly value: unknown } | undefined
