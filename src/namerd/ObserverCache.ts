@@ -5,9 +5,10 @@
  * empty one, a stamp from another namerd) is answered at once with the current value.
  *
  * The `ObserverCache` keeps one observer per key (linkerd's two-level cache): an observer with a
- * poll held on it is *active* (at most `activeCapacity`; past that a new poll is refused), the
- * others are *inactive* and closed after `inactiveTtl` without a poll or when more than
- * `inactiveCapacity` of them wait (least recently polled first).
+ * poll held on it is *active*; at most `activeCapacity` are, and past that a poll that would have
+ * to wait (on an observer that is not active yet, or on a new key before its first value) is
+ * refused. The others are *inactive* and closed after `inactiveTtl` without a poll or when more
+ * than `inactiveCapacity` of them wait (least recently polled first).
  *
  * @since 0.1.0
  */

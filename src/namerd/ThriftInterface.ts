@@ -252,9 +252,19 @@ export const service = (backend: Backend, options?: Omit<Options, "ip" | "port">
   }
 }
 
+/**
+ * Most calls one connection may have in flight (held polls included).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxInFlight = 1000
+
 const serveConnection = (svc: ReturnType<typeof service>, socket: Net.Socket) => {
   const reader = new W.FrameReader()
   const cancels = new Set<() => void>()
+  let inFlight = 0
+  socket.setKeepAlive(true, 10_000)
   const warn = (m: string) => void Effect.runFork(Effect.logWarning(`namerd thrift ${socket.remoteAddress}: ${m}`))
   socket.on("close", () => {
     for (const c of [...cancels]) c()
@@ -278,6 +288,18 @@ const serveConnection = (svc: ReturnType<typeof service>, socket: Net.Socket) =>
         socket.write(W.encodeApplicationException(c.method, c.seqid, c.code, c.error))
         continue
       }
+      if (inFlight >= maxInFlight) {
+        socket.write(
+          W.encodeApplicationException(
+            c.method,
+            c.seqid,
+            W.ApplicationError.INTERNAL_ERROR,
+            `more than ${maxInFlight} calls in flight on one connection`
+          )
+        )
+        continue
+      }
+      inFlight++
       let drop: (() => void) | undefined
       const cancel = (f: () => void) => {
         drop = f
@@ -285,13 +307,17 @@ const serveConnection = (svc: ReturnType<typeof service>, socket: Net.Socket) =>
       }
       svc.answer(c, cancel).then(
         (reply) => {
+          inFlight--
           if (drop !== undefined) cancels.delete(drop)
           if (!socket.destroyed) socket.write(W.encodeReply(c.method, c.seqid, reply as never))
         },
         (e: unknown) => {
+          inFlight--
           if (drop !== undefined) cancels.delete(drop)
           const message = e instanceof Error ? e.message : String(e)
-          if (!socket.destroyed) socket.write(W.encodeApplicationException(c.method, c.seqid, 6, message))
+          if (!socket.destroyed) {
+            socket.write(W.encodeApplicationException(c.method, c.seqid, W.ApplicationError.INTERNAL_ERROR, message))
+          }
         }
       )
     }

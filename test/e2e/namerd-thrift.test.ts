@@ -114,6 +114,13 @@ describe("namerd io.l5d.thriftNameInterpreter and the proxy's io.l5d.namerd (Thr
         expect(failures).toBe(0)
         expect(answers.slice(switched)).not.toContain("books")
         expect(proxy.linker.registry.gaugeValues().get("rt/fleet/namerd/connected")).toBeGreaterThan(0)
+        const delegator = yield* request(
+          proxy.linker.admin.port,
+          "GET",
+          "/delegator.json?namespace=fleet&dtab=&path=/svc/books"
+        )
+        expect(delegator.status).toBe(200)
+        expect(delegator.body).toContain("/#/io.l5d.fs/books-v2")
       }),
     30_000
   )

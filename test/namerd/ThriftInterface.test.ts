@@ -10,9 +10,11 @@ import * as Namerd from "../../src/namerd/Namerd.js"
 import * as ThriftTrees from "../../src/namers/namerd/ThriftTrees.js"
 import * as W from "../../src/namers/namerd/ThriftWire.js"
 import * as Path from "../../src/naming/Path.js"
+import * as Stats from "../../src/Stats.js"
+import { waitFor } from "../support/poll.js"
 import { request } from "./support.js"
 
-const start = (dtab: string) =>
+const start = (dtab: string, options?: { readonly cache?: object; readonly registry?: Stats.InMemory }) =>
   Effect.gen(function*() {
     const dir = yield* Effect.acquireRelease(
       Effect.sync(() => mkdtempSync(join(tmpdir(), "weir-thrift-iface-"))),
@@ -24,10 +26,13 @@ const start = (dtab: string) =>
       admin: { port: 0 },
       storage: { kind: "io.l5d.inMemory", namespaces: { default: dtab } },
       namers: [{ kind: "io.l5d.fs", rootDir: dir }],
-      interfaces: [{ kind: "io.l5d.thriftNameInterpreter", port: 0 }, { kind: "io.l5d.httpController", port: 0 }]
+      interfaces: [
+        { kind: "io.l5d.thriftNameInterpreter", port: 0, ...(options?.cache ? { cache: options.cache } : {}) },
+        { kind: "io.l5d.httpController", port: 0 }
+      ]
     })
     if (Result.isFailure(r)) throw new Error(JSON.stringify(r.failure))
-    const n = yield* Namerd.make(r.success)
+    const n = yield* Namerd.make(r.success, { registry: options?.registry })
     return { thrift: n.interfaces[0]!.port, http: n.interfaces[1]!.port }
   })
 
@@ -176,5 +181,29 @@ describe("namerd io.l5d.thriftNameInterpreter", () => {
       )
       const still = yield* call(c, "dtab", 4, { stamp: empty, ns: "default", clientId: [] })
       expect(still._tag).toBe("Success")
+    }))
+
+  it.live("refuses a poll past bindingCacheActive held polls, and a client that hangs up frees its poll", () =>
+    Effect.gen(function*() {
+      const registry = Stats.makeInMemory()
+      const n = yield* start("/svc => /#/io.l5d.fs", { cache: { bindingCacheActive: 1 }, registry })
+      const active = () => registry.gaugeValues().get("io.l5d.thriftNameInterpreter/bindingcache/active")
+      const c = yield* connect(n.thrift)
+      const books = (yield* call(c, "bind", 1, bindReq(empty))) as { value: W.Bound }
+      c.send(W.encodeCall("bind", 2, bindReq(books.value.stamp)))
+      yield* waitFor(() => active() === 1, "the held poll to count as active")
+
+      const other = yield* connect(n.thrift)
+      const refused = yield* call(other, "bind", 1, bindReq(empty, "/svc/books-v2"))
+      expect(refused._tag === "Failure" && refused.value.reason).toBe(
+        "The maximum number of concurrent observations has been reached (1)"
+      )
+
+      c.socket.destroy()
+      yield* waitFor(() => active() === 0, "the hung-up client's poll to be dropped")
+      const v2 = yield* call(other, "bind", 2, bindReq(empty, "/svc/books-v2"))
+      expect(leafId(v2)).toEqual(Result.succeed("/#/io.l5d.fs/books-v2"))
+      other.send(W.encodeCall("bind", 3, bindReq((v2 as { value: W.Bound }).value.stamp, "/svc/books-v2")))
+      yield* waitFor(() => active() === 1, "a new poll to be held")
     }))
 })

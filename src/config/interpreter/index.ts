@@ -18,7 +18,11 @@ import * as Unavailable from "./Unavailable.js"
  * @since 0.1.0
  * @category registry
  */
-export const registry = Plugin.registry("interpreter", [Default.plugin, Namerd.plugin, NamerdHttp.plugin], Unavailable.all)
+export const registry = Plugin.registry(
+  "interpreter",
+  [Default.plugin, Namerd.plugin, NamerdHttp.plugin],
+  Unavailable.all
+)
 
 /**
  * A decoded interpreter.

@@ -109,7 +109,7 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
         if (addresses.length === 0) return broken(undefined, "no address for namerd", false)
         const a = addresses[next % addresses.length]!
         const at = `namerd at ${a.host}:${a.port}`
-        const s = Net.connect({ host: a.host, port: a.port })
+        const s = Net.connect({ host: a.host, port: a.port, keepAlive: true, keepAliveInitialDelay: 10_000 })
         socket = s
         const reader = new W.FrameReader()
         let done = false

@@ -350,7 +350,12 @@ const MessageType = { CALL: 1, REPLY: 2, EXCEPTION: 3, ONEWAY: 4 } as const
  * @since 0.1.0
  * @category constants
  */
-export const ApplicationError = { UNKNOWN_METHOD: 1, INVALID_MESSAGE_TYPE: 2, PROTOCOL_ERROR: 7 } as const
+export const ApplicationError = {
+  UNKNOWN_METHOD: 1,
+  INVALID_MESSAGE_TYPE: 2,
+  INTERNAL_ERROR: 6,
+  PROTOCOL_ERROR: 7
+} as const
 
 const ApplicationExceptionCodec = C.struct<{ readonly message: string; readonly type: number }>(
   "TApplicationException",
