@@ -175,4 +175,87 @@ describe("namerd's Thrift wire (namer.thrift)", () => {
     expect(split.push(whole.subarray(0, 3))).toEqual(Result.succeed([]))
     expect(split.push(whole.subarray(3))).toEqual(Result.succeed([whole.subarray(4)]))
   })
+  it("writes namer.thrift's field ids and types (bytes written field by field from the IDL)", () => {
+    const field = (p: TBinaryProtocol, type: number, id: number, write: () => void) => {
+      p.writeFieldBegin("", type as never, id)
+      write()
+      p.writeFieldEnd()
+    }
+    const struct = (p: TBinaryProtocol, write: () => void) => {
+      p.writeStructBegin("")
+      write()
+      p.writeFieldStop()
+      p.writeStructEnd()
+    }
+    const path = (p: TBinaryProtocol, labels: Array<string>) => {
+      p.writeListBegin(TType.STRING as never, labels.length)
+      for (const l of labels) p.writeBinary(Buffer.from(l))
+      p.writeListEnd()
+    }
+    // BindReq { 1: string dtab, 2: NameRef { 1: binary stamp, 2: list<binary> name, 3: string ns }, 3: Path clientId }
+    const expected = handWritten((p) => {
+      p.writeMessageBegin("bind", 1 as never, 9)
+      struct(p, () =>
+        field(p, TType.STRUCT, 1, () =>
+          struct(p, () => {
+            field(p, TType.STRING, 1, () => p.writeString("/svc=>/#/io.l5d.fs"))
+            field(p, TType.STRUCT, 2, () =>
+              struct(p, () => {
+                field(p, TType.STRING, 1, () => p.writeBinary(Buffer.from("st")))
+                field(p, TType.LIST, 2, () => path(p, ["svc", "books"]))
+                field(p, TType.STRING, 3, () => p.writeString("default"))
+              }))
+            field(p, TType.LIST, 3, () => path(p, ["me"]))
+          })))
+      p.writeMessageEnd()
+    })
+    const ours = W.encodeCall("bind", 9, {
+      dtab: "/svc=>/#/io.l5d.fs",
+      name: { stamp: bytes("st"), name: tpath("/svc/books"), ns: "default" },
+      clientId: tpath("/me")
+    })
+    expect(body(ours).toString("hex")).toBe(expected.toString("hex"))
+
+    // Addr { 1: Stamp stamp, 2: AddrVal { 1: BoundAddr { 1: set<TransportAddress { 1: binary ip, 2: i32 port,
+    //   3: optional AddrMeta { 1: optional string authority, 2: optional string nodeName,
+    //   3: optional double endpoint_addr_weight } }> } } } in the reply's field 0
+    const addrExpected = handWritten((p) => {
+      p.writeMessageBegin("addr", 2 as never, 4)
+      struct(p, () =>
+        field(p, TType.STRUCT, 0, () =>
+          struct(p, () => {
+            field(p, TType.STRING, 1, () => p.writeBinary(Buffer.from("s")))
+            field(p, TType.STRUCT, 2, () =>
+              struct(p, () =>
+                field(p, TType.STRUCT, 1, () =>
+                  struct(p, () =>
+                    field(p, TType.SET, 1, () => {
+                      p.writeSetBegin(TType.STRUCT as never, 1)
+                      struct(p, () => {
+                        field(p, TType.STRING, 1, () => p.writeBinary(Buffer.from([10, 0, 0, 1])))
+                        field(p, TType.I32, 2, () =>
+                          p.writeI32(8080))
+                        field(p, TType.STRUCT, 3, () =>
+                          struct(p, () => {
+                            field(p, TType.STRING, 2, () =>
+                              p.writeString("node-1"))
+                            field(p, TType.DOUBLE, 3, () => p.writeDouble(0.5))
+                          }))
+                      })
+                      p.writeSetEnd()
+                    })))))
+          })))
+      p.writeMessageEnd()
+    })
+    const addrOurs = W.encodeReply("addr", 4, {
+      _tag: "Success",
+      value: {
+        stamp: bytes("s"),
+        value: ThriftTrees.addrToThrift(
+          Addr.bound([Address.make("10.0.0.1", 8080, { weight: 0.5, meta: { nodeName: "node-1" } })])
+        )
+      }
+    })
+    expect(body(addrOurs).toString("hex")).toBe(addrExpected.toString("hex"))
+  })
 })
