@@ -4,7 +4,7 @@
  * ```
  * linker ─┐                      ┌─ storage (etcd, ZooKeeper, in memory): dtabs by namespace
  * linker ─┼─► namerd interfaces ─┤
- * linker ─┘   (httpController)   └─ namers (io.l5d.fs, io.l5d.k8s, …): addresses
+ * linker ─┘   (http, thrift)     └─ namers (io.l5d.fs, io.l5d.k8s, …): addresses
  * ```
  *
  * Each namespace's binding is the namespace's stored dtab (empty while it does not exist) followed

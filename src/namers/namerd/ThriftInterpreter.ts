@@ -124,7 +124,10 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
           seqid = (seqid + 1) & 0x7fffffff
           s.write(W.encodeCall(method, seqid, poller.request(stamp) as never))
         }
-        s.on("connect", send)
+        s.on("connect", () => {
+          setConnected(true)
+          send()
+        })
         s.on("error", (e) => fail(`is unreachable: ${e.message}`, false))
         s.on("close", () => fail("closed the connection", false))
         s.on("data", (chunk: Buffer) => {
@@ -146,7 +149,6 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
               continue
             }
             delay = base
-            setConnected(true)
             stamp = (r.value as W.Bound | W.Addr).stamp
             poller.onAnswer(r.value as Success<M>)
             send()
