@@ -196,4 +196,22 @@ describe("namerd io.l5d.thriftNameInterpreter and the proxy's io.l5d.namerd (Thr
       )
       yield* waitFor(() => connections >= 3 && stats.counterValue("reconnects") >= 2, "retries")
     }))
+  it.live("a name namerd refuses (BindFailure) fails at once with namerd's reason instead of waiting", () =>
+    Effect.gen(function*() {
+      const dir = yield* disco({})
+      const namerd = yield* startNamerd(dir, "/svc => /#/io.l5d.fs")
+      const interpreter = yield* ThriftInterpreter.make({
+        addresses: () => [Address.make("127.0.0.1", namerd.thrift)],
+        namespace: "no such namespace",
+        retryBase: "20 millis"
+      })
+      const failed = yield* Stream.runHead(
+        interpreter.bindStates(Dtab.empty, Path.parseUnsafe("/svc/books")).pipe(
+          Stream.filter((s) => s._tag === "Failed")
+        )
+      )
+      expect(failed._tag === "Some" && failed.value._tag === "Failed" && failed.value.cause).toMatch(
+        /^namerd at 127\.0\.0\.1:\d+ answered bind with a failure: invalid namespace "no such namespace"$/
+      )
+    }))
 })
