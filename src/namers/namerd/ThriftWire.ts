@@ -13,8 +13,10 @@
  * }
  * ```
  *
- * A frame is at most `maxFrame` bytes; decoding never throws: a bad frame is a `Result` failure
- * saying what was wrong.
+ * Each model type below is the IDL struct, union or exception of the same name (unions as
+ * `{ _tag: <field name>, value }`, `binary` as `Uint8Array`, `Path` as its segments). A frame is
+ * at most `maxFrame` bytes; decoding never throws: a bad frame is a `Result` failure saying what
+ * was wrong.
  *
  * @since 0.1.0
  */
