@@ -150,10 +150,39 @@ export const Storage = Schema.Union([InMemoryStorage, EtcdStorage, ZkStorage, K8
  */
 export type Storage = typeof Storage.Type
 
+const Capacity = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+
+/**
+ * `io.l5d.thriftNameInterpreter` (namerd's Thrift `Namer` service): `ip` (default `127.0.0.1`),
+ * `port` (default `4100`), `retryBaseSecs` (default `600`) and `retryJitterSecs` (default `60`),
+ * sent as a failure's `retryInSeconds`, and `cache` (linkerd's keys: `bindingCacheActive` and
+ * `addrCacheActive` default `1000`, `bindingCacheInactive` and `addrCacheInactive` default `100`,
+ * `bindingCacheInactiveTTLSecs` and `addrCacheInactiveTTLSecs` default `600`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ThriftInterface = Schema.Struct({
+  kind: Schema.Literal("io.l5d.thriftNameInterpreter"),
+  ip: NonEmptyString.pipe(withDefault("127.0.0.1")),
+  port: Port.pipe(withDefault(4100)),
+  retryBaseSecs: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(600)),
+  retryJitterSecs: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(60)),
+  cache: Schema.Struct({
+    bindingCacheActive: Capacity.pipe(withDefault(1000)),
+    bindingCacheInactive: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(100)),
+    bindingCacheInactiveTTLSecs: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(600)),
+    addrCacheActive: Capacity.pipe(withDefault(1000)),
+    addrCacheInactive: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(100)),
+    addrCacheInactiveTTLSecs: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(600))
+  }).pipe(withDefault({})),
+  tls: Schemas.unsupported("interface TLS")
+})
+
 /**
  * One entry of `interfaces`, by kind: `io.l5d.httpController` (`ip` default `127.0.0.1`, `port`
- * default `4180`); `io.l5d.thriftNameInterpreter` (port `4100`) and `io.l5d.mesh` (port `4321`)
- * decode and are refused when namerd starts.
+ * default `4180`), `io.l5d.thriftNameInterpreter` (see `ThriftInterface`); `io.l5d.mesh` (port
+ * `4321`) decodes and is refused when namerd starts.
  *
  * @since 0.1.0
  * @category schemas
@@ -165,13 +194,7 @@ export const Interface = Schema.Union([
     port: Port.pipe(withDefault(4180)),
     tls: Schemas.unsupported("interface TLS")
   }),
-  Schema.Struct({
-    kind: Schema.Literal("io.l5d.thriftNameInterpreter"),
-    ip: NonEmptyString.pipe(withDefault("127.0.0.1")),
-    port: Port.pipe(withDefault(4100)),
-    cache: Schema.optionalKey(Schema.Unknown),
-    tls: Schemas.unsupported("interface TLS")
-  }),
+  ThriftInterface,
   Schema.Struct({
     kind: Schema.Literal("io.l5d.mesh"),
     ip: NonEmptyString.pipe(withDefault("127.0.0.1")),
@@ -232,7 +255,7 @@ export const availableStorage: { readonly [K in Storage["kind"]]: boolean } = {
  */
 export const availableInterfaces: { readonly [K in Interface["kind"]]: boolean } = {
   "io.l5d.httpController": true,
-  "io.l5d.thriftNameInterpreter": false,
+  "io.l5d.thriftNameInterpreter": true,
   "io.l5d.mesh": false
 }
 

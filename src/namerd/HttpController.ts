@@ -155,13 +155,26 @@ const renderTree = (tree: BoundTree): Effect.Effect<unknown> =>
  */
 export const pick = Wire.pick
 
-const okTrees = (states: Stream.Stream<Activity.State<BoundTree>>): Stream.Stream<BoundTree> =>
+/**
+ * The answered trees of a binding, ending at its first failure.
+ *
+ * @since 0.1.0
+ * @category resolve
+ */
+export const okTrees = (states: Stream.Stream<Activity.State<BoundTree>>): Stream.Stream<BoundTree> =>
   states.pipe(
     Stream.takeWhile((s) => s._tag !== "Failed"),
     Stream.filterMap((s) => s._tag === "Ok" ? Result.succeed(s.value) : Result.failVoid)
   )
 
-const addrStates = (tree: Stream.Stream<BoundTree>, path: Path.Path): Stream.Stream<Addr.Addr> =>
+/**
+ * The address states of a bound id (`tree` is its binding): a leaf's addresses, `Neg`, an empty
+ * set, or `Failed` for a tree that is not one bound id; `Pending` and repeats are skipped.
+ *
+ * @since 0.1.0
+ * @category resolve
+ */
+export const addrStates = (tree: Stream.Stream<BoundTree>, path: Path.Path): Stream.Stream<Addr.Addr> =>
   tree.pipe(
     Stream.switchMap((t): Stream.Stream<Addr.Addr> => {
       switch (t._tag) {

@@ -4,7 +4,7 @@
  * ```
  * linker ─┐                      ┌─ storage (etcd, ZooKeeper, in memory): dtabs by namespace
  * linker ─┼─► namerd interfaces ─┤
- * linker ─┘   (httpController)   └─ namers (io.l5d.fs, io.l5d.k8s, …): addresses
+ * linker ─┘   (http, thrift)     └─ namers (io.l5d.fs, io.l5d.k8s, …): addresses
  * ```
  *
  * Each namespace's binding is the namespace's stored dtab (empty while it does not exist) followed
@@ -36,6 +36,7 @@ import * as Config from "./Config.js"
 import type { DtabStore } from "./DtabStore.js"
 import * as HttpController from "./HttpController.js"
 import * as Storage from "./Storage.js"
+import * as ThriftInterface from "./ThriftInterface.js"
 
 /**
  * namerd could not start: the config has problems, the store or a namer could not be reached, or
@@ -107,6 +108,12 @@ export const backend = (store: DtabStore, interpreter: Interpreter.NameInterpret
   }
 }
 
+const capacity = (active: number, inactive: number, ttlSecs: number) => ({
+  activeCapacity: active,
+  inactiveCapacity: inactive,
+  inactiveTtlMillis: ttlSecs * 1000
+})
+
 const listen = (ip: string, port: number, listener: Http.RequestListener) =>
   Effect.acquireRelease(
     Effect.callback<Http.Server, string>((resume) => {
@@ -151,11 +158,29 @@ export const make = (config: Config.Config, options?: Options): Effect.Effect<Na
     const served = backend(store, interpreter)
     const interfaces: Array<{ kind: string; ip: string; port: number }> = []
     for (const [i, iface] of config.interfaces.entries()) {
-      const server = yield* listen(iface.ip, iface.port, HttpController.listener(served)).pipe(
-        Effect.mapError((m) => fail(`interfaces[${i}]`, m))
-      )
-      const address = server.address() as AddressInfo
-      interfaces.push({ kind: iface.kind, ip: address.address, port: address.port })
+      const serve = iface.kind === "io.l5d.thriftNameInterpreter"
+        ? ThriftInterface.make(served, {
+          ip: iface.ip,
+          port: iface.port,
+          retryBaseSecs: iface.retryBaseSecs,
+          retryJitterSecs: iface.retryJitterSecs,
+          binding: capacity(
+            iface.cache.bindingCacheActive,
+            iface.cache.bindingCacheInactive,
+            iface.cache.bindingCacheInactiveTTLSecs
+          ),
+          addr: capacity(
+            iface.cache.addrCacheActive,
+            iface.cache.addrCacheInactive,
+            iface.cache.addrCacheInactiveTTLSecs
+          ),
+          stats: registry.scope(iface.kind)
+        }).pipe(Effect.map((s) => s.port))
+        : listen(iface.ip, iface.port, HttpController.listener(served)).pipe(
+          Effect.map((server) => (server.address() as AddressInfo).port)
+        )
+      const port = yield* serve.pipe(Effect.mapError((m) => fail(`interfaces[${i}]`, m)))
+      interfaces.push({ kind: iface.kind, ip: iface.ip, port })
     }
     const admin = yield* Admin.make({
       ip: config.admin.ip,

@@ -5,6 +5,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import { loadConfig } from "../../src/cli/Check.js"
+import * as Interpreters from "../../src/config/interpreter/index.js"
 import * as Namers from "../../src/config/namer/index.js"
 
 const withFile = <A, E>(text: string, f: (file: string) => Effect.Effect<A, E>) =>
@@ -35,7 +36,7 @@ routers:
 - protocol: http
   servers: [{}]
   client: {loadBalancer: {kind: heap, maxEffort: 3}}
-  interpreter: {kind: io.l5d.namerd, dst: /$/inet/127.1/4100}
+  interpreter: {kind: io.l5d.fs, dtabFile: /etc/linkerd/dtab}
 telemetry: [{kind: io.l5d.zipkin}]
 `
       const e = yield* Effect.flip(withFile(text, loadConfig))
@@ -47,7 +48,9 @@ telemetry: [{kind: io.l5d.zipkin}]
         })`,
         "namers[0].bogus: unknown key",
         "routers[0].client.loadBalancer.maxEffort: unknown key",
-        "routers[0].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default, io.l5d.namerd.http)",
+        `routers[0].interpreter.kind: interpreter kind io.l5d.fs is not available in this version of weir (available: ${
+          Interpreters.registry.kinds.join(", ")
+        })`,
         "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd)"
       ])
       expect(err).toMatch(/: 5 problems\n/)

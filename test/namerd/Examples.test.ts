@@ -1,10 +1,17 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Result from "effect/Result"
+import * as Stream from "effect/Stream"
 import { readdirSync, readFileSync } from "node:fs"
+import * as Address from "../../src/Address.js"
 import * as NamerdConfig from "../../src/namerd/Config.js"
 import * as Namerd from "../../src/namerd/Namerd.js"
+import * as ThriftInterpreter from "../../src/namers/namerd/ThriftInterpreter.js"
 import * as Dtab from "../../src/naming/Dtab.js"
+import * as Name from "../../src/naming/Name.js"
+import * as NameTree from "../../src/naming/NameTree.js"
+import * as Path from "../../src/naming/Path.js"
 import * as Etcd from "./etcd.js"
 import { request } from "./support.js"
 import * as ZooKeeper from "./zookeeper.js"
@@ -45,6 +52,13 @@ describe("examples/namerd", () => {
       expect(JSON.parse(got.body)).toEqual([{ prefix: "/svc", dst: "/#/io.l5d.fs" }])
       const bound = yield* request(n.interfaces[0]!.port, "GET", "/api/1/bind/default?path=/svc/books")
       expect(JSON.parse(bound.body)).toMatchObject({ type: "leaf", bound: { id: "/#/io.l5d.fs/books" } })
+      const thrift = yield* ThriftInterpreter.make({
+        addresses: () => [Address.make("127.0.0.1", n.interfaces[1]!.port)]
+      })
+      const tree = yield* Stream.runHead(thrift.bind(Dtab.empty, Path.parseUnsafe("/svc/books")))
+      expect(Option.map(tree, (t) => NameTree.leaves(t).map(Name.idString))).toEqual(
+        Option.some(["/#/io.l5d.fs/books"])
+      )
     }))
 
   it.live(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
+import * as Interpreters from "../../src/config/interpreter/index.js"
 import * as Namers from "../../src/config/namer/index.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Path from "../../src/naming/Path.js"
@@ -269,7 +270,7 @@ routers:
 - protocol: thrift
   label: web
   servers: [{port: 9990}]
-  interpreter: {kind: io.l5d.namerd, dst: /$/inet/127.1/4100}
+  interpreter: {kind: io.l5d.fs, dtabFile: /etc/linkerd/dtab}
 telemetry:
 - kind: io.l5d.zipkin
 `)).toEqual([
@@ -279,7 +280,9 @@ telemetry:
       expect.stringMatching(/^namers\[1\]\.refreshIntervalMs: /),
       "namers[2].zkAddrs: missing required key",
       "routers[1].protocol: protocol thrift is not available in this version of weir (available: http, h2)",
-      "routers[1].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default, io.l5d.namerd.http)",
+      `routers[1].interpreter.kind: interpreter kind io.l5d.fs is not available in this version of weir (available: ${
+        Interpreters.registry.kinds.join(", ")
+      })`,
       "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd)"
     ])
     expect(problems(`namers: [{kind: io.l5d.rancher, prot: 1}]\n${minimal}`)).toEqual([

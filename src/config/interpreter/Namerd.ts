@@ -1,0 +1,72 @@
+/**
+ * The interpreter `io.l5d.namerd`: the router binds names through namerd's Thrift interface
+ * (`io.l5d.thriftNameInterpreter`: `bind` and `addr` long polls), so the routing state lives in
+ * namerd's store; the router keeps the last answers while namerd is unreachable and resumes the
+ * polls when it returns (see `namers/namerd/ThriftInterpreter.ts`).
+ *
+ * ```yaml
+ * interpreter:
+ *   kind: io.l5d.namerd
+ *   dst: /$/inet/127.0.0.1/4100     # required: where namerd's thriftNameInterpreter listens
+ *   namespace: default              # the default
+ *   retry: { baseSeconds: 5, maxSeconds: 600 }   # the defaults
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as S from "effect/Schema"
+import * as NamerdHttp from "../../namers/namerd/HttpInterpreter.js"
+import * as NamerdThrift from "../../namers/namerd/ThriftInterpreter.js"
+import * as Plugin from "../Plugin.js"
+import { NonEmptyString, PathFromString, PositiveInt, unsupported, withDefault } from "../Schemas.js"
+import type * as Interpreters from "./Default.js"
+
+/**
+ * `{kind: io.l5d.namerd, dst, namespace, retry, root, experimental}`: `dst` (a path naming
+ * namerd's address) is required; `namespace` defaults to `default`, `retry` to 5 s … 600 s
+ * (`baseSeconds` at most `maxSeconds`). `root` and `experimental` are accepted and have no effect;
+ * `transformers`, `tls` and `failureThreshold` are not supported.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Schema = S.Struct({
+  kind: S.Literal("io.l5d.namerd"),
+  dst: PathFromString,
+  namespace: NonEmptyString.pipe(withDefault("default")),
+  root: S.optionalKey(PathFromString),
+  experimental: S.optionalKey(S.Boolean),
+  retry: S.Struct({
+    baseSeconds: PositiveInt.pipe(withDefault(5)),
+    maxSeconds: PositiveInt.pipe(withDefault(600))
+  }).check(
+    S.makeFilter((r) =>
+      r.baseSeconds <= r.maxSeconds || `retry.baseSeconds (${r.baseSeconds}) exceeds maxSeconds (${r.maxSeconds})`
+    )
+  ).pipe(withDefault({})),
+  transformers: unsupported("io.l5d.namerd transformers"),
+  tls: unsupported("interpreter TLS"),
+  failureThreshold: unsupported("io.l5d.namerd failureThreshold")
+})
+
+/**
+ * The plugin: a namerd Thrift interpreter, namerd's address bound through the router's own namers.
+ *
+ * @since 0.1.0
+ * @category plugins
+ */
+export const plugin = Plugin.make({
+  schema: Schema,
+  example: { kind: "io.l5d.namerd", dst: "/$/inet/127.0.0.1/4100" },
+  make: (config): Interpreters.Make => (context) =>
+    Effect.flatMap(NamerdHttp.dstAddresses(context.base, config.dst), (addresses) =>
+      NamerdThrift.make({
+        addresses,
+        namespace: config.namespace,
+        retryBase: Duration.seconds(config.retry.baseSeconds),
+        retryMax: Duration.seconds(config.retry.maxSeconds),
+        stats: context.stats
+      }))
+})

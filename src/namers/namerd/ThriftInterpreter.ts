@@ -1,0 +1,279 @@
+/**
+ * The proxy's `io.l5d.namerd` interpreter: a router binds names through namerd's Thrift `Namer`
+ * service (`io.l5d.thriftNameInterpreter`), so one dtab change in namerd reroutes every linker.
+ *
+ * ```yaml
+ * routers:
+ * - protocol: http
+ *   interpreter:
+ *     kind: io.l5d.namerd
+ *     dst: /$/inet/127.0.0.1/4100
+ *     namespace: default
+ *     retry: { baseSeconds: 5, maxSeconds: 600 }
+ * ```
+ *
+ * Each binding is a `bind` long poll and each bound id an `addr` long poll (shared by every tree
+ * that contains it), each on its own connection (Thrift's binary protocol, framed): the client
+ * sends the stamp of the last answer and namerd answers when the value differs. When namerd cannot
+ * be reached, closes the connection, answers a `BindFailure`/`AddrFailure`, or sends bytes that are
+ * not a readable reply, the router keeps routing on the last answer it had (the problem is logged
+ * and counted in `rt/<router>/namerd/…`: `connected` and `disconnected` polls, `reconnects`,
+ * `failures`), and polls again after `retry.baseSeconds`, doubling up to `retry.maxSeconds`. A
+ * binding that never had an answer fails with the reason when namerd answers a failure or garbage
+ * (requests fail fast with it instead of waiting).
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as RcMap from "effect/RcMap"
+import * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as Net from "node:net"
+import * as Activity from "../../naming/Activity.js"
+import * as Addr from "../../naming/Addr.js"
+import * as Dtab from "../../naming/Dtab.js"
+import type { BoundTree, NameInterpreter } from "../../naming/Interpreter.js"
+import * as Name from "../../naming/Name.js"
+import * as NameTree from "../../naming/NameTree.js"
+import * as Path from "../../naming/Path.js"
+import * as Stats from "../../Stats.js"
+import type { Options } from "./HttpInterpreter.js"
+import * as ThriftTrees from "./ThriftTrees.js"
+import * as W from "./ThriftWire.js"
+
+export type { Options } from "./HttpInterpreter.js"
+
+type Polled = "bind" | "addr"
+type Success<M extends Polled> = Extract<W.Reply<M>, { readonly _tag: "Success" }>["value"]
+
+interface Poller<M extends Polled> {
+  readonly request: (stamp: Uint8Array) => Parameters<typeof W.encodeCall<M>>[2]
+  readonly onAnswer: (value: Success<M>) => void
+  /** `fatal`: namerd answered, with a failure or garbage (not merely unreachable). */
+  readonly onFailure: (reason: string, fatal: boolean) => void
+}
+
+const stateEquals = Activity.equals<BoundTree>((a, b) => NameTree.equals(a, b, Name.equals))
+
+/**
+ * An interpreter that asks namerd over Thrift, living in the current scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<NameInterpreter, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const ns = options.namespace ?? "default"
+    const base = Duration.toMillis(Duration.fromInputUnsafe(options.retryBase ?? Duration.seconds(5)))
+    const max = Math.max(base, Duration.toMillis(Duration.fromInputUnsafe(options.retryMax ?? Duration.seconds(600))))
+    const stats = options.stats ?? Stats.noop
+    const reconnects = stats.counter("reconnects")
+    const failures = stats.counter("failures")
+    let connected = 0
+    let disconnected = 0
+    const unregister = [
+      stats.gauge(["connected"], () => connected),
+      stats.gauge(["disconnected"], () => disconnected)
+    ]
+    yield* Effect.addFinalizer(() => Effect.sync(() => unregister.forEach((u) => u())))
+    let next = 0
+    const warn = (message: string) => void Effect.runFork(Effect.logWarning(message))
+
+    /** Runs a long poll until stopped; returns the stop function. */
+    const poll = <M extends Polled>(method: M, what: string, poller: Poller<M>): () => void => {
+      let stopped = false
+      let delay = base
+      let timer: ReturnType<typeof setTimeout> | undefined
+      let socket: Net.Socket | undefined
+      let stamp: Uint8Array = new Uint8Array(0)
+      let seqid = 0
+      let isConnected = false
+      let isDisconnected = false
+      const setConnected = (up: boolean) => {
+        if (up !== isConnected) connected += up ? 1 : -1
+        isConnected = up
+        if (up === isDisconnected) disconnected += up ? -1 : 1
+        isDisconnected = !up
+      }
+      const later = (f: () => void) => {
+        timer = setTimeout(f, delay)
+        delay = Math.min(delay * 2, max)
+      }
+      const connect = () => {
+        if (stopped) return
+        const addresses = options.addresses()
+        if (addresses.length === 0) return broken(undefined, "no address for namerd", false)
+        const a = addresses[next % addresses.length]!
+        const at = `namerd at ${a.host}:${a.port}`
+        const s = Net.connect({ host: a.host, port: a.port, keepAlive: true, keepAliveInitialDelay: 10_000 })
+        socket = s
+        const reader = new W.FrameReader()
+        let done = false
+        const fail = (reason: string, fatal: boolean) => {
+          if (done) return
+          done = true
+          next++
+          broken(s, `${at} ${reason}`, fatal)
+        }
+        const send = () => {
+          if (stopped || done) return
+          seqid = (seqid + 1) & 0x7fffffff
+          s.write(W.encodeCall(method, seqid, poller.request(stamp) as never))
+        }
+        s.on("connect", () => {
+          setConnected(true)
+          send()
+        })
+        s.on("error", (e) => fail(`is unreachable: ${e.message}`, false))
+        s.on("close", () => fail("closed the connection", false))
+        s.on("data", (chunk: Buffer) => {
+          const frames = reader.push(chunk)
+          if (Result.isFailure(frames)) return fail(`sent bytes that are not a Thrift frame: ${frames.failure}`, true)
+          for (const frame of frames.success) {
+            const reply = W.decodeReply(method, seqid, frame)
+            if (Result.isFailure(reply)) return fail(`sent an unreadable ${method} reply: ${reply.failure}`, true)
+            const r = reply.success
+            if (r._tag === "ApplicationException") {
+              return fail(`answered ${method} with an application exception: ${r.message}`, true)
+            }
+            if (r._tag === "Failure") {
+              failures.incr()
+              const reason = `${at} answered ${method} with a failure: ${(r.value as W.Reason).reason}`
+              warn(`${what}: ${reason}; keeping the last answer (if any), polling again in ${delay / 1000} s`)
+              poller.onFailure(reason, true)
+              later(send)
+              continue
+            }
+            delay = base
+            stamp = (r.value as W.Bound | W.Addr).stamp
+            poller.onAnswer(r.value as Success<M>)
+            send()
+          }
+        })
+      }
+      const broken = (s: Net.Socket | undefined, reason: string, fatal: boolean) => {
+        s?.destroy()
+        if (stopped) return
+        failures.incr()
+        setConnected(false)
+        poller.onFailure(reason, fatal)
+        warn(`${what}: ${reason}; keeping the last answer (if any), retrying in ${delay / 1000} s`)
+        later(() => {
+          reconnects.incr()
+          connect()
+        })
+      }
+      connect()
+      return () => {
+        stopped = true
+        if (timer !== undefined) clearTimeout(timer)
+        socket?.destroy()
+        if (isConnected) connected--
+        if (isDisconnected) disconnected--
+        isConnected = false
+        isDisconnected = false
+      }
+    }
+
+    const pollStream = <M extends Polled, A>(
+      method: M,
+      what: string,
+      request: (stamp: Uint8Array) => Parameters<typeof W.encodeCall<M>>[2],
+      onAnswer: (value: Success<M>) => A | undefined,
+      onFailure: (reason: string, fatal: boolean) => A | undefined
+    ) =>
+      Stream.callback<A>((queue) =>
+        Effect.acquireRelease(
+          Effect.sync(() =>
+            poll(method, what, {
+              request,
+              onAnswer: (v) => {
+                const a = onAnswer(v)
+                if (a !== undefined) Queue.offerUnsafe(queue, a)
+              },
+              onFailure: (reason, fatal) => {
+                const a = onFailure(reason, fatal)
+                if (a !== undefined) Queue.offerUnsafe(queue, a)
+              }
+            })
+          ),
+          (stop) => Effect.sync(stop)
+        )
+      )
+
+    const addrs = yield* RcMap.make({
+      lookup: (id: string) =>
+        Effect.gen(function*() {
+          const ref = yield* SubscriptionRef.make<Addr.Addr>(Addr.pending)
+          const path = Path.parseUnsafe(id)
+          const what = `namerd addr ${id}`
+          const request = (stamp: Uint8Array): W.AddrReq => ({
+            name: { stamp, name: ThriftTrees.pathToThrift(path), ns },
+            clientId: []
+          })
+          const onAnswer = (v: W.Addr) => {
+            const a = ThriftTrees.addrFromThrift(v.value)
+            if (Result.isSuccess(a)) return a.success
+            warn(`${what}: ignoring an unreadable address set: ${a.failure}`)
+            return undefined
+          }
+          yield* Effect.forkScoped(
+            Stream.runForEach(
+              pollStream("addr", what, request, onAnswer, () => undefined),
+              (a) => SubscriptionRef.set(ref, a)
+            )
+          )
+          return ref
+        }),
+      idleTimeToLive: options.idleTimeToLive ?? "10 seconds"
+    })
+    const addrOf = (id: Path.Path): Stream.Stream<Addr.Addr> =>
+      Stream.unwrap(Effect.map(RcMap.get(addrs, Path.show(id)), SubscriptionRef.changes)).pipe(
+        Stream.changesWith(Addr.equals)
+      )
+
+    const bindStates = (dtab: Dtab.Dtab, path: Path.Path): Stream.Stream<Activity.State<BoundTree>> => {
+      const what = `namerd bind ${Path.show(path)}`
+      const request = (stamp: Uint8Array): W.BindReq => ({
+        dtab: Dtab.show(dtab),
+        name: { stamp, name: ThriftTrees.pathToThrift(path), ns },
+        clientId: []
+      })
+      let answered = false
+      const onAnswer = (v: W.Bound): Activity.State<BoundTree> | undefined => {
+        const r = ThriftTrees.boundTreeFromThrift(v.tree, (id) => addrOf(id))
+        if (Result.isFailure(r)) {
+          const reason = `namerd sent an unreadable tree: ${r.failure}`
+          warn(`${what}: ${reason}`)
+          return answered ? undefined : Activity.failed(reason)
+        }
+        answered = true
+        return Activity.ok(r.success)
+      }
+      const onFailure = (reason: string, fatal: boolean) => !answered && fatal ? Activity.failed(reason) : undefined
+      return Stream.concat(
+        Stream.succeed<Activity.State<BoundTree>>(Activity.pending),
+        Stream.suspend(() => pollStream("bind", what, request, onAnswer, onFailure))
+      ).pipe(Stream.changesWith(stateEquals))
+    }
+
+    const bind = (dtab: Dtab.Dtab, path: Path.Path) =>
+      bindStates(dtab, path).pipe(
+        Stream.filterMap((s) => s._tag === "Ok" ? Result.succeed(s.value) : Result.failVoid)
+      )
+    const lookup = (dtab: Dtab.Dtab, path: Path.Path) =>
+      bindStates(dtab, path) as Stream.Stream<Activity.State<NameTree.NameTree<Name.Name>>>
+
+    return {
+      bind,
+      bindStates,
+      lookup,
+      namerLookup: (path) => lookup(Dtab.empty, path),
+      namers: [],
+      maxDepth: 100
+    } satisfies NameInterpreter
+  })
