@@ -25,7 +25,7 @@ const setup = (capacity: ObserverCache.Capacity) => {
     capacity,
     now: () => t
   })
-  const poll = (k: string, stamp = empty) => Effect.promise(() => cache.poll(k, stamp, () => {}))
+  const poll = (k: string, stamp: Uint8Array = empty) => Effect.promise(() => cache.poll(k, stamp, () => {}))
   return { cache, poll, opened, advance: (ms: number) => (t += ms) }
 }
 
