@@ -348,8 +348,8 @@ const build = (
       }).pipe(Effect.mapError(startFailure(`routers[${i}].httpAccessLog`)))
       const untransformed = yield* Interpreters.registry.make(r.interpreter)({
         base: interpreter,
-        stats: registry.scope("rt", r.label, r.interpreter.kind === "io.l5d.namerd.http" ? "namerd" : "interpreter")
-      })
+        stats: registry.scope("rt", r.label, r.interpreter.kind === "default" ? "interpreter" : "namerd")
+      }).pipe(Effect.mapError(startFailure(`routers[${i}].interpreter`)))
       // the delegator explains the transformers itself, over the interpreter they wrap
       routerInterpreters.set(r.label, untransformed)
       const routerInterpreter = Transformer.wrapInterpreter(untransformed, transformers)

@@ -70,8 +70,11 @@ export const clients = (port: number, credentials = grpc.credentials.createInsec
 /** A unary call: the answer, or the error's code and details. */
 export const unary = (client: Record<string, any>, method: string, req: Msg) =>
   Effect.callback<{ readonly ok?: Msg; readonly code?: number; readonly details?: string }>((resume) => {
-    client[method](req, (err: grpc.ServiceError | null, rsp: Msg) =>
-      resume(Effect.succeed(err === null ? { ok: rsp } : { code: err.code, details: err.details })))
+    client[method](
+      req,
+      (err: grpc.ServiceError | null, rsp: Msg) =>
+        resume(Effect.succeed(err === null ? { ok: rsp } : { code: err.code, details: err.details }))
+    )
   })
 
 /** A server-streaming call whose messages are pushed to `messages`, cancelled with the scope. */
@@ -96,7 +99,8 @@ export const rawUnary = (client: grpc.Client, method: string, bytes: Buffer) =>
       (b: Buffer) => b,
       (b: Buffer) => b,
       bytes,
-      (err) => resume(Effect.succeed(err === null ? { code: 0, details: "" } : { code: err.code, details: err.details }))
+      (err) =>
+        resume(Effect.succeed(err === null ? { code: 0, details: "" } : { code: err.code, details: err.details }))
     )
   })
 

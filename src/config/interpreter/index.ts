@@ -1,11 +1,13 @@
 /**
- * The interpreter family (`routers[].interpreter`): `default` (the configured namers); linkerd's
- * namerd, mesh and file interpreters decode and are reported as not available (`Unavailable.ts`).
+ * The interpreter family (`routers[].interpreter`): `default` (the configured namers),
+ * `io.l5d.namerd.http` and `io.l5d.mesh` (namerd); linkerd's other namerd and file interpreters
+ * decode and are reported as not available (`Unavailable.ts`).
  *
  * @since 0.1.0
  */
 import * as Plugin from "../Plugin.js"
 import * as Default from "./Default.js"
+import * as Mesh from "./Mesh.js"
 import * as NamerdHttp from "./NamerdHttp.js"
 import * as Unavailable from "./Unavailable.js"
 
@@ -16,7 +18,11 @@ import * as Unavailable from "./Unavailable.js"
  * @since 0.1.0
  * @category registry
  */
-export const registry = Plugin.registry("interpreter", [Default.plugin, NamerdHttp.plugin], Unavailable.all)
+export const registry = Plugin.registry(
+  "interpreter",
+  [Default.plugin, NamerdHttp.plugin, Mesh.plugin],
+  Unavailable.all
+)
 
 /**
  * A decoded interpreter.

@@ -98,10 +98,11 @@ const writePathTree = (w: Pb.Writer, t: NameTree.NameTree<Path.Path>): void => {
       w.message(2, (a) => t.trees.forEach((c) => a.message(1, (x) => writePathTree(x, c))))
       return
     case "Union":
-      w.message(3, (u) =>
-        t.trees.forEach((c) =>
-          u.message(1, (x) => x.double(1, c.weight).message(2, (y) => writePathTree(y, c.tree)))
-        ))
+      w.message(
+        3,
+        (u) =>
+          t.trees.forEach((c) => u.message(1, (x) => x.double(1, c.weight).message(2, (y) => writePathTree(y, c.tree))))
+      )
       return
     case "Leaf":
       w.message(4, (l) => l.message(1, (p) => writePath(p, t.value)))
@@ -109,8 +110,11 @@ const writePathTree = (w: Pb.Writer, t: NameTree.NameTree<Path.Path>): void => {
 }
 
 const writeDentry = (w: Pb.Writer, d: Dentry.Dentry): void => {
-  w.message(1, (p) =>
-    d.prefix.forEach((e) => p.message(1, (x) => e._tag === "Any" ? x.message(2, () => {}) : x.string(1, e.value))))
+  w.message(
+    1,
+    (p) =>
+      d.prefix.forEach((e) => p.message(1, (x) => e._tag === "Any" ? x.message(2, () => {}) : x.string(1, e.value)))
+  )
   w.message(2, (t) => writePathTree(t, d.dst))
 }
 
@@ -174,13 +178,19 @@ const writeBoundTree = (w: Pb.Writer, t: NameTree.NameTree<BoundLeaf>): void => 
       w.message(4, (a) => t.trees.forEach((c) => a.message(1, (x) => writeBoundTree(x, c))))
       return
     case "Union":
-      w.message(5, (u) =>
-        t.trees.forEach((c) =>
-          u.message(1, (x) => x.double(1, c.weight).message(2, (y) => writeBoundTree(y, c.tree)))
-        ))
+      w.message(
+        5,
+        (u) =>
+          t.trees.forEach((c) =>
+            u.message(1, (x) => x.double(1, c.weight).message(2, (y) => writeBoundTree(y, c.tree)))
+          )
+      )
       return
     case "Leaf":
-      w.message(6, (l) => l.message(1, (p) => writePath(p, t.value.id)).message(2, (p) => writePath(p, t.value.residual)))
+      w.message(
+        6,
+        (l) => l.message(1, (p) => writePath(p, t.value.id)).message(2, (p) => writePath(p, t.value.residual))
+      )
   }
 }
 
@@ -264,9 +274,7 @@ export const ipBytes = (host: string): Uint8Array | undefined => {
  * @category encoding
  */
 export const encodeDtabRsp = (dtab: Dtab.Dtab, version: string): Uint8Array =>
-  Pb.encode((w) =>
-    w.message(1, (v) => v.message(1, (x) => x.string(1, version)).message(2, (d) => writeDtab(d, dtab)))
-  )
+  Pb.encode((w) => w.message(1, (v) => v.message(1, (x) => x.string(1, version)).message(2, (d) => writeDtab(d, dtab))))
 
 /**
  * `DelegateTreeRsp` for weir's delegation tree (the admin delegator's JSON, with paths and dentries
@@ -299,10 +307,13 @@ const writeDelegateTree = (w: Pb.Writer, t: Delegation.DelegateTree): void => {
       w.message(6, (a) => t.alt.forEach((c) => a.message(1, (x) => writeDelegateTree(x, c))))
       return
     case "union":
-      w.message(7, (u) =>
-        t.union.forEach((c) =>
-          u.message(1, (x) => x.double(1, c.weight).message(2, (y) => writeDelegateTree(y, c.tree)))
-        ))
+      w.message(
+        7,
+        (u) =>
+          t.union.forEach((c) =>
+            u.message(1, (x) => x.double(1, c.weight).message(2, (y) => writeDelegateTree(y, c.tree)))
+          )
+      )
       return
     case "leaf": {
       const id = Path.parse(t.bound.id)
@@ -345,7 +356,13 @@ const readPathTree = (r: Pb.Reader): NameTree.NameTree<Path.Path> => {
     switch (f.field) {
       case 1: {
         const n = Pb.varintOf(f, "PathNameTree.nop")
-        tree = n === 0 ? NameTree.neg : n === 1 ? NameTree.fail : n === 2 ? NameTree.empty : Pb.invalid(`unknown Nop ${n}`)
+        tree = n === 0
+          ? NameTree.neg
+          : n === 1
+          ? NameTree.fail
+          : n === 2
+          ? NameTree.empty
+          : Pb.invalid(`unknown Nop ${n}`)
         break
       }
       case 2: {
@@ -428,7 +445,10 @@ const readDtab = (r: Pb.Reader): Dtab.Dtab => {
  * @since 0.1.0
  * @category decoding
  */
-export const decodeBindReq = (bytes: Uint8Array, options?: { readonly tree?: boolean }): Result.Result<BindReq, string> =>
+export const decodeBindReq = (
+  bytes: Uint8Array,
+  options?: { readonly tree?: boolean }
+): Result.Result<BindReq, string> =>
   run(() => {
     const r = new Pb.Reader(bytes)
     let root: Path.Path | undefined
