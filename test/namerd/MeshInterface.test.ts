@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Result from "effect/Result"
+import { readFileSync } from "node:fs"
 import * as NamerdConfig from "../../src/namerd/Config.js"
 import * as Namerd from "../../src/namerd/Namerd.js"
 import * as Dtab from "../../src/naming/Dtab.js"
@@ -22,6 +24,17 @@ const start = (namespaces: Record<string, string>) =>
 const leafId = (rsp: any): string | undefined => rsp?.tree?.node === "leaf" ? showPath(rsp.tree.leaf.id) : undefined
 
 describe("namerd io.l5d.mesh (a grpc-js client)", () => {
+  it.live("examples/namerd/namerd-tls.yaml decodes; namerd stops at its first certificate, located", () =>
+    Effect.gen(function*() {
+      const r = NamerdConfig.parse(readFileSync("examples/namerd/namerd-tls.yaml", "utf8"))
+      if (Result.isFailure(r)) throw new Error(JSON.stringify(r.failure))
+      expect(r.success.interfaces.map((i) => i.kind)).toEqual(["io.l5d.httpController", "io.l5d.mesh"])
+      const exit = yield* Effect.exit(Namerd.make({ ...r.success, admin: { ...r.success.admin, port: 0 } }))
+      expect(Exit.isFailure(exit) && String(exit.cause)).toContain(
+        "interfaces[0].tls: cannot read certificate /etc/weir/namerd/namerd.pem"
+      )
+    }))
+
   it.live("Interpreter: GetBoundTree and StreamBoundTree follow the namespace's dtab", () =>
     Effect.gen(function*() {
       const { namerd, port } = yield* start({ default: "/svc => /$/inet/127.0.0.1" })
