@@ -8,7 +8,8 @@
  * - `Delegator`: `GetDtab` / `StreamDtab` (`DtabReq {root}`): the namespace's dtab and version;
  *   `GetDelegateTree` / `StreamDelegateTree` (`DelegateTreeReq`): the delegation of one path.
  *
- * The `Stream…` calls push one message now and one per change, until the client cancels; they are
+ * The `Stream…` calls push one message now and one per change, until the client cancels
+ * (`StreamDelegateTree` answers once, as linkerd's); they are
  * fed by the same store watches and namers as `io.l5d.httpController`. Errors are gRPC statuses:
  * `INVALID_ARGUMENT` for a missing or malformed request (a root must be one valid namespace),
  * `NOT_FOUND` for a namespace that does not exist (dtab and delegate calls), `UNIMPLEMENTED` for an
@@ -226,6 +227,7 @@ const dispatch = (
 
 const trailersOnly = (stream: Http2.ServerHttp2Stream, status: number, message: string) => {
   if (stream.destroyed || stream.headersSent) return
+  stream.on("data", () => {})
   stream.respond({
     ":status": 200,
     "content-type": "application/grpc",
@@ -246,6 +248,7 @@ const answer = (options: Options, stream: Http2.ServerHttp2Stream, headers: Http
   stream.on("data", (chunk: Buffer) => {
     try {
       received.push(...deframer.push(chunk))
+      if (received.length > 1) trailersOnly(stream, Status.INVALID_ARGUMENT, "expected exactly one request message")
     } catch (e) {
       trailersOnly(stream, Status.RESOURCE_EXHAUSTED, e instanceof Error ? e.message : String(e))
     }
@@ -290,9 +293,6 @@ const answer = (options: Options, stream: Http2.ServerHttp2Stream, headers: Http
           status = Status.CANCELLED
           message = "the call was cancelled"
         }
-      } else if (!unary) {
-        status = Status.UNAVAILABLE
-        message = "the watch ended"
       }
       if (!started) return trailersOnly(stream, status, message)
       stream.once("wantTrailers", () => {

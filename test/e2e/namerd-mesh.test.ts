@@ -101,6 +101,13 @@ describe("io.l5d.mesh end to end (weir namerd, a proxy, real sockets)", () => {
         expect(failures).toBe(0)
         expect(answers.slice(switched)).not.toContain("books")
         expect(proxy.linker.registry.gaugeValues().get("rt/fleet/namerd/connected")).toBeGreaterThan(0)
+        const delegator = yield* request(
+          proxy.linker.admin.port,
+          "GET",
+          "/delegator.json?namespace=fleet&dtab=&path=/svc/books"
+        )
+        expect(delegator.status).toBe(200)
+        expect(delegator.body).toContain(inet(booksV2.port))
       }),
     30_000
   )
@@ -166,10 +173,10 @@ describe("io.l5d.mesh end to end (weir namerd, a proxy, real sockets)", () => {
 
         const wrong = { commonName: "namerd.test", trustCerts: [certs.otherCa.cert] }
         const refused = yield* proxyWith(meshInterpreter(namerd.mesh, { tls: wrong }))
-        // a request makes the router bind; it waits for namerd and ends when the proxy stops
-        const attempt = (port: number) =>
-          Effect.sync(() => void send(port, { headers: { host: "books" } }).catch(() => undefined))
-        yield* attempt(refused.port)
+        // asking the delegator makes the router's interpreter call namerd
+        const attempt = (l: { readonly linker: Linker.Linker }) =>
+          request(l.linker.admin.port, "GET", "/delegator.json?namespace=fleet&dtab=&path=/svc/books")
+        yield* attempt(refused)
         yield* waitFor(
           () => refused.linker.registry.counterValue("rt/fleet/namerd/failures") > 0,
           "the wrong-CA mesh interpreter to fail its handshake"
@@ -181,13 +188,13 @@ describe("io.l5d.mesh end to end (weir namerd, a proxy, real sockets)", () => {
           retry: { baseSeconds: 1, maxSeconds: 1 },
           tls: wrong
         })
-        yield* attempt(refusedHttp.port)
+        yield* attempt(refusedHttp)
         yield* waitFor(
           () => refusedHttp.linker.registry.counterValue("rt/fleet/namerd/failures") > 0,
           "the wrong-CA http interpreter to fail its handshake"
         )
         const plain = yield* proxyWith(meshInterpreter(namerd.mesh))
-        yield* attempt(plain.port)
+        yield* attempt(plain)
         yield* waitFor(
           () => plain.linker.registry.counterValue("rt/fleet/namerd/failures") > 0,
           "a plaintext mesh interpreter to be refused by the TLS interface"

@@ -171,14 +171,6 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
         const target = sessionFor()
         if (typeof target === "string") return retry(target)
         const { session: s, where } = target
-        let failed = false
-        const fail = (reason: string) => {
-          if (failed) return
-          failed = true
-          call?.close(Http2.constants.NGHTTP2_CANCEL)
-          if (s.destroyed || s.closed) next++
-          retry(reason)
-        }
         const stream = s.request({
           ":method": "POST",
           ":path": method,
@@ -186,6 +178,14 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
           te: "trailers"
         })
         call = stream
+        let failed = false
+        const fail = (reason: string) => {
+          if (failed) return
+          failed = true
+          stream.close(Http2.constants.NGHTTP2_CANCEL)
+          if (s.destroyed || s.closed) next++
+          retry(reason)
+        }
         const deframer = new Pb.Deframer()
         const statusOf = (h: Http2.IncomingHttpHeaders) =>
           `answered gRPC status ${String(h["grpc-status"])}${
