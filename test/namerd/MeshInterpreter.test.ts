@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as Http2 from "node:http2"
+import * as Net from "node:net"
 import type { AddressInfo } from "node:net"
 import * as Address from "../../src/Address.js"
 import * as Codec from "../../src/namers/namerd/MeshCodec.js"
@@ -123,4 +124,77 @@ describe("io.l5d.mesh interpreter", () => {
       const a = yield* Stream.runHead(Name.addresses(bound!))
       expect(a._tag === "Some" && a.value.map(Address.key)).toEqual(["127.0.0.1:9"])
     }))
+
+  it.live("failureThreshold: a connection that stops answering pings is closed and the call made again", () =>
+    Effect.gen(function*() {
+      const namerd = yield* scripted([[Pb.frame(tree("/#/io.l5d.fs/books"))]])
+      const relay = yield* freezingRelay(namerd.port)
+      const stats = Stats.makeInMemory()
+      const interpreter = yield* MeshInterpreter.make({
+        addresses: () => [Address.make("127.0.0.1", relay.port)],
+        retryBase: "50 millis",
+        retryMax: "50 millis",
+        stats,
+        failureDetector: { minPeriod: "100 millis", closeTimeout: "300 millis" }
+      })
+      const seen: Array<string> = []
+      yield* Effect.forkScoped(
+        Stream.runForEach(
+          interpreter.bindStates(Dtab.empty, Path.parseUnsafe("/svc/books")),
+          (s) => Effect.sync(() => seen.push(ids(s)))
+        )
+      )
+      yield* waitFor(() => seen.includes("/#/io.l5d.fs/books"), "the first tree")
+      relay.freeze(true)
+      yield* waitFor(() => stats.counterValue("failures") > 0, "the silent connection to be given up")
+      relay.freeze(false)
+      yield* waitFor(() => relay.connections() >= 2, "a new connection")
+      yield* waitFor(() => stats.gaugeValues().get("connected") === 1, "the call to be made again")
+      expect(seen).toEqual(["Pending", "/#/io.l5d.fs/books"])
+    }))
 })
+
+/** A TCP relay to `port` that, while frozen, swallows every byte (a connection that went silent). */
+const freezingRelay = (port: number) =>
+  Effect.acquireRelease(
+    Effect.promise(() =>
+      new Promise<{
+        port: number
+        freeze: (on: boolean) => void
+        connections: () => number
+        close: () => Promise<void>
+      }>(
+        (resolve) => {
+          let frozen = false
+          let connections = 0
+          const sockets = new Set<Net.Socket>()
+          const server = Net.createServer((down) => {
+            connections++
+            const up = Net.connect(port, "127.0.0.1")
+            for (const s of [down, up]) {
+              sockets.add(s)
+              s.on("error", () => {})
+              s.on("close", () => {
+                down.destroy()
+                up.destroy()
+              })
+            }
+            down.on("data", (c) => void (frozen || up.write(c)))
+            up.on("data", (c) => void (frozen || down.write(c)))
+          })
+          server.listen(0, "127.0.0.1", () =>
+            resolve({
+              port: (server.address() as AddressInfo).port,
+              freeze: (on) => void (frozen = on),
+              connections: () => connections,
+              close: () =>
+                new Promise<void>((done) => {
+                  server.close(() => done())
+                  sockets.forEach((s) => s.destroy())
+                })
+            }))
+        }
+      )
+    ),
+    (r) => Effect.promise(r.close)
+  )

@@ -23,7 +23,7 @@ import * as NamerdHttp from "../../namers/namerd/HttpInterpreter.js"
 import * as MeshInterpreter from "../../namers/namerd/MeshInterpreter.js"
 import type * as Path from "../../naming/Path.js"
 import * as Plugin from "../Plugin.js"
-import { PathFromString, PositiveInt, unsupported, withDefault } from "../Schemas.js"
+import { Millis, PathFromString, PositiveInt, unsupported, withDefault } from "../Schemas.js"
 import * as TlsConfig from "../Tls.js"
 import type * as Interpreters from "./Default.js"
 
@@ -35,12 +35,14 @@ const Root = PathFromString.check(
 )
 
 /**
- * `{kind: io.l5d.mesh, dst, root, retry, tls, initialStreamWindowSizeKB, experimental}`: `dst` (a
- * path naming namerd's mesh address) is required; `root` defaults to `/default`, `retry` to
- * 1 s … 600 s (linkerd's), `initialStreamWindowSizeKB` to node's HTTP/2 window (64 KiB); `tls` is a
- * client `tls` section (`commonName`, `trustCerts`, `trustCertsBundle`, `disableValidation`,
- * `clientAuth`). `experimental` is accepted and has no effect; `failureThreshold` and
- * `transformers` are not supported.
+ * `{kind: io.l5d.mesh, dst, root, retry, tls, initialStreamWindowSizeKB, failureThreshold,
+ * experimental}`: `dst` (a path naming namerd's mesh address) is required; `root` defaults to
+ * `/default`, `retry` to 1 s … 600 s (linkerd's), `initialStreamWindowSizeKB` to node's HTTP/2
+ * window (64 KiB); `tls` is a client `tls` section (`commonName`, `trustCerts`, `trustCertsBundle`,
+ * `disableValidation`, `clientAuth`); `failureThreshold` (`minPeriodMs` default 5000,
+ * `closeTimeoutMs` default 6000, linkerd's) pings the connection and closes it when a ping goes
+ * unanswered; without it only a connection that closes is noticed. `experimental` is accepted and
+ * has no effect; `transformers` are not supported.
  *
  * @since 0.1.0
  * @category schemas
@@ -56,7 +58,10 @@ export const Schema = S.Struct({
   }).pipe(withDefault({})),
   tls: S.optionalKey(TlsConfig.ClientTls),
   initialStreamWindowSizeKB: S.optionalKey(PositiveInt.check(S.isLessThanOrEqualTo(2_097_151))),
-  failureThreshold: unsupported("io.l5d.mesh failureThreshold"),
+  failureThreshold: S.optionalKey(S.Struct({
+    minPeriodMs: Millis({ positive: true }).pipe(withDefault(5000)),
+    closeTimeoutMs: Millis({ positive: true }).pipe(withDefault(6000))
+  })),
   transformers: unsupported("io.l5d.mesh transformers")
 })
 
@@ -82,7 +87,11 @@ export const plugin = Plugin.make({
         tls: tls?.connect(config.tls?.commonName),
         initialWindowSize: config.initialStreamWindowSizeKB === undefined
           ? undefined
-          : config.initialStreamWindowSizeKB * 1024
+          : config.initialStreamWindowSizeKB * 1024,
+        failureDetector: config.failureThreshold === undefined ? undefined : {
+          minPeriod: config.failureThreshold.minPeriodMs,
+          closeTimeout: config.failureThreshold.closeTimeoutMs
+        }
       })
     })
 })

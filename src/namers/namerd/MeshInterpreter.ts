@@ -67,6 +67,15 @@ export interface Options {
   readonly initialWindowSize?: number | undefined
   /** How long an unused replicas call stays open. Defaults to 10 seconds. */
   readonly idleTimeToLive?: Duration.Input | undefined
+  /**
+   * Failure detection (linkerd's `failureThreshold`): the connection is pinged every `minPeriod`
+   * and closed when a ping is not answered within `closeTimeout`, failing its calls so they are
+   * made again on a new connection. Defaults to none (node notices only a connection that closes).
+   */
+  readonly failureDetector?: {
+    readonly minPeriod: Duration.Input
+    readonly closeTimeout: Duration.Input
+  } | undefined
 }
 
 const Interpreter = "/io.linkerd.mesh.Interpreter/StreamBoundTree"
@@ -129,7 +138,18 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
           : {})
       })
       s.on("error", () => {})
+      const detector = options.failureDetector
+      const pinger = detector === undefined ? undefined : setInterval(() => {
+        if (s.closed || s.destroyed || s.connecting) return
+        const closeTimeout = Duration.fromInputUnsafe(detector.closeTimeout)
+        const deadline = setTimeout(() => {
+          warn(`namerd mesh: no answer to a ping from ${where} within ${Duration.format(closeTimeout)}; closing`)
+          s.destroy(new Error(`no answer to a ping within ${Duration.format(closeTimeout)}`))
+        }, Duration.toMillis(closeTimeout))
+        s.ping(() => clearTimeout(deadline))
+      }, Duration.toMillis(Duration.fromInputUnsafe(detector.minPeriod)))
       s.on("close", () => {
+        if (pinger !== undefined) clearInterval(pinger)
         if (session === s) session = undefined
       })
       session = s
