@@ -41,6 +41,7 @@ import * as Address from "../Address.js"
 import { encodeMessage, Status } from "../http/h2/Grpc.js"
 import type * as Tls from "../http/transport/Tls.js"
 import * as Codec from "../namers/namerd/MeshCodec.js"
+import * as Replicas from "../namers/namerd/MeshReplicas.js"
 import * as Pb from "../namers/namerd/Protobuf.js"
 import type * as Activity from "../naming/Activity.js"
 import * as Addr from "../naming/Addr.js"
@@ -188,11 +189,11 @@ const dispatch = (
       return call(() => {
         const id = decoded(Codec.decodePathReq(body))
         if (id === undefined || id.labels.length === 0) {
-          return Stream.succeed(Codec.encodeReplicas(Addr.failed("No ID provided")))
+          return Stream.succeed(Replicas.encodeReplicas(Addr.failed("No ID provided")))
         }
         const states = replicas(options.interpreter, id)
         return (unary ? Stream.filter(states, (a) => a._tag !== "Pending") : states).pipe(
-          Stream.map(Codec.encodeReplicas)
+          Stream.map(Replicas.encodeReplicas)
         )
       })
     case "io.linkerd.mesh.Delegator/Dtab":

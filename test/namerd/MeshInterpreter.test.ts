@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net"
 import * as Address from "../../src/Address.js"
 import * as Codec from "../../src/namers/namerd/MeshCodec.js"
 import * as MeshInterpreter from "../../src/namers/namerd/MeshInterpreter.js"
+import * as Replicas from "../../src/namers/namerd/MeshReplicas.js"
 import * as Pb from "../../src/namers/namerd/Protobuf.js"
 import type * as Activity from "../../src/naming/Activity.js"
 import * as Dtab from "../../src/naming/Dtab.js"
@@ -40,7 +41,7 @@ const scripted = (calls: ReadonlyArray<Script>) =>
           stream.on("end", () => {
             stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true })
             if (headers[":path"] === "/io.linkerd.mesh.Resolver/StreamReplicas") {
-              stream.write(Pb.frame(Codec.encodeReplicas({
+              stream.write(Pb.frame(Replicas.encodeReplicas({
                 _tag: "Bound",
                 addresses: [Address.make("127.0.0.1", 9)],
                 meta: {}

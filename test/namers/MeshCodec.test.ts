@@ -7,6 +7,7 @@ import * as Result from "effect/Result"
 import fc from "fast-check"
 import * as Address from "../../src/Address.js"
 import * as Codec from "../../src/namers/namerd/MeshCodec.js"
+import * as Replicas from "../../src/namers/namerd/MeshReplicas.js"
 import * as Pb from "../../src/namers/namerd/Protobuf.js"
 import * as Addr from "../../src/naming/Addr.js"
 import * as Dentry from "../../src/naming/Dentry.js"
@@ -88,10 +89,10 @@ describe("mesh codec", () => {
       ], { tier: "gold" })
     ]
     for (const s of states) {
-      expect(Addr.equals(Result.getOrThrow(Codec.decodeReplicas(Codec.encodeReplicas(s))), s)).toBe(true)
+      expect(Addr.equals(Result.getOrThrow(Replicas.decodeReplicas(Replicas.encodeReplicas(s))), s)).toBe(true)
     }
-    expect([...Codec.ipBytes("::ffff:1.2.3.4")!]).toEqual([...new Array(10).fill(0), 255, 255, 1, 2, 3, 4])
-    const named = Codec.decodeReplicas(Codec.encodeReplicas(Addr.bound([Address.make("books.local", 1)])))
+    expect([...Replicas.ipBytes("::ffff:1.2.3.4")!]).toEqual([...new Array(10).fill(0), 255, 255, 1, 2, 3, 4])
+    const named = Replicas.decodeReplicas(Replicas.encodeReplicas(Addr.bound([Address.make("books.local", 1)])))
     expect(Result.getOrThrow(named)).toEqual(Addr.bound([]))
   })
 
@@ -109,14 +110,16 @@ describe("mesh codec", () => {
   it("garbage bytes give an error, never a throw", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
-        for (const decode of [Codec.decodeBoundTree, Codec.decodeReplicas, Codec.decodeBindReq, Codec.decodePathReq]) {
+        for (
+          const decode of [Codec.decodeBoundTree, Replicas.decodeReplicas, Codec.decodeBindReq, Codec.decodePathReq]
+        ) {
           expect(() => decode(bytes)).not.toThrow()
         }
       }),
       { seed: 7, numRuns: 2000 }
     )
     expect(Result.isFailure(Codec.decodeBoundTree(Uint8Array.from([0x0a, 0x05, 0x01])))).toBe(true)
-    expect(Result.getOrElse(Codec.decodeReplicas(Uint8Array.from([0x22, 0x03, 0x0a, 0x01, 0x12])), () => undefined))
+    expect(Result.getOrElse(Replicas.decodeReplicas(Uint8Array.from([0x22, 0x03, 0x0a, 0x01, 0x12])), () => undefined))
       .toBeUndefined()
   })
 

@@ -42,6 +42,7 @@ import * as NameTree from "../../naming/NameTree.js"
 import * as Path from "../../naming/Path.js"
 import * as Stats from "../../Stats.js"
 import * as Codec from "./MeshCodec.js"
+import * as Replicas from "./MeshReplicas.js"
 import * as Pb from "./Protobuf.js"
 
 /**
@@ -270,7 +271,7 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
           const ref = yield* SubscriptionRef.make<Addr.Addr>(Addr.pending)
           const what = `replicas of ${id}`
           const decode = (m: Uint8Array) => {
-            const r = Codec.decodeReplicas(m)
+            const r = Replicas.decodeReplicas(m)
             if (Result.isSuccess(r)) return r.success
             warn(`namerd mesh ${what}: ignoring an unreadable answer: ${r.failure}`)
             return undefined
