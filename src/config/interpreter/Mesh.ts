@@ -84,7 +84,9 @@ export const plugin = Plugin.make({
         retryBase: Duration.seconds(config.retry.baseSeconds),
         retryMax: Duration.seconds(config.retry.maxSeconds),
         stats: context.stats,
-        tls: tls?.connect(config.tls?.commonName),
+        openTls: tls === undefined
+          ? undefined
+          : (host, port) => Tls.open(tls.connect(config.tls?.commonName), host, port, ["h2"]),
         initialWindowSize: config.initialStreamWindowSizeKB === undefined
           ? undefined
           : config.initialStreamWindowSizeKB * 1024,

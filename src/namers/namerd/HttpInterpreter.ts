@@ -33,8 +33,8 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Http from "node:http"
+import type * as NodeTls from "node:tls"
 import type * as Address from "../../Address.js"
-import * as Tls from "../../http/transport/Tls.js"
 import * as Activity from "../../naming/Activity.js"
 import * as Addr from "../../naming/Addr.js"
 import * as Dtab from "../../naming/Dtab.js"
@@ -64,8 +64,8 @@ export interface Options {
   readonly stats?: Stats.StatsReceiver | undefined
   /** How long an unused address watch stays open. Defaults to 10 seconds. */
   readonly idleTimeToLive?: Duration.Input | undefined
-  /** Connect with TLS (HTTPS). Defaults to plain HTTP. */
-  readonly tls?: Tls.Connect | undefined
+  /** Opens a TLS connection to namerd (HTTPS; see `http/transport/Tls.open`). Defaults to plain HTTP. */
+  readonly openTls?: ((host: string, port: number) => NodeTls.TLSSocket) | undefined
 }
 
 interface Watcher {
@@ -139,11 +139,11 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
           next++
           retry(reason)
         }
-        const tls = options.tls
+        const openTls = options.openTls
         // node uses `createConnection` only without an agent
-        const via = tls === undefined
+        const via = openTls === undefined
           ? { agent: false as const }
-          : { createConnection: () => Tls.open(tls, a.host, a.port) }
+          : { createConnection: () => openTls(a.host, a.port) }
         req = Http.get({ host: a.host, port: a.port, path: target, ...via }, (res) => {
           if (res.statusCode !== 200) {
             let body = ""

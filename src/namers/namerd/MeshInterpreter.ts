@@ -31,8 +31,8 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Http2 from "node:http2"
+import type * as NodeTls from "node:tls"
 import type * as Address from "../../Address.js"
-import * as Tls from "../../http/transport/Tls.js"
 import * as Activity from "../../naming/Activity.js"
 import * as Addr from "../../naming/Addr.js"
 import * as Dtab from "../../naming/Dtab.js"
@@ -62,8 +62,11 @@ export interface Options {
   readonly retryMax?: Duration.Input | undefined
   /** Where `connected`, `disconnected`, `reconnects` and `failures` are recorded. Defaults to none. */
   readonly stats?: Stats.StatsReceiver | undefined
-  /** Connect with TLS (offering ALPN `h2`). Defaults to h2c. */
-  readonly tls?: Tls.Connect | undefined
+  /**
+   * Opens a TLS connection to namerd, offering ALPN `h2` (see `http/transport/Tls.open`). Defaults
+   * to h2c.
+   */
+  readonly openTls?: ((host: string, port: number) => NodeTls.TLSSocket) | undefined
   /** HTTP/2 initial stream window in bytes. Defaults to node's (64 KiB). */
   readonly initialWindowSize?: number | undefined
   /** How long an unused replicas call stays open. Defaults to 10 seconds. */
@@ -131,9 +134,9 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
       const where = `${a.host}:${a.port}`
       if (session !== undefined && !session.closed && !session.destroyed) return { session, where }
       const host = a.host.includes(":") ? `[${a.host}]` : a.host
-      const tls = options.tls
-      const s = Http2.connect(`${tls === undefined ? "http" : "https"}://${host}:${a.port}`, {
-        ...(tls !== undefined ? { createConnection: () => Tls.open(tls, a.host, a.port, ["h2"]) } : {}),
+      const openTls = options.openTls
+      const s = Http2.connect(`${openTls === undefined ? "http" : "https"}://${host}:${a.port}`, {
+        ...(openTls !== undefined ? { createConnection: () => openTls(a.host, a.port) } : {}),
         ...(options.initialWindowSize !== undefined
           ? { settings: { initialWindowSize: options.initialWindowSize } }
           : {})
