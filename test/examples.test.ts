@@ -37,7 +37,9 @@ const unavailable: Record<string, string> = {}
 const deploymentFiles: Record<string, string> = {
   "examples/configs/tls.yaml": "routers[0].servers[0].tls: cannot read certificate /etc/weir/tls/weir.pem",
   "examples/configs/tls-linker-incoming.yaml": "cannot read certificate /etc/weir/mesh/incoming.pem",
-  "examples/configs/tls-linker-outgoing.yaml": "cannot read trusted certificate /etc/weir/mesh/ca.pem"
+  "examples/configs/tls-linker-outgoing.yaml": "cannot read trusted certificate /etc/weir/mesh/ca.pem",
+  "examples/namerd/linker-mesh-tls.yaml":
+    "routers[0].interpreter: cannot read trusted certificate /etc/weir/namerd/ca.pem"
 }
 
 /** Configs that build only in the environment they are written for (a pod's downward API variables). */

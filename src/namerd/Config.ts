@@ -26,6 +26,7 @@ import * as Schema from "effect/Schema"
 import * as ClientConfig from "../config/Client.js"
 import * as Problems from "../config/Problems.js"
 import * as Schemas from "../config/Schemas.js"
+import * as TlsConfig from "../config/Tls.js"
 import * as ProxyConfig from "../proxy/Config.js"
 import { isValidNamespace } from "./DtabStore.js"
 
@@ -181,8 +182,9 @@ export const ThriftInterface = Schema.Struct({
 
 /**
  * One entry of `interfaces`, by kind: `io.l5d.httpController` (`ip` default `127.0.0.1`, `port`
- * default `4180`), `io.l5d.thriftNameInterpreter` (see `ThriftInterface`); `io.l5d.mesh` (port
- * `4321`) decodes and is refused when namerd starts.
+ * default `4180`) and `io.l5d.mesh` (port `4321`), each with an optional server `tls` (the proxy's
+ * `servers[].tls` keys: `certPath`, `keyPath`, `caCertPath`, `requireClientAuth`, …), and
+ * `io.l5d.thriftNameInterpreter` (port `4100`, see `ThriftInterface`; no `tls`).
  *
  * @since 0.1.0
  * @category schemas
@@ -192,14 +194,14 @@ export const Interface = Schema.Union([
     kind: Schema.Literal("io.l5d.httpController"),
     ip: NonEmptyString.pipe(withDefault("127.0.0.1")),
     port: Port.pipe(withDefault(4180)),
-    tls: Schemas.unsupported("interface TLS")
+    tls: Schema.optionalKey(TlsConfig.ServerTls)
   }),
   ThriftInterface,
   Schema.Struct({
     kind: Schema.Literal("io.l5d.mesh"),
     ip: NonEmptyString.pipe(withDefault("127.0.0.1")),
     port: Port.pipe(withDefault(4321)),
-    tls: Schemas.unsupported("interface TLS")
+    tls: Schema.optionalKey(TlsConfig.ServerTls)
   })
 ])
 
@@ -256,7 +258,7 @@ export const availableStorage: { readonly [K in Storage["kind"]]: boolean } = {
 export const availableInterfaces: { readonly [K in Interface["kind"]]: boolean } = {
   "io.l5d.httpController": true,
   "io.l5d.thriftNameInterpreter": true,
-  "io.l5d.mesh": false
+  "io.l5d.mesh": true
 }
 
 const available = (table: Readonly<Record<string, boolean>>): string =>

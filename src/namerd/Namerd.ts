@@ -4,7 +4,8 @@
  * ```
  * linker ─┐                      ┌─ storage (etcd, ZooKeeper, in memory): dtabs by namespace
  * linker ─┼─► namerd interfaces ─┤
- * linker ─┘   (http, thrift)     └─ namers (io.l5d.fs, io.l5d.k8s, …): addresses
+ * linker ─┘   (httpController,   └─ namers (io.l5d.fs, io.l5d.k8s, …): addresses
+ *              mesh, thrift)
  * ```
  *
  * Each namespace's binding is the namespace's stored dtab (empty while it does not exist) followed
@@ -19,9 +20,12 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
+import * as Https from "node:https"
 import type { AddressInfo } from "node:net"
 import * as ClientConfig from "../config/Client.js"
 import * as Namers from "../config/namer/index.js"
+import * as TlsConfig from "../config/Tls.js"
+import * as Tls from "../http/transport/Tls.js"
 import * as Delegation from "../naming/Delegation.js"
 import * as Dtab from "../naming/Dtab.js"
 import * as Interpreter from "../naming/Interpreter.js"
@@ -35,6 +39,7 @@ import * as Metrics from "../telemetry/Metrics.js"
 import * as Config from "./Config.js"
 import type { DtabStore } from "./DtabStore.js"
 import * as HttpController from "./HttpController.js"
+import * as MeshInterface from "./MeshInterface.js"
 import * as Storage from "./Storage.js"
 import * as ThriftInterface from "./ThriftInterface.js"
 
@@ -114,10 +119,10 @@ const capacity = (active: number, inactive: number, ttlSecs: number) => ({
   inactiveTtlMillis: ttlSecs * 1000
 })
 
-const listen = (ip: string, port: number, listener: Http.RequestListener) =>
+const listen = (ip: string, port: number, listener: Http.RequestListener, tls?: Tls.ServerTls) =>
   Effect.acquireRelease(
     Effect.callback<Http.Server, string>((resume) => {
-      const server = Http.createServer(listener)
+      const server = tls === undefined ? Http.createServer(listener) : Https.createServer(tls.options, listener)
       const onError = (e: Error) => resume(Effect.fail(`cannot listen on ${ip}:${port}: ${e.message}`))
       server.once("error", onError)
       server.listen({ host: ip, port }, () => {
@@ -158,7 +163,11 @@ export const make = (config: Config.Config, options?: Options): Effect.Effect<Na
     const served = backend(store, interpreter)
     const interfaces: Array<{ kind: string; ip: string; port: number }> = []
     for (const [i, iface] of config.interfaces.entries()) {
-      const serve = iface.kind === "io.l5d.thriftNameInterpreter"
+      const tlsConfig = iface.kind === "io.l5d.thriftNameInterpreter" ? undefined : iface.tls
+      const tls = tlsConfig === undefined ? undefined : yield* Tls.server(TlsConfig.serverOptions(tlsConfig)).pipe(
+        Effect.mapError((e) => fail(`interfaces[${i}].tls`, e.message))
+      )
+      const address = yield* (iface.kind === "io.l5d.thriftNameInterpreter"
         ? ThriftInterface.make(served, {
           ip: iface.ip,
           port: iface.port,
@@ -175,12 +184,14 @@ export const make = (config: Config.Config, options?: Options): Effect.Effect<Na
             iface.cache.addrCacheInactiveTTLSecs
           ),
           stats: registry.scope(iface.kind)
-        }).pipe(Effect.map((s) => s.port))
-        : listen(iface.ip, iface.port, HttpController.listener(served)).pipe(
-          Effect.map((server) => (server.address() as AddressInfo).port)
-        )
-      const port = yield* serve.pipe(Effect.mapError((m) => fail(`interfaces[${i}]`, m)))
-      interfaces.push({ kind: iface.kind, ip: iface.ip, port })
+        }).pipe(Effect.map((s) => ({ address: iface.ip, port: s.port })))
+        : iface.kind === "io.l5d.mesh"
+        ? MeshInterface.serve({ ip: iface.ip, port: iface.port, backend: served, interpreter, tls })
+        : Effect.map(
+          listen(iface.ip, iface.port, HttpController.listener(served), tls),
+          (server) => server.address() as AddressInfo
+        )).pipe(Effect.mapError((m) => fail(`interfaces[${i}]`, m)))
+      interfaces.push({ kind: iface.kind, ip: address.address, port: address.port })
     }
     const admin = yield* Admin.make({
       ip: config.admin.ip,

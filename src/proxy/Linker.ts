@@ -257,9 +257,6 @@ export const routerOptions = (
   ...(accessLog !== undefined ? { accessLog } : {})
 })
 
-/** Interpreter kinds whose metrics are under `rt/<router>/namerd`. */
-const namerdKinds: ReadonlySet<string> = new Set(["io.l5d.namerd", "io.l5d.namerd.http"])
-
 /** The host a server announces: its IP, or this machine's first external IPv4 when it listens on all. */
 const announceHost = (ip: string): string => {
   if (ip !== "0.0.0.0" && ip !== "::") return ip
@@ -351,8 +348,8 @@ const build = (
       }).pipe(Effect.mapError(startFailure(`routers[${i}].httpAccessLog`)))
       const untransformed = yield* Interpreters.registry.make(r.interpreter)({
         base: interpreter,
-        stats: registry.scope("rt", r.label, namerdKinds.has(r.interpreter.kind) ? "namerd" : "interpreter")
-      })
+        stats: registry.scope("rt", r.label, r.interpreter.kind === "default" ? "interpreter" : "namerd")
+      }).pipe(Effect.mapError(startFailure(`routers[${i}].interpreter`)))
       // the delegator explains the transformers itself, over the interpreter they wrap
       routerInterpreters.set(r.label, untransformed)
       const routerInterpreter = Transformer.wrapInterpreter(untransformed, transformers)

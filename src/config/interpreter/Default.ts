@@ -38,12 +38,15 @@ export interface Context {
 }
 
 /**
- * Builds a router's interpreter in the proxy's scope.
+ * Builds a router's interpreter in the proxy's scope; fails when something it needs cannot be
+ * loaded (a TLS file).
  *
  * @since 0.1.0
  * @category model
  */
-export type Make = (context: Context) => Effect.Effect<Interpreter.NameInterpreter, never, Scope.Scope>
+export type Make = (
+  context: Context
+) => Effect.Effect<Interpreter.NameInterpreter, { readonly message: string }, Scope.Scope>
 
 /**
  * The plugin: the interpreter of the configured namers, as it is (its `transformers` are applied by

@@ -10,6 +10,7 @@
  *   dst: /$/inet/127.0.0.1/4180     # required: where namerd's httpController listens
  *   namespace: default              # the default
  *   retry: { baseSeconds: 5, maxSeconds: 600 }   # the defaults
+ *   tls: { commonName: namerd.example.com, trustCerts: [ca.pem] }   # optional: HTTPS to namerd
  * ```
  *
  * @since 0.1.0
@@ -17,15 +18,19 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as S from "effect/Schema"
+import * as Tls from "../../http/transport/Tls.js"
 import * as NamerdHttp from "../../namers/namerd/HttpInterpreter.js"
 import * as Plugin from "../Plugin.js"
 import { NonEmptyString, PathFromString, PositiveInt, unsupported, withDefault } from "../Schemas.js"
+import * as TlsConfig from "../Tls.js"
 import type * as Interpreters from "./Default.js"
 
 /**
- * `{kind: io.l5d.namerd.http, dst, namespace, retry, root, experimental}`: `dst` (a path naming
- * namerd's address) is required; `namespace` defaults to `default`, `retry` to 5 s … 600 s. `root`
- * and `experimental` are accepted and have no effect; `transformers` and `tls` are not supported.
+ * `{kind: io.l5d.namerd.http, dst, namespace, retry, tls, root, experimental}`: `dst` (a path
+ * naming namerd's address) is required; `namespace` defaults to `default`, `retry` to 5 s … 600 s;
+ * `tls` is a client `tls` section (`commonName`, `trustCerts`, `trustCertsBundle`,
+ * `disableValidation`, `clientAuth`) for HTTPS to namerd. `root` and `experimental` are accepted and
+ * have no effect; `transformers` are not supported.
  *
  * @since 0.1.0
  * @category schemas
@@ -41,7 +46,7 @@ export const Schema = S.Struct({
     maxSeconds: PositiveInt.pipe(withDefault(600))
   }).pipe(withDefault({})),
   transformers: unsupported("io.l5d.namerd.http transformers"),
-  tls: unsupported("interpreter TLS")
+  tls: S.optionalKey(TlsConfig.ClientTls)
 })
 
 /**
@@ -54,12 +59,18 @@ export const plugin = Plugin.make({
   schema: Schema,
   example: { kind: "io.l5d.namerd.http", dst: "/$/inet/127.0.0.1/4180" },
   make: (config): Interpreters.Make => (context) =>
-    Effect.flatMap(NamerdHttp.dstAddresses(context.base, config.dst), (addresses) =>
-      NamerdHttp.make({
+    Effect.gen(function*() {
+      const tls = config.tls === undefined ? undefined : yield* Tls.client(TlsConfig.clientOptions(config.tls))
+      const addresses = yield* NamerdHttp.dstAddresses(context.base, config.dst)
+      return yield* NamerdHttp.make({
         addresses,
         namespace: config.namespace,
         retryBase: Duration.seconds(config.retry.baseSeconds),
         retryMax: Duration.seconds(config.retry.maxSeconds),
-        stats: context.stats
-      }))
+        stats: context.stats,
+        openTls: tls === undefined
+          ? undefined
+          : (host, port) => Tls.open(tls.connect(config.tls?.commonName), host, port)
+      })
+    })
 })

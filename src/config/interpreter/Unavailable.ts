@@ -1,27 +1,12 @@
 /**
  * Interpreter kinds linkerd has and this version of weir does not run, with the keys linkerd
- * documents for them: `io.l5d.mesh` (gRPC) (`dst` required,
- * `namespace`, `root`, `experimental`, `retry`) and `io.l5d.fs` (`dtabFile` required). They decode
- * and are rejected with `interpreter kind … is not available in this version of weir`.
+ * documents for them: `io.l5d.fs` (`dtabFile` required). They decode and are rejected with
+ * `interpreter kind … is not available in this version of weir`.
  *
  * @since 0.1.0
  */
-import * as S from "effect/Schema"
 import * as Plugin from "../Plugin.js"
-import { NonEmptyString, PathFromString, PositiveInt, unsupported } from "../Schemas.js"
-
-const namerd = {
-  dst: PathFromString,
-  namespace: S.optionalKey(NonEmptyString),
-  root: S.optionalKey(PathFromString),
-  experimental: S.optionalKey(S.Boolean),
-  retry: S.optionalKey(S.Struct({
-    baseSeconds: S.optionalKey(PositiveInt),
-    maxSeconds: S.optionalKey(PositiveInt)
-  })),
-  transformers: unsupported("interpreter transformers"),
-  tls: unsupported("interpreter TLS")
-}
+import { NonEmptyString, unsupported } from "../Schemas.js"
 
 /**
  * Every unavailable interpreter kind.
@@ -30,6 +15,5 @@ const namerd = {
  * @category unavailable
  */
 export const all: ReadonlyArray<Plugin.Unavailable> = [
-  Plugin.unavailable("io.l5d.mesh", namerd),
   Plugin.unavailable("io.l5d.fs", { dtabFile: NonEmptyString, transformers: unsupported("interpreter transformers") })
 ]

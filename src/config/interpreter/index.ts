@@ -1,12 +1,13 @@
 /**
  * The interpreter family (`routers[].interpreter`): `default` (the configured namers),
- * `io.l5d.namerd` (namerd over Thrift) and `io.l5d.namerd.http`; linkerd's mesh and file
- * interpreters decode and are reported as not available (`Unavailable.ts`).
+ * `io.l5d.namerd` (namerd over Thrift), `io.l5d.namerd.http` and `io.l5d.mesh` (namerd over gRPC);
+ * linkerd's file interpreter decodes and is reported as not available (`Unavailable.ts`).
  *
  * @since 0.1.0
  */
 import * as Plugin from "../Plugin.js"
 import * as Default from "./Default.js"
+import * as Mesh from "./Mesh.js"
 import * as Namerd from "./Namerd.js"
 import * as NamerdHttp from "./NamerdHttp.js"
 import * as Unavailable from "./Unavailable.js"
@@ -20,7 +21,7 @@ import * as Unavailable from "./Unavailable.js"
  */
 export const registry = Plugin.registry(
   "interpreter",
-  [Default.plugin, Namerd.plugin, NamerdHttp.plugin],
+  [Default.plugin, Namerd.plugin, NamerdHttp.plugin, Mesh.plugin],
   Unavailable.all
 )
 

@@ -243,16 +243,23 @@ export interface Connect {
 }
 
 /**
- * Opens a TLS connection to `host:port` as `connect` says.
+ * Opens a TLS connection to `host:port` as `connect` says, offering `alpn` protocols if given
+ * (`["h2"]` for HTTP/2).
  *
  * @since 0.1.0
  * @category connecting
  */
-export const open = (connect: Connect, host: string, port: number): NodeTls.TLSSocket => {
+export const open = (
+  connect: Connect,
+  host: string,
+  port: number,
+  alpn?: ReadonlyArray<string>
+): NodeTls.TLSSocket => {
   const name = connect.commonName ?? host
   const socket = NodeTls.connect({
     host,
     port,
+    ...(alpn !== undefined ? { ALPNProtocols: [...alpn] } : {}),
     secureContext: connect.tls.context,
     rejectUnauthorized: connect.rejectUnauthorized,
     ...(Net.isIP(name) === 0 ? { servername: name } : {}),

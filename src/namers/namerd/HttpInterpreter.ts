@@ -10,6 +10,7 @@
  *     dst: /$/inet/127.0.0.1/4180
  *     namespace: default
  *     retry: { baseSeconds: 5, maxSeconds: 600 }
+ *     tls: { commonName: namerd.example.com, trustCerts: [ca.pem] }   # optional: HTTPS to namerd
  * ```
  *
  * Each binding is a long-lived `GET /api/1/bind/<ns>?path=…&watch=true` (with the request's dtab as
@@ -32,6 +33,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Http from "node:http"
+import type * as NodeTls from "node:tls"
 import type * as Address from "../../Address.js"
 import * as Activity from "../../naming/Activity.js"
 import * as Addr from "../../naming/Addr.js"
@@ -62,6 +64,8 @@ export interface Options {
   readonly stats?: Stats.StatsReceiver | undefined
   /** How long an unused address watch stays open. Defaults to 10 seconds. */
   readonly idleTimeToLive?: Duration.Input | undefined
+  /** Opens a TLS connection to namerd (HTTPS; see `http/transport/Tls.open`). Defaults to plain HTTP. */
+  readonly openTls?: ((host: string, port: number) => NodeTls.TLSSocket) | undefined
 }
 
 interface Watcher {
@@ -135,7 +139,12 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
           next++
           retry(reason)
         }
-        req = Http.get({ host: a.host, port: a.port, path: target, agent: false }, (res) => {
+        const openTls = options.openTls
+        // node uses `createConnection` only without an agent
+        const via = openTls === undefined
+          ? { agent: false as const }
+          : { createConnection: () => openTls(a.host, a.port) }
+        req = Http.get({ host: a.host, port: a.port, path: target, ...via }, (res) => {
           if (res.statusCode !== 200) {
             let body = ""
             res.setEncoding("utf8")
