@@ -31,14 +31,14 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Tracer from "effect/Tracer"
 import * as Random from "effect/Random"
-import * as Context from "effect/Context"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
 import * as Failure from "../Failure.js"
 import * as IdleCache from "../IdleCache.js"
 import * as WeightedUnion from "../loadbalancer/WeightedUnion.js"

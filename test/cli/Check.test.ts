@@ -36,7 +36,7 @@ routers:
   servers: [{}]
   client: {loadBalancer: {kind: heap, maxEffort: 3}}
   interpreter: {kind: io.l5d.namerd, dst: /$/inet/127.1/4100}
-telemetry: [{kind: io.l5d.zipkin}]
+telemetry: [{kind: io.l5d.recentRequests, sampleRate: 1}]
 `
       const e = yield* Effect.flip(withFile(text, loadConfig))
       expect(e.code).toBe(1)
@@ -48,7 +48,7 @@ telemetry: [{kind: io.l5d.zipkin}]
         "namers[0].bogus: unknown key",
         "routers[0].client.loadBalancer.maxEffort: unknown key",
         "routers[0].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default, io.l5d.namerd.http)",
-        "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd)"
+        "telemetry[0].kind: telemeter kind io.l5d.recentRequests is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd, io.l5d.zipkin, io.zipkin.http, io.weir.otlp, io.l5d.tracelog)"
       ])
       expect(err).toMatch(/: 5 problems\n/)
 

@@ -4,11 +4,11 @@
  * arrive at a local OTLP receiver (weir's as protobuf from one hop and JSON from the other) and, for
  * weir's, at a Zipkin v2 receiver, all in one trace and linked parent to child.
  */
+import { describe, expect, it } from "@effect/vitest"
 import { context, propagation, SpanKind, trace } from "@opentelemetry/api"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node"
-import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Result from "effect/Result"
@@ -158,16 +158,18 @@ describe("distributed tracing", () => {
         })
       })
       const scope = yield* Scope.make()
-      const weir = yield* linker(router(
-        "web",
-        flaky.port,
-        `- kind: io.weir.otlp
+      const weir = yield* linker(
+        router(
+          "web",
+          flaky.port,
+          `- kind: io.weir.otlp
   endpoint: http://127.0.0.1:${collector.port}/v1/traces
   sampleRate: 1.0`,
-        `  service:
+          `  service:
     responseClassifier:
       kind: io.l5d.http.retryableRead5XX`
-      ).replace("\n\ntelemetry", "\ntelemetry")).pipe(Scope.provide(scope))
+        ).replace("\n\ntelemetry", "\ntelemetry")
+      ).pipe(Scope.provide(scope))
       const reply = yield* get(`${weir.url}/`, { host: "web" })
       expect(reply.status).toBe(200)
       yield* Scope.close(scope, Exit.void)
@@ -205,7 +207,9 @@ describe("distributed tracing", () => {
       const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
       expect((yield* get(`${weir.url}/`, { host: "web", traceparent: `00-${traceId}-00f067aa0ba902b7-00` })).status)
         .toBe(200)
-      expect((yield* get(`${weir.url}/`, { host: "web", b3: "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-0" })).status)
+      expect(
+        (yield* get(`${weir.url}/`, { host: "web", b3: "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-0" })).status
+      )
         .toBe(200)
       // without a caller, sampleRate 1.0 traces it
       expect((yield* get(`${weir.url}/`, { host: "web" })).status).toBe(200)

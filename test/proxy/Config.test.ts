@@ -271,7 +271,8 @@ routers:
   servers: [{port: 9990}]
   interpreter: {kind: io.l5d.namerd, dst: /$/inet/127.1/4100}
 telemetry:
-- kind: io.l5d.zipkin
+- kind: io.l5d.recentRequests
+  sampleRate: 1
 `)).toEqual([
       `namers[1].kind: namer kind io.l5d.rancher is not available in this version of weir (available: ${
         Namers.registry.kinds.join(", ")
@@ -280,7 +281,7 @@ telemetry:
       "namers[2].zkAddrs: missing required key",
       "routers[1].protocol: protocol thrift is not available in this version of weir (available: http, h2)",
       "routers[1].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default, io.l5d.namerd.http)",
-      "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd)"
+      "telemetry[0].kind: telemeter kind io.l5d.recentRequests is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd, io.l5d.zipkin, io.zipkin.http, io.weir.otlp, io.l5d.tracelog)"
     ])
     expect(problems(`namers: [{kind: io.l5d.rancher, prot: 1}]\n${minimal}`)).toEqual([
       expect.stringMatching(/^namers\[0\]\.kind: namer kind io\.l5d\.rancher is not available/),

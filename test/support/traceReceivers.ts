@@ -186,15 +186,21 @@ export const receiver = (options?: { readonly status?: number }): Effect.Effect<
                 parentSpanId: s.parentId,
                 name: s.name,
                 kind: String(s.kind ?? "").toLowerCase(),
-                attributes: { ...s.tags, ...(s.remoteEndpoint !== undefined ? { remoteEndpoint: s.remoteEndpoint } : {}) }
+                attributes: {
+                  ...s.tags,
+                  ...(s.remoteEndpoint !== undefined ? { remoteEndpoint: s.remoteEndpoint } : {})
+                }
               })
             }
           }
           res.writeHead(req.url === "/api/v2/spans" ? 202 : 200, { "content-type": "application/json" }).end("{}")
         })
       })
-      server.listen(0, "127.0.0.1", () =>
-        resume(Effect.succeed({ port: (server.address() as net.AddressInfo).port, spans, requests, server })))
+      server.listen(
+        0,
+        "127.0.0.1",
+        () => resume(Effect.succeed({ port: (server.address() as net.AddressInfo).port, spans, requests, server }))
+      )
     }),
     (r) =>
       Effect.callback<void>((resume) => {
