@@ -39,7 +39,12 @@ describe("ClientStack", () => {
   it("orders the modules as documented", () => {
     expect(Stack.roles(ClientStack.pathStack())).toEqual(["Stats", "ResponseClassifier", "TotalTimeout", "Retries"])
     expect(Stack.roles(ClientStack.clientStack())).toEqual(["Stats", "BackupRequests", "Requeues"])
-    expect(Stack.roles(ClientStack.endpointStack())).toEqual(["Tracing", "FailureAccrual", "RequestTimeout", "Admission"])
+    expect(Stack.roles(ClientStack.endpointStack())).toEqual([
+      "Tracing",
+      "FailureAccrual",
+      "RequestTimeout",
+      "Admission"
+    ])
   })
 
   it.effect("a refused connection is requeued to another endpoint; a dead node is avoided", () =>

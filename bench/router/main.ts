@@ -9,7 +9,10 @@
  * client and service parameters, `Stats.makeInMemory()`.
  *
  * Usage: `npx tsx bench/router/main.ts` (env `N` requests per round, default 200000; `ROUNDS`,
- * default 5; `CONC`, default 50; `TIMEOUTS=1` adds a total and an attempt timeout). Prints
+ * default 5; `CONC`, default 50; `TIMEOUTS=1` adds a total and an attempt timeout; `TRACING=1` adds
+ * the same router with a tracing telemeter at `sampleRate` 0 and at 1.0 — spans handed to an
+ * in-memory sink that keeps nothing, so it is the request path's own cost, not an exporter's —
+ * interleaved with the plain router in every round, and prints their ratios to it). Prints
  * ns/request, median (and best) of the rounds after a warm-up, for one request at a time (the
  * upstream answers synchronously) and `CONC` at a time (the upstream answers each batch on the next
  * `setImmediate`, so requests overlap as behind a real socket).
@@ -36,12 +39,15 @@ import type * as Upstream from "../../src/http/transport/Upstream.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Interpreter from "../../src/naming/Interpreter.js"
 import * as Stats from "../../src/Stats.js"
+import * as Tracing from "../../src/telemetry/Tracing.js"
 
 const N = Number(process.env.N ?? 200_000)
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const CONC = Number(process.env.CONC ?? 50)
 /** `TIMEOUTS=1`: a 10 s total timeout per service and a 5 s attempt timeout per client. */
 const TIMEOUTS = process.env.TIMEOUTS === "1"
+/** `TRACING=1`: also the router with tracing at sampleRate 0 and 1.0. */
+const TRACING = process.env.TRACING === "1"
 const PORT = 18080
 
 const okBody = buffered("ok")
@@ -140,18 +146,25 @@ const median = (xs: Array<number>) => {
 const program = Effect.gen(function*() {
   const interpreter = yield* Interpreter.make()
   const stats = Stats.makeInMemory()
-  const handler = yield* Router.makeHandler({
-    label: "bench",
-    dtab: Dtab.parseUnsafe(`/svc/web => /$/inet/127.0.0.1/${PORT}`),
-    interpreter,
-    stats,
-    ...(TIMEOUTS
-      ? {
-        service: () => ({ totalTimeout: Duration.seconds(10) }),
-        client: () => ({ attemptTimeout: Duration.seconds(5) })
-      }
-      : {})
-  }, { port: 18082 }).pipe(Effect.provideService(DstClient.UpstreamMaker, makeUpstream))
+  let spans = 0
+  const tracingAt = (sampleRate: number) => Tracing.make([{ sampleRate, export: () => void spans++ }])
+  const makeHandler = (tracing: Tracing.Tracing | undefined) =>
+    Router.makeHandler({
+      label: "bench",
+      dtab: Dtab.parseUnsafe(`/svc/web => /$/inet/127.0.0.1/${PORT}`),
+      interpreter,
+      stats,
+      ...(TIMEOUTS
+        ? {
+          service: () => ({ totalTimeout: Duration.seconds(10) }),
+          client: () => ({ attemptTimeout: Duration.seconds(5) })
+        }
+        : {}),
+      tracing
+    }, { port: 18082 }).pipe(Effect.provideService(DstClient.UpstreamMaker, makeUpstream))
+  const handler = yield* makeHandler(undefined)
+  const traced0 = TRACING ? yield* makeHandler(tracingAt(0)) : undefined
+  const traced1 = TRACING ? yield* makeHandler(tracingAt(1)) : undefined
   const direct = (_request: HttpRequest) => answer
   const context = yield* Effect.context<never>()
   const runCb = Effect.runCallbackWith(context)
@@ -166,8 +179,20 @@ const program = Effect.gen(function*() {
   const cases: Array<readonly [string, typeof handler, number]> = [
     ["direct, sequential", direct, 1],
     ["router, sequential", handler, 1],
+    ...(traced0 !== undefined && traced1 !== undefined
+      ? [
+        ["router+trace@0, sequential", traced0, 1] as const,
+        ["router+trace@1, sequential", traced1, 1] as const
+      ]
+      : []),
     [`direct, ${CONC} concurrent`, direct, CONC],
-    [`router, ${CONC} concurrent`, handler, CONC]
+    [`router, ${CONC} concurrent`, handler, CONC],
+    ...(traced0 !== undefined && traced1 !== undefined
+      ? [
+        [`router+trace@0, ${CONC} concurrent`, traced0, CONC] as const,
+        [`router+trace@1, ${CONC} concurrent`, traced1, CONC] as const
+      ]
+      : [])
   ]
   // warm-up
   yield* Effect.promise(async () => {
@@ -194,6 +219,24 @@ const program = Effect.gen(function*() {
       (m(`router, ${CONC} concurrent`) - m(`direct, ${CONC} concurrent`)).toFixed(0).padStart(7)
     } ns/req`
   )
+  if (TRACING) {
+    for (const mode of ["sequential", `${CONC} concurrent`]) {
+      const base = m(`router, ${mode}`)
+      // per round, so that load shifts between rounds cancel out in the ratio
+      const ratios = (name: string) =>
+        results[name]!.map((v, i) => v / results[`router, ${mode}`]![i]!).sort((a, b) => a - b)
+      for (const rate of ["0", "1"]) {
+        const name = `router+trace@${rate}, ${mode}`
+        const rs = ratios(name)
+        console.log(
+          `tracing at ${rate === "0" ? "0  " : "1.0"}, ${mode.padEnd(14)} ${
+            ((m(name) / base - 1) * 100).toFixed(1).padStart(6)
+          } % (per-round ratios ${rs.map((r) => r.toFixed(3)).join(" ")})`
+        )
+      }
+    }
+    console.log(`(spans recorded: ${spans})`)
+  }
   const served = stats.counterValue(`rt/bench/server/127.0.0.1/18082/requests`)
   const clientOk = stats.counterValue(`rt/bench/client/$/inet/127.0.0.1/${PORT}/success`)
   console.log(`(server requests ${served}, client successes ${clientOk})`)

@@ -68,9 +68,13 @@ const l5dOf = (
   }
 }
 
+/** The B3 form the request arrived with, if any. */
+const b3Form = (request: HttpRequest): "b3" | "b3multi" | undefined =>
+  request.headers["b3"] !== undefined ? "b3" : request.headers["x-b3-traceid"] !== undefined ? "b3multi" : undefined
+
 const writeB3 = (
   request: HttpRequest,
-  format: TraceContext.Format | undefined,
+  format: "b3" | "b3multi" | undefined,
   traceId: string,
   spanId: string,
   sampled: boolean,
@@ -110,7 +114,7 @@ export const decide = (
   const ctx = l5dOf(traceId, hop, parent?.spanId ?? hop, parent?.sampled ?? (sampled ? true : false), debug)
   if (!sampled) {
     request.headers["traceparent"] = TraceContext.formatTraceparent(traceId, hop, false)
-    writeB3(request, found?.format, traceId, hop, false, parent?.spanId)
+    writeB3(request, b3Form(request), traceId, hop, false, parent?.spanId)
   }
   return {
     traceId,
@@ -172,12 +176,7 @@ export const hooks: TraceFilter.Hooks<HttpRequest, HttpResponse, Failure.Failure
     request.headers[Headers.names.ctxTrace] = Headers.encodeTrace(
       l5dOf(span.traceId, span.spanId, parentId ?? span.spanId, true, false)
     )
-    const format = request.headers["b3"] !== undefined
-      ? "b3"
-      : request.headers["x-b3-traceid"] !== undefined
-      ? "b3multi"
-      : undefined
-    writeB3(request, format, span.traceId, span.spanId, true, parentId)
+    writeB3(request, b3Form(request), span.traceId, span.spanId, true, parentId)
   },
   describe: (_request, exit: Exit.Exit<HttpResponse, Failure.Failure>, span) => {
     if (exit._tag === "Success") recordResponse(span, exit.value)
