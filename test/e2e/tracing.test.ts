@@ -16,6 +16,7 @@ import * as Scope from "effect/Scope"
 import * as Config from "../../src/proxy/Config.js"
 import * as Linker from "../../src/proxy/Linker.js"
 import * as Stats from "../../src/Stats.js"
+import { rawBackend, rawCall } from "../h2/support.js"
 import { backend, getUrl as get } from "../http/support.js"
 import { waitFor } from "../support/poll.js"
 import { type ReceivedSpan, receiver } from "../support/traceReceivers.js"
@@ -250,5 +251,45 @@ describe("distributed tracing", () => {
       expect(weir.registry.counterValue("telemetry/io.weir.otlp/dropped")).toBe(6)
       expect(weir.registry.counterValue("telemetry/io.weir.otlp/failures")).toBeGreaterThan(0)
       expect(weir.registry.counterValue("telemetry/io.weir.otlp/spans")).toBe(0)
+    }))
+
+  it.live("an h2 router traces the same way: a server span and an attempt span, context on the stream", () =>
+    Effect.gen(function*() {
+      const collector = yield* receiver()
+      const app = yield* rawBackend((stream) => {
+        stream.respond({ ":status": 200 })
+        stream.end("h2 ok")
+      })
+      const scope = yield* Scope.make()
+      const parsed = Config.parse(`
+admin: {port: 0}
+routers:
+- protocol: h2
+  label: grpc
+  dtab: /svc => /$/inet/127.0.0.1/${app.port}
+  servers: [{port: 0}]
+telemetry:
+- kind: io.l5d.zipkin
+  host: 127.0.0.1
+  port: ${collector.port}
+  sampleRate: 1.0
+`)
+      if (Result.isFailure(parsed)) throw new Error(JSON.stringify(parsed.failure))
+      const l = yield* Linker.make(parsed.success).pipe(Scope.provide(scope))
+      const reply = yield* rawCall(l.routers[0]!.servers[0]!.port, {
+        ":method": "GET",
+        ":path": "/",
+        ":authority": "books",
+        b3: "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"
+      })
+      expect(reply.headers[":status"]).toBe(200)
+      yield* Scope.close(scope, Exit.void)
+      const server = collector.spans.find((s) => s.kind === "server")!
+      const attempt = collector.spans.find((s) => s.kind === "client")!
+      expect(server).toMatchObject({ traceId: "80f198ee56343ba864fe8b2a57d3eff7", parentSpanId: "e457b5a2e4d86bd1" })
+      expect(attempt.parentSpanId).toBe(server.spanId)
+      const seen = app.seen[0]!
+      expect(seen["traceparent"]).toBe(`00-80f198ee56343ba864fe8b2a57d3eff7-${attempt.spanId}-01`)
+      expect(seen["b3"]).toBe(`80f198ee56343ba864fe8b2a57d3eff7-${attempt.spanId}-1-${server.spanId}`)
     }))
 })
