@@ -70,6 +70,8 @@ export const EndpointAddress = Context.Reference<Address | undefined>("weir/Trac
   defaultValue: () => undefined
 })
 
+const noStack = { captureStackTrace: false } as const
+
 const verdict = (c: ResponseClass.ResponseClass): string =>
   c._tag === "Success" ? "success" : c.retryable ? "retryable_failure" : "failure"
 
@@ -107,7 +109,7 @@ export const module = <Req, Rep, E, R>(): Stack.Module<Req, Rep, E, R> =>
               const classify = fiber.getRef(ResponseClass.Local) ?? classifier
               return Effect.useSpan(name?.(request) ?? "attempt", options, (span) => {
                 inject?.(request, span)
-                return Effect.onExit(Effect.withParentSpan(next.call(request), span), (exit) => {
+                return Effect.onExit(Effect.withParentSpan(next.call(request), span, noStack), (exit) => {
                   span.attribute("weir.response_class", verdict(classify(request, exit)))
                   describe?.(request, exit, span)
                   return Effect.void

@@ -12,7 +12,9 @@
  * default 5; `CONC`, default 50; `TIMEOUTS=1` adds a total and an attempt timeout; `TRACING=1` adds
  * the same router with a tracing telemeter at `sampleRate` 0 and at 1.0 — spans handed to an
  * in-memory sink that keeps nothing, so it is the request path's own cost, not an exporter's —
- * interleaved with the plain router in every round, and prints their ratios to it). Prints
+ * interleaved with the plain router in every round (each round starting at the next case), and prints
+ * the median of their per-round ratios to it, in wall time and in this process's CPU time — the
+ * latter much less disturbed by other load on the machine). Prints
  * ns/request, median (and best) of the rounds after a warm-up, for one request at a time (the
  * upstream answers synchronously) and `CONC` at a time (the upstream answers each batch on the next
  * `setImmediate`, so requests overlap as behind a real socket).
@@ -171,11 +173,18 @@ const program = Effect.gen(function*() {
   const run = (effect: Effect.Effect<HttpResponse>, onExit: (exit: Exit.Exit<HttpResponse>) => void) => {
     runCb(effect, { onExit })
   }
+  /** CPU time (user + system) of this process per request in the last `measure`, in ns. */
+  let lastCpu = 0
   const measure = async (h: typeof handler, concurrency: number) => {
     mode = concurrency === 1 ? "sync" : "async"
-    return (await drive(run, h, N, concurrency)) / N
+    const cpu0 = process.cpuUsage()
+    const wall = (await drive(run, h, N, concurrency)) / N
+    const cpu = process.cpuUsage(cpu0)
+    lastCpu = ((cpu.user + cpu.system) * 1000) / N
+    return wall
   }
   const results: Record<string, Array<number>> = {}
+  const cpuResults: Record<string, Array<number>> = {}
   const cases: Array<readonly [string, typeof handler, number]> = [
     ["direct, sequential", direct, 1],
     ["router, sequential", handler, 1],
@@ -194,14 +203,25 @@ const program = Effect.gen(function*() {
       ]
       : [])
   ]
+  if (process.env.PROFILE_CASE !== undefined) {
+    // one case only, for `node --cpu-prof` on the bundle
+    const [, h, c] = cases.find(([name]) => name === process.env.PROFILE_CASE)!
+    for (let r = 0; r < ROUNDS; r++) {
+      console.log(`${process.env.PROFILE_CASE}: ${yield* Effect.promise(() => measure(h, c))}`)
+    }
+    return
+  }
   // warm-up
   yield* Effect.promise(async () => {
     for (const [, h, c] of cases) await measure(h, c)
   })
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [name, h, c] of cases) {
+    // with TRACING, each round starts at the next case, so no variant always follows the same one
+    const order = TRACING ? [...cases.slice(r % cases.length), ...cases.slice(0, r % cases.length)] : cases
+    for (const [name, h, c] of order) {
       const ns = yield* Effect.promise(() => measure(h, c))
       ;(results[name] ??= []).push(ns)
+      ;(cpuResults[name] ??= []).push(lastCpu)
     }
   }
   const m = (name: string) => median(results[name]!)
@@ -223,15 +243,25 @@ const program = Effect.gen(function*() {
     for (const mode of ["sequential", `${CONC} concurrent`]) {
       const base = m(`router, ${mode}`)
       // per round, so that load shifts between rounds cancel out in the ratio
-      const ratios = (name: string) =>
-        results[name]!.map((v, i) => v / results[`router, ${mode}`]![i]!).sort((a, b) => a - b)
+      const ratios = (name: string, of = results) =>
+        of[name]!.map((v, i) => v / of[`router, ${mode}`]![i]!).sort((a, b) => a - b)
       for (const rate of ["0", "1"]) {
         const name = `router+trace@${rate}, ${mode}`
         const rs = ratios(name)
+        const cs = ratios(name, cpuResults)
         console.log(
-          `tracing at ${rate === "0" ? "0  " : "1.0"}, ${mode.padEnd(14)} ${
-            ((m(name) / base - 1) * 100).toFixed(1).padStart(6)
-          } % (per-round ratios ${rs.map((r) => r.toFixed(3)).join(" ")})`
+          `tracing at ${rate === "0" ? "0  " : "1.0"}, ${mode.padEnd(14)} CPU ${
+            ((median(cs) - 1) * 100).toFixed(1).padStart(6)
+          } % (median per-round CPU-time ratio; per-round ${cs.map((r) => r.toFixed(3)).join(" ")}; CPU ns/req ${
+            median(cpuResults[name]!).toFixed(0)
+          } vs ${median(cpuResults[`router, ${mode}`]!).toFixed(0)})`
+        )
+        console.log(
+          `tracing at ${rate === "0" ? "0  " : "1.0"}, ${mode.padEnd(14)} wall ${
+            ((median(rs) - 1) * 100).toFixed(1).padStart(6)
+          } % (median per-round ratio; ratio of medians ${(m(name) / base).toFixed(3)}; per-round ${
+            rs.map((r) => r.toFixed(3)).join(" ")
+          })`
         )
       }
     }

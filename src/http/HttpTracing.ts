@@ -64,7 +64,7 @@ const l5dOf = (
     parentId,
     traceId: traceId.slice(16),
     flags: TraceContext.l5dFlags(sampled, debug),
-    traceIdHigh: /^0+$/.test(high) ? undefined : high
+    traceIdHigh: high === "0000000000000000" ? undefined : high
   }
 }
 

@@ -557,7 +557,11 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         )
       } as const
       return Effect.withTracer(
-        Effect.useSpan(routed.service, options, (span) => Effect.withParentSpan(run({ ...routed, span }), span)),
+        Effect.useSpan(
+          routed.service,
+          options,
+          (span) => Effect.withParentSpan(run({ ...routed, span }), span, { captureStackTrace: false })
+        ),
         tracing.tracer
       )
     }

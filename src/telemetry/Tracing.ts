@@ -19,6 +19,7 @@ import * as Context from "effect/Context"
 import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
+import { randomBytes } from "node:crypto"
 
 /**
  * A finished span as the sinks receive it. Times are nanoseconds since the epoch.
@@ -78,17 +79,28 @@ export const admits = (traceId: string, rate: number): boolean => {
   return Number.parseInt(traceId.slice(-13), 16) / two52 < rate
 }
 
+let pool = ""
+let offset = 0
+const zeros16 = "0000000000000000"
+
+const next16 = (): string => {
+  if (offset >= pool.length) {
+    // 256 ids from one hex conversion; each id is a 16-digit slice of it
+    pool = randomBytes(8 * 256).toString("hex")
+    offset = 0
+  }
+  const id = pool.slice(offset, offset + 16)
+  offset += 16
+  return id === zeros16 ? next16() : id
+}
+
 /**
- * A random lower-case hex id of `length` digits, never all zeros.
+ * A random lower-case hex id of `length` digits (from `crypto.randomBytes`), never all zeros.
  *
  * @since 0.1.0
  * @category ids
  */
-export const randomId = (length: 16 | 32): string => {
-  let s = ""
-  while (s.length < length) s += Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, "0")
-  return /^0+$/.test(s) ? randomId(length) : s
-}
+export const randomId = (length: 16 | 32): string => length === 16 ? next16() : next16() + next16()
 
 const errorOf = (exit: Exit.Exit<unknown, unknown>): string | undefined => {
   if (exit._tag === "Success") return undefined
