@@ -38,6 +38,11 @@ export interface Hooks<Req = any, Rep = any, E = any> {
   readonly name?: ((request: Req) => string) | undefined
   /** Writes the attempt's context onto the outgoing request (propagation). */
   readonly inject?: ((request: Req, span: Tracer.Span) => void) | undefined
+  /**
+   * Whether the request can be traced at all: `false` skips the module's look at the fiber's
+   * current span (the proxy knows per request). Defaults to always `true`.
+   */
+  readonly traced?: ((request: Req) => boolean) | undefined
   /** Records the outcome on the span (status code, error header…). */
   readonly describe?: ((request: Req, exit: Exit.Exit<Rep, E>, span: Tracer.Span) => void) | undefined
 }
@@ -101,9 +106,10 @@ export const module = <Req, Rep, E, R>(): Stack.Module<Req, Rep, E, R> =>
         const name = hooks.name
         const inject = hooks.inject
         const describe = hooks.describe
+        const traced = hooks.traced
         return {
           call: (request: Req) =>
-            Effect.withFiber((fiber) => {
+            traced !== undefined && !traced(request) ? next.call(request) : Effect.withFiber((fiber) => {
               const parent = fiber.cache.span
               if (parent === undefined || !parent.sampled) return next.call(request)
               const classify = fiber.getRef(ResponseClass.Local) ?? classifier

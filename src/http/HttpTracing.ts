@@ -51,6 +51,27 @@ export interface Decision {
 
 const get = (request: HttpRequest) => (name: string) => header(request.headers, name)
 
+/** The requests of this process's server spans, so the attempt hook skips the others at once. */
+const tracedRequests = new WeakSet<HttpRequest>()
+
+/**
+ * Marks `request` as traced: its attempts get spans (`hooks.traced`).
+ *
+ * @since 0.1.0
+ * @category server
+ */
+export const markTraced = (request: HttpRequest): void => {
+  tracedRequests.add(request)
+}
+
+const flagWords = new Map<string, string>()
+const flagsOf = (sampled: boolean | undefined, debug: boolean): string => {
+  const key = `${sampled}${debug}`
+  let w = flagWords.get(key)
+  if (w === undefined) flagWords.set(key, w = TraceContext.l5dFlags(sampled, debug))
+  return w
+}
+
 const l5dOf = (
   traceId: string,
   spanId: string,
@@ -63,7 +84,7 @@ const l5dOf = (
     spanId,
     parentId,
     traceId: traceId.slice(16),
-    flags: TraceContext.l5dFlags(sampled, debug),
+    flags: flagsOf(sampled, debug),
     traceIdHigh: high === "0000000000000000" ? undefined : high
   }
 }
@@ -170,6 +191,7 @@ export const recordResponse = (span: Tracer.Span, response: HttpResponse): void 
  */
 export const hooks: TraceFilter.Hooks<HttpRequest, HttpResponse, Failure.Failure> = {
   name: (request) => `${request.method} attempt`,
+  traced: (request) => tracedRequests.has(request),
   inject: (request, span) => {
     const parentId = span.parent._tag === "Some" ? span.parent.value.spanId : undefined
     request.headers["traceparent"] = TraceContext.formatTraceparent(span.traceId, span.spanId, true)

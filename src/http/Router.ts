@@ -540,6 +540,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       run: (routed: Routed) => Effect.Effect<HttpResponse>
     ): Effect.Effect<HttpResponse> => {
       if (!decision.sampled) return run(routed)
+      HttpTracing.markTraced(routed.http)
       const parent = decision.parent
       const options = {
         kind: "server",

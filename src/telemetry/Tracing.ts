@@ -83,15 +83,15 @@ let pool = ""
 let offset = 0
 const zeros16 = "0000000000000000"
 
-const next16 = (): string => {
-  if (offset >= pool.length) {
-    // 256 ids from one hex conversion; each id is a 16-digit slice of it
+const next = (length: 16 | 32): string => {
+  if (offset + length > pool.length) {
+    // 128 16-digit ids from one hex conversion; each id is a slice of it
     pool = randomBytes(8 * 256).toString("hex")
     offset = 0
   }
-  const id = pool.slice(offset, offset + 16)
-  offset += 16
-  return id === zeros16 ? next16() : id
+  const id = pool.slice(offset, offset + length)
+  offset += length
+  return id.startsWith(zeros16) && (length === 16 || id.endsWith(zeros16)) ? next(length) : id
 }
 
 /**
@@ -100,7 +100,7 @@ const next16 = (): string => {
  * @since 0.1.0
  * @category ids
  */
-export const randomId = (length: 16 | 32): string => length === 16 ? next16() : next16() + next16()
+export const randomId = (length: 16 | 32): string => next(length)
 
 const errorOf = (exit: Exit.Exit<unknown, unknown>): string | undefined => {
   if (exit._tag === "Success") return undefined
