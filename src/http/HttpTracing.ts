@@ -64,13 +64,11 @@ export const markTraced = (request: HttpRequest): void => {
   tracedRequests.add(request)
 }
 
-const flagWords = new Map<string, string>()
-const flagsOf = (sampled: boolean | undefined, debug: boolean): string => {
-  const key = `${sampled}${debug}`
-  let w = flagWords.get(key)
-  if (w === undefined) flagWords.set(key, w = TraceContext.l5dFlags(sampled, debug))
-  return w
-}
+const flagWords = [undefined, true, false].flatMap((sampled) =>
+  [false, true].map((debug) => TraceContext.l5dFlags(sampled, debug))
+)
+const flagsOf = (sampled: boolean | undefined, debug: boolean): string =>
+  flagWords[(sampled === undefined ? 0 : sampled ? 2 : 4) + (debug ? 1 : 0)]!
 
 const l5dOf = (
   traceId: string,
@@ -125,7 +123,11 @@ export const decide = (
   request: HttpRequest,
   l5d: Headers.TraceId | undefined
 ): Decision => {
-  const found = TraceContext.extract(get(request), l5d)
+  const h = request.headers
+  const found = l5d === undefined && h["traceparent"] === undefined && h["b3"] === undefined &&
+      h["x-b3-traceid"] === undefined
+    ? undefined
+    : TraceContext.extract(get(request), l5d)
   const parent = found?.context
   const traceId = parent?.traceId ?? randomId(32)
   const forced = parent !== undefined && (parent.debug || parent.sampled === true)
@@ -158,13 +160,15 @@ export const serverAttributes = (
   request: HttpRequest,
   router: string,
   service: string,
-  localDtab: string
+  localDtab: string,
+  dtab: string
 ): Record<string, unknown> => ({
   "http.method": request.method,
   "http.target": request.url,
   "weir.router": router,
   "weir.path": service,
-  "weir.dtab.local": localDtab
+  "weir.dtab.local": localDtab,
+  "weir.dtab": dtab
 })
 
 /**

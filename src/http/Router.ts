@@ -429,10 +429,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
           requestId: routed.requestId,
           trace: routed.trace
         })
-        if (routed.span !== undefined) {
-          routed.span.attribute("weir.bound", client.id)
-          routed.span.attribute("weir.dtab", dentryLines(routed.dtab).join(";"))
-        }
+        if (routed.span !== undefined) routed.span.attribute("weir.bound", client.id)
         const call = client.call(routed.http)
         return accessLog === undefined ? call : logged(accessLog, call, routed)
       }
@@ -554,7 +551,8 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
           routed.http,
           label,
           routed.service,
-          dentryLines(routed.localDtab).join(";")
+          Dtab.show(routed.localDtab),
+          Dtab.show(routed.dtab)
         )
       } as const
       return Effect.withTracer(

@@ -129,8 +129,12 @@ describe("distributed tracing", () => {
         "weir.path": "/svc/books",
         "weir.bound": `/$/inet/127.0.0.1/${inner.linker.routers[0]!.servers[0]!.port}`,
         "http.status_code": 200,
-        "weir.response_class": "success"
+        "weir.response_class": "success",
+        "weir.dtab.local": ""
       })
+      expect(String(edgeServer!.attributes["weir.dtab"]).replace(/ /g, "")).toBe(
+        `/svc=>/$/inet/127.0.0.1/${inner.linker.routers[0]!.servers[0]!.port}`
+      )
       expect(innerAttempt!.attributes).toMatchObject({
         "weir.endpoint": `127.0.0.1:${app.port}`,
         "http.status_code": 200,
