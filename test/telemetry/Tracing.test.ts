@@ -210,6 +210,8 @@ describe("io.l5d.tracelog", () => {
     expect(problems(base + "telemetry: [{kind: io.l5d.zipkin, sampleRate: 2}]")).toEqual(["telemetry[0].sampleRate"])
     expect(problems(base + "telemetry: [{kind: io.weir.otlp, endpoint: ftp://x}]")).toEqual(["telemetry[0].endpoint"])
     expect(problems(base + "telemetry: [{kind: io.l5d.tracelog, level: LOUD}]")).toEqual(["telemetry[0].level"])
+    expect(problems(base + "telemetry: [{kind: io.zipkin.http, host: \"a b:9411\"}]")).toEqual(["telemetry[0].host"])
+    expect(problems(base + "telemetry: [{kind: io.l5d.zipkin, host: \"zip kin\"}]")).toEqual(["telemetry[0].host"])
   })
 })
 

@@ -31,6 +31,18 @@ import * as Zipkin from "../../telemetry/Zipkin.js"
 import * as Plugin from "../Plugin.js"
 import { NonEmptyString, Port, Probability, withDefault } from "../Schemas.js"
 
+const parsesAs = (what: string, url: (s: string) => string) =>
+  S.makeFilter((s: string) => {
+    try {
+      new URL(url(s))
+      return undefined
+    } catch {
+      return what
+    }
+  })
+
+const hostUrl = (host: string) => `http://${host.includes(":") ? `[${host}]` : host}:9411/`
+
 /**
  * `{kind: io.l5d.zipkin, host, port, sampleRate}`.
  *
@@ -39,7 +51,7 @@ import { NonEmptyString, Port, Probability, withDefault } from "../Schemas.js"
  */
 export const Schema = S.Struct({
   kind: S.Literal("io.l5d.zipkin"),
-  host: NonEmptyString.pipe(withDefault("localhost")),
+  host: NonEmptyString.check(parsesAs("a host name or IP address", hostUrl)).pipe(withDefault("localhost")),
   port: Port.pipe(withDefault(9411)),
   sampleRate: Probability.pipe(withDefault(0.001))
 })
@@ -53,7 +65,7 @@ export const Schema = S.Struct({
  */
 export const HttpSchema = S.Struct({
   kind: S.Literal("io.zipkin.http"),
-  host: NonEmptyString.pipe(withDefault("localhost:9411")),
+  host: NonEmptyString.check(parsesAs("host[:port]", (s) => `http://${s}/`)).pipe(withDefault("localhost:9411")),
   hostHeader: NonEmptyString.pipe(withDefault("zipkin")),
   initialSampleRate: Probability.pipe(withDefault(0.001)),
   sampleRate: S.optionalKey(Probability)
@@ -99,7 +111,7 @@ export const plugin = Plugin.make({
   make: (config): Telemeter.Make =>
     start({
       kind: config.kind,
-      url: urlOf(`${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`),
+      url: new URL(`/api/v2/spans`, hostUrl(config.host).replace(":9411/", `:${config.port}/`)),
       sampleRate: config.sampleRate
     })
 })
