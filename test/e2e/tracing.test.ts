@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
+import * as Headers from "../../src/http/Headers.js"
 import * as Config from "../../src/proxy/Config.js"
 import * as Linker from "../../src/proxy/Linker.js"
 import * as Stats from "../../src/Stats.js"
@@ -232,6 +233,66 @@ describe("distributed tracing", () => {
       expect(new Set(collector.spans.map((s) => s.traceId)).size).toBe(1)
       expect(fresh!["traceparent"]).toContain(collector.spans[0]!.traceId)
       expect(fresh!["l5d-reqid"]).toBe(collector.spans[0]!.traceId.slice(16))
+    }))
+
+  it.live("B3 multi-header and l5d-ctx-trace callers: their trace continues, in their own form", () =>
+    Effect.gen(function*() {
+      const collector = yield* receiver()
+      const app = yield* backend((req, res) => {
+        req.resume()
+        req.on("end", () => res.writeHead(200).end("ok"))
+      })
+      const scope = yield* Scope.make()
+      const weir = yield* linker(router(
+        "web",
+        app.port,
+        `- kind: io.l5d.zipkin
+  host: 127.0.0.1
+  port: ${collector.port}
+  sampleRate: 0`
+      )).pipe(Scope.provide(scope))
+      // X-B3-* with Sampled: 1 is traced though the rate is 0, and answered in X-B3-*
+      expect(
+        (yield* get(`${weir.url}/`, {
+          host: "web",
+          "x-b3-traceid": "463ac35c9f6413ad",
+          "x-b3-spanid": "a2fb4a1d1a96d312",
+          "x-b3-sampled": "1"
+        })).status
+      ).toBe(200)
+      // linkerd's l5d-ctx-trace with Finagle's SamplingKnown|Sampled flags (6)
+      const l5d = Headers.encodeTrace({
+        spanId: "00000000000000aa",
+        parentId: "00000000000000bb",
+        traceId: "1234567890abcdef",
+        flags: "0000000000000006"
+      })
+      expect((yield* get(`${weir.url}/`, { host: "web", "l5d-ctx-trace": l5d })).status).toBe(200)
+      yield* Scope.close(scope, Exit.void)
+
+      const [multi, linkerd] = app.seen.map((r) => r.headers)
+      const servers = collector.spans.filter((s) => s.kind === "server")
+      const attempts = collector.spans.filter((s) => s.kind === "client")
+      expect(servers.map((s) => [s.traceId, s.parentSpanId])).toEqual([
+        ["0000000000000000463ac35c9f6413ad", "a2fb4a1d1a96d312"],
+        ["00000000000000001234567890abcdef", "00000000000000aa"]
+      ])
+      expect(multi).toMatchObject({
+        "x-b3-traceid": "0000000000000000463ac35c9f6413ad",
+        "x-b3-spanid": attempts[0]!.spanId,
+        "x-b3-parentspanid": servers[0]!.spanId,
+        "x-b3-sampled": "1"
+      })
+      expect(multi!["b3"]).toBeUndefined()
+      const next = Headers.decodeTrace(String(linkerd!["l5d-ctx-trace"]))!
+      expect(next).toMatchObject({
+        traceId: "1234567890abcdef",
+        spanId: attempts[1]!.spanId,
+        parentId: servers[1]!.spanId,
+        flags: "0000000000000006"
+      })
+      expect(linkerd!["l5d-reqid"]).toBe("1234567890abcdef")
+      expect(linkerd!["traceparent"]).toBe(`00-00000000000000001234567890abcdef-${attempts[1]!.spanId}-01`)
     }))
 
   it.live("an exporter whose collector fails drops and counts spans; requests are unaffected", () =>
