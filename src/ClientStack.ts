@@ -27,9 +27,10 @@
  *
  * | # | role | why here |
  * |---|------|----------|
- * | 8 | `FailureAccrual` | Above the attempt timeout and admission so timeouts and local rejections count as failures of this node (Finagle's `TimeoutFilter` sits under `FailureAccrualFactory` for this reason); its `Busy` status is what the balancer avoids. |
- * | 9 | `RequestTimeout` | Per attempt: each requeue and backup gets a fresh timeout; below accrual so expiries are seen by it; above admission so time spent queued counts. |
- * | 10 | `Admission` | Nearest the transport: bounds requests in flight and queued for this one endpoint; a full queue fails at once with a retryable `Overloaded` that requeues send elsewhere. Off unless `Admission.Config` is set. |
+ * | 8 | `Tracing` | Topmost per endpoint so each attempt — every retry, requeue and backup reaching a node — is one span under the request's, covering accrual, timeout and admission; records the endpoint and the classifier's verdict. Creates no span unless the request's current span is sampled; off with `TraceFilter.Enabled`. |
+ * | 9 | `FailureAccrual` | Above the attempt timeout and admission so timeouts and local rejections count as failures of this node (Finagle's `TimeoutFilter` sits under `FailureAccrualFactory` for this reason); its `Busy` status is what the balancer avoids. |
+ * | 10 | `RequestTimeout` | Per attempt: each requeue and backup gets a fresh timeout; below accrual so expiries are seen by it; above admission so time spent queued counts. |
+ * | 11 | `Admission` | Nearest the transport: bounds requests in flight and queued for this one endpoint; a full queue fails at once with a retryable `Overloaded` that requeues send elsewhere. Off unless `Admission.Config` is set. |
  *
  * Every module reads its parameters from `Context.Reference`s when the stack is built (see each
  * module), so a caller configures a client by providing references around `make`, and replaces or
@@ -44,6 +45,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import type { Address } from "./Address.js"
 import type * as Failure from "./Failure.js"
 import * as Admission from "./resilience/Admission.js"
 import * as Backup from "./resilience/Backup.js"
@@ -57,15 +59,18 @@ import type { Service } from "./Service.js"
 import * as Stack from "./Stack.js"
 import * as Stats from "./Stats.js"
 import * as StatsFilter from "./StatsFilter.js"
+import * as TraceFilter from "./TraceFilter.js"
 
 /**
- * The modules applied to each endpoint's service: failure accrual, per-attempt timeout, admission.
+ * The modules applied to each endpoint's service: tracing, failure accrual, per-attempt timeout,
+ * admission.
  *
  * @since 0.1.0
  * @category stacks
  */
 export const endpointStack = <Req, Rep, E, R>(): Stack.Stack<Req, Rep, E | Failure.Failure, R> =>
   Stack.make(
+    TraceFilter.module<Req, Rep, E | Failure.Failure, R>(),
     FailureAccrual.module<Req, Rep, E | Failure.Failure, R>(),
     Timeout.attemptModule<Req, Rep, E | Failure.Failure, R>(),
     Admission.module<Req, Rep, E | Failure.Failure, R>()
@@ -123,13 +128,15 @@ export const defaults = <Req, Rep, E, R>(): Stacks<Req, Rep, E | Failure.Failure
 })
 
 /**
- * Wraps one endpoint's leaf service in the endpoint stack, in the caller's scope.
+ * Wraps one endpoint's leaf service in the endpoint stack, in the caller's scope; `address`, when
+ * given, is recorded on the endpoint's attempt spans (`TraceFilter.EndpointAddress`).
  *
  * @since 0.1.0
  * @category model
  */
 export type EndpointBuilder<Req, Rep, E, R> = (
-  leaf: Service<Req, Rep, E, R>
+  leaf: Service<Req, Rep, E, R>,
+  address?: Address | undefined
 ) => Effect.Effect<Service<Req, Rep, E, R>, never, Scope.Scope>
 
 /**
@@ -142,7 +149,7 @@ export interface Options<Req, Rep, E, R, RB> {
   /**
    * Builds the balancer. It receives the endpoint builder and must apply it to each endpoint's leaf
    * service (the connection to one address), in that endpoint's scope; e.g.
-   * `(endpoint) => Balancer.make(addresses, (address) => Effect.flatMap(connect(address), endpoint))`.
+   * `(endpoint) => Balancer.make(addresses, (address) => Effect.flatMap(connect(address), (leaf) => endpoint(leaf, address)))`.
    */
   readonly balancer: (
     endpoint: EndpointBuilder<Req, Rep, E, R>
@@ -157,7 +164,9 @@ const endpointParams = [
   Timeout.PropagateDeadlines,
   Admission.Config,
   ResponseClass.Classifier,
-  Stats.Receiver
+  Stats.Receiver,
+  TraceFilter.Enabled,
+  TraceFilter.CurrentHooks
 ] as const
 
 /**
@@ -184,9 +193,9 @@ export const makeClient = <Req, Rep, E, R, RB = never>(
       }
       return Effect.succeed(ctx)
     })
-    const endpoint: EndpointBuilder<Req, Rep, E | Failure.Failure, R> = (leaf) =>
+    const endpoint: EndpointBuilder<Req, Rep, E | Failure.Failure, R> = (leaf, address) =>
       Effect.updateContext(Stack.build(endpointStack_, leaf), (ctx: Context.Context<Scope.Scope>) =>
-        Context.merge(ctx, captured))
+        Context.add(Context.merge(ctx, captured), TraceFilter.EndpointAddress, address))
     const balanced = yield* options.balancer(endpoint)
     const budget = yield* RetryBudget.fromContext
     return yield* Effect.provideService(Stack.build(client, balanced), RetryBudget.Shared, budget)

@@ -166,7 +166,7 @@ export const client = <Req, Rep, E, R>(options: {
         Effect.tap(
           params.balancer.make(
             options.addresses,
-            (address) => Effect.flatMap(options.connect(address), endpoint),
+            (address) => Effect.flatMap(options.connect(address), (leaf) => endpoint(leaf, address)),
             {
               label: options.label,
               stats,

@@ -39,7 +39,12 @@ describe("ClientStack", () => {
   it("orders the modules as documented", () => {
     expect(Stack.roles(ClientStack.pathStack())).toEqual(["Stats", "ResponseClassifier", "TotalTimeout", "Retries"])
     expect(Stack.roles(ClientStack.clientStack())).toEqual(["Stats", "BackupRequests", "Requeues"])
-    expect(Stack.roles(ClientStack.endpointStack())).toEqual(["FailureAccrual", "RequestTimeout", "Admission"])
+    expect(Stack.roles(ClientStack.endpointStack())).toEqual([
+      "Tracing",
+      "FailureAccrual",
+      "RequestTimeout",
+      "Admission"
+    ])
   })
 
   it.effect("a refused connection is requeued to another endpoint; a dead node is avoided", () =>
@@ -111,6 +116,6 @@ describe("examples/library/readme.ts and stack.ts", () => {
   it.live("the stack example edits the endpoint stack by role", () =>
     Effect.gen(function*() {
       const { program } = yield* Effect.promise(() => import("../examples/library/stack.js"))
-      expect(yield* program).toEqual({ roles: ["FailureAccrual", "RequestTimeout"], answer: "user 42" })
+      expect(yield* program).toEqual({ roles: ["Tracing", "FailureAccrual", "RequestTimeout"], answer: "user 42" })
     }))
 })

@@ -9,7 +9,12 @@
  * client and service parameters, `Stats.makeInMemory()`.
  *
  * Usage: `npx tsx bench/router/main.ts` (env `N` requests per round, default 200000; `ROUNDS`,
- * default 5; `CONC`, default 50; `TIMEOUTS=1` adds a total and an attempt timeout). Prints
+ * default 5; `CONC`, default 50; `TIMEOUTS=1` adds a total and an attempt timeout; `TRACING=1` adds
+ * the same router with a tracing telemeter at `sampleRate` 0 and at 1.0 — spans handed to an
+ * in-memory sink that keeps nothing, so it is the request path's own cost, not an exporter's —
+ * interleaved with the plain router in every round (each round starting at the next case), and prints
+ * the median of their per-round ratios to it, in wall time and in this process's CPU time — the
+ * latter much less disturbed by other load on the machine). Prints
  * ns/request, median (and best) of the rounds after a warm-up, for one request at a time (the
  * upstream answers synchronously) and `CONC` at a time (the upstream answers each batch on the next
  * `setImmediate`, so requests overlap as behind a real socket).
@@ -36,12 +41,15 @@ import type * as Upstream from "../../src/http/transport/Upstream.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Interpreter from "../../src/naming/Interpreter.js"
 import * as Stats from "../../src/Stats.js"
+import * as Tracing from "../../src/telemetry/Tracing.js"
 
 const N = Number(process.env.N ?? 200_000)
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const CONC = Number(process.env.CONC ?? 50)
 /** `TIMEOUTS=1`: a 10 s total timeout per service and a 5 s attempt timeout per client. */
 const TIMEOUTS = process.env.TIMEOUTS === "1"
+/** `TRACING=1`: also the router with tracing at sampleRate 0 and 1.0. */
+const TRACING = process.env.TRACING === "1"
 const PORT = 18080
 
 const okBody = buffered("ok")
@@ -140,43 +148,80 @@ const median = (xs: Array<number>) => {
 const program = Effect.gen(function*() {
   const interpreter = yield* Interpreter.make()
   const stats = Stats.makeInMemory()
-  const handler = yield* Router.makeHandler({
-    label: "bench",
-    dtab: Dtab.parseUnsafe(`/svc/web => /$/inet/127.0.0.1/${PORT}`),
-    interpreter,
-    stats,
-    ...(TIMEOUTS
-      ? {
-        service: () => ({ totalTimeout: Duration.seconds(10) }),
-        client: () => ({ attemptTimeout: Duration.seconds(5) })
-      }
-      : {})
-  }, { port: 18082 }).pipe(Effect.provideService(DstClient.UpstreamMaker, makeUpstream))
+  let spans = 0
+  const tracingAt = (sampleRate: number) => Tracing.make([{ sampleRate, export: () => void spans++ }])
+  const makeHandler = (tracing: Tracing.Tracing | undefined) =>
+    Router.makeHandler({
+      label: "bench",
+      dtab: Dtab.parseUnsafe(`/svc/web => /$/inet/127.0.0.1/${PORT}`),
+      interpreter,
+      stats,
+      ...(TIMEOUTS
+        ? {
+          service: () => ({ totalTimeout: Duration.seconds(10) }),
+          client: () => ({ attemptTimeout: Duration.seconds(5) })
+        }
+        : {}),
+      tracing
+    }, { port: 18082 }).pipe(Effect.provideService(DstClient.UpstreamMaker, makeUpstream))
+  const handler = yield* makeHandler(undefined)
+  const traced0 = TRACING ? yield* makeHandler(tracingAt(0)) : undefined
+  const traced1 = TRACING ? yield* makeHandler(tracingAt(1)) : undefined
   const direct = (_request: HttpRequest) => answer
   const context = yield* Effect.context<never>()
   const runCb = Effect.runCallbackWith(context)
   const run = (effect: Effect.Effect<HttpResponse>, onExit: (exit: Exit.Exit<HttpResponse>) => void) => {
     runCb(effect, { onExit })
   }
+  /** CPU time (user + system) of this process per request in the last `measure`, in ns. */
+  let lastCpu = 0
   const measure = async (h: typeof handler, concurrency: number) => {
     mode = concurrency === 1 ? "sync" : "async"
-    return (await drive(run, h, N, concurrency)) / N
+    const cpu0 = process.cpuUsage()
+    const wall = (await drive(run, h, N, concurrency)) / N
+    const cpu = process.cpuUsage(cpu0)
+    lastCpu = ((cpu.user + cpu.system) * 1000) / N
+    return wall
   }
   const results: Record<string, Array<number>> = {}
+  const cpuResults: Record<string, Array<number>> = {}
   const cases: Array<readonly [string, typeof handler, number]> = [
     ["direct, sequential", direct, 1],
     ["router, sequential", handler, 1],
+    ...(traced0 !== undefined && traced1 !== undefined
+      ? [
+        ["router+trace@0, sequential", traced0, 1] as const,
+        ["router+trace@1, sequential", traced1, 1] as const
+      ]
+      : []),
     [`direct, ${CONC} concurrent`, direct, CONC],
-    [`router, ${CONC} concurrent`, handler, CONC]
+    [`router, ${CONC} concurrent`, handler, CONC],
+    ...(traced0 !== undefined && traced1 !== undefined
+      ? [
+        [`router+trace@0, ${CONC} concurrent`, traced0, CONC] as const,
+        [`router+trace@1, ${CONC} concurrent`, traced1, CONC] as const
+      ]
+      : [])
   ]
+  if (process.env.PROFILE_CASE !== undefined) {
+    // one case only, for `node --cpu-prof` on the bundle
+    const [, h, c] = cases.find(([name]) => name === process.env.PROFILE_CASE)!
+    for (let r = 0; r < ROUNDS; r++) {
+      console.log(`${process.env.PROFILE_CASE}: ${yield* Effect.promise(() => measure(h, c))}`)
+    }
+    return
+  }
   // warm-up
   yield* Effect.promise(async () => {
     for (const [, h, c] of cases) await measure(h, c)
   })
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [name, h, c] of cases) {
+    // with TRACING, each round starts at the next case, so no variant always follows the same one
+    const order = TRACING ? [...cases.slice(r % cases.length), ...cases.slice(0, r % cases.length)] : cases
+    for (const [name, h, c] of order) {
       const ns = yield* Effect.promise(() => measure(h, c))
       ;(results[name] ??= []).push(ns)
+      ;(cpuResults[name] ??= []).push(lastCpu)
     }
   }
   const m = (name: string) => median(results[name]!)
@@ -194,6 +239,34 @@ const program = Effect.gen(function*() {
       (m(`router, ${CONC} concurrent`) - m(`direct, ${CONC} concurrent`)).toFixed(0).padStart(7)
     } ns/req`
   )
+  if (TRACING) {
+    for (const mode of ["sequential", `${CONC} concurrent`]) {
+      const base = m(`router, ${mode}`)
+      // per round, so that load shifts between rounds cancel out in the ratio
+      const ratios = (name: string, of = results) =>
+        of[name]!.map((v, i) => v / of[`router, ${mode}`]![i]!).sort((a, b) => a - b)
+      for (const rate of ["0", "1"]) {
+        const name = `router+trace@${rate}, ${mode}`
+        const rs = ratios(name)
+        const cs = ratios(name, cpuResults)
+        console.log(
+          `tracing at ${rate === "0" ? "0  " : "1.0"}, ${mode.padEnd(14)} CPU ${
+            ((median(cs) - 1) * 100).toFixed(1).padStart(6)
+          } % (median per-round CPU-time ratio; per-round ${cs.map((r) => r.toFixed(3)).join(" ")}; CPU ns/req ${
+            median(cpuResults[name]!).toFixed(0)
+          } vs ${median(cpuResults[`router, ${mode}`]!).toFixed(0)})`
+        )
+        console.log(
+          `tracing at ${rate === "0" ? "0  " : "1.0"}, ${mode.padEnd(14)} wall ${
+            ((median(rs) - 1) * 100).toFixed(1).padStart(6)
+          } % (median per-round ratio; ratio of medians ${(m(name) / base).toFixed(3)}; per-round ${
+            rs.map((r) => r.toFixed(3)).join(" ")
+          })`
+        )
+      }
+    }
+    console.log(`(spans recorded: ${spans})`)
+  }
   const served = stats.counterValue(`rt/bench/server/127.0.0.1/18082/requests`)
   const clientOk = stats.counterValue(`rt/bench/client/$/inet/127.0.0.1/${PORT}/success`)
   console.log(`(server requests ${served}, client successes ${clientOk})`)

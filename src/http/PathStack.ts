@@ -26,6 +26,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
+import type * as Tracer from "effect/Tracer"
 import type * as Failure from "../Failure.js"
 import * as Filter from "../Filter.js"
 import type * as Dtab from "../naming/Dtab.js"
@@ -88,6 +89,8 @@ export interface Routed {
   readonly requestId: string
   /** This hop's span, encoded for `l5d-ctx-trace` (a child of the caller's, or a new root). */
   readonly trace?: string | undefined
+  /** The request's server span, when the router traces it (`HttpTracing`). */
+  readonly span?: Tracer.Span | undefined
 }
 
 /**

@@ -11,8 +11,12 @@
  *     → live binding of (router dtab ++ local dtab, name), cached, bindingTimeout
  *     → union pick by weight → l5d-dst-* headers
  *     → destination client, per bound id (`DstClient`, cached): stats · requeues · balancer
- *       → endpoint: failure accrual · attempt timeout · l5d-ctx-deadline · pooled connections (Upstream)
+ *       → endpoint: attempt span · failure accrual · attempt timeout · l5d-ctx-deadline · pooled connections (Upstream)
  * ```
+ *
+ * With `tracing` (a tracing telemeter configured), each request the router samples gets a server
+ * span named after its logical name, the parent of one span per attempt (`TraceFilter`); trace
+ * context is read and written as `HttpTracing` describes.
  *
  * The path stack and the destination clients are `ClientStack`'s stacks in its documented order
  * (built by `ProxyStack`, as the simulator builds its own); server admission is
@@ -27,12 +31,14 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Random from "effect/Random"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
 import * as Failure from "../Failure.js"
 import * as IdleCache from "../IdleCache.js"
 import * as WeightedUnion from "../loadbalancer/WeightedUnion.js"
@@ -46,6 +52,8 @@ import * as Path from "../naming/Path.js"
 import * as Admission from "../resilience/Admission.js"
 import * as Deadline from "../resilience/Deadline.js"
 import * as Stats from "../Stats.js"
+import * as Tracing from "../telemetry/Tracing.js"
+import * as TraceFilter from "../TraceFilter.js"
 import type * as AccessLog from "./AccessLog.js"
 import * as DstClient from "./DstClient.js"
 import * as Errors from "./Errors.js"
@@ -54,6 +62,7 @@ import * as H2Server from "./h2/Server.js"
 import type * as H2Settings from "./h2/Settings.js"
 import * as H2Upstream from "./h2/Upstream.js"
 import * as Headers from "./Headers.js"
+import * as HttpTracing from "./HttpTracing.js"
 import * as Identifiers from "./Identifiers.js"
 import * as PathStack from "./PathStack.js"
 import type { HttpRequest, HttpResponse } from "./transport/Message.js"
@@ -143,6 +152,11 @@ export interface Options {
    * it produced, or on the error response the router answers with when it failed. Defaults to none.
    */
   readonly accessLog?: AccessLog.AccessLog | undefined
+  /**
+   * The proxy's tracing (its tracing telemeters): requests it samples get a server span and
+   * attempt spans. Defaults to none: no span is made and only `l5d-ctx-trace` is propagated.
+   */
+  readonly tracing?: Tracing.Tracing | undefined
 }
 
 /**
@@ -338,6 +352,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       ? H2Upstream.make
       : configuredUpstream
 
+    const tracing = options.tracing
     const clients = yield* IdleCache.make({
       id: idOf,
       lookup: (bound: Name.Bound) => {
@@ -345,7 +360,10 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         const idPath = typeof bound.id === "string"
           ? Result.getOrElse(Path.parse(bound.id), () => Path.make(id))
           : bound.id
-        return DstClient.make(bound, clientParams(idPath), rt.scope("client", statsName(id)), makeUpstream)
+        const made = DstClient.make(bound, clientParams(idPath), rt.scope("client", statsName(id)), makeUpstream)
+        return tracing === undefined
+          ? Effect.provideService(made, TraceFilter.Enabled, false)
+          : Effect.provideService(made, TraceFilter.CurrentHooks, HttpTracing.hooks)
       },
       idleTimeToLive: ttl
     })
@@ -411,6 +429,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
           requestId: routed.requestId,
           trace: routed.trace
         })
+        if (routed.span !== undefined) routed.span.attribute("weir.bound", client.id)
         const call = client.call(routed.http)
         return accessLog === undefined ? call : logged(accessLog, call, routed)
       }
@@ -495,10 +514,56 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         onSuccess: (response) => {
           const c = entry.classify(routed, Exit.succeed(response))
           response.headers[Headers.names.successClass] = c._tag === "Success" ? "1.0" : "0.0"
+          if (routed.span !== undefined) traced(routed.span, response, c._tag === "Success" ? "success" : "failure")
           return finish(response)
         },
-        onFailure: (error) => finish(errorResponse(error, routed, entry.params))
+        onFailure: (error) => {
+          const response = errorResponse(error, routed, entry.params)
+          if (routed.span !== undefined) traced(routed.span, response, "failure")
+          return finish(response)
+        }
       })
+
+    const traced = (span: Tracer.Span, response: HttpResponse, verdict: string) => {
+      HttpTracing.recordResponse(span, response)
+      span.attribute("weir.response_class", verdict)
+    }
+
+    /** Runs `run` for `routed` in a server span when `decision` samples it. */
+    const withServerSpan = (
+      tracing: Tracing.Tracing,
+      decision: HttpTracing.Decision,
+      routed: Routed,
+      run: (routed: Routed) => Effect.Effect<HttpResponse>
+    ): Effect.Effect<HttpResponse> => {
+      if (!decision.sampled) return run(routed)
+      HttpTracing.markTraced(routed.http)
+      const parent = decision.parent
+      const options = {
+        kind: "server",
+        sampled: true,
+        root: parent === undefined,
+        ...(parent !== undefined
+          ? { parent: Tracer.externalSpan({ traceId: parent.traceId, spanId: parent.spanId, sampled: true }) }
+          : {}),
+        annotations: Context.make(Tracing.Origin, { traceId: decision.traceId, forced: decision.forced }),
+        attributes: HttpTracing.serverAttributes(
+          routed.http,
+          label,
+          routed.service,
+          Dtab.show(routed.localDtab),
+          Dtab.show(routed.dtab)
+        )
+      } as const
+      return Effect.withTracer(
+        Effect.useSpan(
+          routed.service,
+          options,
+          (span) => Effect.withParentSpan(run({ ...routed, span }), span, { captureStackTrace: false })
+        ),
+        tracing.tracer
+      )
+    }
 
     const routeIdentified = (
       request: HttpRequest,
@@ -513,20 +578,24 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       }
       const name = identified.name
       const service = identified.shown ?? Path.show(name)
-      const span = Headers.childSpan(trace)
+      const decision = tracing === undefined ? undefined : HttpTracing.decide(tracing, identified.request, trace)
+      const span = decision === undefined ? Headers.childSpan(trace) : undefined
       const routed: Routed = {
         http: identified.request,
         name,
         service,
         dtab: Dtab.concat(baseDtab, localDtab),
         localDtab,
-        requestId: span.traceId,
-        trace: Headers.encodeTrace(span)
+        requestId: span !== undefined ? span.traceId : decision!.requestId,
+        trace: span !== undefined ? Headers.encodeTrace(span) : decision!.l5d
       }
-      const entry = paths.getNow(service)
-      const run = entry !== undefined
-        ? callPath(entry, routed, finish)
-        : Effect.flatMap(paths.get(service), (e) => callPath(e, routed, finish))
+      const runRouted = (routed: Routed) => {
+        const entry = paths.getNow(service)
+        return entry !== undefined
+          ? callPath(entry, routed, finish)
+          : Effect.flatMap(paths.get(service), (e) => callPath(e, routed, finish))
+      }
+      const run = decision === undefined ? runRouted(routed) : withServerSpan(tracing!, decision, routed, runRouted)
       return deadline === undefined ? run : Deadline.withDeadline(run, deadline)
     }
 

@@ -54,6 +54,7 @@ import * as Transformer from "../naming/transformers/Transformer.js"
 import * as Stats from "../Stats.js"
 import * as Metrics from "../telemetry/Metrics.js"
 import type * as Telemeter from "../telemetry/Telemeter.js"
+import * as Tracing from "../telemetry/Tracing.js"
 import * as Admin from "./Admin.js"
 import * as Config from "./Config.js"
 import * as ConfigJson from "./ConfigJson.js"
@@ -323,6 +324,16 @@ const build = (
     }
     const interpreter = yield* Interpreter.make({ namers })
 
+    // telemeters start before the routers: the tracing ones are where the routers' spans go
+    const telemeterEndpoints: Array<Telemeter.Endpoint> = []
+    const sinks: Array<Tracing.Sink> = []
+    for (const t of config.telemetry) {
+      const started = yield* Telemeters.registry.make(t)({ registry, snapshot: exporter.snapshot })
+      telemeterEndpoints.push(...started.endpoints)
+      if (started.tracer !== undefined) sinks.push(started.tracer)
+    }
+    const tracing = Tracing.make(sinks)
+
     const reloadable: Array<Reloadable> = []
     const own: Array<OwnAddress> = []
     const upstreamMaker = yield* DstClient.UpstreamMaker
@@ -354,7 +365,10 @@ const build = (
       routerInterpreters.set(r.label, untransformed)
       const routerInterpreter = Transformer.wrapInterpreter(untransformed, transformers)
       const tls = yield* loadTls(r, i, reloadable)
-      const router = yield* Router.make(routerOptions(r, config.admin, routerInterpreter, registry, accessLog, tls))
+      const router = yield* Router.make({
+        ...routerOptions(r, config.admin, routerInterpreter, registry, accessLog, tls),
+        tracing
+      })
         .pipe(
           Effect.provideService(
             DstClient.UpstreamMaker,
@@ -395,11 +409,6 @@ const build = (
     const shutdown = yield* Deferred.make<Duration.Duration>()
     const requestShutdown = (grace?: Duration.Duration) =>
       Effect.asVoid(Deferred.succeed(shutdown, grace ?? config.admin.shutdownGraceMs))
-    const telemeterEndpoints: Array<Telemeter.Endpoint> = []
-    for (const t of config.telemetry) {
-      const started = yield* Telemeters.registry.make(t)({ registry, snapshot: exporter.snapshot })
-      telemeterEndpoints.push(...started.endpoints)
-    }
     const adminTls = config.admin.tls === undefined ? undefined : yield* Tls.server(
       TlsConfig.serverOptions(config.admin.tls)
     ).pipe(Effect.mapError(startFailure("admin.tls")))

@@ -7,6 +7,7 @@ import * as nodePath from "node:path"
 import { loadConfig } from "../../src/cli/Check.js"
 import * as Interpreters from "../../src/config/interpreter/index.js"
 import * as Namers from "../../src/config/namer/index.js"
+import * as Telemeters from "../../src/config/telemeter/index.js"
 
 const withFile = <A, E>(text: string, f: (file: string) => Effect.Effect<A, E>) =>
   Effect.acquireUseRelease(
@@ -37,7 +38,7 @@ routers:
   servers: [{}]
   client: {loadBalancer: {kind: heap, maxEffort: 3}}
   interpreter: {kind: io.l5d.fs, dtabFile: /etc/linkerd/dtab}
-telemetry: [{kind: io.l5d.zipkin}]
+telemetry: [{kind: io.l5d.recentRequests, sampleRate: 1}]
 `
       const e = yield* Effect.flip(withFile(text, loadConfig))
       expect(e.code).toBe(1)
@@ -51,7 +52,9 @@ telemetry: [{kind: io.l5d.zipkin}]
         `routers[0].interpreter.kind: interpreter kind io.l5d.fs is not available in this version of weir (available: ${
           Interpreters.registry.kinds.join(", ")
         })`,
-        "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd)"
+        `telemetry[0].kind: telemeter kind io.l5d.recentRequests is not available in this version of weir (available: ${
+          Telemeters.registry.kinds.join(", ")
+        })`
       ])
       expect(err).toMatch(/: 5 problems\n/)
 

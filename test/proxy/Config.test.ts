@@ -3,6 +3,7 @@ import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
 import * as Interpreters from "../../src/config/interpreter/index.js"
 import * as Namers from "../../src/config/namer/index.js"
+import * as Telemeters from "../../src/config/telemeter/index.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Path from "../../src/naming/Path.js"
 import * as PathMatcher from "../../src/naming/PathMatcher.js"
@@ -272,7 +273,8 @@ routers:
   servers: [{port: 9990}]
   interpreter: {kind: io.l5d.fs, dtabFile: /etc/linkerd/dtab}
 telemetry:
-- kind: io.l5d.zipkin
+- kind: io.l5d.recentRequests
+  sampleRate: 1
 `)).toEqual([
       `namers[1].kind: namer kind io.l5d.rancher is not available in this version of weir (available: ${
         Namers.registry.kinds.join(", ")
@@ -283,7 +285,9 @@ telemetry:
       `routers[1].interpreter.kind: interpreter kind io.l5d.fs is not available in this version of weir (available: ${
         Interpreters.registry.kinds.join(", ")
       })`,
-      "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd)"
+      `telemetry[0].kind: telemeter kind io.l5d.recentRequests is not available in this version of weir (available: ${
+        Telemeters.registry.kinds.join(", ")
+      })`
     ])
     expect(problems(`namers: [{kind: io.l5d.rancher, prot: 1}]\n${minimal}`)).toEqual([
       expect.stringMatching(/^namers\[0\]\.kind: namer kind io\.l5d\.rancher is not available/),

@@ -1,13 +1,13 @@
 /**
  * Telemeter kinds linkerd has and this version of weir does not run, with the keys linkerd
- * documents for them: `io.l5d.tracelog`, `io.l5d.recentRequests`, `io.l5d.zipkin`. They decode and are rejected with `telemeter kind … is
+ * documents for them: `io.l5d.recentRequests`. They decode and are rejected with `telemeter kind … is
  * not available in this version of weir`.
  *
  * @since 0.1.0
  */
 import * as S from "effect/Schema"
 import * as Plugin from "../Plugin.js"
-import { NonEmptyString, Port, PositiveInt } from "../Schemas.js"
+import { PositiveInt } from "../Schemas.js"
 
 /**
  * Every unavailable telemeter kind.
@@ -16,15 +16,5 @@ import { NonEmptyString, Port, PositiveInt } from "../Schemas.js"
  * @category unavailable
  */
 export const all: ReadonlyArray<Plugin.Unavailable> = [
-  Plugin.unavailable("io.l5d.tracelog", {
-    host: S.optionalKey(NonEmptyString),
-    sampleRate: S.optionalKey(S.Finite),
-    level: S.optionalKey(NonEmptyString)
-  }),
-  Plugin.unavailable("io.l5d.recentRequests", { sampleRate: S.Finite, capacity: S.optionalKey(PositiveInt) }),
-  Plugin.unavailable("io.l5d.zipkin", {
-    host: S.optionalKey(NonEmptyString),
-    port: S.optionalKey(Port),
-    sampleRate: S.optionalKey(S.Finite)
-  })
+  Plugin.unavailable("io.l5d.recentRequests", { sampleRate: S.Finite, capacity: S.optionalKey(PositiveInt) })
 ]

@@ -1,5 +1,6 @@
 /**
- * The telemeter family (`telemetry:`): `io.l5d.prometheus`, `io.l5d.influxdb`, `io.l5d.statsd`;
+ * The telemeter family (`telemetry:`): `io.l5d.prometheus`, `io.l5d.influxdb`, `io.l5d.statsd`, and
+ * the tracing telemeters `io.l5d.zipkin`, `io.zipkin.http`, `io.weir.otlp`, `io.l5d.tracelog`;
  * linkerd's other telemeters decode and are reported as not available (`Unavailable.ts`). A
  * telemeter plugin's constructor returns a `Telemeter.Make` (src/telemetry/Telemeter.ts): admin
  * endpoints it serves and exporters it runs in the proxy's scope.
@@ -8,9 +9,12 @@
  */
 import * as Plugin from "../Plugin.js"
 import * as InfluxDb from "./InfluxDb.js"
+import * as Otlp from "./Otlp.js"
 import * as Prometheus from "./Prometheus.js"
 import * as Statsd from "./Statsd.js"
+import * as TraceLog from "./TraceLog.js"
 import * as Unavailable from "./Unavailable.js"
+import * as Zipkin from "./Zipkin.js"
 
 /**
  * The telemeter registry: `schema` decodes one entry of `telemetry`, `make` what it runs with.
@@ -20,7 +24,15 @@ import * as Unavailable from "./Unavailable.js"
  */
 export const registry = Plugin.registry(
   "telemeter",
-  [Prometheus.plugin, InfluxDb.plugin, Statsd.plugin],
+  [
+    Prometheus.plugin,
+    InfluxDb.plugin,
+    Statsd.plugin,
+    Zipkin.plugin,
+    Zipkin.httpPlugin,
+    Otlp.plugin,
+    TraceLog.plugin
+  ],
   Unavailable.all
 )
 

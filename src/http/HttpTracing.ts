@@ -1,0 +1,210 @@
+/**
+ * Tracing at the HTTP router: which requests are traced, the server span's attributes, and the
+ * trace context written on the requests weir forwards.
+ *
+ * **Ingress.** The caller's context is read with `TraceContext.extract` — `l5d-ctx-trace`, W3C
+ * `traceparent` (+ `tracestate`), `b3`, `X-B3-*`, in that order. A caller that decided (`sampled`
+ * true or false, or debug) is obeyed: sampled means traced whatever the `sampleRate`s, unsampled
+ * means no span anywhere on this hop. Otherwise the trace id decides (`Tracing.admits`).
+ *
+ * **Egress.** Every forwarded request carries `traceparent` (the caller's `tracestate` passes on
+ * unchanged) and `l5d-ctx-trace` (Finagle's flags carry the decision), so W3C-instrumented apps and
+ * linkerd both continue the trace; B3 is written only when the caller used B3, in the form it used
+ * (single `b3` or `X-B3-*`), so a Zipkin-instrumented caller's downstream sees what it sent and no
+ * one else gets four extra headers. When traced, the context is the attempt span's (written by the
+ * attempt hook just before each attempt), so the next hop's server span is the attempt's child.
+ *
+ * @since 0.1.0
+ */
+import type * as Exit from "effect/Exit"
+import type * as Tracer from "effect/Tracer"
+import type * as Failure from "../Failure.js"
+import type * as Tracing from "../telemetry/Tracing.js"
+import { randomId } from "../telemetry/Tracing.js"
+import type * as TraceFilter from "../TraceFilter.js"
+import * as Headers from "./Headers.js"
+import * as TraceContext from "./TraceContext.js"
+import type { HttpRequest, HttpResponse } from "./transport/Message.js"
+import { header } from "./transport/Message.js"
+
+/**
+ * What the router decided for one request: the trace it belongs to, whether this hop records it,
+ * and what goes in `l5d-reqid` / `l5d-ctx-trace`.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Decision {
+  /** 32 hex digits. */
+  readonly traceId: string
+  /** The caller's span, when it sent one. */
+  readonly parent: TraceContext.SpanContext | undefined
+  readonly format: TraceContext.Format | undefined
+  readonly sampled: boolean
+  /** The caller asked for the trace (sampled or debug): every sink records it. */
+  readonly forced: boolean
+  /** `l5d-reqid`: the trace id's low 64 bits. */
+  readonly requestId: string
+  /** This hop's `l5d-ctx-trace`, encoded (before any attempt span replaces it). */
+  readonly l5d: string
+}
+
+const get = (request: HttpRequest) => (name: string) => header(request.headers, name)
+
+/** The requests of this process's server spans, so the attempt hook skips the others at once. */
+const tracedRequests = new WeakSet<HttpRequest>()
+
+/**
+ * Marks `request` as traced: its attempts get spans (`hooks.traced`).
+ *
+ * @since 0.1.0
+ * @category server
+ */
+export const markTraced = (request: HttpRequest): void => {
+  tracedRequests.add(request)
+}
+
+const flagWords = [undefined, true, false].flatMap((sampled) =>
+  [false, true].map((debug) => TraceContext.l5dFlags(sampled, debug))
+)
+const flagsOf = (sampled: boolean | undefined, debug: boolean): string =>
+  flagWords[(sampled === undefined ? 0 : sampled ? 2 : 4) + (debug ? 1 : 0)]!
+
+const l5dOf = (
+  traceId: string,
+  spanId: string,
+  parentId: string,
+  sampled: boolean | undefined,
+  debug: boolean
+): Headers.TraceId => {
+  const high = traceId.slice(0, 16)
+  return {
+    spanId,
+    parentId,
+    traceId: traceId.slice(16),
+    flags: flagsOf(sampled, debug),
+    traceIdHigh: high === "0000000000000000" ? undefined : high
+  }
+}
+
+/** The B3 form the request arrived with, if any. */
+const b3Form = (request: HttpRequest): "b3" | "b3multi" | undefined =>
+  request.headers["b3"] !== undefined ? "b3" : request.headers["x-b3-traceid"] !== undefined ? "b3multi" : undefined
+
+const writeB3 = (
+  request: HttpRequest,
+  format: "b3" | "b3multi" | undefined,
+  traceId: string,
+  spanId: string,
+  sampled: boolean,
+  parentId: string | undefined
+): void => {
+  const h = request.headers
+  if (format === "b3") h["b3"] = TraceContext.formatB3(traceId, spanId, sampled, parentId)
+  else if (format === "b3multi") {
+    h["x-b3-traceid"] = traceId
+    h["x-b3-spanid"] = spanId
+    h["x-b3-sampled"] = sampled ? "1" : "0"
+    if (parentId !== undefined) h["x-b3-parentspanid"] = parentId
+    else delete h["x-b3-parentspanid"]
+    delete h["x-b3-flags"]
+  }
+}
+
+/**
+ * Decides for `request` (whose `l5d-ctx-trace`, already decoded by the router, is `l5d`) and, when
+ * this hop does not trace it, writes the unsampled context for the next hop at once.
+ *
+ * @since 0.1.0
+ * @category ingress
+ */
+export const decide = (
+  tracing: Tracing.Tracing,
+  request: HttpRequest,
+  l5d: Headers.TraceId | undefined
+): Decision => {
+  const h = request.headers
+  const found = l5d === undefined && h["traceparent"] === undefined && h["b3"] === undefined &&
+      h["x-b3-traceid"] === undefined
+    ? undefined
+    : TraceContext.extract(get(request), l5d)
+  const parent = found?.context
+  const traceId = parent?.traceId ?? randomId(32)
+  const forced = parent !== undefined && (parent.debug || parent.sampled === true)
+  const sampled = forced || (parent?.sampled !== false && tracing.sample(traceId))
+  const hop = randomId(16)
+  const debug = parent?.debug ?? false
+  const ctx = l5dOf(traceId, hop, parent?.spanId ?? hop, parent?.sampled ?? (sampled ? true : false), debug)
+  if (!sampled) {
+    request.headers["traceparent"] = TraceContext.formatTraceparent(traceId, hop, false)
+    writeB3(request, b3Form(request), traceId, hop, false, parent?.spanId)
+  }
+  return {
+    traceId,
+    parent,
+    format: found?.format,
+    sampled,
+    forced,
+    requestId: ctx.traceId,
+    l5d: Headers.encodeTrace(ctx)
+  }
+}
+
+/**
+ * The server span's attributes at its start.
+ *
+ * @since 0.1.0
+ * @category server
+ */
+export const serverAttributes = (
+  request: HttpRequest,
+  router: string,
+  service: string,
+  localDtab: string,
+  dtab: string
+): Record<string, unknown> => ({
+  "http.method": request.method,
+  "http.target": request.url,
+  "weir.router": router,
+  "weir.path": service,
+  "weir.dtab.local": localDtab,
+  "weir.dtab": dtab
+})
+
+/**
+ * Records a response on a span: `http.status_code`, and `l5d-err` when weir (or a linkerd
+ * downstream) answered with an error.
+ *
+ * @since 0.1.0
+ * @category server
+ */
+export const recordResponse = (span: Tracer.Span, response: HttpResponse): void => {
+  span.attribute("http.status_code", response.status)
+  const err = header(response.headers, Headers.names.err)
+  if (err !== undefined) span.attribute("l5d.err", err)
+}
+
+/**
+ * The attempt hooks of the proxy's HTTP clients (`TraceFilter.CurrentHooks`): the span is named
+ * after the request's method; before each attempt, the attempt span's context is written as
+ * `traceparent`, `l5d-ctx-trace` (and B3 when the request arrived with it); after it, the status and
+ * `l5d-err` are recorded.
+ *
+ * @since 0.1.0
+ * @category egress
+ */
+export const hooks: TraceFilter.Hooks<HttpRequest, HttpResponse, Failure.Failure> = {
+  name: (request) => `${request.method} attempt`,
+  traced: (request) => tracedRequests.has(request),
+  inject: (request, span) => {
+    const parentId = span.parent._tag === "Some" ? span.parent.value.spanId : undefined
+    request.headers["traceparent"] = TraceContext.formatTraceparent(span.traceId, span.spanId, true)
+    request.headers[Headers.names.ctxTrace] = Headers.encodeTrace(
+      l5dOf(span.traceId, span.spanId, parentId ?? span.spanId, true, false)
+    )
+    writeB3(request, b3Form(request), span.traceId, span.spanId, true, parentId)
+  },
+  describe: (_request, exit: Exit.Exit<HttpResponse, Failure.Failure>, span) => {
+    if (exit._tag === "Success") recordResponse(span, exit.value)
+  }
+}
