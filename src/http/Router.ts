@@ -46,6 +46,7 @@ import * as Path from "../naming/Path.js"
 import * as Admission from "../resilience/Admission.js"
 import * as Deadline from "../resilience/Deadline.js"
 import * as Stats from "../Stats.js"
+import type * as RecentRequests from "../telemetry/RecentRequests.js"
 import type * as AccessLog from "./AccessLog.js"
 import * as DstClient from "./DstClient.js"
 import * as Errors from "./Errors.js"
@@ -56,6 +57,7 @@ import * as H2Upstream from "./h2/Upstream.js"
 import * as Headers from "./Headers.js"
 import * as Identifiers from "./Identifiers.js"
 import * as PathStack from "./PathStack.js"
+import * as RequestCapture from "./RequestCapture.js"
 import type { HttpRequest, HttpResponse } from "./transport/Message.js"
 import { empty, header } from "./transport/Message.js"
 import * as Server from "./transport/Server.js"
@@ -143,6 +145,11 @@ export interface Options {
    * it produced, or on the error response the router answers with when it failed. Defaults to none.
    */
   readonly accessLog?: AccessLog.AccessLog | undefined
+  /**
+   * Keeps a sample of the requests served (`io.l5d.recentRequests`, see `RequestCapture`). Defaults
+   * to none: no request pays for it.
+   */
+  readonly recorder?: RecentRequests.Recorder | undefined
 }
 
 /**
@@ -159,6 +166,8 @@ export interface Router {
   readonly route: (request: HttpRequest) => Effect.Effect<HttpResponse>
   /** Stops accepting on every server and lets requests in flight finish within `grace`. */
   readonly drain: (grace?: Duration.Input) => Effect.Effect<void>
+  /** The destination clients open now (built on first use, closed when idle). */
+  readonly clients: () => ReadonlyArray<DstClient.DstClient>
 }
 
 type Routed = PathStack.Routed
@@ -292,6 +301,7 @@ const recorded = (response: HttpResponse, metrics: ServerMetrics | undefined, st
 interface Core {
   /** Routes one request with no admission and no server stats. */
   readonly route: (request: HttpRequest) => Effect.Effect<HttpResponse>
+  readonly clients: () => ReadonlyArray<DstClient.DstClient>
   /** The handler of one server; `setStats` moves its server metrics (once the port is known). */
   readonly serverHandler: (config: ServerConfig) => {
     readonly handler: (request: HttpRequest) => Effect.Effect<HttpResponse>
@@ -334,9 +344,11 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
     const bindings = yield* BindingCache.make(options.interpreter, { idleTimeToLive: ttl })
     const random = yield* Random.Random
     const configuredUpstream = yield* DstClient.UpstreamMaker
-    const makeUpstream: DstClient.UpstreamMaker = options.protocol === "h2" && configuredUpstream === Upstream.make
+    const recorder = options.recorder
+    const protocolUpstream: DstClient.UpstreamMaker = options.protocol === "h2" && configuredUpstream === Upstream.make
       ? H2Upstream.make
       : configuredUpstream
+    const makeUpstream = recorder === undefined ? protocolUpstream : RequestCapture.upstreamMaker(protocolUpstream)
 
     const clients = yield* IdleCache.make({
       id: idOf,
@@ -411,7 +423,8 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
           requestId: routed.requestId,
           trace: routed.trace
         })
-        const call = client.call(routed.http)
+        const sent = client.call(routed.http)
+        const call = recorder === undefined ? sent : RequestCapture.attempt(sent, client.id)
         return accessLog === undefined ? call : logged(accessLog, call, routed)
       }
       const send = (routed: Routed, tree: Interpreter.BoundTree): Effect.Effect<HttpResponse, RouteError> => {
@@ -505,7 +518,8 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       localDtab: Dtab.Dtab,
       deadline: Deadline.Deadline | undefined,
       trace: Headers.TraceId | undefined,
-      finish: (response: HttpResponse) => HttpResponse
+      finish: (response: HttpResponse) => HttpResponse,
+      capture: RecentRequests.Capture | undefined
     ): Effect.Effect<HttpResponse> => {
       const identified = identify(request)
       if (identified._tag === "Unidentified") {
@@ -513,6 +527,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       }
       const name = identified.name
       const service = identified.shown ?? Path.show(name)
+      if (capture !== undefined) capture.service = service
       const span = Headers.childSpan(trace)
       const routed: Routed = {
         http: identified.request,
@@ -532,13 +547,27 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
 
     /**
      * Routes one request; `metrics` (with the request's start time) records the response, whichever
-     * way it is produced.
+     * way it is produced. The one place where the recorder samples requests, HTTP/1.1 and HTTP/2 alike.
      */
     const route = (
       original: HttpRequest,
       clearContext: boolean,
       metrics: ServerMetrics | undefined,
       start: number
+    ): Effect.Effect<HttpResponse> => {
+      if (recorder === undefined) return routeCaptured(original, clearContext, metrics, start, undefined)
+      const capture = RequestCapture.begin(recorder, label, original)
+      return capture === undefined
+        ? routeCaptured(original, clearContext, metrics, start, undefined)
+        : RequestCapture.around(recorder, capture, routeCaptured(original, clearContext, metrics, start, capture))
+    }
+
+    const routeCaptured = (
+      original: HttpRequest,
+      clearContext: boolean,
+      metrics: ServerMetrics | undefined,
+      start: number,
+      capture: RecentRequests.Capture | undefined
     ): Effect.Effect<HttpResponse> => {
       const rewritten = original.url.charCodeAt(0) === 47 ? original : proxyRewrite(original)
       if (clearContext) Headers.stripL5d(rewritten.headers)
@@ -556,6 +585,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         const response = Errors.isRouterError(upstream) ? upstream : withoutHopByHop(upstream)
         const rh = response.headers
         Headers.appendVia(rh, request.version)
+        if (capture !== undefined) capture.error = header(rh, Headers.names.err)
         if (clearContext) {
           const wasError = rh[Headers.names.err] !== undefined
           Headers.stripL5d(rh)
@@ -565,7 +595,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
           }
         }
         return recorded(response, metrics, start)
-      })
+      }, capture)
     }
 
     const serverHandler = (config: ServerConfig) => {
@@ -623,6 +653,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
 
     const core: Core = {
       route: (request) => route(request, false, undefined, 0),
+      clients: clients.values,
       serverHandler
     }
     return core
@@ -693,6 +724,7 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
       label,
       servers,
       route: core.route,
+      clients: core.clients,
       drain: (grace) => Effect.asVoid(Effect.all(servers.map((s) => s.drain(grace)), { concurrency: "unbounded" }))
     }
     return router

@@ -53,8 +53,10 @@ import * as PathMatcher from "../naming/PathMatcher.js"
 import * as Transformer from "../naming/transformers/Transformer.js"
 import * as Stats from "../Stats.js"
 import * as Metrics from "../telemetry/Metrics.js"
+import * as RecentRequests from "../telemetry/RecentRequests.js"
 import type * as Telemeter from "../telemetry/Telemeter.js"
 import * as Admin from "./Admin.js"
+import * as ClientState from "./ClientState.js"
 import * as Config from "./Config.js"
 import * as ConfigJson from "./ConfigJson.js"
 import * as Delegator from "./Delegator.js"
@@ -206,7 +208,8 @@ export const serviceParams = (
 
 /**
  * A router entry's options for `http/Router.make`; `accessLog` is the writer opened for its
- * `httpAccessLog`, if any; `tls` its TLS files as loaded (`loadTls`).
+ * `httpAccessLog`, if any; `tls` its TLS files as loaded (`loadTls`); `recorder` keeps a sample of
+ * its requests (the `io.l5d.recentRequests` telemeters).
  *
  * @since 0.1.0
  * @category params
@@ -217,7 +220,8 @@ export const routerOptions = (
   interpreter: Interpreter.NameInterpreter,
   stats: Stats.StatsReceiver,
   accessLog?: AccessLog.AccessLog | undefined,
-  tls?: RouterTls | undefined
+  tls?: RouterTls | undefined,
+  recorder?: RecentRequests.Recorder | undefined
 ): Router.Options => ({
   label: router.label,
   protocol: router.protocol === "h2" ? "h2" : "http",
@@ -254,7 +258,8 @@ export const routerOptions = (
   service: (name) => serviceParams(router.service, name),
   stats,
   maxCallDepth: Math.min(...router.servers.map((s) => s.maxCallDepth)),
-  ...(accessLog !== undefined ? { accessLog } : {})
+  ...(accessLog !== undefined ? { accessLog } : {}),
+  ...(recorder !== undefined ? { recorder } : {})
 })
 
 /** The host a server announces: its IP, or this machine's first external IPv4 when it listens on all. */
@@ -323,6 +328,15 @@ const build = (
     }
     const interpreter = yield* Interpreter.make({ namers })
 
+    const telemeterEndpoints: Array<Telemeter.Endpoint> = []
+    const rings: Array<RecentRequests.RecentRequests> = []
+    for (const t of config.telemetry) {
+      const started = yield* Telemeters.registry.make(t)({ registry, snapshot: exporter.snapshot })
+      telemeterEndpoints.push(...started.endpoints)
+      if (started.recentRequests !== undefined) rings.push(started.recentRequests)
+    }
+    const recorder = RecentRequests.combine(rings)
+
     const reloadable: Array<Reloadable> = []
     const own: Array<OwnAddress> = []
     const upstreamMaker = yield* DstClient.UpstreamMaker
@@ -354,7 +368,9 @@ const build = (
       routerInterpreters.set(r.label, untransformed)
       const routerInterpreter = Transformer.wrapInterpreter(untransformed, transformers)
       const tls = yield* loadTls(r, i, reloadable)
-      const router = yield* Router.make(routerOptions(r, config.admin, routerInterpreter, registry, accessLog, tls))
+      const router = yield* Router.make(
+        routerOptions(r, config.admin, routerInterpreter, registry, accessLog, tls, recorder)
+      )
         .pipe(
           Effect.provideService(
             DstClient.UpstreamMaker,
@@ -395,11 +411,6 @@ const build = (
     const shutdown = yield* Deferred.make<Duration.Duration>()
     const requestShutdown = (grace?: Duration.Duration) =>
       Effect.asVoid(Deferred.succeed(shutdown, grace ?? config.admin.shutdownGraceMs))
-    const telemeterEndpoints: Array<Telemeter.Endpoint> = []
-    for (const t of config.telemetry) {
-      const started = yield* Telemeters.registry.make(t)({ registry, snapshot: exporter.snapshot })
-      telemeterEndpoints.push(...started.endpoints)
-    }
     const adminTls = config.admin.tls === undefined ? undefined : yield* Tls.server(
       TlsConfig.serverOptions(config.admin.tls)
     ).pipe(Effect.mapError(startFailure("admin.tls")))
@@ -417,6 +428,8 @@ const build = (
       security: config.admin.security,
       allowedHosts: config.admin.allowedHosts,
       telemeters: telemeterEndpoints,
+      recentRequests: rings[0],
+      clientState: (only) => ClientState.toJson(routers, only),
       logging
     }).pipe(Effect.mapError(startFailure("admin")))
     own.push({ ip: admin.ip, port: admin.port, what: "admin" })

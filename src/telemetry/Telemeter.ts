@@ -1,7 +1,7 @@
 /**
  * A telemeter: what one `telemetry:` entry of a config runs. Given the proxy's metrics, it may serve
- * admin endpoints (`/admin/metrics/prometheus`, `/admin/metrics/influxdb`) and run exporters in the
- * proxy's scope (statsd over UDP). Each kind is a plugin (`src/config/telemeter/`) whose constructor
+ * admin endpoints (`/admin/metrics/prometheus`, `/admin/metrics/influxdb`), run exporters in the
+ * proxy's scope (statsd over UDP) and keep a sample of the requests the routers serve (`/requests`). Each kind is a plugin (`src/config/telemeter/`) whose constructor
  * returns a `Make`.
  *
  * @since 0.1.0
@@ -10,6 +10,7 @@ import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Stats from "../Stats.js"
 import type * as Metrics from "./Metrics.js"
+import type * as RecentRequests from "./RecentRequests.js"
 
 /**
  * What a telemeter is given: the registry and its windowed snapshot.
@@ -42,6 +43,11 @@ export interface Endpoint {
  */
 export interface Telemeter {
   readonly endpoints: ReadonlyArray<Endpoint>
+  /**
+   * Keeps a sample of the requests the routers serve, for the admin server's `/requests`
+   * (`io.l5d.recentRequests`). Defaults to none.
+   */
+  readonly recentRequests?: RecentRequests.RecentRequests | undefined
 }
 
 /**

@@ -1,13 +1,13 @@
 /**
  * Telemeter kinds linkerd has and this version of weir does not run, with the keys linkerd
- * documents for them: `io.l5d.tracelog`, `io.l5d.recentRequests`, `io.l5d.zipkin`. They decode and are rejected with `telemeter kind … is
- * not available in this version of weir`.
+ * documents for them: `io.l5d.tracelog`, `io.l5d.zipkin`. They decode and are rejected with
+ * `telemeter kind … is not available in this version of weir`.
  *
  * @since 0.1.0
  */
 import * as S from "effect/Schema"
 import * as Plugin from "../Plugin.js"
-import { NonEmptyString, Port, PositiveInt } from "../Schemas.js"
+import { NonEmptyString, Port } from "../Schemas.js"
 
 /**
  * Every unavailable telemeter kind.
@@ -21,7 +21,6 @@ export const all: ReadonlyArray<Plugin.Unavailable> = [
     sampleRate: S.optionalKey(S.Finite),
     level: S.optionalKey(NonEmptyString)
   }),
-  Plugin.unavailable("io.l5d.recentRequests", { sampleRate: S.Finite, capacity: S.optionalKey(PositiveInt) }),
   Plugin.unavailable("io.l5d.zipkin", {
     host: S.optionalKey(NonEmptyString),
     port: S.optionalKey(Port),

@@ -1,5 +1,6 @@
 /**
- * The telemeter family (`telemetry:`): `io.l5d.prometheus`, `io.l5d.influxdb`, `io.l5d.statsd`;
+ * The telemeter family (`telemetry:`): `io.l5d.prometheus`, `io.l5d.influxdb`, `io.l5d.statsd`,
+ * `io.l5d.recentRequests`;
  * linkerd's other telemeters decode and are reported as not available (`Unavailable.ts`). A
  * telemeter plugin's constructor returns a `Telemeter.Make` (src/telemetry/Telemeter.ts): admin
  * endpoints it serves and exporters it runs in the proxy's scope.
@@ -9,6 +10,7 @@
 import * as Plugin from "../Plugin.js"
 import * as InfluxDb from "./InfluxDb.js"
 import * as Prometheus from "./Prometheus.js"
+import * as RecentRequests from "./RecentRequests.js"
 import * as Statsd from "./Statsd.js"
 import * as Unavailable from "./Unavailable.js"
 
@@ -20,7 +22,7 @@ import * as Unavailable from "./Unavailable.js"
  */
 export const registry = Plugin.registry(
   "telemeter",
-  [Prometheus.plugin, InfluxDb.plugin, Statsd.plugin],
+  [Prometheus.plugin, InfluxDb.plugin, Statsd.plugin, RecentRequests.plugin],
   Unavailable.all
 )
 
