@@ -17,6 +17,7 @@ import { key as addressKey } from "../Address.js"
 import * as Retries from "../resilience/Retries.js"
 import * as RecentRequests from "../telemetry/RecentRequests.js"
 import type * as DstClient from "./DstClient.js"
+import * as Errors from "./Errors.js"
 import * as Headers from "./Headers.js"
 import type { HttpRequest, HttpResponse } from "./transport/Message.js"
 import { header } from "./transport/Message.js"
@@ -51,8 +52,8 @@ export const begin = (
 
 /**
  * Routes a sampled request with its capture as `RecentRequests.Current`, then records its entry:
- * the response's status and the router's `l5d-err` (noted on the capture before an edge strips it,
- * or read from the response).
+ * the response's status and the router's `l5d-err`, decoded (noted on the capture before an edge
+ * strips it, or read from the response).
  *
  * @since 0.1.0
  * @category capturing
@@ -64,7 +65,8 @@ export const around = (
 ): Effect.Effect<HttpResponse> =>
   Effect.provideService(
     Effect.map(route, (response) => {
-      const error = capture.error ?? header(response.headers, Headers.names.err)
+      const raw = capture.error ?? header(response.headers, Headers.names.err)
+      const error = raw === undefined ? undefined : Errors.decodeErr(raw)
       recorder.record(RecentRequests.entryOf(capture, response.status, error, performance.now()))
       return response
     }),

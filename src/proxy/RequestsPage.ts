@@ -35,7 +35,7 @@ const cells = (e: RecentRequests.Entry): ReadonlyArray<string> => [
   e.service ?? "",
   e.client ?? "",
   e.endpoint ?? "",
-  e.error === undefined ? String(e.status) : `${e.status} ${e.error}`,
+  e.error === undefined ? String(e.status) : `${e.status} ${e.error.split("\n")[0]}`,
   e.durationMs.toFixed(1),
   String(e.retries)
 ]
@@ -50,7 +50,7 @@ const body = document.querySelector("#requests tbody");
 const table = document.getElementById("requests");
 const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 const cells = (e) => [new Date(e.timestamp).toISOString(), e.router, e.method, e.uri, e.host, e.service ?? "",
-  e.client ?? "", e.endpoint ?? "", e.error === undefined ? String(e.status) : e.status + " " + e.error,
+  e.client ?? "", e.endpoint ?? "", e.error === undefined ? String(e.status) : e.status + " " + e.error.split("\\n")[0],
   e.durationMs.toFixed(1), String(e.retries)];
 let refreshes = 0;
 const refresh = () => fetch("requests.json").then((r) => r.json()).then((j) => {

@@ -41,7 +41,7 @@ export interface Entry {
   readonly endpoint?: string | undefined
   /** The response status, the router's own error responses included. */
   readonly status: number
-  /** `l5d-err` of a response the router produced itself. */
+  /** The message of the router's own error response (its `l5d-err`, decoded). */
   readonly error?: string | undefined
   /** Milliseconds from arrival to the response's head. */
   readonly durationMs: number
