@@ -64,7 +64,8 @@ setTimeout(refresh, 2000);
 `
 
 const css = `
-#requests td { text-align: left; font-family: monospace; font-size: 0.9em; }
+#requests th, #requests td { text-align: left; }
+#requests td { font-family: monospace; font-size: 0.9em; white-space: nowrap; }
 #requests tr.failed td { color: #b00020; }
 `
 
