@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
 import * as Namers from "../../src/config/namer/index.js"
+import * as Telemeters from "../../src/config/telemeter/index.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Path from "../../src/naming/Path.js"
 import * as PathMatcher from "../../src/naming/PathMatcher.js"
@@ -280,7 +281,9 @@ telemetry:
       "namers[2].zkAddrs: missing required key",
       "routers[1].protocol: protocol thrift is not available in this version of weir (available: http, h2)",
       "routers[1].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default, io.l5d.namerd.http)",
-      "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd)"
+      `telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: ${
+        Telemeters.registry.kinds.join(", ")
+      })`
     ])
     expect(problems(`namers: [{kind: io.l5d.rancher, prot: 1}]\n${minimal}`)).toEqual([
       expect.stringMatching(/^namers\[0\]\.kind: namer kind io\.l5d\.rancher is not available/),
