@@ -9,7 +9,8 @@
  * client and service parameters, `Stats.makeInMemory()`.
  *
  * Usage: `npx tsx bench/router/main.ts` (env `N` requests per round, default 200000; `ROUNDS`,
- * default 5; `CONC`, default 50; `TIMEOUTS=1` adds a total and an attempt timeout). Prints
+ * default 5; `CONC`, default 50; `TIMEOUTS=1` adds a total and an attempt timeout; `RECENT=<rate>`
+ * adds an `io.l5d.recentRequests` recorder sampling at that rate). Prints
  * ns/request, median (and best) of the rounds after a warm-up, for one request at a time (the
  * upstream answers synchronously) and `CONC` at a time (the upstream answers each batch on the next
  * `setImmediate`, so requests overlap as behind a real socket).
@@ -36,12 +37,15 @@ import type * as Upstream from "../../src/http/transport/Upstream.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Interpreter from "../../src/naming/Interpreter.js"
 import * as Stats from "../../src/Stats.js"
+import * as RecentRequests from "../../src/telemetry/RecentRequests.js"
 
 const N = Number(process.env.N ?? 200_000)
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const CONC = Number(process.env.CONC ?? 50)
 /** `TIMEOUTS=1`: a 10 s total timeout per service and a 5 s attempt timeout per client. */
 const TIMEOUTS = process.env.TIMEOUTS === "1"
+/** `RECENT=<rate>`: a recent-requests recorder (capacity 10) sampling at that rate. */
+const RECENT = process.env.RECENT === undefined ? undefined : Number(process.env.RECENT)
 const PORT = 18080
 
 const okBody = buffered("ok")
@@ -145,6 +149,7 @@ const program = Effect.gen(function*() {
     dtab: Dtab.parseUnsafe(`/svc/web => /$/inet/127.0.0.1/${PORT}`),
     interpreter,
     stats,
+    ...(RECENT !== undefined ? { recorder: RecentRequests.makeUnsafe({ sampleRate: RECENT }) } : {}),
     ...(TIMEOUTS
       ? {
         service: () => ({ totalTimeout: Duration.seconds(10) }),

@@ -4,11 +4,15 @@
  * below it. A router without a recorder installs none of them.
  *
  * - `begin` asks the recorder, when a request arrives, whether to sample it; a sampled request gets
- *   a `RecentRequests.Capture`, provided as `RecentRequests.Current` around its routing (`around`),
- *   which records the entry when the response is known.
- * - `attempt` wraps each call of a destination client: it notes the client id and the attempt
- *   number (`Retries.Attempt`), so the entry shows the last attempt's client and the retry count.
- * - `upstreamMaker` wraps the upstream of each endpoint: it notes the endpoint's address.
+ *   a `RecentRequests.Capture`, and `around` records its entry when the response is known.
+ * - `track` ties the capture to the request as it is forwarded (once identified), by identity.
+ * - `attempt` wraps each call of a destination client: for a tracked request it notes the client id
+ *   and the attempt number (`Retries.Attempt`), so the entry shows the last attempt's client and
+ *   the retry count.
+ * - `upstreamMaker` wraps the upstream of each endpoint: for a tracked request it notes the
+ *   endpoint's address.
+ *
+ * An unsampled request costs one random draw and, per attempt, two lookups in a `WeakMap`.
  *
  * @since 0.1.0
  */
@@ -50,8 +54,21 @@ export const begin = (
   }
 }
 
+const tracked = new WeakMap<HttpRequest, RecentRequests.Capture>()
+
 /**
- * Routes a sampled request with its capture as `RecentRequests.Current`, then records its entry:
+ * Ties `capture` to `request`, the request the router forwards (by identity), so that `attempt`
+ * and the upstreams of `upstreamMaker` fill it in.
+ *
+ * @since 0.1.0
+ * @category capturing
+ */
+export const track = (request: HttpRequest, capture: RecentRequests.Capture): void => {
+  tracked.set(request, capture)
+}
+
+/**
+ * Routes a sampled request, then records its entry:
  * the response's status and the router's `l5d-err`, decoded (noted on the capture before an edge
  * strips it, or read from the response).
  *
@@ -63,35 +80,35 @@ export const around = (
   capture: RecentRequests.Capture,
   route: Effect.Effect<HttpResponse>
 ): Effect.Effect<HttpResponse> =>
-  Effect.provideService(
-    Effect.map(route, (response) => {
-      const raw = capture.error ?? header(response.headers, Headers.names.err)
-      const error = raw === undefined ? undefined : Errors.decodeErr(raw)
-      recorder.record(RecentRequests.entryOf(capture, response.status, error, performance.now()))
-      return response
-    }),
-    RecentRequests.Current,
-    capture
-  )
+  Effect.map(route, (response) => {
+    const raw = capture.error ?? header(response.headers, Headers.names.err)
+    const error = raw === undefined ? undefined : Errors.decodeErr(raw)
+    recorder.record(RecentRequests.entryOf(capture, response.status, error, performance.now()))
+    return response
+  })
 
 /**
- * Notes, for a sampled request, the client `id` an attempt calls and the attempt's number.
+ * Notes, for a tracked `request`, the client `id` an attempt (`call`) calls and the attempt's number.
  *
  * @since 0.1.0
  * @category capturing
  */
-export const attempt = <A, E, R>(call: Effect.Effect<A, E, R>, id: string): Effect.Effect<A, E, R> =>
-  Effect.withFiber((fiber) => {
-    const capture = fiber.getRef(RecentRequests.Current)
-    if (capture !== undefined) {
-      capture.client = id
-      capture.retries = fiber.getRef(Retries.Attempt)
-    }
+export const attempt = <A, E, R>(
+  call: Effect.Effect<A, E, R>,
+  id: string,
+  request: HttpRequest
+): Effect.Effect<A, E, R> => {
+  const capture = tracked.get(request)
+  if (capture === undefined) return call
+  capture.client = id
+  return Effect.withFiber((fiber) => {
+    capture.retries = fiber.getRef(Retries.Attempt)
     return call
   })
+}
 
 /**
- * Wraps `make` so that each upstream notes its address on the capture of a sampled request.
+ * Wraps `make` so that each upstream notes its address on the capture of a tracked request.
  *
  * @since 0.1.0
  * @category capturing
@@ -101,11 +118,10 @@ export const upstreamMaker = (make: DstClient.UpstreamMaker): DstClient.Upstream
     const key = addressKey(address)
     const call = upstream.call
     return Object.assign(Object.create(upstream) as typeof upstream, {
-      call: (request: HttpRequest) =>
-        Effect.withFiber((fiber) => {
-          const capture = fiber.getRef(RecentRequests.Current)
-          if (capture !== undefined) capture.endpoint = key
-          return call(request)
-        })
+      call: (request: HttpRequest) => {
+        const capture = tracked.get(request)
+        if (capture !== undefined) capture.endpoint = key
+        return call(request)
+      }
     })
   })

@@ -424,7 +424,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
           trace: routed.trace
         })
         const sent = client.call(routed.http)
-        const call = recorder === undefined ? sent : RequestCapture.attempt(sent, client.id)
+        const call = recorder === undefined ? sent : RequestCapture.attempt(sent, client.id, routed.http)
         return accessLog === undefined ? call : logged(accessLog, call, routed)
       }
       const send = (routed: Routed, tree: Interpreter.BoundTree): Effect.Effect<HttpResponse, RouteError> => {
@@ -527,7 +527,6 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       }
       const name = identified.name
       const service = identified.shown ?? Path.show(name)
-      if (capture !== undefined) capture.service = service
       const span = Headers.childSpan(trace)
       const routed: Routed = {
         http: identified.request,
@@ -537,6 +536,10 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         localDtab,
         requestId: span.traceId,
         trace: Headers.encodeTrace(span)
+      }
+      if (capture !== undefined) {
+        capture.service = service
+        RequestCapture.track(routed.http, capture)
       }
       const entry = paths.getNow(service)
       const run = entry !== undefined

@@ -335,7 +335,8 @@ const build = (
       telemeterEndpoints.push(...started.endpoints)
       if (started.recentRequests !== undefined) rings.push(started.recentRequests)
     }
-    const recorder = RecentRequests.combine(rings)
+    // a ring that samples nothing needs no recorder: its routers then do nothing per request for it
+    const recorder = RecentRequests.combine(rings.filter((r) => r.sampleRate > 0))
 
     const reloadable: Array<Reloadable> = []
     const own: Array<OwnAddress> = []

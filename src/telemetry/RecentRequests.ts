@@ -6,14 +6,14 @@
  * A router given a `Recorder` asks it once per request whether to sample it (`sample`); only a
  * sampled request pays for anything more: a `Capture` that the data path fills in as the request
  * goes (the identified name, the client, the endpoint, the retries) and that `record` turns into an
- * `Entry` when the response is known. A router without a recorder does none of this.
+ * `Entry` when the response is known. A router without a recorder (no telemeter, or `sampleRate: 0`)
+ * does none of this.
  *
  * Sampling draws from Effect's `Random` when the recorder is built (`make`), so `Random.withSeed`
  * makes it reproducible; `nextDouble` replaces it outright.
  *
  * @since 0.1.0
  */
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 
@@ -171,17 +171,6 @@ export const combine = (recorders: ReadonlyArray<Recorder>): Recorder | undefine
     }
   }
 }
-
-/**
- * The capture of the request the current fiber serves, set by the router around a sampled request
- * only. Defaults to none.
- *
- * @since 0.1.0
- * @category params
- */
-export const Current = Context.Reference<Capture | undefined>("weir/telemetry/RecentRequests/Current", {
-  defaultValue: () => undefined
-})
 
 /**
  * The entry a finished capture makes, with the response's `status` and the router's `error`.
