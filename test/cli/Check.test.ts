@@ -6,6 +6,7 @@ import * as os from "node:os"
 import * as nodePath from "node:path"
 import { loadConfig } from "../../src/cli/Check.js"
 import * as Namers from "../../src/config/namer/index.js"
+import * as Telemeters from "../../src/config/telemeter/index.js"
 
 const withFile = <A, E>(text: string, f: (file: string) => Effect.Effect<A, E>) =>
   Effect.acquireUseRelease(
@@ -48,7 +49,9 @@ telemetry: [{kind: io.l5d.zipkin}]
         "namers[0].bogus: unknown key",
         "routers[0].client.loadBalancer.maxEffort: unknown key",
         "routers[0].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default, io.l5d.namerd.http)",
-        "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd)"
+        `telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: ${
+          Telemeters.registry.kinds.join(", ")
+        })`
       ])
       expect(err).toMatch(/: 5 problems\n/)
 
