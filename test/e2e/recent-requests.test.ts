@@ -134,6 +134,13 @@ telemetry:
         status: 200
       })
 
+      // the h2 router's client counts its streams too
+      const h2State = JSON.parse((yield* get(`http://127.0.0.1:${admin}/client_state.json?router=grpc`)).body)
+      expect(Object.keys(h2State)).toEqual([`/$/inet/127.0.0.1/${h2Port}`])
+      expect(h2State[`/$/inet/127.0.0.1/${h2Port}`].endpoints).toEqual([
+        expect.objectContaining({ address: `127.0.0.1:${h2Port}`, connections: 1, streams: 0, accrual: "alive" })
+      ])
+
       // the ring keeps the newest 4
       for (let i = 0; i < 3; i++) yield* get(`http://127.0.0.1:${web}/more/${i}`, { host: "books" })
       const second = yield* requestsOf(admin)
