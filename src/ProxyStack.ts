@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { Address } from "./Address.js"
+import { key as addressKey } from "./Address.js"
 import * as ClientStack from "./ClientStack.js"
 import type * as Failure from "./Failure.js"
 import * as Balancer from "./loadbalancer/Balancer.js"
@@ -113,6 +114,10 @@ export type Roles = ReadonlyArray<string>
  */
 export interface Client<Req, Rep, E, R> extends Service<Req, Rep, E, R> {
   readonly nodes: () => ReadonlyArray<Engine.NodeInfo>
+  /** The balancer's kind (`Balancer.Factory`'s `kind`, e.g. `p2c`). */
+  readonly balancer: string
+  /** The failure accrual state of the node with this key; `undefined` when it has no accrual. */
+  readonly accrual: (key: string) => FailureAccrual.State | undefined
   readonly roles: { readonly client: Roles; readonly endpoint: Roles }
 }
 
@@ -161,12 +166,32 @@ export const client = <Req, Rep, E, R>(options: {
     }
     const stacks = options.stacks === undefined ? defaults : options.stacks(defaults)
     let balanced: Engine.Balanced<Req, Rep, E | Failure.Failure, R> | undefined
+    const accrual = new Map<string, () => FailureAccrual.State>()
+    // each endpoint's accrual filter reports its state under the endpoint's key, for as long as it lives
+    const inspected = (address: Address) => {
+      const key = addressKey(address)
+      let own: (() => FailureAccrual.State) | undefined
+      const inspect = (state: () => FailureAccrual.State) => {
+        own = state
+        accrual.set(key, state)
+      }
+      return <A, E2, R2>(build: Effect.Effect<A, E2, R2>) =>
+        Effect.andThen(
+          Effect.addFinalizer(() =>
+            Effect.sync(() => {
+              if (own !== undefined && accrual.get(key) === own) accrual.delete(key)
+            })
+          ),
+          Effect.provideService(build, FailureAccrual.Inspect, inspect)
+        )
+    }
     const service = yield* ClientStack.makeClient<Req, Rep, E, R>({
       balancer: (endpoint) =>
         Effect.tap(
           params.balancer.make(
             options.addresses,
-            (address) => Effect.flatMap(options.connect(address), (leaf) => endpoint(leaf, address)),
+            (address) =>
+              Effect.flatMap(options.connect(address), (leaf) => inspected(address)(endpoint(leaf, address))),
             {
               label: options.label,
               stats,
@@ -194,6 +219,8 @@ export const client = <Req, Rep, E, R>(options: {
         return service.status
       },
       nodes,
+      balancer: params.balancer.kind,
+      accrual: (key) => accrual.get(key)?.(),
       roles: { client: Stack.roles(stacks.client), endpoint: Stack.roles(stacks.endpoint) }
     }
   })

@@ -14,7 +14,8 @@
  * in-memory sink that keeps nothing, so it is the request path's own cost, not an exporter's —
  * interleaved with the plain router in every round (each round starting at the next case), and prints
  * the median of their per-round ratios to it, in wall time and in this process's CPU time — the
- * latter much less disturbed by other load on the machine). Prints
+ * latter much less disturbed by other load on the machine). `RECENT=<rate>` adds an
+ * `io.l5d.recentRequests` recorder sampling at that rate to every router. Prints
  * ns/request, median (and best) of the rounds after a warm-up, for one request at a time (the
  * upstream answers synchronously) and `CONC` at a time (the upstream answers each batch on the next
  * `setImmediate`, so requests overlap as behind a real socket).
@@ -41,6 +42,7 @@ import type * as Upstream from "../../src/http/transport/Upstream.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Interpreter from "../../src/naming/Interpreter.js"
 import * as Stats from "../../src/Stats.js"
+import * as RecentRequests from "../../src/telemetry/RecentRequests.js"
 import * as Tracing from "../../src/telemetry/Tracing.js"
 
 const N = Number(process.env.N ?? 200_000)
@@ -50,6 +52,8 @@ const CONC = Number(process.env.CONC ?? 50)
 const TIMEOUTS = process.env.TIMEOUTS === "1"
 /** `TRACING=1`: also the router with tracing at sampleRate 0 and 1.0. */
 const TRACING = process.env.TRACING === "1"
+/** `RECENT=<rate>`: a recent-requests recorder (capacity 10) sampling at that rate. */
+const RECENT = process.env.RECENT === undefined ? undefined : Number(process.env.RECENT)
 const PORT = 18080
 
 const okBody = buffered("ok")
@@ -162,7 +166,8 @@ const program = Effect.gen(function*() {
           client: () => ({ attemptTimeout: Duration.seconds(5) })
         }
         : {}),
-      tracing
+      tracing,
+      ...(RECENT !== undefined ? { recorder: RecentRequests.makeUnsafe({ sampleRate: RECENT }) } : {})
     }, { port: 18082 }).pipe(Effect.provideService(DstClient.UpstreamMaker, makeUpstream))
   const handler = yield* makeHandler(undefined)
   const traced0 = TRACING ? yield* makeHandler(tracingAt(0)) : undefined

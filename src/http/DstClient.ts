@@ -30,7 +30,7 @@ import * as ProxyStack from "../ProxyStack.js"
 import * as Deadline from "../resilience/Deadline.js"
 import type * as FailureAccrual from "../resilience/FailureAccrual.js"
 import type * as RetryBudget from "../resilience/RetryBudget.js"
-import type { Service } from "../Service.js"
+import type { Service, Status } from "../Service.js"
 import * as Stack from "../Stack.js"
 import type { StatsReceiver } from "../Stats.js"
 import * as StatsFilter from "../StatsFilter.js"
@@ -75,6 +75,33 @@ export interface DstClient extends Service<HttpRequest, HttpResponse, Failure> {
   readonly addresses: () => ReadonlyArray<string>
   /** The roles of its client and endpoint stacks, top first. */
   readonly roles: { readonly client: ProxyStack.Roles; readonly endpoint: ProxyStack.Roles }
+  /** A read-only view of its balancer and endpoints now (`/client_state.json`). */
+  readonly inspect: () => Inspection
+}
+
+/**
+ * What a client shows of itself: its balancer's kind and, per endpoint, the balancer's view (load,
+ * weight, requests in flight, status), the failure accrual state and the open connections (and, on
+ * HTTP/2, streams).
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Inspection {
+  readonly balancer: string
+  readonly endpoints: ReadonlyArray<{
+    /** `ip:port`. */
+    readonly address: string
+    readonly weight: number
+    readonly load: number
+    readonly pending: number
+    readonly status: Status
+    /** `undefined` when the client runs no failure accrual. */
+    readonly accrual: FailureAccrual.State | undefined
+    readonly connections: number
+    /** Streams open, for an upstream that multiplexes (HTTP/2). */
+    readonly streams?: number | undefined
+  }>
 }
 
 /**
@@ -216,7 +243,23 @@ export const make = (
         return built.status
       },
       addresses: () => built.nodes().map((n) => n.key),
-      roles: built.roles
+      roles: built.roles,
+      inspect: () => ({
+        balancer: built.balancer,
+        endpoints: built.nodes().map((n) => {
+          const up = upstreams.get(n.key) as (Upstream.Upstream & { readonly streams?: () => number }) | undefined
+          return {
+            address: n.key,
+            weight: n.address.weight,
+            load: n.load,
+            pending: n.pending,
+            status: n.status,
+            accrual: built.accrual(n.key),
+            connections: up?.connections() ?? 0,
+            ...(typeof up?.streams === "function" ? { streams: up.streams() } : {})
+          }
+        })
+      })
     }
     return client
   })

@@ -52,6 +52,7 @@ import * as Path from "../naming/Path.js"
 import * as Admission from "../resilience/Admission.js"
 import * as Deadline from "../resilience/Deadline.js"
 import * as Stats from "../Stats.js"
+import type * as RecentRequests from "../telemetry/RecentRequests.js"
 import * as Tracing from "../telemetry/Tracing.js"
 import * as TraceFilter from "../TraceFilter.js"
 import type * as AccessLog from "./AccessLog.js"
@@ -65,6 +66,7 @@ import * as Headers from "./Headers.js"
 import * as HttpTracing from "./HttpTracing.js"
 import * as Identifiers from "./Identifiers.js"
 import * as PathStack from "./PathStack.js"
+import * as RequestCapture from "./RequestCapture.js"
 import type { HttpRequest, HttpResponse } from "./transport/Message.js"
 import { empty, header } from "./transport/Message.js"
 import * as Server from "./transport/Server.js"
@@ -157,6 +159,11 @@ export interface Options {
    * attempt spans. Defaults to none: no span is made and only `l5d-ctx-trace` is propagated.
    */
   readonly tracing?: Tracing.Tracing | undefined
+  /**
+   * Keeps a sample of the requests served (`io.l5d.recentRequests`, see `RequestCapture`). Defaults
+   * to none: no request pays for it.
+   */
+  readonly recorder?: RecentRequests.Recorder | undefined
 }
 
 /**
@@ -173,6 +180,8 @@ export interface Router {
   readonly route: (request: HttpRequest) => Effect.Effect<HttpResponse>
   /** Stops accepting on every server and lets requests in flight finish within `grace`. */
   readonly drain: (grace?: Duration.Input) => Effect.Effect<void>
+  /** The destination clients open now (built on first use, closed when idle). */
+  readonly clients: () => ReadonlyArray<DstClient.DstClient>
 }
 
 type Routed = PathStack.Routed
@@ -306,6 +315,7 @@ const recorded = (response: HttpResponse, metrics: ServerMetrics | undefined, st
 interface Core {
   /** Routes one request with no admission and no server stats. */
   readonly route: (request: HttpRequest) => Effect.Effect<HttpResponse>
+  readonly clients: () => ReadonlyArray<DstClient.DstClient>
   /** The handler of one server; `setStats` moves its server metrics (once the port is known). */
   readonly serverHandler: (config: ServerConfig) => {
     readonly handler: (request: HttpRequest) => Effect.Effect<HttpResponse>
@@ -348,9 +358,11 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
     const bindings = yield* BindingCache.make(options.interpreter, { idleTimeToLive: ttl })
     const random = yield* Random.Random
     const configuredUpstream = yield* DstClient.UpstreamMaker
-    const makeUpstream: DstClient.UpstreamMaker = options.protocol === "h2" && configuredUpstream === Upstream.make
+    const recorder = options.recorder
+    const protocolUpstream: DstClient.UpstreamMaker = options.protocol === "h2" && configuredUpstream === Upstream.make
       ? H2Upstream.make
       : configuredUpstream
+    const makeUpstream = recorder === undefined ? protocolUpstream : RequestCapture.upstreamMaker(protocolUpstream)
 
     const tracing = options.tracing
     const clients = yield* IdleCache.make({
@@ -430,7 +442,8 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
           trace: routed.trace
         })
         if (routed.span !== undefined) routed.span.attribute("weir.bound", client.id)
-        const call = client.call(routed.http)
+        const sent = client.call(routed.http)
+        const call = recorder === undefined ? sent : RequestCapture.attempt(sent, client.id, routed.http)
         return accessLog === undefined ? call : logged(accessLog, call, routed)
       }
       const send = (routed: Routed, tree: Interpreter.BoundTree): Effect.Effect<HttpResponse, RouteError> => {
@@ -570,7 +583,8 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       localDtab: Dtab.Dtab,
       deadline: Deadline.Deadline | undefined,
       trace: Headers.TraceId | undefined,
-      finish: (response: HttpResponse) => HttpResponse
+      finish: (response: HttpResponse) => HttpResponse,
+      capture: RecentRequests.Capture | undefined
     ): Effect.Effect<HttpResponse> => {
       const identified = identify(request)
       if (identified._tag === "Unidentified") {
@@ -589,6 +603,10 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         requestId: span !== undefined ? span.traceId : decision!.requestId,
         trace: span !== undefined ? Headers.encodeTrace(span) : decision!.l5d
       }
+      if (capture !== undefined) {
+        capture.service = service
+        RequestCapture.track(routed.http, capture)
+      }
       const runRouted = (routed: Routed) => {
         const entry = paths.getNow(service)
         return entry !== undefined
@@ -601,13 +619,27 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
 
     /**
      * Routes one request; `metrics` (with the request's start time) records the response, whichever
-     * way it is produced.
+     * way it is produced. The one place where the recorder samples requests, HTTP/1.1 and HTTP/2 alike.
      */
     const route = (
       original: HttpRequest,
       clearContext: boolean,
       metrics: ServerMetrics | undefined,
       start: number
+    ): Effect.Effect<HttpResponse> => {
+      if (recorder === undefined) return routeCaptured(original, clearContext, metrics, start, undefined)
+      const capture = RequestCapture.begin(recorder, label, original)
+      return capture === undefined
+        ? routeCaptured(original, clearContext, metrics, start, undefined)
+        : RequestCapture.around(recorder, capture, routeCaptured(original, clearContext, metrics, start, capture))
+    }
+
+    const routeCaptured = (
+      original: HttpRequest,
+      clearContext: boolean,
+      metrics: ServerMetrics | undefined,
+      start: number,
+      capture: RecentRequests.Capture | undefined
     ): Effect.Effect<HttpResponse> => {
       const rewritten = original.url.charCodeAt(0) === 47 ? original : proxyRewrite(original)
       if (clearContext) Headers.stripL5d(rewritten.headers)
@@ -625,6 +657,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         const response = Errors.isRouterError(upstream) ? upstream : withoutHopByHop(upstream)
         const rh = response.headers
         Headers.appendVia(rh, request.version)
+        if (capture !== undefined) capture.error = header(rh, Headers.names.err)
         if (clearContext) {
           const wasError = rh[Headers.names.err] !== undefined
           Headers.stripL5d(rh)
@@ -634,7 +667,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
           }
         }
         return recorded(response, metrics, start)
-      })
+      }, capture)
     }
 
     const serverHandler = (config: ServerConfig) => {
@@ -692,6 +725,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
 
     const core: Core = {
       route: (request) => route(request, false, undefined, 0),
+      clients: clients.values,
       serverHandler
     }
     return core
@@ -762,6 +796,7 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
       label,
       servers,
       route: core.route,
+      clients: core.clients,
       drain: (grace) => Effect.asVoid(Effect.all(servers.map((s) => s.drain(grace)), { concurrency: "unbounded" }))
     }
     return router

@@ -2,9 +2,11 @@
  * The admin server, as linkerd 1.x's (default `127.0.0.1:9990`): `/admin/ping`,
  * `/admin/metrics.json`, `/admin/metrics/prometheus`, `/config.json`, `/admin/registry.json`,
  * `/admin/server_info`, `/delegator.json` (GET and POST), `/bound-names.json`,
- * `/namer_state/<prefix>.json`, `/logging.json` (GET, and POST to change a level), `POST
- * /admin/shutdown`, an endpoint list at `/admin`, and the pages an operator uses: the dashboard at
- * `/`, the dtab playground at `/delegator` and the log levels at `/logging`.
+ * `/namer_state/<prefix>.json`, `/logging.json` (GET, and POST to change a level),
+ * `/client_state.json`, `POST /admin/shutdown`, an endpoint list at `/admin`, and the pages an
+ * operator uses: the dashboard at `/`, the dtab playground at `/delegator`, the log levels at
+ * `/logging` and the recent requests at `/requests` and `/requests.json` (kept by the
+ * `io.l5d.recentRequests` telemeter).
  *
  * It is served by `node:http` directly: it knows nothing of the config file or of naming; the
  * proxy hands it the metric exporter, the config JSON, a delegation function and a shutdown hook.
@@ -22,12 +24,14 @@ import * as Https from "node:https"
 import type { AddressInfo } from "node:net"
 import type * as Tls from "../http/transport/Tls.js"
 import * as Metrics from "../telemetry/Metrics.js"
+import * as RecentRequests from "../telemetry/RecentRequests.js"
 import type * as Telemeter from "../telemetry/Telemeter.js"
 import * as AdminSecurity from "./AdminSecurity.js"
 import { dashboardHtml } from "./Dashboard.js"
 import * as DelegatorPage from "./DelegatorPage.js"
 import type * as Logging from "./Logging.js"
 import * as LoggingPage from "./LoggingPage.js"
+import * as RequestsPage from "./RequestsPage.js"
 import * as ServerInfo from "./ServerInfo.js"
 
 /**
@@ -110,6 +114,10 @@ export interface Options {
   readonly logging?: Logging.Logging | undefined
   /** When the process started (epoch ms), for `/admin/server_info`. Defaults to the process's start. */
   readonly startedAt?: number | undefined
+  /** The requests `io.l5d.recentRequests` keeps, for `/requests` and `/requests.json`; absent → 404. */
+  readonly recentRequests?: RecentRequests.RecentRequests | undefined
+  /** Answers `/client_state.json` (of one router's clients when a label is given); absent → 404. */
+  readonly clientState?: ((router: string | undefined) => unknown) | undefined
 }
 
 /**
@@ -235,6 +243,8 @@ export const handle = async (
         [
           ...endpoints,
           ...(options.logging === undefined ? [] : loggingEndpoints),
+          ...(options.clientState === undefined ? [] : ["/client_state.json"]),
+          ...(options.recentRequests === undefined ? [] : ["/requests", "/requests.json"]),
           ...(options.namers ?? []).filter((n) => n.state !== undefined).map((n) => namerStateUrl(n.prefix))
         ]
           .filter(allowed)
@@ -282,6 +292,16 @@ export const handle = async (
       return LoggingPage.json(options.logging, method, headers["content-type"], body, q.get("pretty") === "1")
     case "/delegator.json":
       return delegator(options, method, q, headers, body)
+    case "/requests":
+      return options.recentRequests === undefined
+        ? text(404, RequestsPage.unconfiguredHtml(), "text/html; charset=utf-8")
+        : text(200, RequestsPage.requestsHtml(options.recentRequests), "text/html; charset=utf-8")
+    case "/requests.json":
+      if (options.recentRequests === undefined) break
+      return json(200, RecentRequests.toJson(options.recentRequests), q.get("pretty") === "1")
+    case "/client_state.json":
+      if (options.clientState === undefined) break
+      return json(200, options.clientState(q.get("router") ?? undefined), q.get("pretty") === "1")
     case "/bound-names.json":
       return boundNames(options, q.get("pretty") === "1")
     case "/":

@@ -1,6 +1,6 @@
 /**
  * The frame every admin page shares: one HTML document with its style and script inline and a
- * navigation bar (dashboard, dtab playground, logging, server info, metrics, config). Nothing is
+ * navigation bar (dashboard, dtab playground, logging, recent requests, server info, metrics, config). Nothing is
  * fetched from anywhere but the admin server itself, and links are relative, so the pages work
  * behind a path-rewriting proxy too.
  *
@@ -44,7 +44,7 @@ button { font-size: 0.95em; }
  * @since 0.1.0
  * @category model
  */
-export type Section = "dashboard" | "delegator" | "logging"
+export type Section = "dashboard" | "delegator" | "logging" | "requests"
 
 /**
  * A whole admin page: `title`, its own extra `css`, `body` (HTML) and `script` (JavaScript).
@@ -74,6 +74,7 @@ export const render = (options: {
 ${link("./", "dashboard", "dashboard")}
 ${link("delegator", "dtab playground", "delegator")}
 ${link("logging", "logging", "logging")}
+${link("requests", "requests", "requests")}
 ${link("admin/server_info", "server info")}
 ${link("admin/metrics.json?pretty=1", "metrics.json")}
 ${link("admin/metrics/prometheus", "prometheus")}

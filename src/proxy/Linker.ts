@@ -53,9 +53,11 @@ import * as PathMatcher from "../naming/PathMatcher.js"
 import * as Transformer from "../naming/transformers/Transformer.js"
 import * as Stats from "../Stats.js"
 import * as Metrics from "../telemetry/Metrics.js"
+import * as RecentRequests from "../telemetry/RecentRequests.js"
 import type * as Telemeter from "../telemetry/Telemeter.js"
 import * as Tracing from "../telemetry/Tracing.js"
 import * as Admin from "./Admin.js"
+import * as ClientState from "./ClientState.js"
 import * as Config from "./Config.js"
 import * as ConfigJson from "./ConfigJson.js"
 import * as Delegator from "./Delegator.js"
@@ -207,7 +209,8 @@ export const serviceParams = (
 
 /**
  * A router entry's options for `http/Router.make`; `accessLog` is the writer opened for its
- * `httpAccessLog`, if any; `tls` its TLS files as loaded (`loadTls`).
+ * `httpAccessLog`, if any; `tls` its TLS files as loaded (`loadTls`); `recorder` keeps a sample of
+ * its requests (the `io.l5d.recentRequests` telemeters).
  *
  * @since 0.1.0
  * @category params
@@ -218,7 +221,8 @@ export const routerOptions = (
   interpreter: Interpreter.NameInterpreter,
   stats: Stats.StatsReceiver,
   accessLog?: AccessLog.AccessLog | undefined,
-  tls?: RouterTls | undefined
+  tls?: RouterTls | undefined,
+  recorder?: RecentRequests.Recorder | undefined
 ): Router.Options => ({
   label: router.label,
   protocol: router.protocol === "h2" ? "h2" : "http",
@@ -255,7 +259,8 @@ export const routerOptions = (
   service: (name) => serviceParams(router.service, name),
   stats,
   maxCallDepth: Math.min(...router.servers.map((s) => s.maxCallDepth)),
-  ...(accessLog !== undefined ? { accessLog } : {})
+  ...(accessLog !== undefined ? { accessLog } : {}),
+  ...(recorder !== undefined ? { recorder } : {})
 })
 
 /** The host a server announces: its IP, or this machine's first external IPv4 when it listens on all. */
@@ -324,15 +329,20 @@ const build = (
     }
     const interpreter = yield* Interpreter.make({ namers })
 
-    // telemeters start before the routers: the tracing ones are where the routers' spans go
+    // telemeters start before the routers: the tracing ones are where the routers' spans go, the
+    // recent-requests ones what the routers record into
     const telemeterEndpoints: Array<Telemeter.Endpoint> = []
     const sinks: Array<Tracing.Sink> = []
+    const rings: Array<RecentRequests.RecentRequests> = []
     for (const t of config.telemetry) {
       const started = yield* Telemeters.registry.make(t)({ registry, snapshot: exporter.snapshot })
       telemeterEndpoints.push(...started.endpoints)
       if (started.tracer !== undefined) sinks.push(started.tracer)
+      if (started.recentRequests !== undefined) rings.push(started.recentRequests)
     }
     const tracing = Tracing.make(sinks)
+    // a ring that samples nothing needs no recorder: its routers then do nothing per request for it
+    const recorder = RecentRequests.combine(rings.filter((r) => r.sampleRate > 0))
 
     const reloadable: Array<Reloadable> = []
     const own: Array<OwnAddress> = []
@@ -366,7 +376,7 @@ const build = (
       const routerInterpreter = Transformer.wrapInterpreter(untransformed, transformers)
       const tls = yield* loadTls(r, i, reloadable)
       const router = yield* Router.make({
-        ...routerOptions(r, config.admin, routerInterpreter, registry, accessLog, tls),
+        ...routerOptions(r, config.admin, routerInterpreter, registry, accessLog, tls, recorder),
         tracing
       })
         .pipe(
@@ -426,6 +436,8 @@ const build = (
       security: config.admin.security,
       allowedHosts: config.admin.allowedHosts,
       telemeters: telemeterEndpoints,
+      recentRequests: rings[0],
+      clientState: (only) => ClientState.toJson(routers, only),
       logging
     }).pipe(Effect.mapError(startFailure("admin")))
     own.push({ ip: admin.ip, port: admin.port, what: "admin" })

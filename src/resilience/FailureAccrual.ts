@@ -472,9 +472,21 @@ export const Config = Context.Reference<Policy>("weir/resilience/FailureAccrual/
 })
 
 /**
+ * Where the `FailureAccrual` module reports each endpoint's filter when it builds it: a read-only view
+ * of its state, for admin pages. Defaults to none.
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const Inspect = Context.Reference<((state: () => State) => void) | undefined>(
+  "weir/resilience/FailureAccrual/Inspect",
+  { defaultValue: () => undefined }
+)
+
+/**
  * Failure accrual as a stack module (role `FailureAccrual`) for the per-endpoint stack, reading
- * `Config`, `ResponseClass.Classifier` and `Stats.Receiver` (scoped `failure_accrual`). With the
- * `none` policy it installs nothing.
+ * `Config`, `ResponseClass.Classifier` and `Stats.Receiver` (scoped `failure_accrual`), and reporting
+ * its state to `Inspect` when set. With the `none` policy it installs nothing.
  *
  * @since 0.1.0
  * @category modules
@@ -492,6 +504,8 @@ export const module = <Req, Rep, E, R>(): Stack.Module<Req, Rep, E, R> =>
           yield* ResponseClass.Classifier,
           (yield* Stats.Receiver).scope("failure_accrual")
         )
+        const inspect = yield* Inspect
+        if (inspect !== undefined) inspect(filter.state)
         return Filter.toService(filter, next)
       })
   )

@@ -1,7 +1,9 @@
 /**
  * A telemeter: what one `telemetry:` entry of a config runs. Given the proxy's metrics, it may serve
  * admin endpoints (`/admin/metrics/prometheus`, `/admin/metrics/influxdb`), run exporters in the
- * proxy's scope (statsd over UDP) and receive the proxy's finished spans (zipkin, OTLP, tracelog). Each kind is a plugin (`src/config/telemeter/`) whose constructor
+ * proxy's scope (statsd over UDP), receive the proxy's finished spans (zipkin, OTLP, tracelog) and
+ * keep a sample of the requests the routers serve (`/requests`). Each kind is a plugin
+ * (`src/config/telemeter/`) whose constructor
  * returns a `Make`.
  *
  * @since 0.1.0
@@ -10,6 +12,7 @@ import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Stats from "../Stats.js"
 import type * as Metrics from "./Metrics.js"
+import type * as RecentRequests from "./RecentRequests.js"
 import type * as Tracing from "./Tracing.js"
 
 /**
@@ -45,6 +48,11 @@ export interface Telemeter {
   readonly endpoints: ReadonlyArray<Endpoint>
   /** Where a tracing telemeter receives finished spans (`Tracing.Sink`); absent for the others. */
   readonly tracer?: Tracing.Sink | undefined
+  /**
+   * Keeps a sample of the requests the routers serve, for the admin server's `/requests`
+   * (`io.l5d.recentRequests`). Defaults to none.
+   */
+  readonly recentRequests?: RecentRequests.RecentRequests | undefined
 }
 
 /**

@@ -7,7 +7,6 @@ import * as nodePath from "node:path"
 import { loadConfig } from "../../src/cli/Check.js"
 import * as Interpreters from "../../src/config/interpreter/index.js"
 import * as Namers from "../../src/config/namer/index.js"
-import * as Telemeters from "../../src/config/telemeter/index.js"
 
 const withFile = <A, E>(text: string, f: (file: string) => Effect.Effect<A, E>) =>
   Effect.acquireUseRelease(
@@ -38,7 +37,7 @@ routers:
   servers: [{}]
   client: {loadBalancer: {kind: heap, maxEffort: 3}}
   interpreter: {kind: io.l5d.fs, dtabFile: /etc/linkerd/dtab}
-telemetry: [{kind: io.l5d.recentRequests, sampleRate: 1}]
+telemetry: [{kind: io.l5d.recentRequests}]
 `
       const e = yield* Effect.flip(withFile(text, loadConfig))
       expect(e.code).toBe(1)
@@ -52,9 +51,7 @@ telemetry: [{kind: io.l5d.recentRequests, sampleRate: 1}]
         `routers[0].interpreter.kind: interpreter kind io.l5d.fs is not available in this version of weir (available: ${
           Interpreters.registry.kinds.join(", ")
         })`,
-        `telemetry[0].kind: telemeter kind io.l5d.recentRequests is not available in this version of weir (available: ${
-          Telemeters.registry.kinds.join(", ")
-        })`
+        "telemetry[0].sampleRate: missing required key"
       ])
       expect(err).toMatch(/: 5 problems\n/)
 

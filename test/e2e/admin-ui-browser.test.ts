@@ -13,13 +13,10 @@ import { existsSync, mkdirSync } from "node:fs"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { join } from "node:path"
-import { type Browser, chromium, type Page } from "playwright-core"
 import * as Config from "../../src/proxy/Config.js"
 import * as Linker from "../../src/proxy/Linker.js"
 import * as Logging from "../../src/proxy/Logging.js"
-
-const executablePath = "/usr/bin/chromium"
-const screenshots = join(process.cwd(), ".weir-tmp", "screenshots")
+import { browser, executablePath, page, promise, screenshots } from "../support/browser.js"
 
 const backend = Effect.acquireRelease(
   Effect.callback<Http.Server>((resume) => {
@@ -35,30 +32,6 @@ const backend = Effect.acquireRelease(
       s.closeAllConnections()
     })
 ).pipe(Effect.map((s) => (s.address() as AddressInfo).port))
-
-const browser = Effect.acquireRelease(
-  Effect.promise(() =>
-    chromium.launch({
-      executablePath,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run"
-      ]
-    })
-  ),
-  (b: Browser) => Effect.promise(() => b.close())
-)
-
-const page = (b: Browser) =>
-  Effect.acquireRelease(
-    Effect.promise(() => b.newPage({ viewport: { width: 1200, height: 900 } })),
-    (p: Page) => Effect.promise(() => p.close())
-  )
 
 /** Sends requests through the router until the scope closes. */
 const traffic = (url: string) =>
@@ -102,8 +75,6 @@ routers:
     browser: yield* browser
   }
 })
-
-const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
 
 describe.skipIf(!existsSync(executablePath))("admin pages in headless Chromium", () => {
   it.live("the dashboard's charts move while traffic runs through the router", () =>

@@ -3,7 +3,6 @@ import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
 import * as Interpreters from "../../src/config/interpreter/index.js"
 import * as Namers from "../../src/config/namer/index.js"
-import * as Telemeters from "../../src/config/telemeter/index.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Path from "../../src/naming/Path.js"
 import * as PathMatcher from "../../src/naming/PathMatcher.js"
@@ -274,7 +273,6 @@ routers:
   interpreter: {kind: io.l5d.fs, dtabFile: /etc/linkerd/dtab}
 telemetry:
 - kind: io.l5d.recentRequests
-  sampleRate: 1
 `)).toEqual([
       `namers[1].kind: namer kind io.l5d.rancher is not available in this version of weir (available: ${
         Namers.registry.kinds.join(", ")
@@ -285,9 +283,7 @@ telemetry:
       `routers[1].interpreter.kind: interpreter kind io.l5d.fs is not available in this version of weir (available: ${
         Interpreters.registry.kinds.join(", ")
       })`,
-      `telemetry[0].kind: telemeter kind io.l5d.recentRequests is not available in this version of weir (available: ${
-        Telemeters.registry.kinds.join(", ")
-      })`
+      "telemetry[0].sampleRate: missing required key"
     ])
     expect(problems(`namers: [{kind: io.l5d.rancher, prot: 1}]\n${minimal}`)).toEqual([
       expect.stringMatching(/^namers\[0\]\.kind: namer kind io\.l5d\.rancher is not available/),

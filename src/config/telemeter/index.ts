@@ -1,9 +1,9 @@
 /**
- * The telemeter family (`telemetry:`): `io.l5d.prometheus`, `io.l5d.influxdb`, `io.l5d.statsd`, and
- * the tracing telemeters `io.l5d.zipkin`, `io.zipkin.http`, `io.weir.otlp`, `io.l5d.tracelog`;
- * linkerd's other telemeters decode and are reported as not available (`Unavailable.ts`). A
- * telemeter plugin's constructor returns a `Telemeter.Make` (src/telemetry/Telemeter.ts): admin
- * endpoints it serves and exporters it runs in the proxy's scope.
+ * The telemeter family (`telemetry:`): `io.l5d.prometheus`, `io.l5d.influxdb`, `io.l5d.statsd`,
+ * `io.l5d.recentRequests`, and the tracing telemeters `io.l5d.zipkin`, `io.zipkin.http`,
+ * `io.weir.otlp`, `io.l5d.tracelog`. A telemeter plugin's constructor returns a `Telemeter.Make`
+ * (src/telemetry/Telemeter.ts): admin endpoints it serves and exporters it runs in the proxy's scope.
+ * An unknown kind is reported with the kinds available.
  *
  * @since 0.1.0
  */
@@ -11,9 +11,9 @@ import * as Plugin from "../Plugin.js"
 import * as InfluxDb from "./InfluxDb.js"
 import * as Otlp from "./Otlp.js"
 import * as Prometheus from "./Prometheus.js"
+import * as RecentRequests from "./RecentRequests.js"
 import * as Statsd from "./Statsd.js"
 import * as TraceLog from "./TraceLog.js"
-import * as Unavailable from "./Unavailable.js"
 import * as Zipkin from "./Zipkin.js"
 
 /**
@@ -28,12 +28,12 @@ export const registry = Plugin.registry(
     Prometheus.plugin,
     InfluxDb.plugin,
     Statsd.plugin,
+    RecentRequests.plugin,
     Zipkin.plugin,
     Zipkin.httpPlugin,
     Otlp.plugin,
     TraceLog.plugin
-  ],
-  Unavailable.all
+  ]
 )
 
 /**
