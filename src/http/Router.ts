@@ -18,6 +18,12 @@
  * (built by `ProxyStack`, as the simulator builds its own); server admission is
  * `resilience/Admission`.
  *
+ * An HTTP/1.1 `Upgrade` (WebSocket and others) is routed like any request; a `101` from the
+ * destination comes back carrying its connection, which the server splices with the client's
+ * (`transport/Tunnel`), within the router's tunnel limits and with the client's `tunnel/` metrics
+ * (`TunnelStats`). `CONNECT` is refused (405) unless `connectEnabled`; then it is routed by its
+ * authority and tunnels to the chosen endpoint.
+ *
  * Requests that cannot be delivered get linkerd's error responses (`Errors`); an upstream response,
  * a 5XX included, is passed through (after retries) with `l5d-success-class`.
  *
@@ -59,7 +65,9 @@ import * as PathStack from "./PathStack.js"
 import type { HttpRequest, HttpResponse } from "./transport/Message.js"
 import { empty, header } from "./transport/Message.js"
 import * as Server from "./transport/Server.js"
+import type * as Tunnel from "./transport/Tunnel.js"
 import * as Upstream from "./transport/Upstream.js"
+import * as TunnelStats from "./TunnelStats.js"
 
 /**
  * One `servers[]` entry: where to listen and the server-side policies.
@@ -143,6 +151,18 @@ export interface Options {
    * it produced, or on the error response the router answers with when it failed. Defaults to none.
    */
   readonly accessLog?: AccessLog.AccessLog | undefined
+  /**
+   * Tunnel `CONNECT` requests (weir's; linkerd 1.x had no CONNECT). The request is routed by its
+   * authority (`host:port`, which becomes its `Host`) through the identifiers and the dtab like any
+   * other, and the chosen endpoint gets a plain TCP connection. Off by default, since a router
+   * that tunnels wherever its dtab binds is an open proxy to all of those: a `CONNECT` is then
+   * answered 405 with `l5d-err`. Defaults to `false`.
+   */
+  readonly connectEnabled?: boolean | undefined
+  /** A tunnel (upgrade or CONNECT) with no byte either way for this long is closed. Defaults to 1 hour. */
+  readonly tunnelIdleTimeout?: Duration.Input | undefined
+  /** A tunnel is closed this long after it opened. Defaults to none. */
+  readonly tunnelMaxDuration?: Duration.Input | undefined
 }
 
 /**
@@ -380,6 +400,26 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
     }
 
     const accessLog = options.accessLog
+    const connectEnabled = options.connectEnabled ?? false
+    const tunnelLimits: Tunnel.Limits = {
+      idleTimeoutMs: Duration.toMillis(Duration.fromInputUnsafe(options.tunnelIdleTimeout ?? Duration.hours(1))),
+      maxDurationMs: options.tunnelMaxDuration === undefined
+        ? undefined
+        : Duration.toMillis(Duration.fromInputUnsafe(options.tunnelMaxDuration))
+    }
+    const tunnelStats = new Map<string, TunnelStats.TunnelStats>()
+    yield* Effect.addFinalizer(() => Effect.sync(() => tunnelStats.forEach((t) => t.close())))
+    /** A tunnel answered by `client` gets the router's limits and the client's tunnel metrics. */
+    const withTunnel = (client: DstClient.DstClient, response: HttpResponse): HttpResponse => {
+      const tunnel = response.tunnel
+      if (tunnel === undefined) return response
+      let t = tunnelStats.get(client.id)
+      if (t === undefined) {
+        t = TunnelStats.make(rt.scope("client", statsName(client.id)))
+        tunnelStats.set(client.id, t)
+      }
+      return { ...response, tunnel: { ...tunnel, limits: tunnelLimits, observer: t.observer } }
+    }
 
     /** Logs the attempt `call` once its response (or the router's answer to its failure) is known. */
     const logged = (
@@ -411,7 +451,10 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
           requestId: routed.requestId,
           trace: routed.trace
         })
-        const call = client.call(routed.http)
+        const http = routed.http
+        const call = http.upgrade === undefined && http.method !== "CONNECT"
+          ? client.call(http)
+          : Effect.map(client.call(http), (response) => withTunnel(client, response))
         return accessLog === undefined ? call : logged(accessLog, call, routed)
       }
       const send = (routed: Routed, tree: Interpreter.BoundTree): Effect.Effect<HttpResponse, RouteError> => {
@@ -540,6 +583,11 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       metrics: ServerMetrics | undefined,
       start: number
     ): Effect.Effect<HttpResponse> => {
+      if (original.method === "CONNECT") {
+        if (!connectEnabled) return Effect.succeed(recorded(Errors.connectDisabled(label), metrics, start))
+        // the authority is where the tunnel goes: it is what identification reads
+        original.headers["host"] = original.url
+      }
       const rewritten = original.url.charCodeAt(0) === 47 ? original : proxyRewrite(original)
       if (clearContext) Headers.stripL5d(rewritten.headers)
       if (Headers.viaCount(rewritten.headers) > maxCallDepth) {

@@ -17,6 +17,13 @@
  * closes lingers (reading and dropping) until the client closes too, at most `keepAliveTimeout`
  * after the last byte was sent.
  *
+ * A request that asks to switch protocols (`Connection: upgrade` with an `Upgrade` list, or
+ * `CONNECT`) is handled like any other; when the handler's response carries the upstream connection
+ * (`HttpResponse.tunnel`: a `101`, or a `2xx` to the `CONNECT`), the connection becomes a byte tunnel
+ * to it (`Tunnel`), the bytes the client sent after its request head included. Any other answer is
+ * an ordinary response (and closes the connection after a `CONNECT`). A malformed `Upgrade`, or a
+ * `CONNECT` with a body, is a 400.
+ *
  * With `tls` it listens with `node:tls` (the handshake must finish within `headersTimeout`) and
  * hands each connection, once secure, to the same connection handling.
  *
@@ -150,6 +157,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
       connections.add(conn)
       socket.on("data", (chunk: Buffer) => conn.onData(chunk))
       socket.on("drain", () => {
+        if (conn.splice !== undefined) return conn.splice.clientDrained()
         const src = conn.responseSource
         if (src !== undefined && src.isPaused()) src.resume()
         else if (conn.awaitingDrain) {

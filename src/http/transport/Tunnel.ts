@@ -1,0 +1,246 @@
+/**
+ * A byte tunnel between a client connection and an upstream connection, for what HTTP/1.1 hands
+ * over after the request: an `Upgrade` the upstream accepted with `101 Switching Protocols`
+ * (WebSocket and others), or a `CONNECT`.
+ *
+ * The upstream side of the transport (`Upstream`) answers such a request with a response that
+ * carries an {@link Upgraded}: the upstream socket, taken out of its pool (it is never reused), and
+ * the bytes the upstream sent after its response head. The data path may add {@link Limits} and an
+ * {@link Observer}; the server side (`Server`) writes the response head and splices the two
+ * sockets with a {@link Splice}:
+ *
+ * - bytes flow both ways with backpressure: a side whose peer's socket buffer is full is paused
+ *   until it drains, so memory stays bounded by the sockets' high-water marks;
+ * - a half-close (FIN) is passed on to the other side, which may still send;
+ * - either side resetting or closing before both have finished, the idle timeout and the total
+ *   duration limit close both sockets;
+ * - the observer learns when the tunnel opened, and when it closed: bytes each way, duration and why.
+ *
+ * Timers are the runtime's own (`setTimeout`), like the server's header and keep-alive timeouts:
+ * the tunnel lives on the sockets, outside any Effect.
+ *
+ * @since 0.1.0
+ */
+import type * as net from "node:net"
+
+/**
+ * Limits on one tunnel, in milliseconds. Absent: none.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Limits {
+  /** Closes the tunnel when no byte has gone either way for this long. */
+  readonly idleTimeoutMs?: number | undefined
+  /** Closes the tunnel this long after it opened, busy or not. */
+  readonly maxDurationMs?: number | undefined
+}
+
+/**
+ * Why a tunnel closed: both sides finished (`closed`); one side closed or reset before the other
+ * had finished (`client_reset`, `upstream_reset`); or a limit was reached (`idle_timeout`,
+ * `max_duration`).
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export type CloseReason = "closed" | "client_reset" | "upstream_reset" | "idle_timeout" | "max_duration"
+
+/**
+ * What a closed tunnel carried.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Summary {
+  /** Bytes from the client to the upstream. */
+  readonly sent: number
+  /** Bytes from the upstream to the client. */
+  readonly received: number
+  readonly durationMs: number
+  readonly reason: CloseReason
+}
+
+/**
+ * Told when a tunnel opens and closes (metrics).
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Observer {
+  readonly opened: () => void
+  readonly closed: (summary: Summary) => void
+}
+
+/**
+ * An upstream connection handed over for a tunnel: the socket (paused, listened to by nobody but
+ * a guard that destroys it if it is never spliced), the bytes that followed the response head,
+ * and the protocol the upstream switched to (its `Upgrade`; absent for `CONNECT`).
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Upgraded {
+  readonly socket: net.Socket
+  readonly head?: Buffer | undefined
+  readonly protocol?: string | undefined
+  readonly limits?: Limits | undefined
+  readonly observer?: Observer | undefined
+}
+
+/**
+ * Destroys the socket of a tunnel that will not be spliced (the response was dropped or refused).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const abandon = (upgraded: Upgraded): void => {
+  upgraded.socket.destroy()
+}
+
+const ignore = (): void => {}
+
+/** How long the survivor of a reset may take to flush what it was sent before it is destroyed. */
+const lingerMs = 5_000
+
+/** Sends what `socket` still holds, then closes it; destroys it if that takes too long (a peer that does not read). */
+const lingerThenDestroy = (socket: net.Socket): void => {
+  if (socket.destroyed) return
+  socket.destroySoon()
+  const timer = setTimeout(() => socket.destroy(), lingerMs)
+  timer.unref()
+  socket.once("close", () => clearTimeout(timer))
+}
+
+/**
+ * A running tunnel. The client socket's events are delivered by its owner (the server connection,
+ * which keeps listening to it) through `fromClient`, `clientDrained`, `clientEnded` and
+ * `clientClosed`; the upstream socket's are the splice's own.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Splice {
+  sent = 0
+  received = 0
+  readonly start = performance.now()
+  done = false
+  clientEnded = false
+  upstreamEnded = false
+  readonly upstream: net.Socket
+  readonly idleTimer: ReturnType<typeof setTimeout> | undefined
+  readonly maxTimer: ReturnType<typeof setTimeout> | undefined
+
+  /**
+   * Starts splicing: `early` are bytes the client sent after its request head, `clientEof` whether
+   * it has already half-closed.
+   */
+  constructor(
+    readonly client: net.Socket,
+    readonly upgraded: Upgraded,
+    early: Buffer | undefined,
+    clientEof: boolean
+  ) {
+    const up = upgraded.socket
+    this.upstream = up
+    // the pool's guard against a socket nobody claims
+    up.removeAllListeners("timeout")
+    up.setTimeout(0)
+    up.allowHalfOpen = true
+    const limits = upgraded.limits
+    const idle = limits?.idleTimeoutMs
+    this.idleTimer = idle !== undefined && idle > 0 && idle < Infinity
+      ? setTimeout(() => this.close("idle_timeout"), idle)
+      : undefined
+    this.idleTimer?.unref()
+    const max = limits?.maxDurationMs
+    this.maxTimer = max !== undefined && max > 0 && max < Infinity
+      ? setTimeout(() => this.close("max_duration"), max)
+      : undefined
+    this.maxTimer?.unref()
+    up.on("data", (chunk: Buffer) => this.fromUpstream(chunk))
+    up.on("drain", () => {
+      if (!this.clientEnded && client.isPaused()) client.resume()
+    })
+    up.on("end", () => {
+      this.upstreamEnded = true
+      if (!this.done) client.end()
+    })
+    up.on("error", ignore)
+    up.on("close", () => this.close(this.clientEnded && this.upstreamEnded ? "closed" : "upstream_reset"))
+    upgraded.observer?.opened()
+    const head = upgraded.head
+    if (head !== undefined && head.length > 0) this.fromUpstream(head)
+    if (early !== undefined && early.length > 0) this.fromClient(early)
+    if (clientEof) this.clientEnd()
+    if (up.destroyed) {
+      this.close("upstream_reset")
+      return
+    }
+    up.resume()
+    if (client.isPaused() && !client.writableNeedDrain) client.resume()
+  }
+
+  touch(): void {
+    this.idleTimer?.refresh()
+  }
+
+  /** Bytes from the client. */
+  fromClient(chunk: Buffer): void {
+    if (this.done) return
+    this.sent += chunk.length
+    this.touch()
+    if (!this.upstream.write(chunk)) this.client.pause()
+  }
+
+  fromUpstream(chunk: Buffer): void {
+    if (this.done) return
+    this.received += chunk.length
+    this.touch()
+    if (!this.client.write(chunk)) this.upstream.pause()
+  }
+
+  /** The client's socket can take more. */
+  clientDrained(): void {
+    if (!this.done && !this.upstreamEnded && this.upstream.isPaused()) this.upstream.resume()
+  }
+
+  /** The client half-closed: so does the upstream side. */
+  clientEnd(): void {
+    this.clientEnded = true
+    if (!this.done) this.upstream.end()
+  }
+
+  /** The client's socket closed. */
+  clientClosed(): void {
+    this.close(this.clientEnded && this.upstreamEnded ? "closed" : "client_reset")
+  }
+
+  /** Closes both sides (once). */
+  close(reason: CloseReason): void {
+    if (this.done) return
+    this.done = true
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
+    if (this.maxTimer !== undefined) clearTimeout(this.maxTimer)
+    switch (reason) {
+      case "closed":
+        // both sides finished: each socket closes once what it still holds is written
+        break
+      case "client_reset":
+        lingerThenDestroy(this.upstream)
+        break
+      case "upstream_reset":
+        lingerThenDestroy(this.client)
+        break
+      default:
+        this.upstream.destroy()
+        this.client.destroy()
+    }
+    this.upgraded.observer?.closed({
+      sent: this.sent,
+      received: this.received,
+      durationMs: performance.now() - this.start,
+      reason
+    })
+  }
+}
