@@ -254,7 +254,10 @@ export const routerOptions = (
   service: (name) => serviceParams(router.service, name),
   stats,
   maxCallDepth: Math.min(...router.servers.map((s) => s.maxCallDepth)),
-  ...(accessLog !== undefined ? { accessLog } : {})
+  ...(accessLog !== undefined ? { accessLog } : {}),
+  connectEnabled: router.connectEnabled,
+  tunnelIdleTimeout: router.tunnelIdleTimeoutMs,
+  ...(router.tunnelMaxDurationMs !== undefined ? { tunnelMaxDuration: router.tunnelMaxDurationMs } : {})
 })
 
 /** The host a server announces: its IP, or this machine's first external IPv4 when it listens on all. */

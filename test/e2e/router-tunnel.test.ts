@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as net from "node:net"
 import { WebSocket, WebSocketServer } from "ws"
@@ -8,6 +9,8 @@ import * as Errors from "../../src/http/Errors.js"
 import * as Router from "../../src/http/Router.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Interpreter from "../../src/naming/Interpreter.js"
+import * as Config from "../../src/proxy/Config.js"
+import * as Linker from "../../src/proxy/Linker.js"
 import * as Stats from "../../src/Stats.js"
 import { sendE, textBackend } from "../http/support.js"
 import { waitFor } from "../support/poll.js"
@@ -19,11 +22,12 @@ const wsEcho = Effect.acquireRelease(
   Effect.promise(() =>
     new Promise<{ server: WebSocketServer; port: number; sockets: Array<WebSocket> }>((resolve) => {
       const sockets: Array<WebSocket> = []
-      const server = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () =>
+      const server: WebSocketServer = new WebSocketServer({ host: "127.0.0.1", port: 0 }, (): void =>
         resolve({ server, port: (server.address() as net.AddressInfo).port, sockets }))
-      server.on("connection", (ws) => {
+      server.on("connection", (ws: WebSocket) => {
         sockets.push(ws)
-        ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }))
+        ws.on("message", (data: Buffer, isBinary: boolean) =>
+          ws.send(data, { binary: isBinary }))
       })
     })
   ),
@@ -87,7 +91,8 @@ const rawClient = (port: number) =>
         }
       )
     ),
-    (c) => Effect.sync(() => c.socket.destroy())
+    (c) =>
+      Effect.sync(() => c.socket.destroy())
   )
 
 /** A WebSocket client through the router at `port`, for the service `host`. */
@@ -219,7 +224,10 @@ describe("Router tunnels", () => {
       c.socket.end()
       yield* waitFor(() => c.ended(), "the backend's half-close reaching the client")
       expect(c.text().endsWith("LATER bye")).toBe(true)
-      yield* waitFor(() => stats.counterValue(`rt/http/client/$/inet/127.0.0.1/${backendPort}/tunnel/closed`) === 1, "closed")
+      yield* waitFor(
+        () => stats.counterValue(`rt/http/client/$/inet/127.0.0.1/${backendPort}/tunnel/closed`) === 1,
+        "closed"
+      )
       expect(stats.counterValue(`rt/http/client/$/inet/127.0.0.1/${backendPort}/tunnel/closed/closed`)).toBe(1)
     }))
 
@@ -347,7 +355,9 @@ describe("Router tunnels", () => {
       expect(backend.seen[0]!.headers["upgrade"]).toBeUndefined()
       // an upgrade with a body is forwarded as an ordinary request
       const c = yield* rawClient(port)
-      c.socket.write("POST / HTTP/1.1\r\nHost: plain\r\nConnection: upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\nhi")
+      c.socket.write(
+        "POST / HTTP/1.1\r\nHost: plain\r\nConnection: upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\nhi"
+      )
       yield* waitFor(() => c.text().includes("plain"), "the answer")
       expect(c.text()).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
       expect(backend.seen[1]!.headers["upgrade"]).toBeUndefined()
@@ -372,5 +382,85 @@ describe("Router tunnels", () => {
       const client = `rt/http/client/$/inet/127.0.0.1/${silentPort}`
       expect(stats.counterValue(`${client}/tunnel/opened`)).toBe(0)
       expect(stats.counterValue(`${client}/failures`)).toBe(1)
+    }))
+
+  it.live("backpressure: a client that does not read stops the backend, and every byte arrives once it reads", () =>
+    Effect.gen(function*() {
+      const total = 64 * 1024 * 1024
+      const chunk = Buffer.alloc(64 * 1024, 120)
+      let written = 0
+      const backendPort = yield* tcpServer((s) => {
+        s.once("data", () => {
+          s.write("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: firehose\r\n\r\n")
+          const pump = () => {
+            while (written < total) {
+              written += chunk.length
+              if (!s.write(chunk)) return void s.once("drain", pump)
+            }
+            s.end()
+          }
+          pump()
+        })
+      })
+      const { port } = yield* routerTo(`/svc/fire => ${inet(backendPort)}`)
+      let received = 0
+      let ended = false
+      const socket = yield* Effect.acquireRelease(
+        Effect.sync(() => net.connect({ port, host: "127.0.0.1" })),
+        (s) => Effect.sync(() => s.destroy())
+      )
+      let holding = true
+      socket.on("data", (d: Buffer) => {
+        received += d.length
+        if (holding) socket.pause()
+      })
+      socket.on("end", () => {
+        ended = true
+      })
+      socket.write("GET / HTTP/1.1\r\nHost: fire\r\nConnection: upgrade\r\nUpgrade: firehose\r\n\r\n")
+      // the client stopped reading after its first bytes: wait until the backend makes no progress
+      let last = -1
+      let still = 0
+      yield* waitFor(() => {
+        still = written === last ? still + 1 : 0
+        last = written
+        return still >= 10
+      }, "the backend to be held back")
+      // the socket buffers on the way hold a few MiB at most; without backpressure all 64 would be taken
+      expect(written).toBeLessThan(total / 2)
+      holding = false
+      socket.resume()
+      yield* waitFor(() => ended, "the whole stream", 1500)
+      const head = "HTTP/1.1 101 Switching Protocols\r\n".length
+      expect(received).toBeGreaterThan(total + head)
+    }))
+
+  it.live("weir proxy: the config keys reach the router (connectEnabled, tunnelIdleTimeoutMs)", () =>
+    Effect.gen(function*() {
+      const echoPort = yield* tcpServer((s) => {
+        s.on("data", (d: Buffer) => s.write(d))
+      })
+      const authority = `127.0.0.1:${echoPort}`
+      const parsed = Config.parse(`
+admin: {port: 0}
+routers:
+- protocol: http
+  label: egress
+  connectEnabled: true
+  tunnelIdleTimeoutMs: 100
+  dtab: |
+    /svc/${authority} => /$/inet/127.0.0.1/${echoPort};
+  servers: [{port: 0}]
+`)
+      if (Result.isFailure(parsed)) throw new Error(JSON.stringify(parsed.failure))
+      expect(parsed.success.routers[0]!.connectEnabled).toBe(true)
+      const linker = yield* Linker.make(parsed.success)
+      const port = linker.routers[0]!.servers[0]!.port
+      const c = yield* rawClient(port)
+      c.socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\nhi`)
+      yield* waitFor(() => c.text().endsWith("hi"), "the tunnel")
+      yield* waitFor(() => c.ended(), "the idle tunnel closed")
+      const closed = `rt/egress/client/$/inet/127.0.0.1/${echoPort}/tunnel/closed/idle_timeout`
+      yield* waitFor(() => linker.registry.counterValue(closed) === 1, "the idle close counted")
     }))
 })

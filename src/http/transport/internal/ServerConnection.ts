@@ -235,7 +235,14 @@ export class Connection<R> {
     const upgrade = switching !== undefined && switching !== "connect" ? switching : undefined
     const make = (body: Body): HttpRequest =>
       upgrade === undefined
-        ? { method: head.method, url: head.target, version: head.version, headers: head.headers, body, remote: this.remote }
+        ? {
+          method: head.method,
+          url: head.target,
+          version: head.version,
+          headers: head.headers,
+          body,
+          remote: this.remote
+        }
         : {
           method: head.method,
           url: head.target,
