@@ -400,7 +400,8 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
     }
 
     const accessLog = options.accessLog
-    const connectEnabled = options.connectEnabled ?? false
+    // an h2 CONNECT (RFC 8441's extended CONNECT included) is another mechanism, not tunnelled here
+    const connectEnabled = (options.connectEnabled ?? false) && options.protocol !== "h2"
     const tunnelLimits: Tunnel.Limits = {
       idleTimeoutMs: Duration.toMillis(Duration.fromInputUnsafe(options.tunnelIdleTimeout ?? Duration.hours(1))),
       maxDurationMs: options.tunnelMaxDuration === undefined

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as net from "node:net"
@@ -462,5 +463,29 @@ routers:
       yield* waitFor(() => c.ended(), "the idle tunnel closed")
       const closed = `rt/egress/client/$/inet/127.0.0.1/${echoPort}/tunnel/closed/idle_timeout`
       yield* waitFor(() => linker.registry.counterValue(closed) === 1, "the idle close counted")
+    }))
+
+  it.live("a drain lets open tunnels carry on and finishes once they close", () =>
+    Effect.gen(function*() {
+      const backend = yield* wsEcho
+      const { router, port } = yield* routerTo(`/svc/echo => ${inet(backend.port)}`)
+      const ws = yield* opened(port, "/drain")
+      const received: Array<string> = []
+      ws.on("message", (d) => received.push(d.toString()))
+      let drained = false
+      const drain = yield* Effect.forkChild(Effect.tap(router.drain(Duration.seconds(30)), () =>
+        Effect.sync(() => {
+          drained = true
+        })))
+      yield* waitFor(() => router.servers[0]!.connections() === 1 && !drained, "the drain to start")
+      yield* Effect.sleep("50 millis")
+      // still draining, and the tunnel still carries messages
+      ws.send("during the drain")
+      yield* waitFor(() => received.length === 1, "an echo during the drain")
+      expect(received[0]).toBe("during the drain")
+      expect(drained).toBe(false)
+      ws.close(1000)
+      yield* Fiber.join(drain)
+      expect(drained).toBe(true)
     }))
 })

@@ -22,7 +22,8 @@
  * (`HttpResponse.tunnel`: a `101`, or a `2xx` to the `CONNECT`), the connection becomes a byte tunnel
  * to it (`Tunnel`), the bytes the client sent after its request head included. Any other answer is
  * an ordinary response (and closes the connection after a `CONNECT`). A malformed `Upgrade`, or a
- * `CONNECT` with a body, is a 400.
+ * `CONNECT` with a body, is a 400. A drain waits for open tunnels as for requests in flight, within
+ * the same grace period.
  *
  * With `tls` it listens with `node:tls` (the handshake must finish within `headersTimeout`) and
  * hands each connection, once secure, to the same connection handling.
@@ -139,7 +140,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
       maxHeaderBytes: options.maxHeaderBytes ?? 12 * 1024,
       bufferLimit: options.bufferLimit ?? 5 * 1024,
       onClientError: options.onClientError,
-      state: { draining: false, inFlight: 0, onIdle: undefined }
+      state: { draining: false, inFlight: 0, tunnels: 0, onIdle: undefined }
     }
     const state = shared.state
 
@@ -252,7 +253,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
           resume(Effect.void)
         }
         const graceTimer = setTimeout(finish, Duration.toMillis(grace ?? graceDefault))
-        if (state.inFlight === 0) return finish()
+        if (state.inFlight === 0 && state.tunnels === 0) return finish()
         drains.add(finish)
         state.onIdle = onIdle
         return Effect.sync(() => {

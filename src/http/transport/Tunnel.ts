@@ -133,13 +133,14 @@ export class Splice {
 
   /**
    * Starts splicing: `early` are bytes the client sent after its request head, `clientEof` whether
-   * it has already half-closed.
+   * it has already half-closed; `onClose` is called once when the tunnel closes.
    */
   constructor(
     readonly client: net.Socket,
     readonly upgraded: Upgraded,
     early: Buffer | undefined,
-    clientEof: boolean
+    clientEof: boolean,
+    readonly onClose?: () => void
   ) {
     const up = upgraded.socket
     this.upstream = up
@@ -236,6 +237,7 @@ export class Splice {
         this.upstream.destroy()
         this.client.destroy()
     }
+    this.onClose?.()
     this.upgraded.observer?.closed({
       sent: this.sent,
       received: this.received,

@@ -77,7 +77,8 @@ export interface Shared<R> {
   readonly maxHeaderBytes: number
   readonly bufferLimit: number
   readonly onClientError: ((status: number, code: string) => void) | undefined
-  readonly state: { draining: boolean; inFlight: number; onIdle: (() => void) | undefined }
+  /** `inFlight`: requests being handled; `tunnels`: connections that became tunnels, still open (a drain waits for both) */
+  readonly state: { draining: boolean; inFlight: number; tunnels: number; onIdle: (() => void) | undefined }
 }
 
 const enum Phase {
@@ -542,10 +543,14 @@ export class Connection<R> {
     this.phase = Phase.Tunnel
     const state = this.shared.state
     state.inFlight--
+    state.tunnels++
     const early = this.pending
     this.pending = undefined
-    this.splice = new Splice(socket, tunnel, early, this.eof)
-    if (state.inFlight === 0 && state.onIdle !== undefined) state.onIdle()
+    this.splice = new Splice(socket, tunnel, early, this.eof, () => {
+      state.tunnels--
+      if (state.inFlight === 0 && state.tunnels === 0 && state.onIdle !== undefined) state.onIdle()
+    })
+    if (state.inFlight === 0 && state.tunnels === 0 && state.onIdle !== undefined) state.onIdle()
   }
 
   sendChunk(chunk: Buffer | string): void {
@@ -607,7 +612,7 @@ export class Connection<R> {
       if (this.socket.isPaused()) this.socket.resume()
     } else if (this.bodyLeft === 0) this.next()
     const state = this.shared.state
-    if (state.inFlight === 0 && state.onIdle !== undefined) state.onIdle()
+    if (state.inFlight === 0 && state.tunnels === 0 && state.onIdle !== undefined) state.onIdle()
   }
 
   /** Ready for the next request on this connection. */
@@ -632,7 +637,7 @@ export class Connection<R> {
     this.responding = false
     const state = this.shared.state
     state.inFlight--
-    if (state.inFlight === 0 && state.onIdle !== undefined) state.onIdle()
+    if (state.inFlight === 0 && state.tunnels === 0 && state.onIdle !== undefined) state.onIdle()
   }
 
   writeBare(status: number): void {
