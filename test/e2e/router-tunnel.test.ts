@@ -369,6 +369,21 @@ describe("Router tunnels", () => {
       expect(d.text()).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/)
     }))
 
+  it.live("bad input from the backend: a 101 without Upgrade is a protocol error (502), no tunnel", () =>
+    Effect.gen(function*() {
+      const backendPort = yield* tcpServer((s) => {
+        s.once("data", () => s.write("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n\r\nstray bytes"))
+      })
+      const { port, stats } = yield* routerTo(`/svc/odd => ${inet(backendPort)}`)
+      const c = yield* rawClient(port)
+      c.socket.write("GET / HTTP/1.1\r\nHost: odd\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n")
+      yield* waitFor(() => c.text().includes("\r\n\r\n"), "the answer")
+      expect(c.text()).toMatch(/^HTTP\/1\.1 502 /)
+      expect(c.text()).toContain("101 Switching Protocols without Upgrade")
+      expect(c.text()).not.toContain("stray bytes")
+      expect(stats.counterValue(`rt/http/client/$/inet/127.0.0.1/${backendPort}/tunnel/opened`)).toBe(0)
+    }))
+
   it.live("an upgrade whose backend never answers gets the attempt timeout", () =>
     Effect.gen(function*() {
       const silentPort = yield* tcpServer(() => {})
