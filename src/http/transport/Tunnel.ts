@@ -118,7 +118,7 @@ const lingerThenDestroy = (socket: net.Socket): void => {
  * `clientClosed`; the upstream socket's are the splice's own.
  *
  * @since 0.1.0
- * @category models
+ * @category model
  */
 export class Splice {
   sent = 0

@@ -234,6 +234,7 @@ export class Connection<R> {
       : hasOption(connection, "keep-alive")
     this.shared.state.inFlight++
     const upgrade = switching !== undefined && switching !== "connect" ? switching : undefined
+    // two literal shapes: ordinary requests (nearly all) keep the one they always had
     const make = (body: Body): HttpRequest =>
       upgrade === undefined
         ? {
