@@ -5,7 +5,7 @@
  * | name | kind | what |
  * | --- | --- | --- |
  * | `opened` | counter | tunnels spliced |
- * | `closed` | counter | tunnels closed, and `closed/<reason>` by why (`closed`, `client_reset`, `upstream_reset`, `idle_timeout`, `max_duration`) |
+ * | `closed` | counter | tunnels closed, and `closed/<reason>` by why (`closed`, `client_reset`, `upstream_reset`, `idle_timeout`, `max_duration`, `drain`) |
  * | `active` | gauge | tunnels open now |
  * | `sent_bytes` | counter | bytes from clients to the destination |
  * | `received_bytes` | counter | bytes from the destination to clients |

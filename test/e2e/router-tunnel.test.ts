@@ -503,4 +503,16 @@ routers:
       yield* Fiber.join(drain)
       expect(drained).toBe(true)
     }))
+
+  it.live("a drain whose grace ends closes the tunnels still open", () =>
+    Effect.gen(function*() {
+      const backend = yield* wsEcho
+      const { router, port, stats } = yield* routerTo(`/svc/echo => ${inet(backend.port)}`)
+      const ws = yield* opened(port, "/drain")
+      const closing = closeOf(ws)
+      yield* router.drain(Duration.millis(100))
+      expect((yield* Effect.promise(() => closing)).code).toBe(1006)
+      const client = `rt/http/client/$/inet/127.0.0.1/${backend.port}`
+      expect(stats.counterValue(`${client}/tunnel/closed/drain`)).toBe(1)
+    }))
 })

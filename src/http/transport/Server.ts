@@ -247,7 +247,8 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
           drains.delete(finish)
           clearInterval(timer)
           for (const conn of connections) {
-            if (conn.closing) conn.socket.destroySoon()
+            if (conn.splice !== undefined) conn.splice.close("drain")
+            else if (conn.closing) conn.socket.destroySoon()
             else conn.socket.destroy()
           }
           resume(Effect.void)

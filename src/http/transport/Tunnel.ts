@@ -38,13 +38,13 @@ export interface Limits {
 
 /**
  * Why a tunnel closed: both sides finished (`closed`); one side closed or reset before the other
- * had finished (`client_reset`, `upstream_reset`); or a limit was reached (`idle_timeout`,
- * `max_duration`).
+ * had finished (`client_reset`, `upstream_reset`); a limit was reached (`idle_timeout`,
+ * `max_duration`); or the server's drain ended with the tunnel still open (`drain`).
  *
  * @since 0.1.0
  * @category model
  */
-export type CloseReason = "closed" | "client_reset" | "upstream_reset" | "idle_timeout" | "max_duration"
+export type CloseReason = "closed" | "client_reset" | "upstream_reset" | "idle_timeout" | "max_duration" | "drain"
 
 /**
  * What a closed tunnel carried.
