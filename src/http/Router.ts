@@ -33,6 +33,7 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -402,11 +403,22 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
     const accessLog = options.accessLog
     // an h2 CONNECT (RFC 8441's extended CONNECT included) is another mechanism, not tunnelled here
     const connectEnabled = (options.connectEnabled ?? false) && options.protocol !== "h2"
+    // the tunnels' limits run on this router's Clock (TestClock in tests), as its timeouts do
+    const clock = yield* Clock.Clock
+    const runFork = Effect.runForkWith(yield* Effect.context<never>())
+    const tunnelClock: Tunnel.Clock = {
+      now: () => clock.currentTimeMillisUnsafe(),
+      schedule: (ms, f) => {
+        const fiber = runFork(Effect.andThen(Effect.sleep(Duration.millis(ms)), Effect.sync(f)))
+        return () => fiber.interruptUnsafe()
+      }
+    }
     const tunnelLimits: Tunnel.Limits = {
       idleTimeoutMs: Duration.toMillis(Duration.fromInputUnsafe(options.tunnelIdleTimeout ?? Duration.hours(1))),
       maxDurationMs: options.tunnelMaxDuration === undefined
         ? undefined
-        : Duration.toMillis(Duration.fromInputUnsafe(options.tunnelMaxDuration))
+        : Duration.toMillis(Duration.fromInputUnsafe(options.tunnelMaxDuration)),
+      clock: tunnelClock
     }
     const tunnelStats = new Map<string, TunnelStats.TunnelStats>()
     yield* Effect.addFinalizer(() => Effect.sync(() => tunnelStats.forEach((t) => t.close())))

@@ -4,6 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
+import * as TestClock from "effect/testing/TestClock"
 import * as net from "node:net"
 import { WebSocket, WebSocketServer } from "ws"
 import * as Errors from "../../src/http/Errors.js"
@@ -17,6 +18,17 @@ import { sendE, textBackend } from "../http/support.js"
 import { waitFor } from "../support/poll.js"
 
 const inet = (port: number) => `/$/inet/127.0.0.1/${port}`
+
+/** Waits (real time, outside any Clock: the tests under TestClock use it) until `cond` holds; 5 s at most. */
+const until = (cond: () => boolean) =>
+  Effect.promise(() =>
+    new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 5000
+      const check = () =>
+        cond() ? resolve() : Date.now() > deadline ? reject(new Error("condition not met")) : setTimeout(check, 5)
+      check()
+    })
+  )
 
 /** A `ws` server on loopback that echoes every message, closed with the scope. */
 const wsEcho = Effect.acquireRelease(
@@ -297,49 +309,6 @@ describe("Router tunnels", () => {
       expect(stats.counterValue(`rt/http/server/127.0.0.1/${port}/status/405`)).toBe(1)
     }))
 
-  it.live("an idle tunnel is closed after tunnelIdleTimeout", () =>
-    Effect.gen(function*() {
-      const echoPort = yield* tcpServer((s) => {
-        s.on("data", (d: Buffer) => s.write(d))
-      })
-      const authority = `127.0.0.1:${echoPort}`
-      const { port, stats } = yield* routerTo(`/svc/${authority} => ${inet(echoPort)}`, {
-        connectEnabled: true,
-        tunnelIdleTimeout: Duration.millis(100)
-      })
-      const c = yield* rawClient(port)
-      c.socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\nhello`)
-      yield* waitFor(() => c.text().endsWith("hello"), "the tunnel")
-      yield* waitFor(() => c.ended(), "the idle tunnel closed")
-      const client = `rt/http/client/$/inet/127.0.0.1/${echoPort}`
-      yield* waitFor(() => stats.counterValue(`${client}/tunnel/closed`) === 1, "the tunnel counted closed")
-      expect(stats.counterValue(`${client}/tunnel/closed/idle_timeout`)).toBe(1)
-    }))
-
-  it.live("a tunnel is closed after tunnelMaxDuration, busy or not", () =>
-    Effect.gen(function*() {
-      const echoPort = yield* tcpServer((s) => {
-        s.on("data", (d: Buffer) => s.write(d))
-      })
-      const authority = `127.0.0.1:${echoPort}`
-      const { port, stats } = yield* routerTo(`/svc/${authority} => ${inet(echoPort)}`, {
-        connectEnabled: true,
-        tunnelMaxDuration: Duration.millis(300)
-      })
-      const c = yield* rawClient(port)
-      c.socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`)
-      yield* waitFor(() => c.text().includes("\r\n\r\n"), "the tunnel")
-      // keep it busy until it is cut
-      for (let i = 0; i < 250 && !c.ended(); i++) {
-        c.socket.write("x")
-        yield* Effect.sleep("20 millis")
-      }
-      expect(c.ended()).toBe(true)
-      const client = `rt/http/client/$/inet/127.0.0.1/${echoPort}`
-      yield* waitFor(() => stats.counterValue(`${client}/tunnel/closed`) === 1, "the tunnel counted closed")
-      expect(stats.counterValue(`${client}/tunnel/closed/max_duration`)).toBe(1)
-    }))
-
   it.live("bad input: a malformed Upgrade is a 400; Upgrade without Connection: upgrade is an ordinary request", () =>
     Effect.gen(function*() {
       const backend = yield* textBackend("plain")
@@ -451,7 +420,7 @@ describe("Router tunnels", () => {
       expect(received).toBeGreaterThan(total + head)
     }))
 
-  it.live("weir proxy: the config keys reach the router (connectEnabled, tunnelIdleTimeoutMs)", () =>
+  it.effect("weir proxy: the config keys reach the router (connectEnabled, tunnelIdleTimeoutMs)", () =>
     Effect.gen(function*() {
       const echoPort = yield* tcpServer((s) => {
         s.on("data", (d: Buffer) => s.write(d))
@@ -463,7 +432,7 @@ routers:
 - protocol: http
   label: egress
   connectEnabled: true
-  tunnelIdleTimeoutMs: 100
+  tunnelIdleTimeoutMs: 60000
   dtab: |
     /svc/${authority} => /$/inet/127.0.0.1/${echoPort};
   servers: [{port: 0}]
@@ -474,10 +443,14 @@ routers:
       const port = linker.routers[0]!.servers[0]!.port
       const c = yield* rawClient(port)
       c.socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\nhi`)
-      yield* waitFor(() => c.text().endsWith("hi"), "the tunnel")
-      yield* waitFor(() => c.ended(), "the idle tunnel closed")
+      yield* until(() => c.text().endsWith("hi"))
+      yield* TestClock.adjust(Duration.seconds(59))
+      c.socket.write("!")
+      yield* until(() => c.text().endsWith("hi!"))
+      yield* TestClock.adjust(Duration.seconds(60))
+      yield* until(() => c.ended())
       const closed = `rt/egress/client/$/inet/127.0.0.1/${echoPort}/tunnel/closed/idle_timeout`
-      yield* waitFor(() => linker.registry.counterValue(closed) === 1, "the idle close counted")
+      expect(linker.registry.counterValue(closed)).toBe(1)
     }))
 
   it.live("a drain lets open tunnels carry on and finishes once they close", () =>
@@ -514,5 +487,49 @@ routers:
       expect((yield* Effect.promise(() => closing)).code).toBe(1006)
       const client = `rt/http/client/$/inet/127.0.0.1/${backend.port}`
       expect(stats.counterValue(`${client}/tunnel/closed/drain`)).toBe(1)
+    }))
+
+  it.effect("under TestClock: traffic keeps a tunnel open past the idle timeout; silence closes it, then the total limit", () =>
+    Effect.gen(function*() {
+      const echoPort = yield* tcpServer((s) => {
+        s.on("data", (d: Buffer) => s.write(d))
+      })
+      const authority = `127.0.0.1:${echoPort}`
+      const { port, stats } = yield* routerTo(`/svc/${authority} => ${inet(echoPort)}`, {
+        connectEnabled: true,
+        tunnelIdleTimeout: Duration.minutes(5),
+        tunnelMaxDuration: Duration.minutes(30)
+      })
+      const client = `rt/http/client/$/inet/127.0.0.1/${echoPort}/tunnel`
+      const c = yield* rawClient(port)
+      c.socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n0`)
+      yield* until(() => c.text().endsWith("0"))
+      // a byte every 4 minutes: 20 minutes of traffic, never 5 quiet ones
+      for (let i = 1; i <= 5; i++) {
+        yield* TestClock.adjust(Duration.minutes(4))
+        c.socket.write(String(i))
+        yield* until(() => c.text().endsWith(String(i)))
+      }
+      expect(c.ended()).toBe(false)
+      expect(stats.counterValue(`${client}/closed`)).toBe(0)
+      // 5 quiet minutes: closed
+      yield* TestClock.adjust(Duration.minutes(5))
+      yield* until(() => c.ended())
+      expect(stats.counterValue(`${client}/closed/idle_timeout`)).toBe(1)
+      expect(stats.histogramSummary(`${client}/duration_ms`).max).toBe(25 * 60_000)
+
+      // a busy tunnel is still closed at tunnelMaxDuration
+      const d = yield* rawClient(port)
+      d.socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n0`)
+      yield* until(() => d.text().endsWith("0"))
+      for (let i = 1; i <= 7; i++) {
+        yield* TestClock.adjust(Duration.minutes(4))
+        d.socket.write(String(i))
+        yield* until(() => d.text().endsWith(String(i)))
+      }
+      expect(d.ended()).toBe(false)
+      yield* TestClock.adjust(Duration.minutes(2))
+      yield* until(() => d.ended())
+      expect(stats.counterValue(`${client}/closed/max_duration`)).toBe(1)
     }))
 })

@@ -16,12 +16,40 @@
  *   duration limit close both sockets;
  * - the observer learns when the tunnel opened, and when it closed: bytes each way, duration and why.
  *
- * Timers are the runtime's own (`setTimeout`), like the server's header and keep-alive timeouts:
- * the tunnel lives on the sockets, outside any Effect.
+ * Time comes from a {@link Clock}: the runtime's own timers by default ({@link systemClock}); a
+ * router passes one backed by Effect's `Clock`, so the limits follow `TestClock` in tests. The idle
+ * timeout costs one clock read per chunk and at most one wake-up per idle period.
  *
  * @since 0.1.0
  */
 import type * as net from "node:net"
+
+/**
+ * Where a tunnel's time comes from: `now` in milliseconds (any origin), and `schedule`, which calls
+ * `f` after `ms` milliseconds and returns what cancels it.
+ *
+ * @since 0.1.0
+ * @category model
+ */
+export interface Clock {
+  readonly now: () => number
+  readonly schedule: (ms: number, f: () => void) => () => void
+}
+
+/**
+ * The runtime's monotonic clock and timers (unreferenced: a tunnel's limit never keeps a process alive).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  schedule: (ms, f) => {
+    const timer = setTimeout(f, ms)
+    timer.unref()
+    return () => clearTimeout(timer)
+  }
+}
 
 /**
  * Limits on one tunnel, in milliseconds. Absent: none.
@@ -34,6 +62,8 @@ export interface Limits {
   readonly idleTimeoutMs?: number | undefined
   /** Closes the tunnel this long after it opened, busy or not. */
   readonly maxDurationMs?: number | undefined
+  /** The clock the limits and the duration are measured with. Defaults to {@link systemClock}. */
+  readonly clock?: Clock | undefined
 }
 
 /**
@@ -123,13 +153,16 @@ const lingerThenDestroy = (socket: net.Socket): void => {
 export class Splice {
   sent = 0
   received = 0
-  readonly start = performance.now()
+  readonly clock: Clock
+  readonly start: number
+  /** when the last byte went either way */
+  last: number
   done = false
   clientEnded = false
   upstreamEnded = false
   readonly upstream: net.Socket
-  readonly idleTimer: ReturnType<typeof setTimeout> | undefined
-  readonly maxTimer: ReturnType<typeof setTimeout> | undefined
+  cancelIdle: (() => void) | undefined = undefined
+  cancelMax: (() => void) | undefined = undefined
 
   /**
    * Starts splicing: `early` are bytes the client sent after its request head, `clientEof` whether
@@ -149,16 +182,25 @@ export class Splice {
     up.setTimeout(0)
     up.allowHalfOpen = true
     const limits = upgraded.limits
+    const clock = limits?.clock ?? systemClock
+    this.clock = clock
+    this.start = clock.now()
+    this.last = this.start
     const idle = limits?.idleTimeoutMs
-    this.idleTimer = idle !== undefined && idle > 0 && idle < Infinity
-      ? setTimeout(() => this.close("idle_timeout"), idle)
-      : undefined
-    this.idleTimer?.unref()
+    if (idle !== undefined && idle > 0 && idle < Infinity) {
+      // wakes once per idle period at most: closes if nothing moved since, else sleeps the rest of it
+      const check = () => {
+        if (this.done) return
+        const quiet = clock.now() - this.last
+        if (quiet >= idle) this.close("idle_timeout")
+        else this.cancelIdle = clock.schedule(idle - quiet, check)
+      }
+      this.cancelIdle = clock.schedule(idle, check)
+    }
     const max = limits?.maxDurationMs
-    this.maxTimer = max !== undefined && max > 0 && max < Infinity
-      ? setTimeout(() => this.close("max_duration"), max)
-      : undefined
-    this.maxTimer?.unref()
+    if (max !== undefined && max > 0 && max < Infinity) {
+      this.cancelMax = clock.schedule(max, () => this.close("max_duration"))
+    }
     up.on("data", (chunk: Buffer) => this.fromUpstream(chunk))
     up.on("drain", () => {
       if (!this.clientEnded && client.isPaused()) client.resume()
@@ -183,7 +225,7 @@ export class Splice {
   }
 
   touch(): void {
-    this.idleTimer?.refresh()
+    this.last = this.clock.now()
   }
 
   /** Bytes from the client. */
@@ -221,8 +263,8 @@ export class Splice {
   close(reason: CloseReason): void {
     if (this.done) return
     this.done = true
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
-    if (this.maxTimer !== undefined) clearTimeout(this.maxTimer)
+    this.cancelIdle?.()
+    this.cancelMax?.()
     switch (reason) {
       case "closed":
         // both sides finished: each socket closes once what it still holds is written
@@ -241,7 +283,7 @@ export class Splice {
     this.upgraded.observer?.closed({
       sent: this.sent,
       received: this.received,
-      durationMs: performance.now() - this.start,
+      durationMs: this.clock.now() - this.start,
       reason
     })
   }
