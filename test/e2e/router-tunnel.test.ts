@@ -353,17 +353,22 @@ describe("Router tunnels", () => {
       expect(stats.counterValue(`rt/http/client/$/inet/127.0.0.1/${backendPort}/tunnel/opened`)).toBe(0)
     }))
 
-  it.live("an upgrade whose backend never answers gets the attempt timeout", () =>
+  it.effect("an upgrade whose backend never answers gets the attempt timeout (TestClock)", () =>
     Effect.gen(function*() {
-      const silentPort = yield* tcpServer(() => {})
+      let accepted = 0
+      const silentPort = yield* tcpServer(() => {
+        accepted++
+      })
       const { port, stats } = yield* routerTo(`/svc/silent => ${inet(silentPort)}`, {
-        client: () => ({ attemptTimeout: Duration.millis(200) })
+        client: () => ({ attemptTimeout: Duration.seconds(2) })
       })
       const c = yield* rawClient(port)
       c.socket.write("GET / HTTP/1.1\r\nHost: silent\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n")
-      yield* waitFor(() => c.text().includes("\r\n\r\n"), "the timeout answer")
+      yield* until(() => accepted === 1)
+      yield* TestClock.adjust(Duration.seconds(2))
+      yield* until(() => c.text().includes("\r\n\r\n"))
       expect(c.text()).toMatch(/^HTTP\/1\.1 503 /)
-      expect(c.text()).toContain("l5d-err: ")
+      expect(c.text()).toContain("l5d-err: exceeded+2.seconds")
       const client = `rt/http/client/$/inet/127.0.0.1/${silentPort}`
       expect(stats.counterValue(`${client}/tunnel/opened`)).toBe(0)
       expect(stats.counterValue(`${client}/failures`)).toBe(1)
