@@ -221,7 +221,8 @@ export class Splice {
       return
     }
     up.resume()
-    if (client.isPaused() && !client.writableNeedDrain) client.resume()
+    // the client may have been paused by its connection (pipelined bytes) or by the early bytes filling the upstream
+    if (client.isPaused() && !up.writableNeedDrain && !this.clientEnded) client.resume()
   }
 
   touch(): void {
