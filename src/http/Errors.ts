@@ -238,3 +238,16 @@ export const overloaded = (detail: string): HttpResponse => make(503, `Overloade
  * @category constructors
  */
 export const other = (message: string, retryable: boolean): HttpResponse => make(502, message, retryable)
+
+/**
+ * A `CONNECT` on a router that does not tunnel (`connectEnabled` is off): 405, with `Allow` listing
+ * the methods it routes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const connectDisabled = (router: string): HttpResponse => {
+  const response = make(405, `CONNECT is not enabled on router ${router} (connectEnabled: false)`)
+  response.headers["allow"] = "GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE, PATCH"
+  return response
+}

@@ -22,6 +22,12 @@
  * (built by `ProxyStack`, as the simulator builds its own); server admission is
  * `resilience/Admission`.
  *
+ * An HTTP/1.1 `Upgrade` (WebSocket and others) is routed like any request; a `101` from the
+ * destination comes back carrying its connection, which the server splices with the client's
+ * (`transport/Tunnel`), within the router's tunnel limits and with the client's `tunnel/` metrics
+ * (`TunnelStats`). `CONNECT` is refused (405) unless `connectEnabled`; then it is routed by its
+ * authority and tunnels to the chosen endpoint.
+ *
  * Requests that cannot be delivered get linkerd's error responses (`Errors`); an upstream response,
  * a 5XX included, is passed through (after retries) with `l5d-success-class`.
  *
@@ -31,6 +37,7 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -70,7 +77,9 @@ import * as RequestCapture from "./RequestCapture.js"
 import type { HttpRequest, HttpResponse } from "./transport/Message.js"
 import { empty, header } from "./transport/Message.js"
 import * as Server from "./transport/Server.js"
+import type * as Tunnel from "./transport/Tunnel.js"
 import * as Upstream from "./transport/Upstream.js"
+import * as TunnelStats from "./TunnelStats.js"
 
 /**
  * One `servers[]` entry: where to listen and the server-side policies.
@@ -164,6 +173,18 @@ export interface Options {
    * to none: no request pays for it.
    */
   readonly recorder?: RecentRequests.Recorder | undefined
+  /**
+   * Tunnel `CONNECT` requests (weir's; linkerd 1.x had no CONNECT). The request is routed by its
+   * authority (`host:port`, which becomes its `Host`) through the identifiers and the dtab like any
+   * other, and the chosen endpoint gets a plain TCP connection. Off by default, since a router
+   * that tunnels wherever its dtab binds is an open proxy to all of those: a `CONNECT` is then
+   * answered 405 with `l5d-err`. Defaults to `false`.
+   */
+  readonly connectEnabled?: boolean | undefined
+  /** A tunnel (upgrade or CONNECT) with no byte either way for this long is closed. Defaults to 1 hour. */
+  readonly tunnelIdleTimeout?: Duration.Input | undefined
+  /** A tunnel is closed this long after it opened. Defaults to none. */
+  readonly tunnelMaxDuration?: Duration.Input | undefined
 }
 
 /**
@@ -410,6 +431,38 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
     }
 
     const accessLog = options.accessLog
+    // an h2 CONNECT (RFC 8441's extended CONNECT included) is another mechanism, not tunnelled here
+    const connectEnabled = (options.connectEnabled ?? false) && options.protocol !== "h2"
+    // the tunnels' limits run on this router's Clock (TestClock in tests), as its timeouts do
+    const clock = yield* Clock.Clock
+    const runFork = Effect.runForkWith(yield* Effect.context<never>())
+    const tunnelClock: Tunnel.Clock = {
+      now: () => clock.currentTimeMillisUnsafe(),
+      schedule: (ms, f) => {
+        const fiber = runFork(Effect.andThen(Effect.sleep(Duration.millis(ms)), Effect.sync(f)))
+        return () => fiber.interruptUnsafe()
+      }
+    }
+    const tunnelLimits: Tunnel.Limits = {
+      idleTimeoutMs: Duration.toMillis(Duration.fromInputUnsafe(options.tunnelIdleTimeout ?? Duration.hours(1))),
+      maxDurationMs: options.tunnelMaxDuration === undefined
+        ? undefined
+        : Duration.toMillis(Duration.fromInputUnsafe(options.tunnelMaxDuration)),
+      clock: tunnelClock
+    }
+    const tunnelStats = new Map<string, TunnelStats.TunnelStats>()
+    yield* Effect.addFinalizer(() => Effect.sync(() => tunnelStats.forEach((t) => t.close())))
+    /** A tunnel answered by `client` gets the router's limits and the client's tunnel metrics. */
+    const withTunnel = (client: DstClient.DstClient, response: HttpResponse): HttpResponse => {
+      const tunnel = response.tunnel
+      if (tunnel === undefined) return response
+      let t = tunnelStats.get(client.id)
+      if (t === undefined) {
+        t = TunnelStats.make(rt.scope("client", statsName(client.id)))
+        tunnelStats.set(client.id, t)
+      }
+      return { ...response, tunnel: { ...tunnel, limits: tunnelLimits, observer: t.observer } }
+    }
 
     /** Logs the attempt `call` once its response (or the router's answer to its failure) is known. */
     const logged = (
@@ -442,8 +495,11 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
           trace: routed.trace
         })
         if (routed.span !== undefined) routed.span.attribute("weir.bound", client.id)
-        const sent = client.call(routed.http)
-        const call = recorder === undefined ? sent : RequestCapture.attempt(sent, client.id, routed.http)
+        const http = routed.http
+        const sent = http.upgrade === undefined && http.method !== "CONNECT"
+          ? client.call(http)
+          : Effect.map(client.call(http), (response) => withTunnel(client, response))
+        const call = recorder === undefined ? sent : RequestCapture.attempt(sent, client.id, http)
         return accessLog === undefined ? call : logged(accessLog, call, routed)
       }
       const send = (routed: Routed, tree: Interpreter.BoundTree): Effect.Effect<HttpResponse, RouteError> => {
@@ -627,6 +683,11 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       metrics: ServerMetrics | undefined,
       start: number
     ): Effect.Effect<HttpResponse> => {
+      if (original.method === "CONNECT") {
+        if (!connectEnabled) return Effect.succeed(recorded(Errors.connectDisabled(label), metrics, start))
+        // the authority is where the tunnel goes: it is what identification reads
+        original.headers["host"] = original.url
+      }
       if (recorder === undefined) return routeCaptured(original, clearContext, metrics, start, undefined)
       const capture = RequestCapture.begin(recorder, label, original)
       return capture === undefined

@@ -358,7 +358,11 @@ const BindingCache = Schema.Struct({
  * `httpAccessLogRollPolicy` (default `never`; `hourly`, `daily`, `weekly(n)`, a size like
  * `100.megabytes`: see `http/RollPolicy.ts`), `httpAccessLogRotateCount` (default `-1`, all kept),
  * `compressionLevel` (`-1`, the default, … `9`: accepted, and weir does not compress: response bodies
- * are forwarded as the upstream sent them).
+ * are forwarded as the upstream sent them). Tunnels (HTTP/1.1 upgrades such as WebSocket, and
+ * `CONNECT`; weir's keys, `http` routers only): `connectEnabled` (default `false`: a `CONNECT` is
+ * answered 405; linkerd 1.x had no CONNECT, and a router that tunnels is an open proxy to whatever its
+ * dtab binds), `tunnelIdleTimeoutMs` (default `3600000`, one hour), `tunnelMaxDurationMs` (default
+ * none).
  *
  * @since 0.1.0
  * @category schemas
@@ -392,7 +396,10 @@ export const Router = Schema.Struct({
   httpAccessLogRollPolicy: RollPolicyFromString.pipe(withDefault("never")),
   httpAccessLogRotateCount: Schema.Int.check(Schema.isGreaterThanOrEqualTo(-1)).pipe(withDefault(-1)),
   tracePropagator: unsupported("tracePropagator"),
-  compressionLevel: Schema.Int.check(Schema.isBetween({ minimum: -1, maximum: 9 })).pipe(withDefault(-1))
+  compressionLevel: Schema.Int.check(Schema.isBetween({ minimum: -1, maximum: 9 })).pipe(withDefault(-1)),
+  connectEnabled: Schema.Boolean.pipe(withDefault(false)),
+  tunnelIdleTimeoutMs: Schemas.Millis({ positive: true }).pipe(withDefault(3_600_000)),
+  tunnelMaxDurationMs: Schema.optionalKey(Schemas.Millis({ positive: true }))
 })
 
 /**
@@ -499,6 +506,12 @@ export interface RouterConfig {
   readonly httpAccessLogRotateCount: number
   /** `compressionLevel` (`-1` … `9`): accepted; weir forwards response bodies as the upstream sent them. */
   readonly compressionLevel: number
+  /** Whether `CONNECT` requests are tunnelled (weir's key; `http` routers only). */
+  readonly connectEnabled: boolean
+  /** How long a tunnel may carry no byte before it is closed. */
+  readonly tunnelIdleTimeoutMs: Duration.Duration
+  /** How long a tunnel may last, when limited. */
+  readonly tunnelMaxDurationMs?: Duration.Duration | undefined
 }
 
 /**
@@ -655,6 +668,9 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
   if (identifiers.length === 0) {
     problems.push({ path: at("identifier"), message: "at least one identifier is required" })
   }
+  if (h2 && r.connectEnabled) {
+    problems.push({ path: at("connectEnabled"), message: "applies to http routers only (HTTP/1.1 CONNECT)" })
+  }
   if (!r.streamingEnabled && r.streamAfterContentLengthKB !== 5) {
     problems.push({
       path: at("streamAfterContentLengthKB"),
@@ -686,7 +702,10 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
     httpAccessLogAppend: r.httpAccessLogAppend,
     httpAccessLogRollPolicy: r.httpAccessLogRollPolicy,
     httpAccessLogRotateCount: r.httpAccessLogRotateCount,
-    compressionLevel: r.compressionLevel
+    compressionLevel: r.compressionLevel,
+    connectEnabled: r.connectEnabled,
+    tunnelIdleTimeoutMs: r.tunnelIdleTimeoutMs,
+    ...(r.tunnelMaxDurationMs !== undefined ? { tunnelMaxDurationMs: r.tunnelMaxDurationMs } : {})
   }
 }
 

@@ -260,7 +260,10 @@ export const routerOptions = (
   stats,
   maxCallDepth: Math.min(...router.servers.map((s) => s.maxCallDepth)),
   ...(accessLog !== undefined ? { accessLog } : {}),
-  ...(recorder !== undefined ? { recorder } : {})
+  ...(recorder !== undefined ? { recorder } : {}),
+  connectEnabled: router.connectEnabled,
+  tunnelIdleTimeout: router.tunnelIdleTimeoutMs,
+  ...(router.tunnelMaxDurationMs !== undefined ? { tunnelMaxDuration: router.tunnelMaxDurationMs } : {})
 })
 
 /** The host a server announces: its IP, or this machine's first external IPv4 when it listens on all. */

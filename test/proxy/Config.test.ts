@@ -467,3 +467,31 @@ describe("PathMatcher", () => {
     expect(PathMatcher.matches(trailing, Path.parseUnsafe("/#/io.l5d.k8s/books"))).toBe(false)
   })
 })
+
+describe("Config tunnels (connectEnabled, tunnelIdleTimeoutMs, tunnelMaxDurationMs)", () => {
+  it("defaults to CONNECT off, a one-hour idle timeout and no total limit", () => {
+    const r = ok(minimal).routers[0]!
+    expect(r.connectEnabled).toBe(false)
+    expect(Duration.toMillis(r.tunnelIdleTimeoutMs)).toBe(3_600_000)
+    expect(r.tunnelMaxDurationMs).toBeUndefined()
+    const set = ok(
+      "routers: [{protocol: http, servers: [{}], connectEnabled: true, tunnelIdleTimeoutMs: 5000, tunnelMaxDurationMs: 60000}]"
+    ).routers[0]!
+    expect(set.connectEnabled).toBe(true)
+    expect(Duration.toMillis(set.tunnelIdleTimeoutMs)).toBe(5000)
+    expect(Duration.toMillis(set.tunnelMaxDurationMs!)).toBe(60_000)
+  })
+
+  it("refuses CONNECT on an h2 router and limits that are not positive, each located", () => {
+    expect(problems("routers: [{protocol: h2, servers: [{}], connectEnabled: true}]")).toEqual([
+      "routers[0].connectEnabled: applies to http routers only (HTTP/1.1 CONNECT)"
+    ])
+    const ps = problems(
+      "routers: [{protocol: http, servers: [{}], connectEnabled: yes please, tunnelIdleTimeoutMs: 0, tunnelMaxDurationMs: -1}]"
+    )
+    expect(ps.length).toBe(3)
+    expect(ps[0]).toMatch(/^routers\[0\]\.connectEnabled: /)
+    expect(ps[1]).toMatch(/^routers\[0\]\.tunnelIdleTimeoutMs: /)
+    expect(ps[2]).toMatch(/^routers\[0\]\.tunnelMaxDurationMs: /)
+  })
+})

@@ -482,6 +482,7 @@ export const writeRequestHead = (method: string, target: string, headers: Header
 
 const reasons: Record<number, string> = {
   100: "Continue",
+  101: "Switching Protocols",
   200: "OK",
   201: "Created",
   202: "Accepted",

@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import type { Readable } from "node:stream"
+import type { Upgraded } from "./Tunnel.js"
 
 /**
  * Header values by lower-case name. A single value is a string; a repeated header keeps all its
@@ -46,6 +47,12 @@ export interface HttpRequest {
   readonly remote?: string | undefined
   /** Trailer fields sent after the body (HTTP/2, gRPC). Defaults to none. */
   readonly trailers?: Trailers | undefined
+  /**
+   * The protocols of an HTTP/1.1 `Upgrade` the client asked for (its `Upgrade` value, listed in
+   * `Connection`), when the request has no body. `Upstream` sends them on, and answers a `101` with
+   * a response carrying the switched connection (`tunnel`). Defaults to none.
+   */
+  readonly upgrade?: string | undefined
 }
 
 /**
@@ -60,6 +67,11 @@ export interface HttpResponse {
   readonly body: Body
   /** Trailer fields sent after the body (HTTP/2, gRPC `grpc-status`). Defaults to none. */
   readonly trailers?: Trailers | undefined
+  /**
+   * The upstream connection of a `101` to an `Upgrade` or a `2xx` to a `CONNECT`, which `Server`
+   * splices with the client's (see `Tunnel`). Defaults to none.
+   */
+  readonly tunnel?: Upgraded | undefined
 }
 
 /**

@@ -17,6 +17,14 @@
  * closes lingers (reading and dropping) until the client closes too, at most `keepAliveTimeout`
  * after the last byte was sent.
  *
+ * A request that asks to switch protocols (`Connection: upgrade` with an `Upgrade` list, or
+ * `CONNECT`) is handled like any other; when the handler's response carries the upstream connection
+ * (`HttpResponse.tunnel`: a `101`, or a `2xx` to the `CONNECT`), the connection becomes a byte tunnel
+ * to it (`Tunnel`), the bytes the client sent after its request head included. Any other answer is
+ * an ordinary response (and closes the connection after a `CONNECT`). A malformed `Upgrade`, or a
+ * `CONNECT` with a body, is a 400. A drain waits for open tunnels as for requests in flight, within
+ * the same grace period.
+ *
  * With `tls` it listens with `node:tls` (the handshake must finish within `headersTimeout`) and
  * hands each connection, once secure, to the same connection handling.
  *
@@ -132,7 +140,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
       maxHeaderBytes: options.maxHeaderBytes ?? 12 * 1024,
       bufferLimit: options.bufferLimit ?? 5 * 1024,
       onClientError: options.onClientError,
-      state: { draining: false, inFlight: 0, onIdle: undefined }
+      state: { draining: false, inFlight: 0, tunnels: 0, onIdle: undefined }
     }
     const state = shared.state
 
@@ -150,6 +158,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
       connections.add(conn)
       socket.on("data", (chunk: Buffer) => conn.onData(chunk))
       socket.on("drain", () => {
+        if (conn.splice !== undefined) return conn.splice.clientDrained()
         const src = conn.responseSource
         if (src !== undefined && src.isPaused()) src.resume()
         else if (conn.awaitingDrain) {
@@ -238,13 +247,14 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
           drains.delete(finish)
           clearInterval(timer)
           for (const conn of connections) {
-            if (conn.closing) conn.socket.destroySoon()
+            if (conn.splice !== undefined) conn.splice.close("drain")
+            else if (conn.closing) conn.socket.destroySoon()
             else conn.socket.destroy()
           }
           resume(Effect.void)
         }
         const graceTimer = setTimeout(finish, Duration.toMillis(grace ?? graceDefault))
-        if (state.inFlight === 0) return finish()
+        if (state.inFlight === 0 && state.tunnels === 0) return finish()
         drains.add(finish)
         state.onIdle = onIdle
         return Effect.sync(() => {

@@ -26,6 +26,12 @@
  * `bufferLimit` bytes with a `Content-Length` are read whole; others return at once with a streamed
  * body.
  *
+ * A request with `upgrade` (and no body) is sent with `Connection: upgrade` and those protocols;
+ * when the server answers `101 Switching Protocols` (with an `Upgrade`), the connection leaves the
+ * pool for good and the response carries it as `tunnel` (`Tunnel.Upgraded`), with any bytes that
+ * followed the 101; any other answer is an ordinary response. A `CONNECT` opens a new plain TCP
+ * connection to the address (no pooling, no TLS) and answers `200` with it as `tunnel` once made.
+ *
  * With `tls` (`Tls.ClientTls.connect`) each connection is made with `node:tls` and counts as made
  * once its handshake has succeeded (within the connect timeout); a failed handshake is a
  * `ConnectionFailed` with reason `tls` and `written: false`.

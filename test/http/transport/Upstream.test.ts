@@ -646,4 +646,59 @@ describe("Upstream", () => {
       expect([n.reason, n.written]).toEqual(["closed", false])
       expect(up.connections()).toBe(0)
     }))
+
+  it.live("an upgrade answered 101 hands the connection over, out of the pool, with the bytes after the head", () =>
+    Effect.gen(function*() {
+      const s = yield* rawServer((socket, received) => {
+        if (!received.endsWith("\r\n\r\n")) return
+        if (received.includes("GET /up")) {
+          const asked = /\r\nconnection: upgrade\r\nupgrade: chat\/2\r\n/.test(received)
+          socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: chat/2\r\nx-asked: ${asked}\r\n\r\nhello`)
+        } else socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+      })
+      const up = yield* Upstream.make(local(s.port))
+      // a pooled connection first: the upgrade may reuse it, but it does not come back
+      expect(yield* text((yield* up.call(Message.request({ url: "/" }))).body)).toBe("ok")
+      const res = yield* up.call({ ...Message.request({ url: "/up" }), upgrade: "chat/2" })
+      expect(res.status).toBe(101)
+      expect(res.headers["x-asked"]).toBe("true")
+      const tunnel = res.tunnel!
+      expect(tunnel.protocol).toBe("chat/2")
+      expect(tunnel.head?.toString()).toBe("hello")
+      expect(up.connections()).toBe(0)
+      const more = yield* Effect.promise(() =>
+        new Promise<string>((resolve) => {
+          tunnel.socket.once("data", (d: Buffer) => resolve(d.toString()))
+          tunnel.socket.resume()
+          tunnel.socket.write("ping")
+          for (const peer of s.sockets) peer.write("raw")
+        })
+      )
+      expect(more).toBe("raw")
+      tunnel.socket.destroy()
+      // the next request needs a new connection
+      expect(yield* text((yield* up.call(Message.request({ url: "/" }))).body)).toBe("ok")
+      expect(up.connects()).toBe(2)
+    }))
+
+  it.live("a CONNECT opens a plain connection answered 200 with it; one that cannot be made is not written", () =>
+    Effect.gen(function*() {
+      const s = yield* rawServer((socket, received) => socket.write(received.toUpperCase()))
+      const up = yield* Upstream.make(local(s.port))
+      const res = yield* up.call(Message.request({ method: "CONNECT", url: `127.0.0.1:${s.port}` }))
+      expect(res.status).toBe(200)
+      const echoed = yield* Effect.promise(() =>
+        new Promise<string>((resolve) => {
+          res.tunnel!.socket.once("data", (d: Buffer) => resolve(d.toString()))
+          res.tunnel!.socket.resume()
+          res.tunnel!.socket.write("abc")
+        })
+      )
+      expect(echoed).toBe("ABC")
+      res.tunnel!.socket.destroy()
+      const closed = yield* Effect.promise(freePort)
+      const down = yield* Upstream.make(local(closed))
+      const e = yield* failure(down.call(Message.request({ method: "CONNECT", url: `127.0.0.1:${closed}` })))
+      expect([e.reason, e.written]).toEqual(["refused", false])
+    }))
 })

@@ -15,6 +15,7 @@ import * as Codec from "../Codec.js"
 import type { Body, HttpRequest, HttpResponse } from "../Message.js"
 import { empty } from "../Message.js"
 import type { Handler } from "../Server.js"
+import { abandon, Splice, type Upgraded } from "../Tunnel.js"
 
 const codeOf = (status: number): string =>
   status === 431
@@ -40,6 +41,26 @@ const hasOption = (value: string | Array<string> | undefined, option: string): b
   return false
 }
 
+/** Upgrade = #protocol, protocol = protocol-name ["/" protocol-version] (RFC 9110 §7.8) */
+const upgradeList =
+  /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)?(?:[ \t]*,[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)?)*$/
+
+/**
+ * What a request asks to switch to: `connect` for `CONNECT`; the `Upgrade` value when `Connection`
+ * lists `upgrade` (HTTP/1.1 only: RFC 9110 §7.8 has a server ignore it in HTTP/1.0) and the request
+ * has no body; `undefined` for an ordinary request; `false` for an `Upgrade` that is not a list of
+ * protocols (400).
+ */
+const switchOf = (head: Codec.RequestHead, framing: Codec.Framing): "connect" | string | undefined | false => {
+  if (head.method === "CONNECT") return "connect"
+  const h = head.headers
+  const upgrade = h["upgrade"]
+  if (upgrade === undefined || head.version !== "1.1" || !hasOption(h["connection"], "upgrade")) return undefined
+  const value = typeof upgrade === "string" ? upgrade.trim() : upgrade.map((v) => v.trim()).join(", ")
+  if (!upgradeList.test(value)) return false
+  return framing._tag === "None" ? value : undefined
+}
+
 /** Keeps an `error` event from being unhandled (a stream nobody else listens to). */
 export const ignore = (): void => {}
 
@@ -56,7 +77,8 @@ export interface Shared<R> {
   readonly maxHeaderBytes: number
   readonly bufferLimit: number
   readonly onClientError: ((status: number, code: string) => void) | undefined
-  readonly state: { draining: boolean; inFlight: number; onIdle: (() => void) | undefined }
+  /** `inFlight`: requests being handled; `tunnels`: connections that became tunnels, still open (a drain waits for both) */
+  readonly state: { draining: boolean; inFlight: number; tunnels: number; onIdle: (() => void) | undefined }
 }
 
 const enum Phase {
@@ -64,6 +86,8 @@ const enum Phase {
   Head,
   /** a request is being handled: its body may still be arriving, its response being written */
   Busy,
+  /** the connection is a tunnel (after a 101 to an Upgrade, or a 2xx to a CONNECT) */
+  Tunnel,
   /** the connection is finishing (after `Connection: close`, an error or a drain) */
   Closing
 }
@@ -107,6 +131,10 @@ export class Connection<R> {
   awaitingDrain = false
   /** while closing: since when everything was sent and the client's FIN is awaited */
   lingerSince = 0
+  /** what the request in flight asked to switch to (`connect`, or the upgrade's protocols) */
+  switching: string | undefined = undefined
+  /** the tunnel, once the connection became one */
+  splice: Splice | undefined = undefined
 
   constructor(readonly socket: net.Socket, readonly shared: Shared<R>, now: number) {
     this.idleSince = now
@@ -114,6 +142,7 @@ export class Connection<R> {
   }
 
   onData(chunk: Buffer): void {
+    if (this.splice !== undefined) return this.splice.fromClient(chunk)
     if (this.phase === Phase.Busy && this.bodyLeft !== 0 && this.request !== undefined) {
       const used = this.feedBody(chunk, 0)
       if (used < chunk.length) {
@@ -171,6 +200,9 @@ export class Connection<R> {
       if (head instanceof Codec.ParseError) return this.reject(head.status)
       const framing = Codec.requestFraming(head)
       if (framing instanceof Codec.ParseError) return this.reject(framing.status)
+      const switching = switchOf(head, framing)
+      // a CONNECT's content has no meaning (RFC 9110 §9.3.6): what follows its head is the tunnel's
+      if (switching === false || (switching === "connect" && framing._tag !== "None")) return this.reject(400)
       const h = head.headers
       if (head.version === "1.1" && h["host"] === undefined) return this.reject(400)
       const expect = h["expect"]
@@ -183,28 +215,45 @@ export class Connection<R> {
       this.scanned = 0
       this.headSince = 0
       this.idleSince = 0
-      this.begin(head, framing)
+      this.begin(head, framing, switching)
     }
   }
 
-  begin(head: Codec.RequestHead, framing: Codec.Framing): void {
+  begin(head: Codec.RequestHead, framing: Codec.Framing, switching: string | undefined): void {
     this.phase = Phase.Busy
     this.finished = false
     this.responding = false
     this.cancel = undefined
+    this.switching = switching
     const connection = head.headers["connection"]
-    this.keepAlive = head.version === "1.1"
+    // a CONNECT not answered with a tunnel leaves the client's next bytes meaningless: close after the answer
+    this.keepAlive = switching === "connect"
+      ? false
+      : head.version === "1.1"
       ? !hasOption(connection, "close")
       : hasOption(connection, "keep-alive")
     this.shared.state.inFlight++
-    const make = (body: Body): HttpRequest => ({
-      method: head.method,
-      url: head.target,
-      version: head.version,
-      headers: head.headers,
-      body,
-      remote: this.remote
-    })
+    const upgrade = switching !== undefined && switching !== "connect" ? switching : undefined
+    // two literal shapes: ordinary requests (nearly all) keep the one they always had
+    const make = (body: Body): HttpRequest =>
+      upgrade === undefined
+        ? {
+          method: head.method,
+          url: head.target,
+          version: head.version,
+          headers: head.headers,
+          body,
+          remote: this.remote
+        }
+        : {
+          method: head.method,
+          url: head.target,
+          version: head.version,
+          headers: head.headers,
+          body,
+          remote: this.remote,
+          upgrade
+        }
     switch (framing._tag) {
       case "None":
       case "Close": {
@@ -346,7 +395,10 @@ export class Connection<R> {
         exited = true
         this.cancel = undefined
         if (this.phase === Phase.Closing) {
-          if (exit._tag === "Success" && exit.value.body._tag === "Stream") exit.value.body.stream.destroy()
+          if (exit._tag === "Success") {
+            if (exit.value.body._tag === "Stream") exit.value.body.stream.destroy()
+            if (exit.value.tunnel !== undefined) abandon(exit.value.tunnel)
+          }
           return this.done()
         }
         if (exit._tag === "Success") this.respond(exit.value)
@@ -364,10 +416,22 @@ export class Connection<R> {
 
   respond(response: HttpResponse): void {
     const socket = this.socket
+    const tunnel = response.tunnel
     if (socket.destroyed) {
       if (response.body._tag === "Stream") response.body.stream.destroy()
+      if (tunnel !== undefined) abandon(tunnel)
       this.phase = Phase.Closing
       return this.done()
+    }
+    if (tunnel !== undefined) {
+      const switching = this.switching
+      const status = response.status
+      if (
+        switching === "connect" ? status >= 200 && status < 300 : switching !== undefined && status === 101
+      ) return this.switchTo(response, tunnel)
+      // a tunnel nobody asked for (or with the wrong status): an ordinary response, without it
+      abandon(tunnel)
+      return this.respond({ status: response.status, headers: response.headers, body: response.body })
     }
     this.responding = true
     const request = this.request!
@@ -454,6 +518,42 @@ export class Connection<R> {
     }
   }
 
+  /**
+   * Answers with the head of `response` (`101` with this hop's `Connection: upgrade` and the
+   * upstream's `Upgrade`, or a `2xx` to a `CONNECT` without framing headers, RFC 9110 §9.3.6) and
+   * turns the connection into a tunnel to `tunnel`'s socket. The exchange is over: the tunnel holds
+   * no request slot.
+   */
+  switchTo(response: HttpResponse, tunnel: Upgraded): void {
+    const socket = this.socket
+    if (response.body._tag === "Stream") response.body.stream.on("error", ignore).destroy()
+    let headers = response.headers
+    if (headers["upgrade"] !== undefined) {
+      headers = { ...headers }
+      delete headers["upgrade"]
+    }
+    const connect = this.switching === "connect"
+    const extra = connect || tunnel.protocol === undefined
+      ? ""
+      : "connection: upgrade\r\nupgrade: " + tunnel.protocol + "\r\n"
+    let head = Codec.writeResponseHead(response.status, headers, extra, "framing")
+    if (connect && response.status === 200) head = "HTTP/1.1 200 Connection established" + head.slice(15)
+    socket.write(head, "latin1")
+    this.responding = false
+    this.finished = true
+    this.phase = Phase.Tunnel
+    const state = this.shared.state
+    state.inFlight--
+    state.tunnels++
+    const early = this.pending
+    this.pending = undefined
+    this.splice = new Splice(socket, tunnel, early, this.eof, () => {
+      state.tunnels--
+      if (state.inFlight === 0 && state.tunnels === 0 && state.onIdle !== undefined) state.onIdle()
+    })
+    if (state.inFlight === 0 && state.tunnels === 0 && state.onIdle !== undefined) state.onIdle()
+  }
+
   sendChunk(chunk: Buffer | string): void {
     const socket = this.socket
     if (typeof chunk === "string") chunk = Buffer.from(chunk, "utf8")
@@ -513,7 +613,7 @@ export class Connection<R> {
       if (this.socket.isPaused()) this.socket.resume()
     } else if (this.bodyLeft === 0) this.next()
     const state = this.shared.state
-    if (state.inFlight === 0 && state.onIdle !== undefined) state.onIdle()
+    if (state.inFlight === 0 && state.tunnels === 0 && state.onIdle !== undefined) state.onIdle()
   }
 
   /** Ready for the next request on this connection. */
@@ -538,7 +638,7 @@ export class Connection<R> {
     this.responding = false
     const state = this.shared.state
     state.inFlight--
-    if (state.inFlight === 0 && state.onIdle !== undefined) state.onIdle()
+    if (state.inFlight === 0 && state.tunnels === 0 && state.onIdle !== undefined) state.onIdle()
   }
 
   writeBare(status: number): void {
@@ -565,7 +665,10 @@ export class Connection<R> {
   /** The client finished sending: answer what it sent (pipelined requests included), then close. */
   ended(): void {
     this.eof = true
+    if (this.splice !== undefined) return this.splice.clientEnd()
     if (this.phase === Phase.Busy) {
+      // a tunnel's client may send its last bytes and FIN before the answer: they are the tunnel's
+      if (this.switching !== undefined && !this.responding && !this.finished) return
       if (this.bodyLeft !== 0) {
         this.bodyFailed("the client ended the connection within the request body", 400, "HPE_INVALID_EOF_STATE")
       } else if (!this.responding && !this.finished) {
@@ -581,6 +684,7 @@ export class Connection<R> {
 
   /** The socket closed (by either side). */
   closed(): void {
+    if (this.splice !== undefined) return this.splice.clientClosed()
     this.phase = Phase.Closing
     this.pending = undefined
     const stream = this.bodyStream

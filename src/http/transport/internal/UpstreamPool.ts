@@ -26,6 +26,7 @@ import type { Body, Headers, HttpRequest, HttpResponse } from "../Message.js"
 import { empty } from "../Message.js"
 import type { SocketOptions } from "../SocketOptions.js"
 import * as Tls from "../Tls.js"
+import type { Upgraded } from "../Tunnel.js"
 
 type Reason = ConnectionFailed["reason"]
 
@@ -60,6 +61,10 @@ const owned = new Set([
   "trailer",
   "content-length"
 ])
+
+/** The protocols an upgrade request asks for, when it can be sent as one (no body). */
+const upgradeOf = (request: HttpRequest): string | undefined =>
+  request.body._tag === "Empty" ? request.upgrade : undefined
 
 const idempotent = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"])
 
@@ -105,6 +110,7 @@ const requestHead = (request: HttpRequest, host: string): string => {
   }
   const body = request.body
   let extra = headers["host"] === undefined ? "host: " + host + "\r\n" : ""
+  if (upgradeOf(request) !== undefined) extra += "connection: upgrade\r\nupgrade: " + request.upgrade + "\r\n"
   switch (body._tag) {
     case "Empty": {
       const m = request.method
@@ -316,7 +322,9 @@ class Exchange {
       }
       if (head.status < 200) {
         if (head.status === 101) {
-          this.protocolError("unexpected 101 Switching Protocols")
+          if (upgradeOf(this.request) === undefined) this.protocolError("unexpected 101 Switching Protocols")
+          else if (head.headers["upgrade"] === undefined) this.protocolError("101 Switching Protocols without Upgrade")
+          else this.switched(head, end < buf.length ? buf.subarray(end) : undefined)
           return
         }
         start = end
@@ -330,6 +338,24 @@ class Exchange {
       else if (end < buf.length) this.body(buf, end)
       return
     }
+  }
+
+  /**
+   * The upstream accepted the upgrade: its connection leaves the pool (it now speaks another
+   * protocol) and is handed over with the bytes that followed the 101.
+   */
+  switched(head: ResponseHead, rest: Buffer | undefined): void {
+    const conn = this.conn!
+    this.conn = undefined
+    this.phase = Phase.Done
+    const socket = conn.release()
+    const upgrade = head.headers["upgrade"]!
+    const tunnel: Upgraded = {
+      socket,
+      head: rest,
+      protocol: typeof upgrade === "string" ? upgrade : upgrade.join(", ")
+    }
+    this.resume(Effect.succeed({ status: 101, headers: head.headers, body: empty, tunnel }))
   }
 
   /**
@@ -555,6 +581,7 @@ class Conn {
   /** exchanges started on it */
   uses = 0
   idleMs: number
+  readonly listeners: Array<[string, (...args: Array<any>) => void]> = []
 
   constructor(readonly pool: Pool, exchange: Exchange) {
     const sock = pool.tuning.socket
@@ -577,30 +604,57 @@ class Conn {
     }
     this.socket = socket
     socket.setTimeout(pool.connectMs)
-    socket.on(tls === undefined ? "connect" : "secureConnect", () => this.onConnect())
-    socket.on("data", (chunk: Buffer) => {
+    this.listen(tls === undefined ? "connect" : "secureConnect", () => this.onConnect())
+    this.listen("data", (chunk: Buffer) => {
       const ex = this.exchange
       if (ex !== undefined) ex.data(chunk)
       else this.destroy()
     })
-    socket.on("end", () => {
+    this.listen("end", () => {
       const ex = this.exchange
       if (ex === undefined || !ex.ended()) this.lose("closed", "connection closed by the server")
     })
-    socket.on("error", (err: NodeJS.ErrnoException & { reason?: string }) => {
+    this.listen("error", (err: NodeJS.ErrnoException & { reason?: string }) => {
       // OpenSSL's errors carry a short reason ("wrong version number") besides a long message
       if (tls !== undefined && err.code?.startsWith("ERR_SSL_") === true) this.lose("tls", err.reason ?? err.message)
       else this.lose(reasonOf(err.code), err.message)
     })
-    socket.on("close", () => this.lose("closed", "connection closed"))
-    socket.on("timeout", () => {
+    this.listen("close", () => this.lose("closed", "connection closed"))
+    this.listen("timeout", () => {
       const io = sock.idleTimeoutMs
       if (!this.connected) this.lose("timeout", `connect timed out after ${pool.connectMs} ms`)
       else if (this.exchange === undefined) {
         if (pool.all.size > pool.tuning.minConnections || (io !== undefined && this.idleMs >= io)) this.destroy()
       } else if (io !== undefined && this.idleMs >= io) this.lose("timeout", `no byte read or written for ${io} ms`)
     })
-    socket.on("drain", () => this.exchange?.drained())
+    this.listen("drain", () => this.exchange?.drained())
+  }
+
+  /** Listens to the socket, in a way `release` can undo. */
+  listen(event: string, listener: (...args: Array<any>) => void): void {
+    this.listeners.push([event, listener])
+    this.socket.on(event, listener)
+  }
+
+  /**
+   * Takes the connection out of the pool for good (a tunnel): stops listening to it and returns
+   * its socket, paused, guarded against errors and destroyed if nobody claims it within the pool's
+   * idle timeout.
+   */
+  release(): net.Socket {
+    const socket = this.socket
+    this.dead = true
+    this.exchange = undefined
+    socket.pause()
+    for (const [event, listener] of this.listeners) socket.off(event, listener)
+    this.listeners.length = 0
+    socket.on("error", ignore)
+    socket.setTimeout(this.pool.idleMs)
+    socket.once("timeout", () => socket.destroy())
+    const pool = this.pool
+    pool.detach(this)
+    pool.serveWaiters()
+    return socket
   }
 
   onConnect(): void {
@@ -770,11 +824,62 @@ export const dispatch = (
     : badHeader === undefined
     ? undefined
     : `invalid header ${JSON.stringify(badHeader.slice(0, 64))}`
-  if (bad !== undefined) {
-    resume(Effect.fail(new ConnectionFailed({ address: key, reason: "protocol", written: false, detail: bad })))
+  const badUpgrade = request.upgrade !== undefined && !token.test(request.upgrade.replace(/[\s,/]+/g, "-"))
+  if (bad !== undefined || badUpgrade) {
+    const detail = bad ?? "invalid upgrade protocols"
+    resume(Effect.fail(new ConnectionFailed({ address: key, reason: "protocol", written: false, detail })))
     return undefined
   }
+  if (request.method === "CONNECT") return connectTunnel(pool, key, resume)
   const exchange = new Exchange(pool, request, requestHead(request, key), resume)
   pool.acquire(exchange)
   return exchange.cancel
+}
+
+/**
+ * A `CONNECT` to this address: a new TCP connection (never a pooled one, never TLS: the client's
+ * bytes go through as they are), answered with a `200` that carries it once it is made. A connection
+ * that cannot be made fails as a request would (`ConnectionFailed`, not written).
+ */
+const connectTunnel = (
+  pool: Pool,
+  key: string,
+  resume: (effect: Effect.Effect<HttpResponse, ConnectionFailed>) => void
+): Effect.Effect<void> => {
+  const sock = pool.tuning.socket
+  const socket = net.connect({
+    host: pool.host,
+    port: pool.port,
+    noDelay: sock.noDelay ?? true,
+    keepAlive: sock.keepAlive ?? false,
+    allowHalfOpen: true
+  })
+  let settled = false
+  const fail = (reason: Reason, detail: string) => {
+    if (settled) return
+    settled = true
+    socket.destroy()
+    resume(Effect.fail(new ConnectionFailed({ address: key, reason, written: false, detail })))
+  }
+  socket.setTimeout(pool.connectMs)
+  socket.once("timeout", () => fail("timeout", `connect timed out after ${pool.connectMs} ms`))
+  socket.on("error", (err: NodeJS.ErrnoException) => fail(reasonOf(err.code), err.message))
+  const closed = () => fail("closed", "connection closed")
+  socket.once("close", closed)
+  socket.once("connect", () => {
+    if (settled) return
+    settled = true
+    pool.connects++
+    socket.off("close", closed)
+    socket.setTimeout(pool.idleMs)
+    socket.removeAllListeners("timeout")
+    socket.once("timeout", () => socket.destroy())
+    const tunnel: Upgraded = { socket }
+    resume(Effect.succeed({ status: 200, headers: {}, body: empty, tunnel }))
+  })
+  return Effect.sync(() => {
+    if (settled) return
+    settled = true
+    socket.destroy()
+  })
 }
