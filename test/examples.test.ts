@@ -37,12 +37,14 @@ const unavailable: Record<string, string> = {}
 const deploymentFiles: Record<string, string> = {
   "examples/configs/tls.yaml": "routers[0].servers[0].tls: cannot read certificate /etc/weir/tls/weir.pem",
   "examples/configs/tls-linker-incoming.yaml": "cannot read certificate /etc/weir/mesh/incoming.pem",
-  "examples/configs/tls-linker-outgoing.yaml": "cannot read trusted certificate /etc/weir/mesh/ca.pem"
+  "examples/configs/tls-linker-outgoing.yaml": "cannot read trusted certificate /etc/weir/mesh/ca.pem",
+  "examples/configs/daemonset-tls.yaml": "cannot read trusted certificate /etc/weir-tls/ca.pem"
 }
 
 /** Configs that build only in the environment they are written for (a pod's downward API variables). */
 const environment: Record<string, Record<string, string>> = {
-  "examples/configs/daemonset.yaml": { POD_IP: "10.0.1.7" }
+  "examples/configs/daemonset.yaml": { POD_IP: "10.0.1.7" },
+  "examples/configs/daemonset-tls.yaml": { POD_IP: "10.0.1.7" }
 }
 
 /** Bind everything on loopback, on free ports, so the build can run next to other tests. */
