@@ -206,7 +206,9 @@ export const serviceParams = (
 
 /**
  * A router entry's options for `http/Router.make`; `accessLog` is the writer opened for its
- * `httpAccessLog`, if any; `tls` its TLS files as loaded (`loadTls`).
+ * `httpAccessLog`, if any; `tls` its TLS files as loaded (`loadTls`); `identify` its identifiers as
+ * built (`config/identifier`'s `build`, which starts what they watch; without it, the router's
+ * default identifier).
  *
  * @since 0.1.0
  * @category params
@@ -217,7 +219,8 @@ export const routerOptions = (
   interpreter: Interpreter.NameInterpreter,
   stats: Stats.StatsReceiver,
   accessLog?: AccessLog.AccessLog | undefined,
-  tls?: RouterTls | undefined
+  tls?: RouterTls | undefined,
+  identify?: Router.Options["identify"]
 ): Router.Options => ({
   label: router.label,
   protocol: router.protocol === "h2" ? "h2" : "http",
@@ -245,7 +248,7 @@ export const routerOptions = (
     drainGrace: admin.shutdownGraceMs
   })),
   dtab: router.dtab,
-  identify: Identifiers.build(router.identifiers, router.dstPrefix),
+  ...(identify !== undefined ? { identify } : {}),
   dstPrefix: router.dstPrefix,
   bindingTimeout: router.bindingTimeoutMs,
   cacheIdleTtl: router.bindingCache.idleTtlSecs,
@@ -354,7 +357,10 @@ const build = (
       routerInterpreters.set(r.label, untransformed)
       const routerInterpreter = Transformer.wrapInterpreter(untransformed, transformers)
       const tls = yield* loadTls(r, i, reloadable)
-      const router = yield* Router.make(routerOptions(r, config.admin, routerInterpreter, registry, accessLog, tls))
+      const identify = yield* Identifiers.build(r.identifiers, r.dstPrefix)
+      const router = yield* Router.make(
+        routerOptions(r, config.admin, routerInterpreter, registry, accessLog, tls, identify)
+      )
         .pipe(
           Effect.provideService(
             DstClient.UpstreamMaker,
