@@ -158,7 +158,8 @@ export const clientParams = (
 /**
  * How a client connects with TLS to the endpoints of bound id `id`: the `tls` of the last client
  * config matching `id` that has one (`loaded[i]`: config `i`'s files as loaded), its `commonName`
- * with the `{var}`s of that config's prefix substituted; `undefined` for plaintext.
+ * with the `{var}`s of that config's prefix substituted; `undefined` for plaintext (also when that
+ * `tls` says `enabled: false`).
  *
  * @since 0.1.0
  * @category params
@@ -171,9 +172,14 @@ export const clientTls = (
   let out: Tls.Connect | undefined
   configs.forEach((c, i) => {
     const files = loaded[i]
-    if (c.params.tls === undefined || files === undefined) return
+    if (c.params.tls === undefined) return
     const vars = PathMatcher.match(c.prefix, id)
     if (vars === undefined) return
+    // `enabled: false`: plaintext for the names this config matches, whatever an earlier one said
+    if (!c.params.tls.enabled || files === undefined) {
+      out = undefined
+      return
+    }
     const name = c.params.tls.commonName
     out = files.connect(name === undefined ? undefined : Tls.substitute(name, vars))
   })
@@ -473,7 +479,7 @@ const loadTls = (
     const client: Array<Tls.ClientTls | undefined> = []
     for (const [j, c] of r.client.entries()) {
       const where = `routers[${i}].client (${c.prefix.pattern}).tls`
-      const tls = c.params.tls === undefined
+      const tls = c.params.tls === undefined || !c.params.tls.enabled
         ? undefined
         : yield* Effect.mapError(Tls.client(TlsConfig.clientOptions(c.params.tls)), startFailure(where))
       if (tls !== undefined) reloadable.push({ where, tls })
