@@ -52,8 +52,12 @@ let dir: string
 const children = new Set<ChildProcess>()
 
 /** A long-lived process in `ns`; its output is kept for failure messages. */
-const start = (ns: string, args: ReadonlyArray<string>) => {
-  const child = spawn("ip", ["netns", "exec", ns, process.execPath, ...args], { cwd: process.cwd(), stdio: "pipe" })
+const start = (ns: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const child = spawn("ip", ["netns", "exec", ns, process.execPath, ...args], {
+    cwd: process.cwd(),
+    stdio: "pipe",
+    env: { ...process.env, ...env }
+  })
   children.add(child)
   const proc = { child, out: "", exited: new Promise<void>((resolve) => child.on("exit", () => resolve())) }
   child.stdout!.on("data", (c: Buffer) => (proc.out += c.toString()))
@@ -63,7 +67,8 @@ const start = (ns: string, args: ReadonlyArray<string>) => {
   return proc
 }
 
-const weir = (ns: string, config: string) => start(ns, ["--import", "tsx", "src/bin/weir.ts", "proxy", config])
+const weir = (ns: string, config: string, env: Record<string, string> = {}) =>
+  start(ns, ["--import", "tsx", "src/bin/weir.ts", "proxy", config], env)
 
 const stop = async (proc: ReturnType<typeof start>, signal: NodeJS.Signals) => {
   proc.child.kill(signal)
@@ -108,11 +113,13 @@ const until = async <A>(what: string, f: () => A, done: (a: A) => boolean, attem
 }
 
 /** The backend on node B: answers with the request's headers as JSON. */
-const backendScript = `require("node:http").createServer((req, res) => {
+const backendOn = (ip: string) =>
+  `require("node:http").createServer((req, res) => {
   console.log("request " + req.url)
   res.writeHead(200, { "content-type": "application/json" })
   res.end(JSON.stringify({ node: "B", headers: req.headers }))
-}).listen(7000, "127.0.0.1", () => console.log("backend ready"))`
+}).listen(7000, ${JSON.stringify(ip)}, () => console.log("backend ready"))`
+const backendScript = backendOn("127.0.0.1")
 
 describe.skipIf(refusal !== undefined)("linker to linker over TLS between two network namespaces", () => {
   beforeAll(() => {
@@ -309,4 +316,76 @@ routers:
     await stop(linkerA, "SIGTERM")
     await stop(backend, "SIGTERM")
   }, 120_000)
+
+  it(
+    "the shipped DaemonSet TLS config on both nodes: the daemonset and localnode transformers pick node B's linker and pod",
+    async () => {
+      // each "node" has its own fake Kubernetes API on localhost:8001 (the kubectl proxy of the pod),
+      // with the same objects: books runs on node B; the l5d DaemonSet has a pod on each node
+      const objects = JSON.stringify([
+        {
+          namespace: "default",
+          name: "books",
+          spec: { ready: [ipB], ports: [{ name: "http", port: 7000 }], nodeNames: { [ipB]: "node-b" } }
+        },
+        {
+          namespace: "weir",
+          name: "l5d",
+          spec: {
+            ready: [ipA, ipB],
+            ports: [{ name: "incoming", port: 4141 }],
+            nodeNames: { [ipA]: "node-a", [ipB]: "node-b" }
+          }
+        }
+      ])
+      const apiA = start(nsA, ["--import", "tsx", "test/namers/k8s-fake-main.ts", "8001", objects])
+      const apiB = start(nsB, ["--import", "tsx", "test/namers/k8s-fake-main.ts", "8001", objects])
+      // the Secret's files
+      const tlsDir = Path.join(dir, "weir-tls")
+      Fs.mkdirSync(tlsDir)
+      const mesh = certs.server("l5d.weir.mesh")
+      Fs.copyFileSync(certs.ca.cert, Path.join(tlsDir, "ca.pem"))
+      Fs.copyFileSync(mesh.cert, Path.join(tlsDir, "l5d.pem"))
+      Fs.copyFileSync(mesh.key, Path.join(tlsDir, "l5d.key"))
+      // examples/configs/daemonset-tls.yaml as shipped, with the cluster's host networking (every pod
+      // of a node shares its address, so pods pair by nodeName) and the Secret's directory
+      const shipped = Fs.readFileSync("examples/configs/daemonset-tls.yaml", "utf8")
+      const config = shipped
+        .replace("      port: incoming\n", "      port: incoming\n      hostNetwork: true\n")
+        .replace("    - kind: io.l5d.k8s.localnode\n", "    - kind: io.l5d.k8s.localnode\n      hostNetwork: true\n")
+        .replaceAll("/etc/weir-tls/", `${tlsDir}/`)
+      expect(config.match(/^ +hostNetwork: true$/gm)).toHaveLength(2)
+      const file = Path.join(dir, "daemonset-tls.yaml")
+      Fs.writeFileSync(file, config)
+      const backend = start(nsB, ["-e", backendOn(ipB)])
+      let linkerB = weir(nsB, file, { NODE_NAME: "node-b" })
+      const linkerA = weir(nsA, file, { NODE_NAME: "node-a" })
+      const ready = () =>
+        [linkerA, linkerB].every((l) => l.out.includes("weir: serving")) && backend.out !== "" &&
+        [apiA, apiB].every((a) => a.out.includes("fake k8s ready"))
+      await until("the linkers, the fake APIs and the backend", ready, (x) => x, 900).catch((e) => {
+        throw new Error(`${e}\nA: ${linkerA.out}\nB: ${linkerB.out}\napiA: ${apiA.out}\napiB: ${apiB.out}`)
+      })
+
+      const ok = await until("a routed request", () => fromApp("books"), (a) => a.status === 200).catch((e) => {
+        throw new Error(`${e}\nA: ${linkerA.out}\nB: ${linkerB.out}\nbackend: ${backend.out}`)
+      })
+      const seen = JSON.parse(ok.body) as { node: string; headers: Record<string, string> }
+      expect(seen.node).toBe("B")
+      // node B's linker chose the pod on its own node
+      expect(seen.headers["l5d-dst-client"]).toBe("/%/io.l5d.k8s.localnode/node-b/#/io.l5d.k8s/default/http/books")
+      expect(seen.headers["via"]?.split(",").length).toBe(2)
+
+      await stop(linkerB, "SIGKILL")
+      const failed = fromApp("books")
+      expect(failed.status).toBe(502)
+      expect(failed.headers["l5d-err"]).toBeDefined()
+
+      linkerB = weir(nsB, file, { NODE_NAME: "node-b" })
+      await until("B's linker to restart", () => linkerB.out.includes("weir: serving"), (x) => x, 900)
+      const back = await until("the recovery", () => fromApp("books"), (a) => a.status === 200)
+      expect(JSON.parse(back.body).node).toBe("B")
+    },
+    180_000
+  )
 })

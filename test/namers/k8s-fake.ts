@@ -168,8 +168,11 @@ RwASzU/ZdLwO8fB9yZ82Y+twY1SSW3XMefFS+mkoqp4wtl5YhLkddXt6TnXYYy3A
 /H3BrqZN7hprMAWnWwHq
 -----END CERTIFICATE-----`
 
-/** Starts a fake API server on 127.0.0.1 (a free port); with `tls`, over HTTPS with `tlsCert`. */
-export const start = async (options?: { readonly tls?: boolean }): Promise<FakeK8s> => {
+/**
+ * Starts a fake API server on 127.0.0.1 (a free port, or `port`: only inside a network namespace of
+ * its own, where nothing else listens); with `tls`, over HTTPS with `tlsCert`.
+ */
+export const start = async (options?: { readonly tls?: boolean; readonly port?: number }): Promise<FakeK8s> => {
   let rv = 100
   let compactedBefore = 0
   const objects = new Map<string, Stored>()
@@ -292,7 +295,7 @@ export const start = async (options?: { readonly tls?: boolean }): Promise<FakeK
   const server = options?.tls === true
     ? https.createServer({ key: tlsKey, cert: tlsCert }, handler)
     : http.createServer(handler)
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  await new Promise<void>((resolve) => server.listen(options?.port ?? 0, "127.0.0.1", resolve))
 
   const stop = () =>
     new Promise<void>((resolve) => {
