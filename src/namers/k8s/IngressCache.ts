@@ -117,10 +117,14 @@ export const make = (options?: Options): Effect.Effect<IngressCache, never, Scop
       lastUpdatedAt: undefined as number | undefined
     }
 
-    const touched = Effect.map(Clock.currentTimeMillis, (now) => {
-      info.lastUpdatedAt = now
+    // the API answers again (a list, or a watch opened): no longer stale
+    const healthy = Effect.sync(() => {
       state = "ok"
       error = undefined
+    })
+    const touched = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      info.lastUpdatedAt = now
+      return healthy
     })
     const apply = (type: "ADDED" | "MODIFIED" | "DELETED", object: Ingress.Ingress) => {
       const key = Ingress.keyOf(object)
@@ -151,7 +155,7 @@ export const make = (options?: Options): Effect.Effect<IngressCache, never, Scop
             encodeURIComponent(info.resourceVersion ?? "0")
           }&allowWatchBookmarks=true`
         ).pipe(
-          Stream.mapEffect((line) => line === "" ? Effect.as(touched, undefined) : decodeEvent(resource, line)),
+          Stream.mapEffect((line) => line === "" ? Effect.as(healthy, undefined) : decodeEvent(resource, line)),
           Stream.filter((ev) => ev !== undefined),
           Stream.takeWhile((ev) => {
             if (ev.type === "ERROR" && ev.object.code === 410) outcome = "gone"
