@@ -47,7 +47,7 @@ telemetry: [{kind: io.l5d.zipkin}]
         })`,
         "namers[0].bogus: unknown key",
         "routers[0].client.loadBalancer.maxEffort: unknown key",
-        "routers[0].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default, io.l5d.namerd.http)",
+        "routers[0].interpreter.kind: interpreter kind io.l5d.namerd is not available in this version of weir (available: default, io.l5d.namerd.http, io.l5d.fs)",
         "telemetry[0].kind: telemeter kind io.l5d.zipkin is not available in this version of weir (available: io.l5d.prometheus, io.l5d.influxdb, io.l5d.statsd)"
       ])
       expect(err).toMatch(/: 5 problems\n/)

@@ -1,7 +1,7 @@
 /**
  * Interpreter kinds linkerd has and this version of weir does not run, with the keys linkerd
  * documents for them: `io.l5d.namerd` (Thrift), `io.l5d.mesh` (gRPC) (`dst` required,
- * `namespace`, `root`, `experimental`, `retry`) and `io.l5d.fs` (`dtabFile` required). They decode
+ * `namespace`, `root`, `experimental`, `retry`). They decode
  * and are rejected with `interpreter kind … is not available in this version of weir`.
  *
  * @since 0.1.0
@@ -31,6 +31,5 @@ const namerd = {
  */
 export const all: ReadonlyArray<Plugin.Unavailable> = [
   Plugin.unavailable("io.l5d.namerd", namerd),
-  Plugin.unavailable("io.l5d.mesh", namerd),
-  Plugin.unavailable("io.l5d.fs", { dtabFile: NonEmptyString, transformers: unsupported("interpreter transformers") })
+  Plugin.unavailable("io.l5d.mesh", namerd)
 ]
