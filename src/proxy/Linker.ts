@@ -339,7 +339,8 @@ const build = (
     const transformersOf = new Map<string, ReadonlyArray<Transformer.Transformer>>()
     const routerInterpreters = new Map<string, Interpreter.NameInterpreter>()
     for (const [i, r] of config.routers.entries()) {
-      const transformers = r.interpreter.kind === "default" && r.interpreter.transformers !== undefined
+      const transformers = (r.interpreter.kind === "default" || r.interpreter.kind === "io.l5d.fs") &&
+          r.interpreter.transformers !== undefined
         ? yield* TransformerConfig.buildAll(r.interpreter.transformers).pipe(
           Effect.mapError(startFailure(`routers[${i}].interpreter`))
         )

@@ -68,4 +68,31 @@ routers:
     ])
     expect(paths(`routers: [{protocol: http, interpreter: {kind: io.l5d.fs, dtabFile: /x}}]`)).toEqual([])
   })
+
+  it.live("takes transformers, as the default interpreter does", () =>
+    Effect.gen(function*() {
+      const app = yield* textBackend("app")
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "weir-fs-interpreter-"))),
+        (d) => Effect.sync(() => fs.rmSync(d, { recursive: true, force: true }))
+      )
+      const file = path.join(dir, "routing.dtab")
+      // the dtab names a port nothing listens on; io.l5d.port moves it to the app's
+      fs.writeFileSync(file, `/svc/books => /$/inet/127.0.0.1/1;\n`)
+      const r = Config.parse(`
+admin: {ip: 127.0.0.1, port: 0}
+routers:
+- protocol: http
+  interpreter:
+    kind: io.l5d.fs
+    dtabFile: ${file}
+    transformers: [{kind: io.l5d.port, port: ${app.port}}]
+  servers: [{ip: 127.0.0.1, port: 0}]
+`)
+      if (Result.isFailure(r)) throw new Error(JSON.stringify(r.failure))
+      const linker = yield* Linker.make(r.success)
+      const reply = yield* sendE(linker.routers[0]!.servers[0]!.port, { headers: { host: "books" } })
+      expect(reply.body).toBe("app")
+      expect(app.seen[0]!.headers["l5d-dst-client"]).toBe(`/%/io.l5d.port/${app.port}/$/inet/127.0.0.1/1`)
+    }))
 })

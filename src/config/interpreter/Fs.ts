@@ -13,12 +13,13 @@
 import * as S from "effect/Schema"
 import * as FsInterpreter from "../../namers/FsInterpreter.js"
 import * as Plugin from "../Plugin.js"
-import { NonEmptyString, unsupported } from "../Schemas.js"
+import { NonEmptyString } from "../Schemas.js"
+import * as Transformers from "../transformer/index.js"
 import type * as Interpreters from "./Default.js"
 
 /**
- * `{kind: io.l5d.fs, dtabFile}`: `dtabFile` is required. Transformers are not taken on this
- * interpreter yet.
+ * `{kind: io.l5d.fs, dtabFile, transformers}`: `dtabFile` is required; `transformers` rewrite what
+ * the router binds, as on the default interpreter.
  *
  * @since 0.1.0
  * @category schemas
@@ -26,7 +27,7 @@ import type * as Interpreters from "./Default.js"
 export const Schema = S.Struct({
   kind: S.Literal("io.l5d.fs"),
   dtabFile: NonEmptyString,
-  transformers: unsupported("io.l5d.fs interpreter transformers")
+  transformers: Transformers.List
 })
 
 /**
