@@ -39,12 +39,14 @@ const deploymentFiles: Record<string, string> = {
   "examples/configs/tls-linker-incoming.yaml": "cannot read certificate /etc/weir/mesh/incoming.pem",
   "examples/configs/tls-linker-outgoing.yaml": "cannot read trusted certificate /etc/weir/mesh/ca.pem",
   "examples/namerd/linker-mesh-tls.yaml":
-    "routers[0].interpreter: cannot read trusted certificate /etc/weir/namerd/ca.pem"
+    "routers[0].interpreter: cannot read trusted certificate /etc/weir/namerd/ca.pem",
+  "examples/configs/daemonset-tls.yaml": "cannot read trusted certificate /etc/weir-tls/ca.pem"
 }
 
 /** Configs that build only in the environment they are written for (a pod's downward API variables). */
 const environment: Record<string, Record<string, string>> = {
-  "examples/configs/daemonset.yaml": { POD_IP: "10.0.1.7" }
+  "examples/configs/daemonset.yaml": { POD_IP: "10.0.1.7" },
+  "examples/configs/daemonset-tls.yaml": { POD_IP: "10.0.1.7" }
 }
 
 /** Bind everything on loopback, on free ports, so the build can run next to other tests. */

@@ -28,7 +28,8 @@ const Protocol = Schema.String.check(
 )
 
 /**
- * A server's `tls`: `certPath` and `keyPath` (required, PEM), `caCertPath` (the CA client
+ * A server's `tls`: `certPath` and `keyPath` (required, PEM), `intermediateCertsPath` (PEM
+ * certificates sent after `certPath`'s, the chain to the CA), `caCertPath` (the CA client
  * certificates must chain to), `requireClientAuth` (default `false`; needs `caCertPath`), `ciphers`
  * (OpenSSL names; default node's), `protocols` (e.g. `[TLSv1.2, TLSv1.3]`; default node's). ALPN
  * (`alpnProtocols`) belongs to h2 and is rejected as not supported.
@@ -38,6 +39,7 @@ const Protocol = Schema.String.check(
  */
 export const ServerTls = Schema.Struct({
   certPath: NonEmptyString,
+  intermediateCertsPath: Schema.optionalKey(NonEmptyString),
   keyPath: NonEmptyString,
   caCertPath: Schema.optionalKey(NonEmptyString),
   requireClientAuth: Schema.Boolean.pipe(withDefault(false)),
@@ -63,17 +65,26 @@ export type ServerTls = typeof ServerTls.Type
  * A client's `tls`: `commonName` (the name the backend's certificate must carry, also sent as SNI;
  * `{var}` is replaced by the capture of the same name in the config's `prefix`), `trustCerts` (CA
  * files; default node's bundled CAs), `trustCertsBundle` (one file of CAs), `disableValidation`
- * (default `false`), `clientAuth` (`certPath`, `keyPath`: the certificate presented to backends).
+ * (default `false`), `clientAuth` (`certPath`, `keyPath`: the certificate presented to backends;
+ * `intermediateCertsPath`: its chain), `protocols` (e.g. `[TLSv1.2]`; default node's), `enabled`
+ * (default `true`; `false` turns TLS off for the names this config matches, after an earlier config
+ * turned it on, as linkerd's `enabled: false`).
  *
  * @since 0.1.0
  * @category schemas
  */
 export const ClientTls = Schema.Struct({
+  enabled: Schema.Boolean.pipe(withDefault(true)),
   commonName: Schema.optionalKey(NonEmptyString),
   trustCerts: Schema.optionalKey(Schema.Array(NonEmptyString).check(Schema.isMaxLength(100))),
   trustCertsBundle: Schema.optionalKey(NonEmptyString),
   disableValidation: Schema.Boolean.pipe(withDefault(false)),
-  clientAuth: Schema.optionalKey(Schema.Struct({ certPath: NonEmptyString, keyPath: NonEmptyString }))
+  clientAuth: Schema.optionalKey(Schema.Struct({
+    certPath: NonEmptyString,
+    intermediateCertsPath: Schema.optionalKey(NonEmptyString),
+    keyPath: NonEmptyString
+  })),
+  protocols: Schema.optionalKey(Schema.Array(Protocol).check(Schema.isMinLength(1), Schema.isMaxLength(4)))
 })
 
 /**
@@ -92,6 +103,7 @@ export type ClientTls = typeof ClientTls.Type
  */
 export const serverOptions = (t: ServerTls): Tls.ServerOptions => ({
   certPath: t.certPath,
+  intermediateCertsPath: t.intermediateCertsPath,
   keyPath: t.keyPath,
   caCertPath: t.caCertPath,
   requireClientAuth: t.requireClientAuth,
@@ -110,5 +122,6 @@ export const clientOptions = (t: ClientTls): Tls.ClientOptions => ({
   trustCerts: t.trustCerts,
   trustCertsBundle: t.trustCertsBundle,
   disableValidation: t.disableValidation,
-  clientAuth: t.clientAuth
+  clientAuth: t.clientAuth,
+  protocols: t.protocols
 })

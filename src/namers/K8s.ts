@@ -43,11 +43,9 @@
  *
  * @since 0.1.0
  */
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import * as RcMap from "effect/RcMap"
 import * as Result from "effect/Result"
@@ -55,9 +53,6 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import * as fs from "node:fs"
-import * as http from "node:http"
-import * as https from "node:https"
 import type * as Address from "../Address.js"
 import * as Addr from "../naming/Addr.js"
 import * as Name from "../naming/Name.js"
@@ -65,7 +60,8 @@ import * as Namer from "../naming/Namer.js"
 import * as NameTree from "../naming/NameTree.js"
 import * as Path from "../naming/Path.js"
 import * as Stats from "../Stats.js"
-import { addressesFor, type Endpoints, EndpointsList, K8sApiError, Status, WatchEvent } from "./k8s/Api.js"
+import { addressesFor, type Endpoints, EndpointsList, K8sApiError, type Status, WatchEvent } from "./k8s/Api.js"
+import * as Client from "./k8s/Client.js"
 
 /**
  * The namer kind, also its default mount prefix (`/#/io.l5d.k8s`).
@@ -270,149 +266,15 @@ export const makeWith = <O extends { readonly metadata: { readonly resourceVersi
   options?: Options
 ): Effect.Effect<K8sNamer, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const host = options?.host ?? "localhost"
-    const port = options?.port ?? 8001
     const label = options?.label ?? `#/${resource0.kind}`
     const stats = (yield* Effect.service(Stats.Receiver)).scope("namer", label)
     const failures = stats.counter("failures")
     const minBackoff = Duration.toMillis(options?.minBackoff ?? "10 millis")
     const maxBackoff = Duration.toMillis(options?.maxBackoff ?? "10 seconds")
-    const requestTimeout = options?.requestTimeout ?? "10 seconds"
-    const client = options?.tls === true ? https : http
-    const agent = options?.tls === true
-      ? new https.Agent({ keepAlive: true, rejectUnauthorized: options.tlsWithoutValidation !== true })
-      : new http.Agent({ keepAlive: true })
-    yield* Effect.addFinalizer(() => Effect.sync(() => agent.destroy()))
-
-    const headers = (resource: string): Effect.Effect<Record<string, string>, K8sApiError> => {
-      const file = options?.authTokenFile
-      if (file === undefined) return Effect.succeed({ accept: "application/json" })
-      return Effect.tryPromise({
-        try: () => fs.promises.readFile(file, "utf8"),
-        catch: (e) =>
-          new K8sApiError({
-            reason: "auth",
-            resource,
-            detail: `cannot read authTokenFile ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`
-          })
-      }).pipe(Effect.map((token) => ({ accept: "application/json", authorization: `Bearer ${token.trim()}` })))
-    }
-
-    const statusError = (resource: string, code: number | undefined, body: string): K8sApiError => {
-      const decoded = Schema.decodeUnknownResult(Schema.fromJsonString(Status))(body)
-      const message = Result.isSuccess(decoded) && decoded.success.message !== undefined
-        ? `: ${decoded.success.message}`
-        : ""
-      return new K8sApiError({
-        reason: code === 410 ? "gone" : "status",
-        resource,
-        detail: `API answered ${code ?? "?"}${message}`
-      })
-    }
-
-    const open = (
-      h: Record<string, string>,
-      resource: string,
-      target: string,
-      onResponse: (res: http.IncomingMessage) => void,
-      onError: (e: K8sApiError) => void
-    ): http.ClientRequest => {
-      const req = client.request({ host, port, path: target, method: "GET", headers: h, agent }, onResponse)
-      req.on("error", (e) => onError(new K8sApiError({ reason: "connection", resource, detail: e.message })))
-      req.end()
-      return req
-    }
-
-    const readBody = (res: http.IncomingMessage, done: (body: string) => void, fail: (e: Error) => void) => {
-      let body = ""
-      res.setEncoding("utf8")
-      res.on("data", (c: string) => (body += c))
-      res.on("end", () => done(body))
-      res.on("error", fail)
-    }
-
-    const timeoutText = Duration.format(Duration.fromInputUnsafe(requestTimeout))
-    const get = (resource: string, target: string): Effect.Effect<string, K8sApiError> =>
-      Effect.flatMap(headers(resource), (h) =>
-        Effect.callback<string, K8sApiError>((resume) => {
-          const fail = (e: K8sApiError) => resume(Effect.fail(e))
-          const req = open(h, resource, target, (res) =>
-            readBody(
-              res,
-              (body) =>
-                res.statusCode === 200
-                  ? resume(Effect.succeed(body))
-                  : fail(statusError(resource, res.statusCode, body)),
-              (e) => fail(new K8sApiError({ reason: "connection", resource, detail: e.message }))
-            ), fail)
-          return Effect.sync(() => req.destroy())
-        })).pipe(
-          Effect.timeoutOrElse({
-            duration: requestTimeout,
-            orElse: () =>
-              Effect.fail(new K8sApiError({ reason: "timeout", resource, detail: `no answer within ${timeoutText}` }))
-          })
-        )
-
-    const lines = (resource: string, target: string): Stream.Stream<string, K8sApiError> =>
-      Stream.callback<string, K8sApiError>((queue) =>
-        Effect.flatMap(headers(resource), (h) =>
-          Effect.acquireRelease(
-            Effect.sync(() =>
-              open(h, resource, target, (res) => {
-                const fail = (e: K8sApiError) => void Queue.failCauseUnsafe(queue, Cause.fail(e))
-                if (res.statusCode !== 200) {
-                  return readBody(
-                    res,
-                    (body) => fail(statusError(resource, res.statusCode, body)),
-                    () => fail(statusError(resource, res.statusCode, ""))
-                  )
-                }
-                Queue.offerUnsafe(queue, "")
-                let buffer = ""
-                res.setEncoding("utf8")
-                res.on("data", (chunk: string) => {
-                  buffer += chunk
-                  let nl = buffer.indexOf("\n")
-                  while (nl >= 0) {
-                    const line = buffer.slice(0, nl).trim()
-                    buffer = buffer.slice(nl + 1)
-                    if (line !== "") Queue.offerUnsafe(queue, line)
-                    nl = buffer.indexOf("\n")
-                  }
-                })
-                let ended = false
-                res.on("end", () => {
-                  ended = true
-                  if (buffer.trim() !== "") Queue.offerUnsafe(queue, buffer.trim())
-                  Queue.endUnsafe(queue)
-                })
-                res.on("close", () => {
-                  if (!ended) fail(new K8sApiError({ reason: "connection", resource, detail: "watch connection lost" }))
-                })
-                res.on("error", (e) => fail(new K8sApiError({ reason: "connection", resource, detail: e.message })))
-              }, (e) => void Queue.failCauseUnsafe(queue, Cause.fail(e)))
-            ),
-            (req) => Effect.sync(() => req.destroy())
-          ))
-      )
-
-    const decoder = <A>(
-      decodeJson: (text: string) => Result.Result<A, Schema.SchemaError>,
-      what: string
-    ) =>
-    (resource: string, text: string): Effect.Effect<A, K8sApiError> => {
-      const r = decodeJson(text)
-      return Result.isSuccess(r) ? Effect.succeed(r.success) : Effect.fail(
-        new K8sApiError({
-          reason: "decode",
-          resource,
-          detail: `cannot decode the ${what}: ${r.failure.message.replace(/\s*\n\s*/g, " ")}`
-        })
-      )
-    }
-    const decodeList = decoder(resource0.decodeList, "list")
-    const decodeEvent = decoder(resource0.decodeEvent, "watch event")
+    const api = yield* Client.make(options)
+    const { get, lines } = api
+    const decodeList = Client.decoder(resource0.decodeList, "list")
+    const decodeEvent = Client.decoder(resource0.decodeEvent, "watch event")
 
     const run = (target: Target, watch: Watch<O>) =>
       Effect.gen(function*() {
@@ -624,8 +486,8 @@ export const makeWith = <O extends { readonly metadata: { readonly resourceVersi
       }
       return {
         kind: resource0.kind,
-        host,
-        port,
+        host: api.host,
+        port: api.port,
         tls: options?.tls === true,
         labelSelector: options?.labelSelector,
         watches

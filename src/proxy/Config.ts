@@ -356,7 +356,9 @@ const BindingCache = Schema.Struct({
  * `streamAfterContentLengthKB` (5), `maxErrResponseKB` (5120), `httpAccessLog` (default none: a file,
  * `/dev/stdout` and `/dev/stderr` included), `httpAccessLogAppend` (default `true`),
  * `httpAccessLogRollPolicy` (default `never`; `hourly`, `daily`, `weekly(n)`, a size like
- * `100.megabytes`: see `http/RollPolicy.ts`), `httpAccessLogRotateCount` (default `-1`, all kept),
+ * `100.megabytes`: see `http/RollPolicy.ts`), `httpAccessLogRotateCount` (default `-1`, all kept);
+ * on an h2 router linkerd's names `h2AccessLog`, `h2AccessLogAppend`, `h2AccessLogRollPolicy`,
+ * `h2AccessLogRotateCount` set the same (and are refused on an http router);
  * `compressionLevel` (`-1`, the default, … `9`: accepted, and weir does not compress: response bodies
  * are forwarded as the upstream sent them). Tunnels (HTTP/1.1 upgrades such as WebSocket, and
  * `CONNECT`; weir's keys, `http` routers only): `connectEnabled` (default `false`: a `CONNECT` is
@@ -395,6 +397,10 @@ export const Router = Schema.Struct({
   httpAccessLogAppend: Schema.Boolean.pipe(withDefault(true)),
   httpAccessLogRollPolicy: RollPolicyFromString.pipe(withDefault("never")),
   httpAccessLogRotateCount: Schema.Int.check(Schema.isGreaterThanOrEqualTo(-1)).pipe(withDefault(-1)),
+  h2AccessLog: Schema.optionalKey(NonEmptyString),
+  h2AccessLogAppend: Schema.optionalKey(Schema.Boolean),
+  h2AccessLogRollPolicy: Schema.optionalKey(RollPolicyFromString),
+  h2AccessLogRotateCount: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(-1))),
   tracePropagator: unsupported("tracePropagator"),
   compressionLevel: Schema.Int.check(Schema.isBetween({ minimum: -1, maximum: 9 })).pipe(withDefault(-1)),
   connectEnabled: Schema.Boolean.pipe(withDefault(false)),
@@ -671,6 +677,16 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
   if (h2 && r.connectEnabled) {
     problems.push({ path: at("connectEnabled"), message: "applies to http routers only (HTTP/1.1 CONNECT)" })
   }
+  // linkerd names an h2 router's access log h2AccessLog*: the same settings under the h2 names
+  for (const key of ["h2AccessLog", "h2AccessLogAppend", "h2AccessLogRollPolicy", "h2AccessLogRotateCount"] as const) {
+    if (!h2 && r[key] !== undefined) {
+      problems.push({
+        path: at(key),
+        message: `${key} is for h2 routers (an http router's is ${key.replace("h2", "http")})`
+      })
+    }
+  }
+  const accessLog = (h2 ? r.h2AccessLog : undefined) ?? r.httpAccessLog
   if (!r.streamingEnabled && r.streamAfterContentLengthKB !== 5) {
     problems.push({
       path: at("streamAfterContentLengthKB"),
@@ -698,10 +714,10 @@ const normalizeRouter = (r: RouterEntry, index: number, problems: Array<Problem>
     streamAfterContentLengthKB: r.streamAfterContentLengthKB,
     maxErrResponseKB: r.maxErrResponseKB,
     streamingEnabled: r.streamingEnabled,
-    ...(r.httpAccessLog !== undefined ? { httpAccessLog: r.httpAccessLog } : {}),
-    httpAccessLogAppend: r.httpAccessLogAppend,
-    httpAccessLogRollPolicy: r.httpAccessLogRollPolicy,
-    httpAccessLogRotateCount: r.httpAccessLogRotateCount,
+    ...(accessLog !== undefined ? { httpAccessLog: accessLog } : {}),
+    httpAccessLogAppend: (h2 ? r.h2AccessLogAppend : undefined) ?? r.httpAccessLogAppend,
+    httpAccessLogRollPolicy: (h2 ? r.h2AccessLogRollPolicy : undefined) ?? r.httpAccessLogRollPolicy,
+    httpAccessLogRotateCount: (h2 ? r.h2AccessLogRotateCount : undefined) ?? r.httpAccessLogRotateCount,
     compressionLevel: r.compressionLevel,
     connectEnabled: r.connectEnabled,
     tunnelIdleTimeoutMs: r.tunnelIdleTimeoutMs,

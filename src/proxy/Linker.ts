@@ -161,7 +161,8 @@ export const clientParams = (
 /**
  * How a client connects with TLS to the endpoints of bound id `id`: the `tls` of the last client
  * config matching `id` that has one (`loaded[i]`: config `i`'s files as loaded), its `commonName`
- * with the `{var}`s of that config's prefix substituted; `undefined` for plaintext.
+ * with the `{var}`s of that config's prefix substituted; `undefined` for plaintext (also when that
+ * `tls` says `enabled: false`).
  *
  * @since 0.1.0
  * @category params
@@ -174,9 +175,14 @@ export const clientTls = (
   let out: Tls.Connect | undefined
   configs.forEach((c, i) => {
     const files = loaded[i]
-    if (c.params.tls === undefined || files === undefined) return
+    if (c.params.tls === undefined) return
     const vars = PathMatcher.match(c.prefix, id)
     if (vars === undefined) return
+    // `enabled: false`: plaintext for the names this config matches, whatever an earlier one said
+    if (!c.params.tls.enabled || files === undefined) {
+      out = undefined
+      return
+    }
     const name = c.params.tls.commonName
     out = files.connect(name === undefined ? undefined : Tls.substitute(name, vars))
   })
@@ -210,7 +216,9 @@ export const serviceParams = (
 /**
  * A router entry's options for `http/Router.make`; `accessLog` is the writer opened for its
  * `httpAccessLog`, if any; `tls` its TLS files as loaded (`loadTls`); `recorder` keeps a sample of
- * its requests (the `io.l5d.recentRequests` telemeters).
+ * its requests (the `io.l5d.recentRequests` telemeters); `identify` its identifiers as built
+ * (`config/identifier`'s `build`, which starts what they watch; without it, the router's default
+ * identifier).
  *
  * @since 0.1.0
  * @category params
@@ -222,7 +230,8 @@ export const routerOptions = (
   stats: Stats.StatsReceiver,
   accessLog?: AccessLog.AccessLog | undefined,
   tls?: RouterTls | undefined,
-  recorder?: RecentRequests.Recorder | undefined
+  recorder?: RecentRequests.Recorder | undefined,
+  identify?: Router.Options["identify"]
 ): Router.Options => ({
   label: router.label,
   protocol: router.protocol === "h2" ? "h2" : "http",
@@ -250,7 +259,7 @@ export const routerOptions = (
     drainGrace: admin.shutdownGraceMs
   })),
   dtab: router.dtab,
-  identify: Identifiers.build(router.identifiers, router.dstPrefix),
+  ...(identify !== undefined ? { identify } : {}),
   dstPrefix: router.dstPrefix,
   bindingTimeout: router.bindingTimeoutMs,
   cacheIdleTtl: router.bindingCache.idleTtlSecs,
@@ -354,7 +363,8 @@ const build = (
     const transformersOf = new Map<string, ReadonlyArray<Transformer.Transformer>>()
     const routerInterpreters = new Map<string, Interpreter.NameInterpreter>()
     for (const [i, r] of config.routers.entries()) {
-      const transformers = r.interpreter.kind === "default" && r.interpreter.transformers !== undefined
+      const transformers = (r.interpreter.kind === "default" || r.interpreter.kind === "io.l5d.fs") &&
+          r.interpreter.transformers !== undefined
         ? yield* TransformerConfig.buildAll(r.interpreter.transformers).pipe(
           Effect.mapError(startFailure(`routers[${i}].interpreter`))
         )
@@ -378,8 +388,9 @@ const build = (
       routerInterpreters.set(r.label, untransformed)
       const routerInterpreter = Transformer.wrapInterpreter(untransformed, transformers)
       const tls = yield* loadTls(r, i, reloadable)
+      const identify = yield* Identifiers.build(r.identifiers, r.dstPrefix)
       const router = yield* Router.make({
-        ...routerOptions(r, config.admin, routerInterpreter, registry, accessLog, tls, recorder),
+        ...routerOptions(r, config.admin, routerInterpreter, registry, accessLog, tls, recorder, identify),
         tracing
       })
         .pipe(
@@ -491,7 +502,7 @@ const loadTls = (
     const client: Array<Tls.ClientTls | undefined> = []
     for (const [j, c] of r.client.entries()) {
       const where = `routers[${i}].client (${c.prefix.pattern}).tls`
-      const tls = c.params.tls === undefined
+      const tls = c.params.tls === undefined || !c.params.tls.enabled
         ? undefined
         : yield* Effect.mapError(Tls.client(TlsConfig.clientOptions(c.params.tls)), startFailure(where))
       if (tls !== undefined) reloadable.push({ where, tls })

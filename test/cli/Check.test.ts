@@ -5,7 +5,6 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import { loadConfig } from "../../src/cli/Check.js"
-import * as Interpreters from "../../src/config/interpreter/index.js"
 import * as Namers from "../../src/config/namer/index.js"
 
 const withFile = <A, E>(text: string, f: (file: string) => Effect.Effect<A, E>) =>
@@ -36,7 +35,7 @@ routers:
 - protocol: http
   servers: [{}]
   client: {loadBalancer: {kind: heap, maxEffort: 3}}
-  interpreter: {kind: io.l5d.fs, dtabFile: /etc/linkerd/dtab}
+  interpreter: {kind: io.l5d.fs}
 telemetry: [{kind: io.l5d.recentRequests}]
 `
       const e = yield* Effect.flip(withFile(text, loadConfig))
@@ -48,9 +47,7 @@ telemetry: [{kind: io.l5d.recentRequests}]
         })`,
         "namers[0].bogus: unknown key",
         "routers[0].client.loadBalancer.maxEffort: unknown key",
-        `routers[0].interpreter.kind: interpreter kind io.l5d.fs is not available in this version of weir (available: ${
-          Interpreters.registry.kinds.join(", ")
-        })`,
+        "routers[0].interpreter.dtabFile: missing required key",
         "telemetry[0].sampleRate: missing required key"
       ])
       expect(err).toMatch(/: 5 problems\n/)

@@ -27,7 +27,11 @@ ${
     if (Result.isFailure(r)) throw new Error(JSON.stringify(r.failure))
     expect(r.success.admin.tls).toEqual({ certPath: "a.pem", keyPath: "a.key", requireClientAuth: false })
     expect(r.success.routers[0]!.servers[0]!.tls).toMatchObject({ requireClientAuth: true, protocols: ["TLSv1.3"] })
-    expect(r.success.routers[0]!.client[0]!.params.tls).toEqual({ commonName: "{service}.x", disableValidation: false })
+    expect(r.success.routers[0]!.client[0]!.params.tls).toEqual({
+      enabled: true,
+      commonName: "{service}.x",
+      disableValidation: false
+    })
   })
 
   it("locates what is wrong, never showing a keyPath's value", () => {
@@ -58,17 +62,20 @@ describe("client tls per bound id (Linker.clientTls)", () => {
         `{kind: io.l5d.static, configs: [
           {prefix: /, tls: {commonName: everyone.example.com}},
           {prefix: '/#/io.l5d.fs/{service}', tls: {commonName: '{service}.{zone}.example.com'}},
-          {prefix: '/$/inet/*', loadBalancer: {kind: ewma}}]}`
+          {prefix: '/$/inet/*', loadBalancer: {kind: ewma}},
+          {prefix: '/#/io.l5d.fs/plain', tls: {enabled: false}}]}`
       ))
       if (Result.isFailure(r)) throw new Error(JSON.stringify(r.failure))
       const configs = r.success.routers[0]!.client
       const loaded = yield* Effect.forEach(
         configs,
-        (c) => c.params.tls === undefined ? Effect.succeed(undefined) : Tls.client({})
+        (c) => c.params.tls === undefined || !c.params.tls.enabled ? Effect.succeed(undefined) : Tls.client({})
       )
       const name = (id: string) => Linker.clientTls(configs, Path.parseUnsafe(id), loaded)?.commonName
       expect(name("/#/io.l5d.fs/books/extra")).toBe("books.{zone}.example.com")
       expect(name("/$/inet/127.0.0.1/8080")).toBe("everyone.example.com")
+      // enabled: false, later in the list: plaintext for that name, whatever matched before
+      expect(Linker.clientTls(configs, Path.parseUnsafe("/#/io.l5d.fs/plain"), loaded)).toBeUndefined()
       expect(Linker.clientParams(configs, Path.parseUnsafe("/#/io.l5d.fs/web"), loaded).pool?.tls)
         .toMatchObject({ commonName: "web.{zone}.example.com", rejectUnauthorized: true })
       expect(Linker.clientParams(configs, Path.parseUnsafe("/#/io.l5d.fs/web")).pool.tls).toBeUndefined()

@@ -48,7 +48,7 @@ const documents = (file: string): Array<K8sObject> =>
 
 /** Where each ConfigMap's routers come from. */
 const configSources: Record<string, string> = {
-  "l5d-config": "examples/configs/daemonset.yaml",
+  "l5d-config": "examples/configs/daemonset-tls.yaml",
   "weir-sidecar-config": "examples/configs/sidecar.yaml"
 }
 
@@ -113,6 +113,30 @@ describe("Kubernetes manifests (deploy/k8s)", () => {
     // the namer and the transformer reach the API through the kubectl proxy beside weir
     expect(containersOf(daemonSet).find((c) => c.name === "kubectl").args).toEqual(["proxy", "--port=8001"])
     expect(config.namers[0]).toMatchObject({ kind: "io.l5d.k8s", host: "localhost", port: 8001 })
+  })
+
+  it("the linkers talk to each other over mutual TLS, with the files of the mounted Secret", () => {
+    const objects = documents("daemonset.yaml")
+    const config = Yaml.parse(objects.find((o) => o.kind === "ConfigMap")!.data["config.yaml"]) as any
+    const outgoing = config.routers.find((r: any) => r.label === "outgoing")
+    const incoming = config.routers.find((r: any) => r.label === "incoming")
+    const daemonSet = objects.find((o) => o.kind === "DaemonSet")!
+    const volume = daemonSet.spec.template.spec.volumes.find((v: any) => v.secret !== undefined)
+    const weir = containersOf(daemonSet).find((c) => c.name === "weir")
+    const mount = weir.volumeMounts.find((m: any) => m.name === volume.name)
+    const files = [
+      outgoing.client.tls.trustCerts[0],
+      outgoing.client.tls.clientAuth.certPath,
+      outgoing.client.tls.clientAuth.keyPath,
+      incoming.servers[0].tls.certPath,
+      incoming.servers[0].tls.keyPath,
+      incoming.servers[0].tls.caCertPath
+    ]
+    for (const f of files) expect(f.startsWith(`${mount.mountPath}/`), f).toBe(true)
+    expect(incoming.servers[0].tls.requireClientAuth).toBe(true)
+    // the app-to-linker hop stays plaintext: only the hop between linkers is TLS
+    expect(outgoing.servers[0].tls).toBeUndefined()
+    expect(volume.secret.secretName).toBe("l5d-tls")
   })
 
   it("the demo runs the four quickstart apps from the image, each behind a Service port named http", () => {

@@ -7,6 +7,7 @@ import * as https from "node:https"
 import type * as net from "node:net"
 import * as Path from "node:path"
 import type * as NodeTls from "node:tls"
+import * as NodeTlsModule from "node:tls"
 import * as Errors from "../../src/http/Errors.js"
 import * as Config from "../../src/proxy/Config.js"
 import * as Linker from "../../src/proxy/Linker.js"
@@ -270,5 +271,77 @@ routers:
       const e = yield* Effect.flip(l.reloadTls)
       expect(e.message).toContain("admin.tls")
       expect(e.message).not.toContain("not a key")
+    })))
+
+  it.live("linkerd's tail of TLS keys: enabled: false, protocols, intermediateCertsPath", () =>
+    Effect.scoped(Effect.gen(function*() {
+      // the backend reports the protocol version each connection negotiated
+      const web = certs.server("web.example.com")
+      const b = yield* Effect.acquireRelease(
+        Effect.promise(() =>
+          new Promise<https.Server>((resolve) => {
+            const server = https.createServer(
+              { cert: Fs.readFileSync(web.cert), key: Fs.readFileSync(web.key) },
+              (req, res) => res.end(`secure ${(req.socket as NodeTls.TLSSocket).getProtocol()}`)
+            )
+            server.listen(0, "127.0.0.1", () => resolve(server))
+          })
+        ),
+        (server) => Effect.promise(() => new Promise<void>((done) => server.close(() => done())))
+      )
+      const plain = yield* backend((_req, res) => res.end("plaintext"))
+      const edge = certs.server("edge.test")
+      const l = yield* Linker.make(configOf(`
+admin: {port: 0}
+namers:
+- {kind: io.l5d.fs, rootDir: ${disco({ web: portOf(b), legacy: plain.port })}}
+routers:
+- protocol: http
+  dtab: /svc => /#/io.l5d.fs;
+  servers:
+  - port: 0
+    tls: {certPath: ${edge.cert}, intermediateCertsPath: ${certs.ca.cert}, keyPath: ${edge.key}}
+  client:
+    kind: io.l5d.static
+    configs:
+    - prefix: /#/io.l5d.fs/{service}
+      tls: {commonName: "{service}.example.com", trustCerts: [${certs.ca.cert}], protocols: [TLSv1.2]}
+    - prefix: /#/io.l5d.fs/legacy
+      tls: {enabled: false}
+`))
+      const port = l.routers[0]!.servers[0]!.port
+      const tls = { ca: certs.ca.cert, servername: "edge.test" }
+      expect((yield* request(port, "/", "web", tls)).body).toBe("secure TLSv1.2")
+      // a later config's enabled: false: plaintext for that name only
+      expect((yield* request(port, "/", "legacy", tls)).body).toBe("plaintext")
+      // the server sends its certificate followed by the intermediates file's
+      const chain = yield* Effect.promise(() =>
+        new Promise<number>((resolve, reject) => {
+          const socket = NodeTlsModule.connect(
+            // no trusted CA here: the issuer is known only when the server sends it
+            { host: "127.0.0.1", port, rejectUnauthorized: false, servername: "edge.test" },
+            () => {
+              let n = 0
+              for (let c = socket.getPeerX509Certificate(); c !== undefined && n < 5; n++) {
+                const issuer = c.issuerCertificate
+                c = issuer === undefined || issuer.fingerprint256 === c.fingerprint256 ? undefined : issuer
+              }
+              socket.end()
+              resolve(n)
+            }
+          )
+          socket.on("error", reject)
+        })
+      )
+      expect(chain).toBe(2)
+      const bad = yield* Effect.result(Linker.make(configOf(`
+admin: {port: 0}
+routers:
+- protocol: http
+  servers: [{port: 0, tls: {certPath: ${edge.cert}, intermediateCertsPath: /nonexistent/chain.pem, keyPath: ${edge.key}}}]
+`)))
+      expect(Result.isFailure(bad) && bad.failure.message).toContain(
+        "cannot read intermediate certificates /nonexistent/chain.pem"
+      )
     })))
 })

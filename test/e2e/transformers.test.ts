@@ -1,14 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as Http from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Config from "../../src/proxy/Config.js"
 import * as Linker from "../../src/proxy/Linker.js"
-import { sendE, textBackend } from "../http/support.js"
+import { raw, sendE, textBackend } from "../http/support.js"
 import * as Fake from "../namers/k8s-fake.js"
+import { makeCerts } from "../support/certs.js"
 
 const configOf = (text: string): Config.Config => {
   const r = Config.parse(text)
@@ -215,6 +216,55 @@ admin: {ip: 127.0.0.1, port: 0}
       expect(inc.delegate.name).toBe("io.l5d.k8s.localnode")
       expect(leafOf(inc).bound.id).toBe("/%/io.l5d.k8s.localnode/10.0.2.40/#/io.l5d.k8s/default/http/books")
       expect(addrs(leafOf(inc))).toEqual(["10.0.2.5:7101"])
+    }))
+
+  it.live("the shipped DaemonSet TLS config: outgoing → mutual TLS → incoming → app, on loopback with a fake API", () =>
+    Effect.gen(function*() {
+      const fake = yield* Effect.acquireRelease(
+        Effect.promise(() => Fake.start()),
+        (f) => Effect.promise(() => f.close())
+      )
+      const certs = yield* Effect.acquireRelease(Effect.sync(makeCerts), (c) => Effect.sync(c.remove))
+      // the Secret's three files, as deploy/k8s/daemonset.yaml mounts them
+      const tlsDir = join(certs.dir, "weir-tls")
+      mkdirSync(tlsDir)
+      const mesh = certs.server("l5d.weir.mesh")
+      copyFileSync(certs.ca.cert, join(tlsDir, "ca.pem"))
+      copyFileSync(mesh.cert, join(tlsDir, "l5d.pem"))
+      copyFileSync(mesh.key, join(tlsDir, "l5d.key"))
+      const app = yield* textBackend("books")
+      fake.set("default", "books", { ready: ["127.0.0.1"], ports: [{ name: "http", port: app.port }] })
+      const text = readFileSync("examples/configs/daemonset-tls.yaml", "utf8")
+        .replace("  host: localhost\n  port: 8001", `  host: 127.0.0.1\n  port: ${fake.port}`)
+        .replace(
+          "      port: incoming\n",
+          `      port: incoming\n      k8sHost: 127.0.0.1\n      k8sPort: ${fake.port}\n`
+        )
+        .replaceAll("/etc/weir-tls/", `${tlsDir}/`)
+        .replaceAll("ip: 0.0.0.0", "ip: 127.0.0.1")
+        .replace(/port: (9990|4140|4141)$/gm, "port: 0")
+      const saved = process.env["POD_IP"]
+      process.env["POD_IP"] = "127.0.0.1"
+      const linker = yield* Linker.make(configOf(text)).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          if (saved === undefined) delete process.env["POD_IP"]
+          else process.env["POD_IP"] = saved
+        }))
+      )
+      const incomingPort = linker.routers[1]!.servers[0]!.port
+      // this node's linker is the only l5d pod: the daemonset transformer sends to its incoming port
+      fake.set("weir", "l5d", { ready: ["127.0.0.1"], ports: [{ name: "incoming", port: incomingPort }] })
+      const r = yield* sendE(linker.routers[0]!.servers[0]!.port, { headers: { host: "books" } })
+      expect(r.status).toBe(200)
+      expect(r.body).toBe("books")
+      expect(app.seen[0]!.headers["l5d-dst-client"]).toBe(
+        "/%/io.l5d.k8s.localnode/127.0.0.1/#/io.l5d.k8s/default/http/books"
+      )
+      expect(linker.registry.counterValue(`rt/incoming/server/127.0.0.1/${incomingPort}/requests`)).toBe(1)
+      // the incoming port speaks TLS only: a plaintext request gets no HTTP answer
+      const plain = yield* Effect.promise(() => raw(incomingPort, "GET / HTTP/1.1\r\nHost: books\r\n\r\n"))
+      expect(plain).not.toMatch(/^HTTP\/1\.1/)
+      expect(app.seen).toHaveLength(1)
     }))
 
   it.live("the shipped sidecar config, against a fake Kubernetes API: a request from one sidecar to the other", () =>

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as IdentifierPlugins from "../../src/config/identifier/index.js"
 import * as HeaderPathIdentifier from "../../src/http/HeaderPathIdentifier.js"
@@ -43,7 +44,7 @@ describe("io.l5d.header.path", () => {
     if (Result.isFailure(r)) return
     const identifiers = r.success.routers[0]!.identifiers
     expect(identifiers).toEqual([{ kind: "io.l5d.header.path", header: ":path", segments: 1 }])
-    const identify = IdentifierPlugins.build(identifiers, Path.read("/svc"))
+    const identify = Effect.runSync(Effect.scoped(IdentifierPlugins.build(identifiers, Path.read("/svc"))))
     expect(names(identify, request("/users/1"))).toBe("/svc/users")
     const bad = Config.parse(`routers: [{protocol: http, identifier: {kind: io.l5d.header.path, segments: 0}}]`)
     expect(Result.isFailure(bad)).toBe(true)

@@ -1,9 +1,11 @@
 /**
- * A fake Kubernetes API server for the Endpoints and Service resources, on 127.0.0.1, following the API's
- * list+watch semantics:
+ * A fake Kubernetes API server for the Endpoints, Service and Ingress resources, on 127.0.0.1, following
+ * the API's list+watch semantics:
  *
  * - `GET /api/v1/namespaces/<ns>/{endpoints,services}[?fieldSelector=metadata.name=<n>][&labelSelector=<k>=<v>]`
  *   lists the matching objects with the list's `metadata.resourceVersion`;
+ * - `GET /apis/networking.k8s.io/v1[/namespaces/<ns>]/ingresses` lists the Ingresses of one namespace
+ *   (or of all), with the same watch parameters;
  * - `…&watch=true&resourceVersion=<rv>[&allowWatchBookmarks=true]` streams newline-delimited JSON
  *   events after `rv` (`ADDED`/`MODIFIED`/`DELETED`, and `BOOKMARK` when allowed); an `rv` older
  *   than the compacted history gets one `ERROR` event carrying a 410 (Gone) `Status`, then the
@@ -36,7 +38,7 @@ export interface ServiceSpec {
 }
 
 interface Stored {
-  readonly resource: "endpoints" | "services"
+  readonly resource: "endpoints" | "services" | "ingresses"
   readonly namespace: string
   readonly name: string
   readonly json: Record<string, unknown>
@@ -68,8 +70,18 @@ export interface FakeK8s {
   readonly requests: Array<Request>
   /** Creates or replaces an Endpoints object. */
   readonly set: (namespace: string, name: string, spec: EndpointsSpec) => void
-  /** Deletes an Endpoints (or Service) object (no-op when absent). */
-  readonly remove: (namespace: string, name: string, resource?: "endpoints" | "services") => void
+  /** Deletes an Endpoints (or Service, or Ingress) object (no-op when absent). */
+  readonly remove: (namespace: string, name: string, resource?: "endpoints" | "services" | "ingresses") => void
+  /**
+   * Creates or replaces a `networking.k8s.io/v1` Ingress: `spec` and `annotations` are stored as
+   * given (any shape, so tests can send the older `extensions/v1beta1` fields too).
+   */
+  readonly setIngress: (
+    namespace: string,
+    name: string,
+    spec: unknown,
+    annotations?: Readonly<Record<string, string>>
+  ) => void
   /** Creates or replaces a Service object (`type: LoadBalancer`). */
   readonly setService: (namespace: string, name: string, spec: ServiceSpec) => void
   /** Sends a `BOOKMARK` at the current resource version to watches that allow bookmarks. */
@@ -156,8 +168,11 @@ RwASzU/ZdLwO8fB9yZ82Y+twY1SSW3XMefFS+mkoqp4wtl5YhLkddXt6TnXYYy3A
 /H3BrqZN7hprMAWnWwHq
 -----END CERTIFICATE-----`
 
-/** Starts a fake API server on 127.0.0.1 (a free port); with `tls`, over HTTPS with `tlsCert`. */
-export const start = async (options?: { readonly tls?: boolean }): Promise<FakeK8s> => {
+/**
+ * Starts a fake API server on 127.0.0.1 (a free port, or `port`: only inside a network namespace of
+ * its own, where nothing else listens); with `tls`, over HTTPS with `tlsCert`.
+ */
+export const start = async (options?: { readonly tls?: boolean; readonly port?: number }): Promise<FakeK8s> => {
   let rv = 100
   let compactedBefore = 0
   const objects = new Map<string, Stored>()
@@ -226,19 +241,21 @@ export const start = async (options?: { readonly tls?: boolean }): Promise<FakeK
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     requests.push({ url: req.url ?? "", authorization: req.headers.authorization })
     const url = new URL(req.url ?? "/", "http://fake")
-    const m = /^\/api\/v1\/namespaces\/([^/]+)\/(endpoints|services)$/.exec(url.pathname)
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/(endpoints|services)$/.exec(url.pathname) ??
+      /^\/apis\/networking\.k8s\.io\/v1(?:\/namespaces\/([^/]+))?\/(ingresses)$/.exec(url.pathname)
     if (req.method !== "GET" || m === null) {
       res.writeHead(404, { "content-type": "application/json" })
       return res.end(JSON.stringify(statusJson(404, "NotFound", `the server could not find ${url.pathname}`)))
     }
-    const namespace = decodeURIComponent(m[1]!)
+    const namespace = m[1] === undefined ? undefined : decodeURIComponent(m[1])
     const resource = m[2]!
     const field = url.searchParams.get("fieldSelector")
     const labelSel = url.searchParams.get("labelSelector")
     const nameIs = field?.startsWith("metadata.name=") ? field.slice("metadata.name=".length) : undefined
     const [lk, lv] = labelSel === null ? [undefined, undefined] : labelSel.split("=")
     const matches = (s: Stored) =>
-      s.resource === resource && s.namespace === namespace && (nameIs === undefined || s.name === nameIs) &&
+      s.resource === resource && (namespace === undefined || s.namespace === namespace) &&
+      (nameIs === undefined || s.name === nameIs) &&
       (lk === undefined || s.labels[lk] === lv)
 
     if (url.searchParams.get("watch") !== "true") {
@@ -252,8 +269,8 @@ export const start = async (options?: { readonly tls?: boolean }): Promise<FakeK
       }
       res.writeHead(200, { "content-type": "application/json" })
       return res.end(JSON.stringify({
-        kind: resource === "services" ? "ServiceList" : "EndpointsList",
-        apiVersion: "v1",
+        kind: resource === "services" ? "ServiceList" : resource === "ingresses" ? "IngressList" : "EndpointsList",
+        apiVersion: resource === "ingresses" ? "networking.k8s.io/v1" : "v1",
         metadata: { resourceVersion: String(rv) },
         items: [...objects.values()].filter(matches).map((s) => s.json)
       }))
@@ -278,7 +295,7 @@ export const start = async (options?: { readonly tls?: boolean }): Promise<FakeK
   const server = options?.tls === true
     ? https.createServer({ key: tlsKey, cert: tlsCert }, handler)
     : http.createServer(handler)
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  await new Promise<void>((resolve) => server.listen(options?.port ?? 0, "127.0.0.1", resolve))
 
   const stop = () =>
     new Promise<void>((resolve) => {
@@ -308,8 +325,27 @@ export const start = async (options?: { readonly tls?: boolean }): Promise<FakeK
       objects.set(key, after)
       record(before === undefined ? "ADDED" : "MODIFIED", before, after)
     },
+    setIngress: (namespace, name, spec, annotations) => {
+      rv++
+      const key = `ingresses:${namespace}/${name}`
+      const before = objects.get(key)
+      const after: Stored = {
+        resource: "ingresses",
+        namespace,
+        name,
+        labels: {},
+        json: {
+          kind: "Ingress",
+          apiVersion: "networking.k8s.io/v1",
+          metadata: { name, namespace, resourceVersion: String(rv), ...(annotations ? { annotations } : {}) },
+          spec
+        }
+      }
+      objects.set(key, after)
+      record(before === undefined ? "ADDED" : "MODIFIED", before, after)
+    },
     remove: (namespace, name, resource = "endpoints") => {
-      const key = resource === "services" ? `services:${namespace}/${name}` : `${namespace}/${name}`
+      const key = resource === "endpoints" ? `${namespace}/${name}` : `${resource}:${namespace}/${name}`
       const before = objects.get(key)
       if (before === undefined) return
       rv++

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
-import * as Interpreters from "../../src/config/interpreter/index.js"
 import * as Namers from "../../src/config/namer/index.js"
 import * as Dtab from "../../src/naming/Dtab.js"
 import * as Path from "../../src/naming/Path.js"
@@ -270,7 +269,7 @@ routers:
 - protocol: thrift
   label: web
   servers: [{port: 9990}]
-  interpreter: {kind: io.l5d.fs, dtabFile: /etc/linkerd/dtab}
+  interpreter: {kind: io.l5d.fs}
 telemetry:
 - kind: io.l5d.recentRequests
 `)).toEqual([
@@ -280,9 +279,7 @@ telemetry:
       expect.stringMatching(/^namers\[1\]\.refreshIntervalMs: /),
       "namers[2].zkAddrs: missing required key",
       "routers[1].protocol: protocol thrift is not available in this version of weir (available: http, h2)",
-      `routers[1].interpreter.kind: interpreter kind io.l5d.fs is not available in this version of weir (available: ${
-        Interpreters.registry.kinds.join(", ")
-      })`,
+      "routers[1].interpreter.dtabFile: missing required key",
       "telemetry[0].sampleRate: missing required key"
     ])
     expect(problems(`namers: [{kind: io.l5d.rancher, prot: 1}]\n${minimal}`)).toEqual([

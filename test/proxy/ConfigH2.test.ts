@@ -76,4 +76,27 @@ routers:
 `)
     expect(classifier.some((p) => p.includes("retryableStatusCodes"))).toBe(true)
   })
+
+  it("h2AccessLog* (linkerd's names on h2 routers) set the router's access log; refused on an http router", () => {
+    const r = check(`
+routers:
+- protocol: h2
+  h2AccessLog: logs/access.log
+  h2AccessLogRollPolicy: daily
+  h2AccessLogAppend: false
+  h2AccessLogRotateCount: 3
+  servers: [{port: 4142}]
+`)
+    if (Result.isFailure(r)) throw new Error(JSON.stringify(r.failure))
+    expect(r.success.routers[0]).toMatchObject({
+      httpAccessLog: "logs/access.log",
+      httpAccessLogAppend: false,
+      httpAccessLogRotateCount: 3
+    })
+    expect(r.success.routers[0]!.httpAccessLogRollPolicy).toEqual({ _tag: "Daily" })
+    expect(problems(`
+routers: [{protocol: http, h2AccessLog: logs/access.log, servers: [{port: 4140}]}]`)).toEqual([
+      "routers[0].h2AccessLog: h2AccessLog is for h2 routers (an http router's is httpAccessLog)"
+    ])
+  })
 })

@@ -1,16 +1,16 @@
 /**
  * The interpreter family (`routers[].interpreter`): `default` (the configured namers),
- * `io.l5d.namerd` (namerd over Thrift), `io.l5d.namerd.http` and `io.l5d.mesh` (namerd over gRPC);
- * linkerd's file interpreter decodes and is reported as not available (`Unavailable.ts`).
+ * `io.l5d.fs` (the configured namers under a dtab file), and namerd's: `io.l5d.namerd` (Thrift),
+ * `io.l5d.namerd.http` and `io.l5d.mesh` (gRPC). An unknown kind is reported with the kinds available.
  *
  * @since 0.1.0
  */
 import * as Plugin from "../Plugin.js"
 import * as Default from "./Default.js"
+import * as Fs from "./Fs.js"
 import * as Mesh from "./Mesh.js"
 import * as Namerd from "./Namerd.js"
 import * as NamerdHttp from "./NamerdHttp.js"
-import * as Unavailable from "./Unavailable.js"
 
 /**
  * The interpreter registry: `schema` decodes `interpreter`, `make` gives the interpreter's
@@ -21,8 +21,7 @@ import * as Unavailable from "./Unavailable.js"
  */
 export const registry = Plugin.registry(
   "interpreter",
-  [Default.plugin, Namerd.plugin, NamerdHttp.plugin, Mesh.plugin],
-  Unavailable.all
+  [Default.plugin, Fs.plugin, Namerd.plugin, NamerdHttp.plugin, Mesh.plugin]
 )
 
 /**

@@ -52,6 +52,13 @@ const read = (path: string, what: string): Buffer => {
   }
 }
 
+/** A certificate file followed by its intermediates' file, if any (node sends the chain in order). */
+const chain = (certPath: string, intermediatesPath: string | undefined, what: string): Buffer => {
+  const cert = read(certPath, what)
+  if (intermediatesPath === undefined) return cert
+  return Buffer.concat([cert, Buffer.from("\n"), read(intermediatesPath, "intermediate certificates")])
+}
+
 /** Node's own message about a certificate or key, without anything from the file. */
 const contextOf = (options: NodeTls.SecureContextOptions, files: string): NodeTls.SecureContext => {
   try {
@@ -80,6 +87,8 @@ const protocolRange = (
 export interface ServerOptions {
   /** The server's certificate (PEM; a chain may follow it). */
   readonly certPath: string
+  /** Intermediate CA certificates (PEM) sent after the server's, when not in `certPath` already. */
+  readonly intermediateCertsPath?: string | undefined
   /** Its private key (PEM). */
   readonly keyPath: string
   /** The CA (PEM) client certificates must chain to, for `requireClientAuth`. */
@@ -108,7 +117,7 @@ export class ServerTls {
   }
 
   private static load(config: ServerOptions): NodeTls.TlsOptions {
-    const cert = read(config.certPath, "certificate")
+    const cert = chain(config.certPath, config.intermediateCertsPath, "certificate")
     const key = read(config.keyPath, "private key")
     const ca = config.caCertPath === undefined ? undefined : read(config.caCertPath, "CA certificate")
     const options: NodeTls.TlsOptions = {
@@ -168,7 +177,11 @@ export interface ClientOptions {
   /** Accept any certificate. Defaults to `false`. */
   readonly disableValidation?: boolean | undefined
   /** The certificate and key presented to backends that ask for one. */
-  readonly clientAuth?: { readonly certPath: string; readonly keyPath: string } | undefined
+  readonly clientAuth?:
+    | { readonly certPath: string; readonly intermediateCertsPath?: string | undefined; readonly keyPath: string }
+    | undefined
+  /** Protocol versions offered (`TLSv1.2`, `TLSv1.3`); the range from the lowest to the highest. Defaults to node's. */
+  readonly protocols?: ReadonlyArray<string> | undefined
 }
 
 /**
@@ -193,8 +206,12 @@ export class ClientTls {
     const options: NodeTls.SecureContextOptions = {
       ...(ca.length > 0 ? { ca } : {}),
       ...(auth !== undefined
-        ? { cert: read(auth.certPath, "client certificate"), key: read(auth.keyPath, "client key") }
-        : {})
+        ? {
+          cert: chain(auth.certPath, auth.intermediateCertsPath, "client certificate"),
+          key: read(auth.keyPath, "client key")
+        }
+        : {}),
+      ...protocolRange(config.protocols)
     }
     const what = [...files, ...(auth === undefined ? [] : [auth.certPath, auth.keyPath])].join(", ")
     return contextOf(options, what === "" ? "client TLS settings" : what)
