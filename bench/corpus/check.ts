@@ -108,22 +108,20 @@ const causeOf = (p: Config.Problem): string => {
 }
 
 /**
- * Which piece of work a cause belongs to: the work other branches are doing (the namerd
- * interpreters `io.l5d.namerd` and `io.l5d.mesh` with their `tls` and `transformers`; the telemeters
- * `io.l5d.recentRequests`, `io.l5d.zipkin`, `io.l5d.tracelog`), and what no open work covers (thrift
- * and mux, the rest). "In scope" counts the configs whose every cause is open work (accepted ones
- * included); the projection, those that pass once that work lands.
+ * Which piece of work a cause belongs to: open work (TLS on the `io.l5d.namerd` Thrift
+ * interpreter), and what no open work covers (thrift and mux, the rest). "In scope" counts the
+ * configs whose every cause is open work (accepted ones included); the projection, those that pass
+ * once that work lands.
  */
 const buckets: ReadonlyArray<readonly [RegExp, string]> = [
-  [/interpreter kind io\.l5d\.(namerd|mesh)\b|interpreter (transformers|TLS)/, "namerd interpreters (another branch)"],
-  [/^telemeter kind io\.l5d\.(recentRequests|zipkin|tracelog)$/, "telemeters (another branch)"],
+  [/interpreter TLS/, "TLS on the io.l5d.namerd (Thrift) interpreter (open work)"],
   [/thrift|mux|attemptTTwitterUpgrade/i, "thrift and mux (not planned)"],
   [/.*/, "not planned"]
 ]
 
 const bucketOf = (cause: string): string => buckets.find(([re]) => re.test(cause))![1]
 
-const inFlight = (bucket: string) => bucket.endsWith("(another branch)")
+const inFlight = (bucket: string) => bucket.endsWith("(open work)")
 
 const main = () => {
   const args = process.argv.slice(2)
@@ -187,11 +185,11 @@ const main = () => {
     console.log(`  ${String(n).padStart(3)}  ${bucket}`)
   }
   const pct = (n: number, d: number) => `${n} of ${d} (${Math.round((n / d) * 100)} %)`
-  console.log(`\nonce the other branches land (estimate): ${pct(projected, corpus.length)} accepted`)
+  console.log(`\nonce the open work lands (estimate): ${pct(projected, corpus.length)} accepted`)
   console.log(
     `of the ${inScope} configs using only features weir has or open work adds: ${
       pct(accepted, inScope)
-    } accepted now, ${pct(projected, inScope)} once the other branches land`
+    } accepted now, ${pct(projected, inScope)} once the open work lands`
   )
 }
 

@@ -363,8 +363,8 @@ const build = (
     const transformersOf = new Map<string, ReadonlyArray<Transformer.Transformer>>()
     const routerInterpreters = new Map<string, Interpreter.NameInterpreter>()
     for (const [i, r] of config.routers.entries()) {
-      const transformers = (r.interpreter.kind === "default" || r.interpreter.kind === "io.l5d.fs") &&
-          r.interpreter.transformers !== undefined
+      // an interpreter's transformers rewrite what it binds, whichever interpreter it is
+      const transformers = r.interpreter.transformers !== undefined
         ? yield* TransformerConfig.buildAll(r.interpreter.transformers).pipe(
           Effect.mapError(startFailure(`routers[${i}].interpreter`))
         )

@@ -20,7 +20,7 @@ import * as Path from "../../src/naming/Path.js"
 import * as Config from "../../src/proxy/Config.js"
 import * as Linker from "../../src/proxy/Linker.js"
 import * as Stats from "../../src/Stats.js"
-import { send, textBackend } from "../http/support.js"
+import { freePort, send, textBackend } from "../http/support.js"
 import { request } from "../namerd/support.js"
 import { waitFor } from "../support/poll.js"
 
@@ -58,7 +58,7 @@ const startNamerd = (rootDir: string, dtab: string, ports: { thrift: number; htt
     }
   })
 
-const proxyOn = (namerdPort: number) =>
+const proxyOn = (namerdPort: number, extra: Record<string, unknown> = {}) =>
   Effect.gen(function*() {
     const decoded = Config.decode({
       admin: { port: 0 },
@@ -70,7 +70,8 @@ const proxyOn = (namerdPort: number) =>
           kind: "io.l5d.namerd",
           dst: `/$/inet/127.0.0.1/${namerdPort}`,
           namespace: "default",
-          retry: { baseSeconds: 1, maxSeconds: 1 }
+          retry: { baseSeconds: 1, maxSeconds: 1 },
+          ...extra
         }
       }]
     })
@@ -213,5 +214,17 @@ describe("namerd io.l5d.thriftNameInterpreter and the proxy's io.l5d.namerd (Thr
       expect(failed._tag === "Some" && failed.value._tag === "Failed" && failed.value.cause).toMatch(
         /^namerd at 127\.0\.0\.1:\d+ answered bind with a failure: invalid namespace "no such namespace"$/
       )
+    }))
+
+  it.live("the interpreter's transformers rewrite what namerd returns (here the port, as io.l5d.port does)", () =>
+    Effect.gen(function*() {
+      const backend = yield* textBackend("books")
+      // namerd's answer points at a port nothing listens on; only the transformer makes it routable
+      const closed = yield* Effect.promise(freePort)
+      const dir = yield* disco({ books: closed })
+      const namerd = yield* startNamerd(dir, "/svc => /#/io.l5d.fs")
+      const proxy = yield* proxyOn(namerd.thrift, { transformers: [{ kind: "io.l5d.port", port: backend.port }] })
+      const r = yield* books(proxy.port)
+      expect([r.status, r.body]).toEqual([200, "books"])
     }))
 })

@@ -23,8 +23,9 @@ import * as NamerdHttp from "../../namers/namerd/HttpInterpreter.js"
 import * as MeshInterpreter from "../../namers/namerd/MeshInterpreter.js"
 import type * as Path from "../../naming/Path.js"
 import * as Plugin from "../Plugin.js"
-import { Millis, PathFromString, PositiveInt, unsupported, withDefault } from "../Schemas.js"
+import { Millis, PathFromString, PositiveInt, withDefault } from "../Schemas.js"
 import * as TlsConfig from "../Tls.js"
+import * as Transformers from "../transformer/index.js"
 import type * as Interpreters from "./Default.js"
 
 const Root = PathFromString.check(
@@ -42,7 +43,7 @@ const Root = PathFromString.check(
  * `disableValidation`, `clientAuth`); `failureThreshold` (`minPeriodMs` default 5000,
  * `closeTimeoutMs` default 6000, linkerd's) pings the connection and closes it when a ping goes
  * unanswered; without it only a connection that closes is noticed. `experimental` is accepted and
- * has no effect; `transformers` are not supported.
+ * has no effect; `transformers` rewrite the addresses namerd returns, as on `default`.
  *
  * @since 0.1.0
  * @category schemas
@@ -62,7 +63,7 @@ export const Schema = S.Struct({
     minPeriodMs: Millis({ positive: true }).pipe(withDefault(5000)),
     closeTimeoutMs: Millis({ positive: true }).pipe(withDefault(6000))
   })),
-  transformers: unsupported("io.l5d.mesh transformers")
+  transformers: Transformers.List
 })
 
 /**

@@ -21,13 +21,15 @@ import * as NamerdHttp from "../../namers/namerd/HttpInterpreter.js"
 import * as NamerdThrift from "../../namers/namerd/ThriftInterpreter.js"
 import * as Plugin from "../Plugin.js"
 import { NonEmptyString, PathFromString, PositiveInt, unsupported, withDefault } from "../Schemas.js"
+import * as Transformers from "../transformer/index.js"
 import type * as Interpreters from "./Default.js"
 
 /**
  * `{kind: io.l5d.namerd, dst, namespace, retry, root, experimental}`: `dst` (a path naming
  * namerd's address) is required; `namespace` defaults to `default`, `retry` to 5 s … 600 s
  * (`baseSeconds` at most `maxSeconds`). `root` and `experimental` are accepted and have no effect;
- * `transformers`, `tls` and `failureThreshold` are not supported.
+ * `transformers` rewrite the addresses namerd returns, as on `default`; `tls` and
+ * `failureThreshold` are not supported.
  *
  * @since 0.1.0
  * @category schemas
@@ -46,7 +48,7 @@ export const Schema = S.Struct({
       r.baseSeconds <= r.maxSeconds || `retry.baseSeconds (${r.baseSeconds}) exceeds maxSeconds (${r.maxSeconds})`
     )
   ).pipe(withDefault({})),
-  transformers: unsupported("io.l5d.namerd transformers"),
+  transformers: Transformers.List,
   tls: unsupported("interpreter TLS"),
   failureThreshold: unsupported("io.l5d.namerd failureThreshold")
 })

@@ -21,8 +21,9 @@ import * as S from "effect/Schema"
 import * as Tls from "../../http/transport/Tls.js"
 import * as NamerdHttp from "../../namers/namerd/HttpInterpreter.js"
 import * as Plugin from "../Plugin.js"
-import { NonEmptyString, PathFromString, PositiveInt, unsupported, withDefault } from "../Schemas.js"
+import { NonEmptyString, PathFromString, PositiveInt, withDefault } from "../Schemas.js"
 import * as TlsConfig from "../Tls.js"
+import * as Transformers from "../transformer/index.js"
 import type * as Interpreters from "./Default.js"
 
 /**
@@ -30,7 +31,7 @@ import type * as Interpreters from "./Default.js"
  * naming namerd's address) is required; `namespace` defaults to `default`, `retry` to 5 s … 600 s;
  * `tls` is a client `tls` section (`commonName`, `trustCerts`, `trustCertsBundle`,
  * `disableValidation`, `clientAuth`) for HTTPS to namerd. `root` and `experimental` are accepted and
- * have no effect; `transformers` are not supported.
+ * have no effect; `transformers` rewrite the addresses namerd returns, as on `default`.
  *
  * @since 0.1.0
  * @category schemas
@@ -45,7 +46,7 @@ export const Schema = S.Struct({
     baseSeconds: PositiveInt.pipe(withDefault(5)),
     maxSeconds: PositiveInt.pipe(withDefault(600))
   }).pipe(withDefault({})),
-  transformers: unsupported("io.l5d.namerd.http transformers"),
+  transformers: Transformers.List,
   tls: S.optionalKey(TlsConfig.ClientTls)
 })
 
