@@ -121,7 +121,7 @@ export const run: Effect.Effect<number> = Effect.scoped(Effect.gen(function*() {
   const { worker, workers, text, ports } = yield* Deferred.await(start)
   const checked = Validate.check(text)
   if (Result.isFailure(checked)) {
-    yield* Console.error(`weir worker ${worker}: invalid config\n${Problems.formatProblems(checked.failure)}`)
+    yield* Console.error(`weir: worker ${worker}: invalid config\n${Problems.formatProblems(checked.failure)}`)
     return 1
   }
   const config = Workers.forWorker(checked.success, worker, ports)
@@ -134,7 +134,7 @@ export const run: Effect.Effect<number> = Effect.scoped(Effect.gen(function*() {
   if ("onCollected" in metrics) onCollected = metrics.onCollected
   const started = yield* Effect.result(Linker.make(config, { metrics: metrics.hooks }))
   if (Result.isFailure(started)) {
-    yield* Console.error(`weir worker ${worker}: cannot start\n${started.failure.message}`)
+    yield* Console.error(`weir: worker ${worker}: cannot start\n${started.failure.message}`)
     return 1
   }
   const linker = started.success
@@ -142,8 +142,8 @@ export const run: Effect.Effect<number> = Effect.scoped(Effect.gen(function*() {
     Effect.sync(() => {
       const reload = () =>
         Effect.runFork(linker.reloadTls.pipe(Effect.matchEffect({
-          onFailure: (e) => Console.error(`weir worker ${worker}: SIGHUP: some TLS files were not reloaded\n${e.message}`),
-          onSuccess: () => Effect.void
+          onFailure: (e) => Console.error(`weir: worker ${worker}: SIGHUP: some TLS files were not reloaded\n${e.message}`),
+          onSuccess: () => Console.log(`weir: worker ${worker}: SIGHUP: TLS files reloaded`)
         })))
       process.on("SIGHUP", reload)
       const timer = worker === 0 && workers > 1 ? setInterval(() => void metrics.hooks.refresh(), refreshEveryMs) : undefined

@@ -203,7 +203,12 @@ export const supervise = (options: Options): Effect.Effect<number> =>
           }
           if (!started && slots.every((s) => s.ready)) {
             started = true
-            log(`weir: serving ${describe(config, ports!)} with ${workers} workers; admin on port ${ports!.admin}`)
+            const scheme = config.admin.tls === undefined ? "http" : "https"
+            log(
+              `weir: ${workers} workers serving ${describe(config, ports!)}; admin on ${scheme}://${config.admin.ip}:${
+                ports!.admin
+              }/`
+            )
           }
           return
         }
