@@ -142,11 +142,14 @@ export const run: Effect.Effect<number> = Effect.scoped(Effect.gen(function*() {
     Effect.sync(() => {
       const reload = () =>
         Effect.runFork(linker.reloadTls.pipe(Effect.matchEffect({
-          onFailure: (e) => Console.error(`weir: worker ${worker}: SIGHUP: some TLS files were not reloaded\n${e.message}`),
+          onFailure: (e) =>
+            Console.error(`weir: worker ${worker}: SIGHUP: some TLS files were not reloaded\n${e.message}`),
           onSuccess: () => Console.log(`weir: worker ${worker}: SIGHUP: TLS files reloaded`)
         })))
       process.on("SIGHUP", reload)
-      const timer = worker === 0 && workers > 1 ? setInterval(() => void metrics.hooks.refresh(), refreshEveryMs) : undefined
+      const timer = worker === 0 && workers > 1
+        ? setInterval(() => void metrics.hooks.refresh(), refreshEveryMs)
+        : undefined
       timer?.unref()
       return () => {
         process.off("SIGHUP", reload)

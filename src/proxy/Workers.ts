@@ -54,7 +54,13 @@ export interface Ports {
  * @category protocol
  */
 export type ToWorker =
-  | { readonly t: "start"; readonly worker: number; readonly workers: number; readonly text: string; readonly ports?: Ports | undefined }
+  | {
+    readonly t: "start"
+    readonly worker: number
+    readonly workers: number
+    readonly text: string
+    readonly ports?: Ports | undefined
+  }
   | { readonly t: "collect"; readonly id: number }
   | { readonly t: "collected"; readonly id: number; readonly snapshots: ReadonlyArray<WorkerMetrics.WorkerSnapshot> }
   | { readonly t: "drain"; readonly graceMs: number }

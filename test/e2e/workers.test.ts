@@ -103,7 +103,7 @@ routers:
   servers: [{port: 0}]
 `
 
-describe("weir proxy with workers: 2 (child processes)", () => {
+describe("weir proxy with workers: 2 (child processes)", { timeout: 120_000 }, () => {
   it("both workers serve the one port; the admin server reports the sum and each worker's own", async () => {
     const b = await backend()
     const p = start(config((b.address() as AddressInfo).port))
@@ -142,7 +142,11 @@ describe("weir proxy with workers: 2 (child processes)", () => {
         return pids.length === 2 ? pids : undefined
       })
       process.kill(before[1]!, "SIGKILL")
-      await until("the restart", () => /worker \d \(pid \d+\) exited with signal SIGKILL; starting it again/.test(p.stdout()) || undefined, p)
+      await until(
+        "the restart",
+        () => /worker \d \(pid \d+\) exited with signal SIGKILL; starting it again/.test(p.stdout()) || undefined,
+        p
+      )
       const after = await until("a new worker", () => {
         const pids = workerPids(p.child.pid!)
         return pids.length === 2 && !pids.includes(before[1]!) ? pids : undefined
