@@ -47,8 +47,9 @@ export interface ProcessMetrics {
 const sampleMs = 10
 
 const read = (h: IntervalHistogram): Lag => {
-  // nanoseconds; an empty histogram reports NaN mean and huge min: nothing measured is no lag
-  const ms = (ns: number) => Number.isFinite(ns) && h.count > 0 ? Math.round(ns / 1e4) / 100 : 0
+  // nanoseconds between the sampling timer's runs, the interval included; an empty histogram
+  // reports NaN: nothing measured is no lag
+  const ms = (ns: number) => Number.isFinite(ns) && h.count > 0 ? Math.max(0, Math.round(ns / 1e4) / 100 - sampleMs) : 0
   return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean) }
 }
 
