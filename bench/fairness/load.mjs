@@ -61,15 +61,21 @@ setTimeout(() => {
   const mean = all.reduce((a, b) => a + b, 0) / Math.max(1, all.length)
   const max = Math.max(sorted[sorted.length - 1] ?? 0, oldest)
   const pct = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
-  const means = per.filter((l) => l.length > 0).map((l) => l.reduce((a, b) => a + b, 0) / l.length).sort((a, b) => a - b)
+  const means = per.filter((l) => l.length > 0).map((l) => l.reduce((a, b) => a + b, 0) / l.length).sort((a, b) =>
+    a - b
+  )
   const counts = per.map((l) => l.length).sort((a, b) => a - b)
   const starved = counts.filter((c) => c === 0).length
   const r = (v) => Math.round(v * 100) / 100
   console.log(
     `LOAD requests=${all.length} rps=${Math.round(all.length / elapsed)} mean_ms=${r(mean)} p99_ms=${r(pct(0.99))} ` +
-      `p999_ms=${r(pct(0.999))} max_ms=${r(max)} max_over_mean=${r(max / mean)} unanswered=${inFlight.size} oldest_unanswered_ms=${r(oldest)} ` +
+      `p999_ms=${r(pct(0.999))} max_ms=${r(max)} max_over_mean=${
+        r(max / mean)
+      } unanswered=${inFlight.size} oldest_unanswered_ms=${r(oldest)} ` +
       `conn_mean_min_ms=${r(means[0] ?? 0)} conn_mean_max_ms=${r(means[means.length - 1] ?? 0)} ` +
-      `conn_requests_min=${counts[0]} conn_requests_median=${counts[counts.length >> 1]} starved=${starved} errors=${errors}`
+      `conn_requests_min=${counts[0]} conn_requests_median=${
+        counts[counts.length >> 1]
+      } starved=${starved} errors=${errors}`
   )
   process.exit(0)
 }, Number(seconds) * 1000)
