@@ -17,6 +17,11 @@
  * closes lingers (reading and dropping) until the client closes too, at most `keepAliveTimeout`
  * after the last byte was sent.
  *
+ * On Linux (Node ≥ 22.12) it listens with several sockets on its port (`acceptors`, `SO_REUSEPORT`):
+ * node accepts one connection per listening socket each time its event loop polls, so under load one
+ * socket leaves new connections waiting in the kernel's queue for seconds (docs/benchmarks.md,
+ * "Fairness at 2,000 connections").
+ *
  * With `tls` it listens with `node:tls` (the handshake must finish within `headersTimeout`) and
  * hands each connection, once secure, to the same connection handling.
  *
