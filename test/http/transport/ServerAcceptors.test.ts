@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { readFileSync } from "node:fs"
 import * as http from "node:http"
+import * as net from "node:net"
 import * as Message from "../../../src/http/transport/Message.js"
 import * as Server from "../../../src/http/transport/Server.js"
 
@@ -55,5 +56,39 @@ describe.runIf(reusePort)("Server: several listening sockets on one port (SO_REU
       const server = yield* Server.make({ port: 0 }, ok)
       yield* server.drain(0)
       expect(listening(server.port)).toBe(0)
+    }))
+})
+
+// more request heads in one turn than the server starts per slice (64): the rest wait in its queue
+describe("Server: many requests at once", () => {
+  const open = (port: number) =>
+    new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ port, host: "127.0.0.1" }, () => resolve(s))
+      s.on("error", reject)
+    })
+  const answer = (s: net.Socket) =>
+    new Promise<string>((resolve) => {
+      let out = ""
+      s.on("data", (c: Buffer) => (out += c.toString("latin1")))
+      s.on("close", () => resolve(out))
+    })
+
+  it.live("300 heads written in the same turn, half of them followed by FIN: every one answered, once", () =>
+    Effect.gen(function*() {
+      const server = yield* Server.make({ port: 0 }, ok)
+      const sockets = yield* Effect.promise(() => Promise.all(Array.from({ length: 300 }, () => open(server.port))))
+      // all accepted first, so that the heads reach the server in one turn
+      while (server.connections() < 300) yield* Effect.sleep("5 millis")
+      const answers = sockets.map(answer)
+      sockets.forEach((s, i) => {
+        s.write(`GET /${i} HTTP/1.1\r\nhost: x\r\n${i % 2 === 0 ? "connection: close\r\n" : ""}\r\n`)
+        if (i % 4 === 1) s.end()
+      })
+      // the keep-alive ones that did not send FIN stay open: close them once answered
+      sockets.forEach((s, i) => {
+        if (i % 2 === 1 && i % 4 !== 1) s.once("data", () => s.end())
+      })
+      const out = yield* Effect.promise(() => Promise.all(answers))
+      for (const o of out) expect(o.match(/HTTP\/1\.1 200/g)?.length).toBe(1)
     }))
 })
