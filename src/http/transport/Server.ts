@@ -20,7 +20,8 @@
  * On Linux (Node ≥ 22.12) it listens with several sockets on its port (`acceptors`, `SO_REUSEPORT`):
  * node accepts one connection per listening socket each time its event loop polls, so under load one
  * socket leaves new connections waiting in the kernel's queue for seconds (docs/benchmarks.md,
- * "Fairness at 2,000 connections").
+ * "Fairness at 2,000 connections"). For the same reason at most 64 requests start per slice of the
+ * event loop; the others wait their turn in arrival order (`internal/ServerConnection.ts`).
  *
  * With `tls` it listens with `node:tls` (the handshake must finish within `headersTimeout`) and
  * hands each connection, once secure, to the same connection handling.
