@@ -9,6 +9,9 @@
  * certificate, key and CA file again (new connections use them; one that cannot be used keeps its
  * predecessor and is reported).
  *
+ * With `workers: N` (or `auto`) this process starts N worker processes, each a whole proxy on the
+ * same ports, and supervises them (`proxy/Workers.ts`); the signals above apply to all of them.
+ *
  * @since 0.1.0
  */
 import { Argument, Command } from "effect/cli"
@@ -16,9 +19,14 @@ import * as Console from "effect/Console"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
+import * as Problems from "../config/Problems.js"
 import * as Linker from "../proxy/Linker.js"
-import { ExitCode, loadConfig } from "./Check.js"
+import * as Validate from "../proxy/Validate.js"
+import * as Worker from "../proxy/Worker.js"
+import * as Workers from "../proxy/Workers.js"
+import { ExitCode, readConfigText } from "./Check.js"
 
 const onSignals = (onSignal: (signal: NodeJS.Signals) => void): Effect.Effect<void, never, Scope.Scope> =>
   Effect.acquireRelease(
@@ -47,7 +55,24 @@ const onHangup = (reload: () => void): Effect.Effect<void, never, Scope.Scope> =
  */
 export const runProxy = (file: string): Effect.Effect<void, ExitCode> =>
   Effect.gen(function*() {
-    const config = yield* loadConfig(file)
+    if (Worker.isWorker()) {
+      const code = yield* Worker.run
+      return yield* Effect.sync(() => process.exit(code))
+    }
+    const text = yield* readConfigText(file)
+    const checked = Validate.check(text)
+    if (Result.isFailure(checked)) {
+      const n = checked.failure.length
+      yield* Console.error(`${file}: ${n} problem${n === 1 ? "" : "s"}\n${Problems.formatProblems(checked.failure)}`)
+      return yield* new ExitCode({ code: 1, message: "invalid config" })
+    }
+    const config = checked.success
+    const workers = Workers.count(config.workers)
+    if (workers > 1) {
+      const code = yield* Workers.supervise({ text, config, workers, log: (line) => console.log(line) })
+      if (code !== 0) yield* Console.error(`${file}: cannot start`)
+      return yield* Effect.sync(() => process.exit(code))
+    }
     yield* Effect.scoped(Effect.gen(function*() {
       const signalled = yield* Deferred.make<NodeJS.Signals>()
       let signals = 0

@@ -738,6 +738,8 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       let local = `${config.ip ?? "127.0.0.1"}:${config.port ?? 4140}`
       const maxConcurrent = config.maxConcurrentRequests ?? Infinity
       let metrics = serverMetrics(Stats.noop)
+      // how long admitted requests waited for a slot under maxConcurrentRequests (no queue without it)
+      let queue = Stats.noop.histogram("queue_latency_ms")
       const rejected = Errors.overloaded(`too many requests (maxConcurrentRequests ${maxConcurrent})`)
       const reject = (m: ServerMetrics, start: number): HttpResponse => {
         m.overloaded.incr()
@@ -767,8 +769,15 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         const m = metrics
         m.requests.incr()
         if (admission === undefined) return route(request, clearContext, m, start)
+        const q = queue
         return Effect.catch(
-          admission.apply(request, { call: (r) => route(r, clearContext, m, start), status: "Open" }),
+          admission.apply(request, {
+            call: (r) => {
+              q.add(performance.now() - start)
+              return route(r, clearContext, m, start)
+            },
+            status: "Open"
+          }),
           () => Effect.succeed(reject(m, start))
         )
       }
@@ -777,6 +786,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
         status: (code: number) => metrics.status(code),
         setStats: (stats: Stats.StatsReceiver) => {
           metrics = serverMetrics(stats)
+          if (admission !== undefined) queue = stats.histogram("queue_latency_ms")
         },
         setLocal: (address: string) => {
           local = address

@@ -118,6 +118,12 @@ export interface Options {
   readonly recentRequests?: RecentRequests.RecentRequests | undefined
   /** Answers `/client_state.json` (of one router's clients when a label is given); absent → 404. */
   readonly clientState?: ((router: string | undefined) => unknown) | undefined
+  /**
+   * Brings the exporter's snapshot up to date before a metrics endpoint answers (`/admin/metrics.json`,
+   * `/admin/metrics/prometheus`, the telemeters' endpoints): with `workers: N`, it gathers the other
+   * workers' metrics. Defaults to nothing (the snapshot is always current).
+   */
+  readonly refreshMetrics?: (() => Promise<void>) | undefined
 }
 
 /**
@@ -232,6 +238,11 @@ export const handle = async (
   if (!allowed(path)) return text(404, "Not Found\n")
   const refused = AdminSecurity.refuseMutation(method, headers, AdminSecurity.categoryOf(path) === "control")
   if (refused !== undefined) return text(403, `Forbidden: ${refused}\n`)
+  if (
+    options.refreshMetrics !== undefined &&
+    (path === "/admin/metrics.json" || path === "/admin/metrics/prometheus" ||
+      options.telemeters?.some((e) => e.path === path) === true)
+  ) await options.refreshMetrics()
   switch (path) {
     case "/admin/ping":
       return text(200, "pong")

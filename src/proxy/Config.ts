@@ -432,7 +432,17 @@ export const Usage = Schema.Struct({
 })
 
 /**
- * The whole configuration file as decoded: `admin` (defaults), `namers` (default none), `routers`
+ * `workers` (weir's): how many processes serve the routers, `auto` (one per available core) or a
+ * number; defaults to `1` (one process). Several workers share each server's port (`SO_REUSEPORT`);
+ * worker `0` also runs the admin server, which reports every worker's metrics (`proxy/Workers.ts`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Workers = Schema.Union([Schema.Literal("auto"), PositiveInt.check(Schema.isLessThanOrEqualTo(256))])
+
+/**
+ * The whole configuration file as decoded: `workers` (default `1`), `admin` (defaults), `namers` (default none), `routers`
  * (required, at least one), `telemetry` (default none), `usage`. (`namers` and `telemetry` are
  * optional keys defaulted in `decode`: a decoding default around an array would keep only the
  * structural problems of its entries, losing the "not available" ones.)
@@ -441,6 +451,7 @@ export const Usage = Schema.Struct({
  * @category schemas
  */
 export const ConfigFile = Schema.Struct({
+  workers: Workers.pipe(withDefault(1)),
   admin: Admin.pipe(withDefault({})),
   namers: Schema.optionalKey(Schema.Array(Namer)),
   routers: Schema.Array(Router).check(Schema.isMinLength(1, { message: "at least one router is required" })),
@@ -527,6 +538,8 @@ export interface RouterConfig {
  * @category model
  */
 export interface Config {
+  /** How many processes serve the routers (`auto`: one per available core). Defaults to `1`. */
+  readonly workers?: typeof Workers.Type | undefined
   readonly admin: Admin
   readonly namers: ReadonlyArray<Namer>
   readonly routers: ReadonlyArray<RouterConfig>
@@ -748,7 +761,8 @@ export const decode = (input: unknown): Result.Result<Config, Array<Problem>> =>
     namers: file.namers ?? [],
     routers,
     telemetry: file.telemetry ?? [],
-    usage: file.usage
+    usage: file.usage,
+    workers: file.workers
   })
 }
 

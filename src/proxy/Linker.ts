@@ -53,6 +53,7 @@ import * as PathMatcher from "../naming/PathMatcher.js"
 import * as Transformer from "../naming/transformers/Transformer.js"
 import * as Stats from "../Stats.js"
 import * as Metrics from "../telemetry/Metrics.js"
+import * as ProcessMetrics from "../telemetry/ProcessMetrics.js"
 import * as RecentRequests from "../telemetry/RecentRequests.js"
 import type * as Telemeter from "../telemetry/Telemeter.js"
 import * as Tracing from "../telemetry/Tracing.js"
@@ -121,6 +122,15 @@ export interface Options {
   readonly buildNamer?: ((namer: Config.Namer) => Namers.Build) | undefined
   /** The runtime log levels (`/logging`); defaults to fresh ones with `root` at `INFO`. */
   readonly logging?: Logging.Logging | undefined
+  /**
+   * How the metrics of this process join those of the other workers (`workers: N`, `Workers.ts`):
+   * the exporter the admin server and the telemeters read, made from this process's own, and what
+   * brings it up to date before a metrics endpoint answers. Defaults to this process's own metrics.
+   */
+  readonly metrics?: {
+    readonly exporter: (local: Metrics.Exporter) => Metrics.Exporter
+    readonly refresh: () => Promise<void>
+  } | undefined
 }
 
 /**
@@ -318,10 +328,16 @@ const build = (
       ...config.routers.map((r) => `weir.router.${r.label}`),
       ...config.namers.map(namerLogger)
     ])
-    const exporter = Metrics.makeExporter(registry)
+    const local = Metrics.makeExporter(registry)
+    const exporter = options?.metrics?.exporter(local) ?? local
+    const processMetrics = yield* ProcessMetrics.make(registry)
     const window = Duration.fromInputUnsafe(options?.histogramWindow ?? Duration.minutes(1))
+    const roll = () => {
+      local.roll()
+      processMetrics.roll()
+    }
     yield* Effect.forkScoped(
-      Effect.repeat(Effect.sync(exporter.roll), Schedule.spaced(window)).pipe(Effect.delay(window))
+      Effect.repeat(Effect.sync(roll), Schedule.spaced(window)).pipe(Effect.delay(window))
     )
 
     const build = options?.buildNamer ?? Namers.build
@@ -452,7 +468,8 @@ const build = (
       telemeters: telemeterEndpoints,
       recentRequests: rings[0],
       clientState: (only) => ClientState.toJson(routers, only),
-      logging
+      logging,
+      refreshMetrics: options?.metrics?.refresh
     }).pipe(Effect.mapError(startFailure("admin")))
     own.push({ ip: admin.ip, port: admin.port, what: "admin" })
 

@@ -71,13 +71,23 @@ const takeId = (parts: ReadonlyArray<string>, from: number): number => {
 /**
  * Splits a `/`-joined metric name into segments and Prometheus labels, following linkerd's scope
  * layout (`rt/<router>/{server,service,client}/<id>/…`, `…/client/<id>/service/<svc>/…`,
- * `…/failures/<exception>`).
+ * `…/failures/<exception>`); a worker's own metric (`worker/<k>/…`, `workers: N`) gets the label
+ * `worker`.
  *
  * @since 0.1.0
  * @category parsing
  */
 export const parseName = (name: string): ParsedName => {
   const parts = name.split("/")
+  if (parts[0] === "worker" && parts.length > 2) {
+    // one worker's own metric (`workers: N`): the worker is a label of the same metric
+    const inner = parseName(parts.slice(2).join("/"))
+    return {
+      segments: ["worker", parts[1]!, ...inner.segments],
+      labels: [["worker", parts[1]!], ...inner.labels],
+      nameSegments: inner.nameSegments
+    }
+  }
   if (parts[0] !== "rt" || parts.length < 3) {
     return { segments: parts, labels: [], nameSegments: parts }
   }

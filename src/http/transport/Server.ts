@@ -25,6 +25,12 @@
  * `CONNECT` with a body, is a 400. A drain waits for open tunnels as for requests in flight, within
  * the same grace period.
  *
+ * On Linux (Node ≥ 22.12) it listens with several sockets on its port (`acceptors`, `SO_REUSEPORT`):
+ * node accepts one connection per listening socket each time its event loop polls, so under load one
+ * socket leaves new connections waiting in the kernel's queue for seconds (docs/benchmarks.md,
+ * "Fairness at 2,000 connections"). For the same reason at most 64 requests start per slice of the
+ * event loop; the others wait their turn in arrival order (`internal/ServerConnection.ts`).
+ *
  * With `tls` it listens with `node:tls` (the handshake must finish within `headersTimeout`) and
  * hands each connection, once secure, to the same connection handling.
  *
@@ -69,6 +75,14 @@ export interface Options {
   readonly onClientError?: ((status: number, code: string) => void) | undefined
   /** linkerd's `socketOptions` (see `SocketOptions.ts`). Defaults: `noDelay`, nothing else. */
   readonly socket?: SocketOptions | undefined
+  /**
+   * Listening sockets on the port (`SO_REUSEPORT`, Linux): node accepts one connection per listening
+   * socket and event-loop turn, so under load a single socket leaves new connections waiting in the
+   * kernel's queue for seconds while the accepted ones are served. Defaults to `8` where
+   * `SO_REUSEPORT` is available (Linux, Node ≥ 22.12), else `1`. With more than one, another process
+   * of the same user may listen on the same port (and share its connections) instead of failing.
+   */
+  readonly acceptors?: number | undefined
   /**
    * Serve TLS with these files (`Tls.server`); plain TCP when absent. A client that does not
    * complete the handshake (plaintext, an untrusted client certificate) is disconnected.
@@ -118,6 +132,11 @@ export class ListenError extends Data.TaggedError("ListenError")<{
     return `cannot listen on ${this.ip}:${this.port}: ${this.detail}`
   }
 }
+
+const [major = 0, minor = 0] = process.versions.node.split(".").map(Number)
+const reusePortSupported = process.platform === "linux" &&
+  (major >= 24 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12))
+const defaultAcceptors = reusePortSupported ? 8 : 1
 
 /**
  * Listens and serves until the scope closes (which drains).
@@ -174,13 +193,15 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
       })
     }
     const tlsConfig = options.tls
-    const server = tlsConfig === undefined
-      ? net.createServer({
-        noDelay: sock.noDelay ?? true,
-        keepAlive: sock.keepAlive ?? false,
-        allowHalfOpen: true
-      }, onSocket)
-      : tls.createServer(
+    const listener = (): net.Server => {
+      if (tlsConfig === undefined) {
+        return net.createServer({
+          noDelay: sock.noDelay ?? true,
+          keepAlive: sock.keepAlive ?? false,
+          allowHalfOpen: true
+        }, onSocket)
+      }
+      const secure = tls.createServer(
         {
           ...tlsConfig.options,
           noDelay: sock.noDelay ?? true,
@@ -190,32 +211,55 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         },
         onSocket
       )
-    if (tlsConfig !== undefined) {
-      const secure = server as tls.Server
       secure.on("tlsClientError", ignore)
-      const unsubscribe = tlsConfig.onReload((o) => secure.setSecureContext(o))
-      yield* Effect.addFinalizer(() => Effect.sync(unsubscribe))
+      unsubscribes.push(tlsConfig.onReload((o) => secure.setSecureContext(o)))
+      return secure
     }
-
-    yield* Effect.callback<void, ListenError>((resume) => {
-      const onError = (err: Error) => resume(Effect.fail(new ListenError({ ip, port, detail: err.message })))
-      server.once("error", onError)
-      try {
-        server.listen(
-          { host: ip, port, backlog: sock.backlog ?? 4096, ...(sock.reusePort ? { reusePort: true } : {}) },
-          () => {
+    const unsubscribes: Array<() => void> = []
+    yield* Effect.addFinalizer(() => Effect.sync(() => unsubscribes.forEach((f) => f())))
+    const acceptors = options.acceptors ?? defaultAcceptors
+    const reusePort = sock.reusePort === true || acceptors > 1
+    const listen = (server: net.Server, at: number, reuse: boolean, backlog = sock.backlog ?? 4096) =>
+      Effect.callback<void, ListenError>((resume) => {
+        const onError = (err: Error) => resume(Effect.fail(new ListenError({ ip, port: at, detail: err.message })))
+        server.once("error", onError)
+        try {
+          server.listen({ host: ip, port: at, backlog, ...(reuse ? { reusePort: true } : {}) }, () => {
             server.off("error", onError)
+            server.on("error", ignore)
             resume(Effect.void)
-          }
-        )
-      } catch (err) {
-        // a port out of range or of the wrong type throws instead of emitting "error"
-        onError(err instanceof Error ? err : new Error(String(err)))
-      }
-    })
-    server.on("error", ignore)
+          })
+        } catch (err) {
+          // a port out of range or of the wrong type throws instead of emitting "error"
+          onError(err instanceof Error ? err : new Error(String(err)))
+        }
+      })
+    let at = port
+    if (reusePort && sock.reusePort !== true) {
+      // the acceptors share the port among themselves only: a port another process listens on (with
+      // SO_REUSEPORT or not) is in use, as with one socket
+      const probe = net.createServer()
+      yield* listen(probe, port, false, 1)
+      const address = probe.address()
+      if (typeof address === "object" && address !== null) at = address.port
+      yield* Effect.callback<void>((resume) => void probe.close(() => resume(Effect.void)))
+    }
+    const server = listener()
+    const servers = [server]
+    yield* listen(server, at, reusePort)
     const bound = server.address()
     const boundPort = typeof bound === "object" && bound !== null ? bound.port : port
+    // more listening sockets on the same port (SO_REUSEPORT): node accepts one connection per socket
+    // and event-loop turn, so a busy loop with one socket leaves new connections queued for seconds
+    for (let i = 1; i < acceptors; i++) {
+      const more = listener()
+      servers.push(more)
+      const r = yield* Effect.result(listen(more, boundPort, true))
+      if (r._tag === "Failure") {
+        servers.pop()
+        break
+      }
+    }
 
     const tick = Math.max(10, Math.min(1000, Math.floor(Math.min(headersTimeout, keepAliveTimeout) / 4)))
     const timer = setInterval(() => {
@@ -240,7 +284,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     const drain = (grace?: Duration.Input): Effect.Effect<void> =>
       Effect.callback<void>((resume) => {
         state.draining = true
-        server.close()
+        for (const s of servers) s.close()
         closeIdle()
         const finish = () => {
           clearTimeout(graceTimer)

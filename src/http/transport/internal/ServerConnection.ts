@@ -67,6 +67,44 @@ export const ignore = (): void => {}
 /** Bytes of pipelined requests kept while one is in flight before the socket stops being read. */
 const pipelineLimit = 64 * 1024
 
+/**
+ * Requests started per slice of the event loop. Past that, a connection whose request head arrived
+ * waits its turn in one process-wide first-come-first-served queue, started at the end of the turn
+ * (`setImmediate`) a slice at a time: a turn's length no longer grows with the number of busy
+ * connections, so the loop polls its sockets (and accepts new connections, one per listening socket
+ * per poll) often, and requests start in the order they arrived.
+ */
+const startsPerSlice = 64
+
+const turns: { started: number; scheduled: boolean; head: number; readonly waiting: Array<Connection<any>> } = {
+  started: 0,
+  scheduled: false,
+  head: 0,
+  waiting: []
+}
+
+const slice = (): void => {
+  turns.scheduled = false
+  turns.started = 0
+  const waiting = turns.waiting
+  while (turns.head < waiting.length && turns.started < startsPerSlice) {
+    const conn = waiting[turns.head]!
+    waiting[turns.head++] = undefined!
+    conn.deferred = false
+    conn.parse()
+  }
+  if (turns.head === waiting.length) {
+    waiting.length = 0
+    turns.head = 0
+  } else schedule()
+}
+
+const schedule = (): void => {
+  if (turns.scheduled) return
+  turns.scheduled = true
+  setImmediate(slice)
+}
+
 /** What every connection of one server shares. */
 export interface Shared<R> {
   readonly run: (
@@ -135,6 +173,8 @@ export class Connection<R> {
   switching: string | undefined = undefined
   /** the tunnel, once the connection became one */
   splice: Splice | undefined = undefined
+  /** its request head waits in the queue of requests to start */
+  deferred = false
 
   constructor(readonly socket: net.Socket, readonly shared: Shared<R>, now: number) {
     this.idleSince = now
@@ -154,7 +194,14 @@ export class Connection<R> {
     }
     if (this.phase === Phase.Closing) return
     this.queue(chunk)
-    if (this.phase === Phase.Head) this.parse()
+    if (this.phase !== Phase.Head || this.deferred) return
+    if (turns.started >= startsPerSlice || turns.head < turns.waiting.length) {
+      this.deferred = true
+      turns.waiting.push(this)
+      schedule()
+      return
+    }
+    this.parse()
   }
 
   queue(chunk: Buffer): void {
@@ -220,6 +267,7 @@ export class Connection<R> {
   }
 
   begin(head: Codec.RequestHead, framing: Codec.Framing, switching: string | undefined): void {
+    if (turns.started++ === 0) schedule()
     this.phase = Phase.Busy
     this.finished = false
     this.responding = false
@@ -666,6 +714,8 @@ export class Connection<R> {
   ended(): void {
     this.eof = true
     if (this.splice !== undefined) return this.splice.clientEnd()
+    // what it sent waits in the queue: answered when its turn comes, then the connection closes
+    if (this.deferred) return
     if (this.phase === Phase.Busy) {
       // a tunnel's client may send its last bytes and FIN before the answer: they are the tunnel's
       if (this.switching !== undefined && !this.responding && !this.finished) return

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Router from "../../src/http/Router.js"
+import * as Dtab from "../../src/naming/Dtab.js"
+import * as Interpreter from "../../src/naming/Interpreter.js"
+import * as Stats from "../../src/Stats.js"
+import { backend, send } from "../http/support.js"
+import { waitFor } from "../support/poll.js"
+
+describe("Router: the admission queue's wait (queue_latency_ms)", () => {
+  it.live("recorded for every admitted request; a request that waited for a slot waited as long as the one before it ran", () =>
+    Effect.gen(function*() {
+      const held: Array<() => void> = []
+      const b = yield* backend((req, res) => {
+        req.resume()
+        held.push(() => res.end("done"))
+      })
+      yield* Effect.addFinalizer(() => Effect.sync(() => held.splice(0).forEach((f) => f())))
+      const stats = Stats.makeInMemory()
+      const router = yield* Router.make({
+        label: "q",
+        servers: [{ port: 0, maxConcurrentRequests: 1, maxPending: 1 }],
+        dtab: Dtab.parseUnsafe(`/svc/web => /$/inet/127.0.0.1/${b.port}`),
+        interpreter: yield* Interpreter.make(),
+        stats
+      })
+      const port = router.servers[0]!.port
+      const name = `rt/q/server/127.0.0.1/${port}/queue_latency_ms`
+      const first = send(port, { headers: { host: "web" } })
+      yield* waitFor(() => held.length === 1, "the first request at the backend")
+      const second = send(port, { headers: { host: "web" } })
+      yield* waitFor(() => router.servers[0]!.inFlight() === 2, "the second request queued")
+      yield* Effect.sleep("50 millis")
+      expect(stats.histogramSummary(name).count).toBe(1)
+      held.shift()!()
+      yield* Effect.promise(() => first)
+      yield* waitFor(() => held.length === 1, "the second request at the backend")
+      held.shift()!()
+      yield* Effect.promise(() => second)
+      const h = stats.histogramSummary(name)
+      expect(h.count).toBe(2)
+      // the second waited at least the 50 ms the first was held after it arrived
+      expect(h.max).toBeGreaterThanOrEqual(50)
+    }))
+
+  it.live("no queue without maxConcurrentRequests: no metric", () =>
+    Effect.gen(function*() {
+      const b = yield* backend((_req, res) => res.end("ok"))
+      const stats = Stats.makeInMemory()
+      const router = yield* Router.make({
+        label: "q",
+        servers: [{ port: 0 }],
+        dtab: Dtab.parseUnsafe(`/svc/web => /$/inet/127.0.0.1/${b.port}`),
+        interpreter: yield* Interpreter.make(),
+        stats
+      })
+      yield* Effect.promise(() => send(router.servers[0]!.port, { headers: { host: "web" } }))
+      expect([...stats.histogramSummaries().keys()].filter((k) => k.endsWith("queue_latency_ms"))).toEqual([])
+    }))
+})
