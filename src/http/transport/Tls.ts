@@ -243,18 +243,25 @@ export interface Connect {
 }
 
 /**
- * Opens a TLS connection to `host:port` as `connect` says.
+ * Opens a TLS connection to `host:port` as `connect` says, offering `alpn` (the h2 client offers
+ * `["h2"]`; HTTP/1.1 offers none).
  *
  * @since 0.1.0
  * @category connecting
  */
-export const open = (connect: Connect, host: string, port: number): NodeTls.TLSSocket => {
+export const open = (
+  connect: Connect,
+  host: string,
+  port: number,
+  alpn?: ReadonlyArray<string> | undefined
+): NodeTls.TLSSocket => {
   const name = connect.commonName ?? host
   const socket = NodeTls.connect({
     host,
     port,
     secureContext: connect.tls.context,
     rejectUnauthorized: connect.rejectUnauthorized,
+    ...(alpn !== undefined ? { ALPNProtocols: Array.from(alpn) } : {}),
     ...(Net.isIP(name) === 0 ? { servername: name } : {}),
     checkServerIdentity: (_host, cert) => NodeTls.checkServerIdentity(name, cert)
   })
