@@ -35,6 +35,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as http2 from "node:http2"
+import type * as net from "node:net"
 import type * as NodeTls from "node:tls"
 import * as Deadline from "../../resilience/Deadline.js"
 import * as Errors from "../Errors.js"
@@ -156,6 +157,8 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
       const unsubscribe = tlsConfig.onReload((o) => secure.setSecureContext(o))
       yield* Effect.addFinalizer(() => Effect.sync(unsubscribe))
     }
+    // frames go out as soon as they are written (no Nagle delay on small header and DATA frames)
+    server.on("connection", (socket: net.Socket) => socket.setNoDelay(true))
     server.on("session", (session) => {
       if (draining) {
         session.destroy()

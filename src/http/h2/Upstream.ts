@@ -31,6 +31,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as http2 from "node:http2"
+import * as net from "node:net"
 import type { Address } from "../../Address.js"
 import { key as addressKey } from "../../Address.js"
 import { ConnectionFailed } from "../../Failure.js"
@@ -148,7 +149,10 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
         settings,
         maxSessionMemory: 64,
         peerMaxConcurrentStreams: peerLimit,
-        ...(tls !== undefined ? { createConnection: secureConnection(tls) } : {})
+        // frames go out as soon as they are written (no Nagle delay on small header and DATA frames)
+        createConnection: tls !== undefined
+          ? secureConnection(tls)
+          : () => net.connect({ host: address.host, port: address.port, noDelay: true })
       })
       const conn: Conn = { session, streams: 0, connected: false, closing: false, lastError: undefined }
       conns.add(conn)
