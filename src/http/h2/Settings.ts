@@ -10,7 +10,7 @@
  * | `maxHeaderListBytes` | 64 KiB | `SETTINGS_MAX_HEADER_LIST_SIZE`; a larger header block is refused |
  * | `maxConcurrentStreamsPerConnection` | 1000 | `SETTINGS_MAX_CONCURRENT_STREAMS`; streams beyond get `REFUSED_STREAM` |
  * | `headerTableBytes` | 4096 | `SETTINGS_HEADER_TABLE_SIZE` (the HPACK table) |
- * | `windowUpdateRatio` | 0.99 | accepted for compatibility; nghttp2 decides when to send `WINDOW_UPDATE` |
+ * | `windowUpdateRatio` | 0.99 | accepted for compatibility, not honoured: nghttp2 (as node runs it) sends a `WINDOW_UPDATE` once half a window has been read, i.e. as 0.5 (docs/http2.md) |
  *
  * @since 0.1.0
  */
