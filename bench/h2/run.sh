@@ -13,7 +13,7 @@ DUR=${DUR:-5}
 CONNS=${CONNS:-10}
 STREAMS=${STREAMS:-10}
 ROUNDS=${ROUNDS:-3}
-BACKEND=${BACKEND:-18180}; NGINX=$((BACKEND + 1)); WEIR=$((BACKEND + 2)); ADMIN=$((BACKEND + 3))
+BACKEND=${BACKEND:-18180}; NGINX=$((BACKEND + 1)); WEIR=$((BACKEND + 2)); ADMIN=$((BACKEND + 3)); RAW=$((BACKEND + 4))
 WORK=$(mktemp -d /tmp/weir-bench-h2.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -40,9 +40,11 @@ $ONLOAD "$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.e
 $ONPROXY "$NGINX_BIN" -p "$WORK" -c "$WORK/proxy.conf" 2>"$WORK/nginx-proxy.err" & PIDS+=($!)
 # weir is the real CLI, `weir proxy weir.yaml`, run from the sources with tsx (compiled once at start)
 $ONPROXY "$NODE" ${WEIR_NODE_FLAGS:-} --import tsx src/bin/weir.ts proxy "$WORK/weir.yaml" > "$WORK/weir.log" 2>&1 & WEIR_PID=$!; PIDS+=($WEIR_PID)
+# the floor of a Node.js h2 proxy (node:http2 piping, nothing else), to tell node's share from weir's
+$ONPROXY "$NODE" bench/h2/node-raw.mjs $RAW $BACKEND > "$WORK/node-raw.log" 2>&1 & PIDS+=($!)
 
 wait_port() { for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; cat "$WORK"/*.err "$WORK/weir.log"; exit 1; }
-for p in $BACKEND $NGINX $WEIR; do wait_port $p; done
+for p in $BACKEND $NGINX $WEIR $RAW; do wait_port $p; done
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 once() { # port name -> "streams/s p50ms p99ms"
@@ -56,8 +58,8 @@ once() { # port name -> "streams/s p50ms p99ms"
   local pct; pct=$(awk -F'\t' '$2 == 200 {print $3}' "$log" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f %.3f", a[int(NR * 0.5)] / 1000, a[int(NR * 0.99)] / 1000 }')
   echo "$rps $pct"
 }
-NAMES=(direct weir nginx-grpc_pass)
-declare -A PORT=([direct]=$BACKEND [weir]=$WEIR [nginx-grpc_pass]=$NGINX)
+NAMES=(direct weir nginx-grpc_pass node-http2-raw)
+declare -A PORT=([direct]=$BACKEND [weir]=$WEIR [nginx-grpc_pass]=$NGINX [node-http2-raw]=$RAW)
 for n in "${NAMES[@]}"; do $ONLOAD h2load -t1 -c"$CONNS" -m"$STREAMS" -n 2000 -H ":authority: web" "http://127.0.0.1:${PORT[$n]}/" > /dev/null; done
 for r in $(seq 1 "$ROUNDS"); do
   for n in "${NAMES[@]}"; do once "${PORT[$n]}" "$n" >> "$WORK/$n.txt"; done
@@ -70,4 +72,5 @@ for n in "${NAMES[@]}"; do
   printf "%-18s %10s %10s %10s   (rounds: %s)\n" "$n" "${RPS[$n]}" "$(awk '{print $2}' "$WORK/$n.txt" | median)" \
     "$(awk '{print $3}' "$WORK/$n.txt" | median)" "$(awk '{printf "%s ", $1}' "$WORK/$n.txt")"
 done
-echo "weir / nginx-grpc_pass: $(awk -v a="${RPS[weir]}" -v b="${RPS[nginx-grpc_pass]}" 'BEGIN { printf "%.2f", a / b }')x"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo "weir / nginx-grpc_pass: $(ratio "${RPS[weir]}" "${RPS[nginx-grpc_pass]}")x   node-http2-raw / nginx-grpc_pass: $(ratio "${RPS[node-http2-raw]}" "${RPS[nginx-grpc_pass]}")x   weir / node-http2-raw: $(ratio "${RPS[weir]}" "${RPS[node-http2-raw]}")x"
