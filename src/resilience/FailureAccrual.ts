@@ -335,8 +335,8 @@ export interface Options<Req, Rep, E> {
  *
  * Each outcome is judged by the request's `ResponseClass.Local` classifier when its path installed
  * one, else by `classifier`, once its response is final (`ResponseClass.Settle`: a streaming h2
- * response is judged by the status in its trailers). Outcomes that are only interruptions (a superseded backup, a caller that
- * gave up) are ignored; a probe interrupted that way re-opens the probe. A timeout below accrual is
+ * response is judged by the status in its trailers). Outcomes that are only interruptions (a
+ * superseded backup, a caller that gave up) are ignored; a probe interrupted that way re-opens the probe. A timeout below accrual is
  * not an interruption but a `RequestTimeout` failure, so it counts. A success while `Dead` is
  * recorded by the policy but does not revive: only the probe (or a success while probing) does.
  *

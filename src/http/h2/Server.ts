@@ -1,9 +1,9 @@
 /**
  * The HTTP/2 server of an h2 router on `node:http2` (nghttp2): plaintext HTTP/2 with prior knowledge
- * (h2c), or, with `tls`, HTTP/2 over TLS negotiated with ALPN (`h2`), living in a `Scope`, with the same handler shape as the HTTP/1.1 `Server`, so a router's
- * per-server handler serves both. Every stream is one `HttpRequest` (`:method` and `:path` as method
- * and url, `:authority` kept as a header for identifiers, version `2`); the handler's `HttpResponse`
- * is written back with its trailers.
+ * (h2c), or, with `tls`, HTTP/2 over TLS negotiated with ALPN (`h2`), living in a `Scope`, with the
+ * same handler shape as the HTTP/1.1 `Server`, so a router's per-server handler serves both. Every
+ * stream is one `HttpRequest` (`:method` and `:path` as method and url, `:authority` kept as a header
+ * for identifiers, version `2`); the handler's `HttpResponse` is written back with its trailers.
  *
  * - Bodies stream both ways under HTTP/2 flow control: a request body is read only as fast as the
  *   upstream takes it, a response body is piped with backpressure, so a slow reader never makes the
