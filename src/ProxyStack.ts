@@ -132,6 +132,8 @@ export interface ClientStacks<Req, Rep, E, R> {
   readonly endpoint: Stack.Stack<Req, Rep, E, R>
 }
 
+const noSettle = (): undefined => undefined
+
 /**
  * Builds the client of one destination in the current scope: `ClientStack.makeClient` over a
  * balancer (`params.balancer`) of `addresses`, each address's leaf service made by `connect` in that
@@ -157,6 +159,11 @@ export const client = <Req, Rep, E, R>(options: {
    * request as load until then. Defaults to the response itself.
    */
   readonly loadUntil?: ((response: unknown) => PromiseLike<unknown> | undefined) | undefined
+  /**
+   * When a response is final (`ResponseClass.Settle`): the clients' stats and failure accrual
+   * classify it then. Defaults to at once.
+   */
+  readonly settle?: ((response: unknown) => PromiseLike<unknown> | undefined) | undefined
 }): Effect.Effect<Client<Req, Rep, E | Failure.Failure, R>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const { params, stats } = options
@@ -210,6 +217,7 @@ export const client = <Req, Rep, E, R>(options: {
       Effect.provideService(RetryBudget.Config, params.requeueBudget),
       Effect.provideService(RetryBudget.Shared, undefined),
       Effect.provideService(ResponseClass.Classifier, options.classifier),
+      Effect.provideService(ResponseClass.Settle, options.settle ?? noSettle),
       Effect.provideService(Stats.Receiver, stats)
     )
     const nodes = balanced!.nodes
@@ -253,6 +261,8 @@ export const path = <Req, Rep, E, R>(options: {
   readonly params: PathParams<Req, Rep, E | Failure.Failure>
   readonly stats: Stats.StatsReceiver
   readonly install?: ResponseClass.ResponseClassifier<any, any, any> | false | undefined
+  /** When a response is final (`ResponseClass.Settle`): the path's stats classify it then. Defaults to at once. */
+  readonly settle?: ((response: unknown) => PromiseLike<unknown> | undefined) | undefined
   readonly stack?:
     | ((defaults: Stack.Stack<Req, Rep, E | Failure.Failure, R>) => Stack.Stack<Req, Rep, E | Failure.Failure, R>)
     | undefined
@@ -266,6 +276,7 @@ export const path = <Req, Rep, E, R>(options: {
       Effect.provideService(Retries.Config, { backoff: params.retries.backoff, maxRetries: params.retries.maxRetries }),
       Effect.provideService(RetryBudget.Config, params.retries.budget),
       Effect.provideService(ResponseClass.Classifier, params.classifier),
+      Effect.provideService(ResponseClass.Settle, options.settle ?? noSettle),
       Effect.provideService(
         ResponseClass.Install,
         options.install === false ? undefined : options.install ?? params.classifier

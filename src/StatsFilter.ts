@@ -3,7 +3,8 @@
  * `failures/<error tag>` (`interrupted` for a call that was only interrupted), `request_latency_ms`
  * and the gauge `pending`, and, when the responses have a status, `status/<code>` and
  * `status/<N>XX`. Success is the response classifier's verdict: the request's own
- * (`ResponseClass.Local`) when its path installed one, else the one in force at build time. Latency
+ * (`ResponseClass.Local`) when its path installed one, else the one in force at build time, given
+ * once the response is final (`ResponseClass.Settle`: a streaming h2 response's trailers). Latency
  * is read from the `Clock` captured at build time, so simulated stats are exact.
  *
  * @since 0.1.0
@@ -27,6 +28,8 @@ import * as Stats from "./Stats.js"
 export interface Options<Rep> {
   /** The status of a response, counted under `status/`. Defaults to none (no status counters). */
   readonly status?: ((response: Rep) => number) | undefined
+  /** When a response is final (`ResponseClass.Settle`); success and failure are counted then. Defaults to at once. */
+  readonly settle?: ((response: unknown) => PromiseLike<unknown> | undefined) | undefined
 }
 
 /**
@@ -47,6 +50,7 @@ export const makeUnsafe = <Req, Rep, E, R>(
   const latency = stats.histogram("request_latency_ms")
   const failuresOf = Stats.counters(stats, "failures")
   const statusOf = options?.status
+  const settle = options?.settle
   const countStatus = statusOf === undefined ? undefined : Stats.statusCounters(stats)
   let pending = 0
   const unregister = stats.gauge(["pending"], () => pending)
@@ -62,18 +66,23 @@ export const makeUnsafe = <Req, Rep, E, R>(
       latency.add(clock.currentTimeMillisUnsafe() - start)
       if (countStatus !== undefined && exit._tag === "Success") countStatus(statusOf!(exit.value))
       const classify = Fiber.getCurrent()?.getRef(ResponseClass.Local) ?? classifier
-      if (classify(request, exit)._tag === "Success") success.incr()
-      else {
-        failures.incr()
-        if (exit._tag === "Failure") {
-          const error = Exit.findErrorOption(exit)
-          failuresOf(
-            error._tag === "Some"
-              ? String((error.value as { _tag?: unknown } | undefined)?._tag ?? "unknown")
-              : "interrupted"
-          ).incr()
+      const judge = () => {
+        if (classify(request, exit)._tag === "Success") success.incr()
+        else {
+          failures.incr()
+          if (exit._tag === "Failure") {
+            const error = Exit.findErrorOption(exit)
+            failuresOf(
+              error._tag === "Some"
+                ? String((error.value as { _tag?: unknown } | undefined)?._tag ?? "unknown")
+                : "interrupted"
+            ).incr()
+          }
         }
       }
+      const later = settle !== undefined && exit._tag === "Success" ? settle(exit.value) : undefined
+      if (later === undefined) judge()
+      else later.then(judge, judge)
       return undefined
     })
   })
@@ -113,7 +122,7 @@ export const module = <Req, Rep, E, R>(options?: Options<Rep>): Stack.Module<Req
           stats,
           yield* ResponseClass.Classifier,
           yield* Clock.Clock,
-          options
+          { ...options, settle: yield* ResponseClass.Settle }
         )
         yield* Effect.addFinalizer(() => Effect.sync(unregister))
         return Filter.toService(filter, next)

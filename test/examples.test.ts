@@ -36,6 +36,7 @@ const unavailable: Record<string, string> = {}
  */
 const deploymentFiles: Record<string, string> = {
   "examples/configs/tls.yaml": "routers[0].servers[0].tls: cannot read certificate /etc/weir/tls/weir.pem",
+  "examples/configs/h2-tls.yaml": "routers[0].servers[0].tls: cannot read certificate /etc/weir/tls/weir.pem",
   "examples/configs/tls-linker-incoming.yaml": "cannot read certificate /etc/weir/mesh/incoming.pem",
   "examples/configs/tls-linker-outgoing.yaml": "cannot read trusted certificate /etc/weir/mesh/ca.pem",
   "examples/namerd/linker-mesh-tls.yaml":

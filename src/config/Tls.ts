@@ -32,7 +32,8 @@ const Protocol = Schema.String.check(
  * certificates sent after `certPath`'s, the chain to the CA), `caCertPath` (the CA client
  * certificates must chain to), `requireClientAuth` (default `false`; needs `caCertPath`), `ciphers`
  * (OpenSSL names; default node's), `protocols` (e.g. `[TLSv1.2, TLSv1.3]`; default node's). ALPN
- * (`alpnProtocols`) belongs to h2 and is rejected as not supported.
+ * is not configured: an `h2` router's servers and clients offer `h2` by themselves, an `http`
+ * router's none, so `alpnProtocols` is rejected as not supported.
  *
  * @since 0.1.0
  * @category schemas
@@ -45,7 +46,7 @@ export const ServerTls = Schema.Struct({
   requireClientAuth: Schema.Boolean.pipe(withDefault(false)),
   ciphers: Schema.optionalKey(Schema.Array(NonEmptyString).check(Schema.isMaxLength(200))),
   protocols: Schema.optionalKey(Schema.Array(Protocol).check(Schema.isMinLength(1), Schema.isMaxLength(4))),
-  alpnProtocols: unsupported("tls.alpnProtocols (ALPN is for h2)")
+  alpnProtocols: unsupported("tls.alpnProtocols (h2 routers offer ALPN h2 by themselves)")
 }).check(
   Schema.makeFilter((t: { readonly requireClientAuth: boolean; readonly caCertPath?: string }) =>
     !t.requireClientAuth || t.caCertPath !== undefined ||

@@ -36,6 +36,7 @@ import type { StatsReceiver } from "../Stats.js"
 import * as StatsFilter from "../StatsFilter.js"
 import * as Classifiers from "./Classifiers.js"
 import type { HttpRequest, HttpResponse } from "./transport/Message.js"
+import { streamEnd } from "./transport/Message.js"
 import * as Upstream from "./transport/Upstream.js"
 
 /**
@@ -176,15 +177,6 @@ export const stacks = (
 })
 
 /**
- * When a response still streaming ends (an h2 response's trailers settle when its stream closes):
- * the balancer counts the stream as load until then.
- */
-const streamEnd = (response: unknown): PromiseLike<unknown> | undefined => {
-  const r = response as HttpResponse
-  return r.body._tag === "Stream" ? r.trailers?.settled : undefined
-}
-
-/**
  * Builds the client of `bound` in the current scope, recording under `stats`
  * (`rt/<router>/client/<id>`). Endpoints connect with `makeUpstream` (defaults to `Upstream.make`).
  *
@@ -234,7 +226,8 @@ export const make = (
       classifier: defaultClassifier,
       stats,
       stacks,
-      loadUntil: streamEnd
+      loadUntil: streamEnd,
+      settle: streamEnd
     })
     const client: DstClient = {
       id,

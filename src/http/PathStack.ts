@@ -43,7 +43,7 @@ import * as Stats from "../Stats.js"
 import * as Classifiers from "./Classifiers.js"
 import * as H2Classifiers from "./h2/Classifiers.js"
 import type { HttpRequest, HttpResponse } from "./transport/Message.js"
-import { buffered } from "./transport/Message.js"
+import { buffered, streamEnd } from "./transport/Message.js"
 
 /**
  * Per-service (logical name) parameters, as core values (linkerd's `service` section, interpreted).
@@ -242,6 +242,8 @@ export const make = (options: {
       service: { call: options.bound, status: "Open" },
       params: { totalTimeout: params.totalTimeout, retries: params.retries, classifier: classify },
       stats: options.stats,
+      // a streaming h2 response's stats wait for its trailers (its grpc-status)
+      settle: streamEnd,
       // the clients' stats and failure accrual read only success or failure, on which every HTTP kind
       // but allSuccessful agrees with their default (nonRetryable5XX): only that one, and the h2
       // classifiers (gRPC status), need installing

@@ -335,8 +335,9 @@ export interface Options<Req, Rep, E> {
  * with `InvalidOption` for an invalid policy.
  *
  * Each outcome is judged by the request's `ResponseClass.Local` classifier when its path installed
- * one, else by `classifier`. Outcomes that are only interruptions (a superseded backup, a caller that
- * gave up) are ignored; a probe interrupted that way re-opens the probe. A timeout below accrual is
+ * one, else by `classifier`, once its response is final (`ResponseClass.Settle`: a streaming h2
+ * response is judged by the status in its trailers). Outcomes that are only interruptions (a
+ * superseded backup, a caller that gave up) are ignored; a probe interrupted that way re-opens the probe. A timeout below accrual is
  * not an interruption but a `RequestTimeout` failure, so it counts. A success while `Dead` is
  * recorded by the policy but does not revive: only the probe (or a success while probing) does.
  *
@@ -369,6 +370,8 @@ export const makeUnsafe = <Req, Rep, E, R>(
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     const clock = yield* Clock.Clock
+    const settle = yield* ResponseClass.Settle
+    const runLater = Effect.runForkWith(yield* Effect.context<never>())
     const cursor = yield* Backoff.cursor(
       policy._tag === "None" ? Backoff.constant(Duration.seconds(300)) : policy.backoff
     )
@@ -448,7 +451,17 @@ export const makeUnsafe = <Req, Rep, E, R>(
       // the request's own classifier when its path installed one (`ResponseClass.Local`)
       const classify = fiber.getRef(ResponseClass.Local) ?? classifier
       // recordWith returns `undefined` when there is nothing to run after it (the common case)
-      return Effect.onExitPrimitive(callOn(next, request, fiber), (exit) => recordWith(classify, request, exit))
+      return Effect.onExitPrimitive(callOn(next, request, fiber), (exit) => {
+        const later = exit._tag === "Success" ? settle(exit.value) : undefined
+        if (later === undefined) return recordWith(classify, request, exit)
+        // a response still streaming is judged when it settles (its trailers are in)
+        const record = () => {
+          const after = recordWith(classify, request, exit)
+          if (after !== undefined) runLater(after)
+        }
+        later.then(record, record)
+        return undefined
+      })
     }
     return {
       apply: (request: Req, next: Service<Req, Rep, E, R>) =>

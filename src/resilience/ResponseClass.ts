@@ -178,6 +178,22 @@ export const Classifier = Context.Reference<ResponseClassifier<any, any, any>>(
   { defaultValue: () => defaultClassifier }
 )
 
+/**
+ * When a response's outcome is final, for responses whose verdict depends on what follows their
+ * head (an h2 response's trailers carry its `grpc-status`): a promise that settles then, or
+ * `undefined` when the response is final as it is. Stats (`StatsFilter`) and failure accrual
+ * classify a successful call once its response settles, so they see the final status; retries
+ * cannot wait (the response has started) and judge it as it is. Defaults to none: every response
+ * is final.
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const Settle = Context.Reference<(response: unknown) => PromiseLike<unknown> | undefined>(
+  "weir/resilience/ResponseClass/Settle",
+  { defaultValue: () => () => undefined }
+)
+
 // ---------------------------------------------------------------------------------------------
 // classification by status and method (HTTP-like responses, real or simulated)
 // ---------------------------------------------------------------------------------------------

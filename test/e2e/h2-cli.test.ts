@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import { execFile } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Linker from "../../src/proxy/Linker.js"
@@ -137,5 +137,47 @@ routers:
       expect(texts).toEqual(Array.from({ length: 20 }, () => `${other}:u`))
       stream.cancel()
       yield* waitFor(() => load() === 0, "the load to drop once the stream ends")
+    }))
+
+  it.live("windowUpdateRatio: node returns a stream's and the connection's window once half of it is read (nghttp -v)", () =>
+    Effect.gen(function*() {
+      // a backend that reads the whole request body before answering
+      const backend = yield* rawBackend((stream) => {
+        stream.resume()
+        stream.on("end", () => {
+          stream.respond({ ":status": 200 })
+          stream.end("read")
+        })
+      })
+      const linker = yield* linkerOf(`
+admin: {port: 0}
+routers:
+- protocol: h2
+  dtab: /svc/app => /$/inet/127.0.0.1/${backend.port}
+  servers: [{port: 0, initialStreamWindowBytes: 65535, windowUpdateRatio: 0.99}]
+`)
+      const port = linker.routers[0]!.servers[0]!.port
+      const dir = mkdtempSync(join(tmpdir(), "weir-h2-body-"))
+      const file = join(dir, "body")
+      const size = 320 * 1024
+      writeFileSync(file, Buffer.alloc(size, 7))
+      const nghttp = yield* run("nghttp", ["-v", "-H", ":authority: app", "-d", file, `http://127.0.0.1:${port}/up`])
+      rmSync(dir, { recursive: true, force: true })
+      expect(nghttp.code).toBe(0)
+      expect(nghttp.stdout).toContain("read")
+      // every WINDOW_UPDATE weir sent: its stream and increment
+      const updates = Array.from(
+        nghttp.stdout.matchAll(
+          /recv WINDOW_UPDATE frame <length=4, flags=0x00, stream_id=(\d+)>\s+\(window_size_increment=(\d+)\)/g
+        ),
+        (m) => ({ stream: Number(m[1]), increment: Number(m[2]) })
+      )
+      const onStream = updates.filter((u) => u.stream !== 0)
+      const onConnection = updates.filter((u) => u.stream === 0)
+      // 0.99 would mean an update after every 1% read; nghttp2 waits for half of the 65535-byte window
+      for (const u of updates) expect(u.increment).toBeGreaterThanOrEqual(32767)
+      expect(onStream.length).toBeGreaterThanOrEqual(Math.floor(size / 65535))
+      expect(onStream.length).toBeLessThanOrEqual(Math.ceil(size / 32767))
+      expect(onConnection.length).toBeLessThanOrEqual(Math.ceil(size / 32767))
     }))
 })

@@ -45,7 +45,10 @@ const deadlineOf = (call: { getDeadline(): grpc.Deadline }): number => {
  * calls fail, the next succeed). ServerStream sends `n` messages (`n < 0`: one every 20 ms until
  * cancelled). ClientStream answers the count and the sum of `n`. Bidi echoes every message.
  */
-export const echoBackend = (name: string): Effect.Effect<EchoBackend, never, Scope.Scope> =>
+export const echoBackend = (
+  name: string,
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()
+): Effect.Effect<EchoBackend, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.promise(() =>
       new Promise<EchoBackend>((resolve, reject) => {
@@ -106,7 +109,7 @@ export const echoBackend = (name: string): Effect.Effect<EchoBackend, never, Sco
             call.on("end", () => call.end())
           }
         })
-        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => {
+        server.bindAsync("127.0.0.1:0", credentials, (err, port) => {
           if (err !== null) return reject(err)
           ;(b as { port: number }).port = port
           resolve(b)
@@ -116,11 +119,18 @@ export const echoBackend = (name: string): Effect.Effect<EchoBackend, never, Sco
     (b) => Effect.promise(() => b.kill())
   )
 
-/** An Echo client of `127.0.0.1:port` with `:authority` set to `authority`, closed with the scope. */
-export const echoClient = (port: number, authority: string): Effect.Effect<grpc.Client & EchoApi, never, Scope.Scope> =>
+/**
+ * An Echo client of `127.0.0.1:port` with `:authority` set to `authority` (plaintext unless
+ * `credentials` are given), closed with the scope.
+ */
+export const echoClient = (
+  port: number,
+  authority: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()
+): Effect.Effect<grpc.Client & EchoApi, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.sync(() =>
-      new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+      new Echo(`127.0.0.1:${port}`, credentials, {
         "grpc.default_authority": authority
       }) as unknown as grpc.Client & EchoApi
     ),

@@ -1,9 +1,9 @@
 /**
- * The HTTP/2 server of an h2 router: plaintext HTTP/2 with prior knowledge (h2c) on `node:http2`
- * (nghttp2), living in a `Scope`, with the same handler shape as the HTTP/1.1 `Server`, so a router's
- * per-server handler serves both. Every stream is one `HttpRequest` (`:method` and `:path` as method
- * and url, `:authority` kept as a header for identifiers, version `2`); the handler's `HttpResponse`
- * is written back with its trailers.
+ * The HTTP/2 server of an h2 router on `node:http2` (nghttp2): plaintext HTTP/2 with prior knowledge
+ * (h2c), or, with `tls`, HTTP/2 over TLS negotiated with ALPN (`h2`), living in a `Scope`, with the
+ * same handler shape as the HTTP/1.1 `Server`, so a router's per-server handler serves both. Every
+ * stream is one `HttpRequest` (`:method` and `:path` as method and url, `:authority` kept as a header
+ * for identifiers, version `2`); the handler's `HttpResponse` is written back with its trailers.
  *
  * - Bodies stream both ways under HTTP/2 flow control: a request body is read only as fast as the
  *   upstream takes it, a response body is piped with backpressure, so a slow reader never makes the
@@ -20,6 +20,11 @@
  * - Limits: `maxConcurrentStreamsPerConnection` (streams beyond are refused with `REFUSED_STREAM`),
  *   `maxHeaderListBytes` (a larger header list is answered 431, or `RESOURCE_EXHAUSTED` for a gRPC
  *   call, with `l5d-err`); other streams on the connection carry on.
+ * - TLS (`tls`, the same `Tls.ServerTls` as HTTP/1.1's, reloaded on `SIGHUP`): the server offers
+ *   only `h2` in ALPN. A client that does not negotiate it (`http/1.1` only: the handshake fails
+ *   with `no_application_protocol`; no ALPN at all: closed after the handshake) is logged as a
+ *   warning and its connection closed, as linkerd does: HTTP/1.1 is never served on an h2
+ *   router's port. A client that does not finish the handshake within 10 seconds is disconnected.
  * - Drain: stop accepting, send `GOAWAY` on every connection, let the streams in flight finish
  *   within the grace, then close what is left.
  *
@@ -30,12 +35,15 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as http2 from "node:http2"
+import type * as net from "node:net"
+import type * as NodeTls from "node:tls"
 import * as Deadline from "../../resilience/Deadline.js"
 import * as Errors from "../Errors.js"
 import type { HttpRequest, HttpResponse } from "../transport/Message.js"
 import { header } from "../transport/Message.js"
 import type { Handler, Server } from "../transport/Server.js"
 import { ListenError } from "../transport/Server.js"
+import type * as Tls from "../transport/Tls.js"
 import * as Frames from "./Frames.js"
 import * as Grpc from "./Grpc.js"
 import * as Settings from "./Settings.js"
@@ -60,6 +68,11 @@ export interface Options extends Settings.H2Settings {
   readonly drainGrace?: Duration.Input | undefined
   /** Called for every stream refused before the handler (with its RST_STREAM code name). */
   readonly onClientError?: ((status: number, code: string) => void) | undefined
+  /**
+   * Serve HTTP/2 over TLS with these files (`Tls.server`), ALPN `h2` only; plaintext h2c when
+   * absent.
+   */
+  readonly tls?: Tls.ServerTls | undefined
 }
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants
@@ -67,6 +80,9 @@ const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants
 const ignore = () => {}
 
 const maxTimerMs = 2 ** 31 - 1
+
+/** How long a TLS client may take to finish its handshake. */
+const handshakeTimeoutMs = 10_000
 
 /** The message of a router error: its `l5d-err`, else its body. */
 const errorMessage = (response: HttpResponse): string => {
@@ -105,12 +121,44 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     let inFlight = 0
     let draining = false
     let onIdle: (() => void) | undefined
+    let boundPort = port
 
-    const server = http2.createServer({
+    const common = {
       settings: Settings.toNode(options, true),
       maxSessionMemory: 64,
       maxHeaderListPairs: 512
-    })
+    }
+    const tlsConfig = options.tls
+    const server: http2.Http2Server | http2.Http2SecureServer = tlsConfig === undefined
+      ? http2.createServer(common)
+      : http2.createSecureServer({
+        ...tlsConfig.options,
+        ...common,
+        ALPNProtocols: ["h2"],
+        allowHTTP1: false,
+        handshakeTimeout: handshakeTimeoutMs
+      })
+    if (tlsConfig !== undefined) {
+      const secure = server as http2.Http2SecureServer
+      const refuse = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }, what: string) =>
+        run(Effect.logWarning(
+          `h2 server ${ip}:${boundPort}: closed a TLS connection from ${socket.remoteAddress}:${socket.remotePort} ` +
+            `that ${what}; an h2 router serves only HTTP/2 (ALPN h2)`
+        ))
+      // a client that offered ALPN protocols but not h2 fails the handshake (no_application_protocol)
+      secure.on("tlsClientError", (err: NodeJS.ErrnoException, socket: NodeTls.TLSSocket) => {
+        if (err.code === "ERR_SSL_NO_APPLICATION_PROTOCOL") refuse(socket, "offered no h2 in ALPN")
+      })
+      // a client that offered no ALPN at all completes the handshake: closed here
+      secure.on("unknownProtocol", (socket: NodeTls.TLSSocket) => {
+        socket.destroy()
+        refuse(socket, "negotiated no ALPN protocol")
+      })
+      const unsubscribe = tlsConfig.onReload((o) => secure.setSecureContext(o))
+      yield* Effect.addFinalizer(() => Effect.sync(unsubscribe))
+    }
+    // frames go out as soon as they are written (no Nagle delay on small header and DATA frames)
+    server.on("connection", (socket: net.Socket) => socket.setNoDelay(true))
     server.on("session", (session) => {
       if (draining) {
         session.destroy()
@@ -304,7 +352,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     })
     server.on("error", ignore)
     const bound = server.address()
-    const boundPort = typeof bound === "object" && bound !== null ? bound.port : port
+    boundPort = typeof bound === "object" && bound !== null ? bound.port : port
 
     const drains = new Set<() => void>()
     const drain = (grace?: Duration.Input): Effect.Effect<void> =>

@@ -10,7 +10,11 @@
  * | `maxHeaderListBytes` | 64 KiB | `SETTINGS_MAX_HEADER_LIST_SIZE`; a larger header block is refused |
  * | `maxConcurrentStreamsPerConnection` | 1000 | `SETTINGS_MAX_CONCURRENT_STREAMS`; streams beyond get `REFUSED_STREAM` |
  * | `headerTableBytes` | 4096 | `SETTINGS_HEADER_TABLE_SIZE` (the HPACK table) |
- * | `windowUpdateRatio` | 0.99 | accepted for compatibility; nghttp2 decides when to send `WINDOW_UPDATE` |
+ * | `windowUpdateRatio` | 0.99 | accepted, not honoured: `WINDOW_UPDATE` once half a window is read (as 0.5) |
+ *
+ * node drives nghttp2's flow control itself and offers no threshold for window updates: whatever
+ * `windowUpdateRatio` says, a stream's and the connection's window is returned once half of it has
+ * been read (docs/http2.md).
  *
  * @since 0.1.0
  */

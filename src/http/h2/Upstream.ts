@@ -1,7 +1,8 @@
 /**
  * The h2 client of one address: an `Upstream` (the same interface as the HTTP/1.1 pool's, so the
  * destination client, its balancer and failure accrual are unchanged) over pooled, multiplexed
- * HTTP/2 connections (plaintext, prior knowledge) on `node:http2`.
+ * HTTP/2 connections on `node:http2`: plaintext with prior knowledge, or, with `tls`, over TLS
+ * with ALPN `h2`.
  *
  * - Every request is one stream. A stream goes on the connection with the fewest streams open
  *   among those still accepting (not closing, under the peer's `SETTINGS_MAX_CONCURRENT_STREAMS`); a
@@ -17,6 +18,12 @@
  *   `GOAWAY` fail with `ConnectionFailed` and `written: false` (requeueable); a reset after the
  *   request went out has `written: true`. A connection that received `GOAWAY` takes no new streams
  *   and closes when its streams are done; an idle one closes after `idleTimeout`.
+ * - TLS (`tls`: `Tls.ClientTls.connect`, the HTTP/1.1 pool's settings): the backend's certificate
+ *   is verified against the trusted CAs and the `commonName` (unless `disableValidation`), a client
+ *   certificate is presented when configured, and the backend must select `h2` in ALPN. A
+ *   handshake that fails, or a backend that does not select `h2`, fails the streams waiting for the
+ *   connection with `ConnectionFailed` reason `tls` (`written: false`), its detail naming the
+ *   problem; there is never a plaintext fallback.
  *
  * @since 0.1.0
  */
@@ -24,11 +31,13 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as http2 from "node:http2"
+import * as net from "node:net"
 import type { Address } from "../../Address.js"
 import { key as addressKey } from "../../Address.js"
 import { ConnectionFailed } from "../../Failure.js"
 import * as Deadline from "../../resilience/Deadline.js"
 import type { HttpRequest, HttpResponse } from "../transport/Message.js"
+import * as Tls from "../transport/Tls.js"
 import type { Options as Http1Options, Upstream } from "../transport/Upstream.js"
 import * as Frames from "./Frames.js"
 import * as Grpc from "./Grpc.js"
@@ -55,14 +64,31 @@ export interface H2Upstream extends Upstream {
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants
 
-const ignore = () => {}
-
 interface Conn {
   readonly session: http2.ClientHttp2Session
   streams: number
   connected: boolean
   closing: boolean
   lastError: unknown
+}
+
+/** Errors of the connection itself, before TLS: they keep their own reason with TLS too. */
+const beforeTls: ReadonlySet<string> = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT"])
+
+/** The detail of a connection error: OpenSSL's short reason ("wrong version number") when it has one. */
+const detailOf = (err: unknown): string => {
+  const e = err as { reason?: unknown; message?: unknown; cause?: unknown } | undefined
+  // a stream cancelled because its connection failed carries the connection's error as its cause
+  if (e?.cause !== undefined && e.cause !== err) return detailOf(e.cause)
+  if (typeof e?.reason === "string") return e.reason
+  return typeof e?.message === "string" ? e.message : String(err)
+}
+
+/** What a failed TLS connection reports: reason `tls` unless the TCP connection itself failed. */
+const tlsFailure = (err: unknown): { readonly reason: ConnectionFailed["reason"]; readonly detail: string } => {
+  const code = (err as { code?: string } | undefined)?.code
+  if (code !== undefined && beforeTls.has(code)) return { reason: reasonOf(err), detail: detailOf(err) }
+  return { reason: "tls", detail: `TLS handshake failed: ${err === undefined ? "connection closed" : detailOf(err)}` }
 }
 
 const reasonOf = (err: unknown): ConnectionFailed["reason"] => {
@@ -103,7 +129,12 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
     let closed = false
     // the peer's stream limit as last announced: what a connection still being made is assumed to allow
     let peerLimit = 100
-    const authority = address.port === 80 ? address.host : `${address.host}:${address.port}`
+    const tls = options?.tls
+    const authority = address.port === (tls === undefined ? 80 : 443)
+      ? address.host
+      : `${address.host}:${address.port}`
+    // a TLS connection offering only h2 (whether the backend selected it is checked once connected)
+    const secureConnection = (connect: Tls.Connect) => () => Tls.open(connect, address.host, address.port, ["h2"])
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         closed = true
@@ -114,10 +145,14 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
 
     const open = (): Conn => {
       connects++
-      const session = http2.connect(`http://${authority}`, {
+      const session = http2.connect(`${tls === undefined ? "http" : "https"}://${authority}`, {
         settings,
         maxSessionMemory: 64,
-        peerMaxConcurrentStreams: peerLimit
+        peerMaxConcurrentStreams: peerLimit,
+        // frames go out as soon as they are written (no Nagle delay on small header and DATA frames)
+        createConnection: tls !== undefined
+          ? secureConnection(tls)
+          : () => net.connect({ host: address.host, port: address.port, noDelay: true })
       })
       const conn: Conn = { session, streams: 0, connected: false, closing: false, lastError: undefined }
       conns.add(conn)
@@ -126,6 +161,17 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
       }, connectMs)
       session.once("connect", () => {
         clearTimeout(timer)
+        if (tls !== undefined && session.alpnProtocol !== "h2") {
+          const got = typeof session.alpnProtocol === "string" && session.alpnProtocol !== "h2c"
+            ? JSON.stringify(session.alpnProtocol)
+            : "no protocol"
+          const err = Object.assign(new Error(`the backend did not select h2 with ALPN (it selected ${got})`), {
+            code: "ERR_ALPN_NOT_H2"
+          })
+          conn.lastError = err
+          session.destroy(err)
+          return
+        }
         conn.connected = true
         Settings.applyConnectionWindow(session, options ?? {})
       })
@@ -193,7 +239,7 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
               Frames.toNode(headers, {
                 ":method": request.method,
                 ":path": request.url,
-                ":scheme": "http",
+                ":scheme": tls === undefined ? "http" : "https",
                 ":authority": typeof auth === "string" ? auth : auth?.[0] ?? authority
               }),
               { endStream: body._tag === "Empty" && !sendTrailers, waitForTrailers: sendTrailers }
@@ -207,6 +253,7 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
           conn.streams++
           streams++
           let answered = false
+          let streamError: unknown
           stream.once("close", () => {
             conn.streams--
             streams--
@@ -215,17 +262,26 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
               answered = true
               const code = stream.rstCode
               const refused = code === NGHTTP2_REFUSED_STREAM || !conn.connected || stream.id === undefined
+              const lost = conn.lastError ?? streamError
+              const failed = conn.connected
+                ? undefined
+                : tls !== undefined
+                ? tlsFailure(lost)
+                : { reason: reasonOf(lost), detail: undefined }
               resume(Effect.fail(
                 new ConnectionFailed({
                   address: key,
-                  reason: conn.connected ? "reset" : reasonOf(conn.lastError),
+                  reason: failed?.reason ?? "reset",
                   written: !refused,
-                  detail: code !== undefined && code !== 0 ? `stream reset (code ${code})` : "stream closed"
+                  detail: failed?.detail ??
+                    (code !== undefined && code !== 0 ? `stream reset (code ${code})` : "stream closed")
                 })
               ))
             }
           })
-          stream.on("error", ignore)
+          stream.on("error", (err) => {
+            streamError = err
+          })
           if (sendTrailers) {
             stream.once("wantTrailers", () => {
               const t = request.trailers?.current()

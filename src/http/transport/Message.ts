@@ -99,6 +99,22 @@ export const knownTrailers = (headers: Headers | undefined): Trailers => ({
 })
 
 /**
+ * When a response is over: for a streamed body whose trailers are still to come (an h2 response),
+ * the promise its trailers settle with; `undefined` for a response complete as it is. What the
+ * balancer counts as load (`loadUntil`) and what stats and failure accrual wait for before they
+ * classify (`ResponseClass.Settle`).
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const streamEnd = (response: unknown): PromiseLike<unknown> | undefined => {
+  const r = response as HttpResponse
+  return r.body._tag === "Stream" && r.trailers !== undefined && r.trailers.current() === undefined
+    ? r.trailers.settled
+    : undefined
+}
+
+/**
  * Trailers to be settled when a streamed body ends: `settle` is called once with what came
  * (`undefined` for none); later calls are ignored.
  *

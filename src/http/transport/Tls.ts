@@ -260,8 +260,8 @@ export interface Connect {
 }
 
 /**
- * Opens a TLS connection to `host:port` as `connect` says, offering `alpn` protocols if given
- * (`["h2"]` for HTTP/2).
+ * Opens a TLS connection to `host:port` as `connect` says, offering `alpn` (the h2 client offers
+ * `["h2"]`; HTTP/1.1 offers none).
  *
  * @since 0.1.0
  * @category connecting
@@ -270,7 +270,7 @@ export const open = (
   connect: Connect,
   host: string,
   port: number,
-  alpn?: ReadonlyArray<string>
+  alpn?: ReadonlyArray<string> | undefined
 ): NodeTls.TLSSocket => {
   const name = connect.commonName ?? host
   const socket = NodeTls.connect({
@@ -279,6 +279,7 @@ export const open = (
     ...(alpn !== undefined ? { ALPNProtocols: [...alpn] } : {}),
     secureContext: connect.tls.context,
     rejectUnauthorized: connect.rejectUnauthorized,
+    ...(alpn !== undefined ? { ALPNProtocols: Array.from(alpn) } : {}),
     ...(Net.isIP(name) === 0 ? { servername: name } : {}),
     checkServerIdentity: (_host, cert) => NodeTls.checkServerIdentity(name, cert)
   })

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# HTTP/2 proxy throughput and latency: Debian's h2load against an nginx h2c backend, directly and
+# through weir's h2 router (`weir proxy`, the CLI) and through nginx (`grpc_pass`, its only way
+# to proxy to an HTTP/2 upstream), in one run. Usage:
+#   bash bench/h2/run.sh        (ROUNDS=3 DUR=5 CONNS=10 STREAMS=10 by default)
+# Every proxy is pinned to the last core, h2load and the backend to the others (PIN=1, the default).
+# Rounds are interleaved: each round runs every target once, in turn, so that load from other
+# processes spreads over all of them; the median round is reported. p99 comes from h2load's
+# per-request log (--log-file).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DUR=${DUR:-5}
+CONNS=${CONNS:-10}
+STREAMS=${STREAMS:-10}
+ROUNDS=${ROUNDS:-3}
+BACKEND=${BACKEND:-18180}; NGINX=$((BACKEND + 1)); WEIR=$((BACKEND + 2)); ADMIN=$((BACKEND + 3)); RAW=$((BACKEND + 4))
+WORK=$(mktemp -d /tmp/weir-bench-h2.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+command -v h2load >/dev/null || { echo "h2load not found (apt-get install -y nghttp2-client nginx)"; exit 1; }
+NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX_BIN" ] || { echo "nginx not found (apt-get install -y nginx)"; exit 1; }
+NODE="node_modules/.bin/node"; [ -x "$NODE" ] || NODE=node
+
+PIN=${PIN:-1}
+LAST=$(( $(nproc) - 1 ))
+if [ "$PIN" = 1 ] && [ "$LAST" -ge 1 ] && command -v taskset >/dev/null; then
+  ONPROXY="taskset -c $LAST"; ONLOAD="taskset -c 0-$(( LAST - 1 ))"
+else
+  PIN=0; ONPROXY=""; ONLOAD=""
+fi
+
+render() { sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" -e "s#__PROXY__#$NGINX#g" -e "s#__WEIR__#$WEIR#g" -e "s#__ADMIN__#$ADMIN#g" "$1" > "$2"; }
+render bench/h2/nginx-backend.conf.tmpl "$WORK/backend.conf"
+render bench/h2/nginx-proxy.conf.tmpl "$WORK/proxy.conf"
+render bench/h2/weir.yaml.tmpl "$WORK/weir.yaml"
+$ONLOAD "$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.err" & PIDS+=($!)
+$ONPROXY "$NGINX_BIN" -p "$WORK" -c "$WORK/proxy.conf" 2>"$WORK/nginx-proxy.err" & PIDS+=($!)
+# weir is the real CLI, `weir proxy weir.yaml`, run from the sources with tsx (compiled once at start)
+$ONPROXY "$NODE" ${WEIR_NODE_FLAGS:-} --import tsx src/bin/weir.ts proxy "$WORK/weir.yaml" > "$WORK/weir.log" 2>&1 & WEIR_PID=$!; PIDS+=($WEIR_PID)
+# the floor of a Node.js h2 proxy (node:http2 piping, nothing else), to tell node's share from weir's
+$ONPROXY "$NODE" bench/h2/node-raw.mjs $RAW $BACKEND > "$WORK/node-raw.log" 2>&1 & PIDS+=($!)
+
+wait_port() { for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; cat "$WORK"/*.err "$WORK/weir.log"; exit 1; }
+for p in $BACKEND $NGINX $WEIR $RAW; do wait_port $p; done
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+once() { # port name -> "streams/s p50ms p99ms"
+  local log="$WORK/$2.log.tmp"; rm -f "$log"
+  local out; out=$($ONLOAD h2load -t1 -c"$CONNS" -m"$STREAMS" -D"$DUR" --warm-up-time=1 -H ":authority: web" \
+    --log-file="$log" "http://127.0.0.1:$1/")
+  local failed; failed=$(echo "$out" | awk '/^requests:/ {print $10}')
+  local non2xx; non2xx=$(echo "$out" | awk '/^status codes:/ {print $5 + $7 + $9}')
+  if [ "${failed:-0}" != "0" ] || [ "${non2xx:-0}" != "0" ]; then echo "$2: $failed failed, $non2xx non-2xx" >&2; fi
+  local rps; rps=$(echo "$out" | awk '/^finished in/ {gsub(",", "", $4); printf "%.0f", $4}')
+  local pct; pct=$(awk -F'\t' '$2 == 200 {print $3}' "$log" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f %.3f", a[int(NR * 0.5)] / 1000, a[int(NR * 0.99)] / 1000 }')
+  echo "$rps $pct"
+}
+NAMES=(direct weir nginx-grpc_pass node-http2-raw)
+declare -A PORT=([direct]=$BACKEND [weir]=$WEIR [nginx-grpc_pass]=$NGINX [node-http2-raw]=$RAW)
+for n in "${NAMES[@]}"; do $ONLOAD h2load -t1 -c"$CONNS" -m"$STREAMS" -n 2000 -H ":authority: web" "http://127.0.0.1:${PORT[$n]}/" > /dev/null; done
+for r in $(seq 1 "$ROUNDS"); do
+  for n in "${NAMES[@]}"; do once "${PORT[$n]}" "$n" >> "$WORK/$n.txt"; done
+done
+echo "== h2load -t1 -c$CONNS -m$STREAMS -D$DUR, median of $ROUNDS interleaved rounds (loopback, $(nproc) cores, pinned: $PIN, load average: $(cut -d' ' -f1-3 /proc/loadavg)) =="
+printf "%-18s %10s %10s %10s\n" target "streams/s" "p50 ms" "p99 ms"
+declare -A RPS
+for n in "${NAMES[@]}"; do
+  RPS[$n]=$(awk '{print $1}' "$WORK/$n.txt" | median)
+  printf "%-18s %10s %10s %10s   (rounds: %s)\n" "$n" "${RPS[$n]}" "$(awk '{print $2}' "$WORK/$n.txt" | median)" \
+    "$(awk '{print $3}' "$WORK/$n.txt" | median)" "$(awk '{printf "%s ", $1}' "$WORK/$n.txt")"
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo "weir / nginx-grpc_pass: $(ratio "${RPS[weir]}" "${RPS[nginx-grpc_pass]}")x   node-http2-raw / nginx-grpc_pass: $(ratio "${RPS[node-http2-raw]}" "${RPS[nginx-grpc_pass]}")x   weir / node-http2-raw: $(ratio "${RPS[weir]}" "${RPS[node-http2-raw]}")x"
