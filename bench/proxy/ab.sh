@@ -6,7 +6,8 @@
 #   bash bench/proxy/ab.sh REF                    (ROUNDS=10 DUR=2s CONNS=50 by default)
 # Rounds alternate the two proxies (A, B, B, A, …), so load from other processes on a shared machine
 # falls on both alike; it prints each one's median req/s and the median of the per-round ratios
-# (this checkout / REF), the figure to compare with a performance budget.
+# (this checkout / REF), the figure to compare with a performance budget, and each proxy's CPU time
+# per request (user + system, from /proc/PID/stat over each run), which other load disturbs less.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REF=${1:?usage: bench/proxy/ab.sh REF}
@@ -54,14 +55,25 @@ $ONPROXY "$NODE" "$WORK/old.mjs" proxy "$WORK/old.yaml" > "$WORK/old.log" 2>&1 &
 wait_port() { for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; cat "$WORK"/*.log; exit 1; }
 for p in $BACKEND $NEW $OLD; do wait_port $p; done
 
-rps() { $ONLOAD wrk -t1 -c"$CONNS" -d"$DUR" -H "Host: web" "http://127.0.0.1:$1/" | awk '/Requests\/sec/ {printf "%.0f", $2}'; }
+pid_of() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+# one run against a port: "req/s µs-of-CPU-per-request"
+rps() {
+  local pid before out after
+  pid=$(pid_of "$1"); before=$(cpu_ticks "$pid")
+  out=$($ONLOAD wrk -t1 -c"$CONNS" -d"$DUR" -H "Host: web" "http://127.0.0.1:$1/")
+  after=$(cpu_ticks "$pid")
+  echo "$out" | awk -v t=$(( after - before )) -v hz="$TICK" '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%.0f %.2f", r, (n > 0 ? t / hz * 1e6 / n : 0)}'
+}
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 rps $NEW > /dev/null; rps $OLD > /dev/null
 for r in $(seq 1 "$ROUNDS"); do
   if [ $(( r % 2 )) = 1 ]; then n=$(rps $NEW); o=$(rps $OLD); else o=$(rps $OLD); n=$(rps $NEW); fi
-  echo "$n $o" >> "$WORK/rounds.txt"
+  echo "$n $o" >> "$WORK/rounds.txt"   # new-rps new-cpu old-rps old-cpu
 done
 echo "== weir ($(git rev-parse --short HEAD)$(git diff --quiet || echo +changes)) against weir $REF: wrk -t1 -c$CONNS -d$DUR, $ROUNDS alternating rounds, load average $(cut -d' ' -f1 /proc/loadavg) =="
-echo "this checkout  $(awk '{print $1}' "$WORK/rounds.txt" | median) req/s   (rounds: $(awk '{printf "%s ", $1}' "$WORK/rounds.txt"))"
-echo "$REF  $(awk '{print $2}' "$WORK/rounds.txt" | median) req/s   (rounds: $(awk '{printf "%s ", $2}' "$WORK/rounds.txt"))"
-echo "ratio (median of per-round ratios): $(awk '{ printf "%.4f\n", $1 / $2 }' "$WORK/rounds.txt" | median)"
+echo "this checkout  $(awk '{print $1}' "$WORK/rounds.txt" | median) req/s, $(awk '{print $2}' "$WORK/rounds.txt" | median) µs CPU/request   (rounds: $(awk '{printf "%s ", $1}' "$WORK/rounds.txt"))"
+echo "$REF  $(awk '{print $3}' "$WORK/rounds.txt" | median) req/s, $(awk '{print $4}' "$WORK/rounds.txt" | median) µs CPU/request   (rounds: $(awk '{printf "%s ", $3}' "$WORK/rounds.txt"))"
+echo "throughput ratio (median of per-round ratios, this / $REF): $(awk '{ printf "%.4f\n", $1 / $3 }' "$WORK/rounds.txt" | median)"
+echo "CPU per request ratio (median of per-round ratios, this / $REF): $(awk '{ printf "%.4f\n", $2 / $4 }' "$WORK/rounds.txt" | median)"
