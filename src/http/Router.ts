@@ -124,9 +124,9 @@ export interface Options {
   /** The router's name in stats (`rt/<label>/…`). */
   readonly label: string
   /**
-   * `http` (HTTP/1.1, the default) or `h2` (HTTP/2 prior knowledge on both sides: `h2/Server.ts`
-   * serves, `h2/Upstream.ts` connects unless `DstClient.UpstreamMaker` is replaced; the default
-   * identifier reads `:authority`).
+   * `http` (HTTP/1.1, the default) or `h2` (HTTP/2, prior knowledge or over TLS with ALPN `h2` on
+   * either side: `h2/Server.ts` serves, `h2/Upstream.ts` connects unless `DstClient.UpstreamMaker` is
+   * replaced; the default identifier reads `:authority`).
    */
   readonly protocol?: "http" | "h2" | undefined
   /** Where to listen; at least one. Port defaults to `4140`, ip to `127.0.0.1`. */

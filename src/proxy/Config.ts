@@ -22,8 +22,8 @@
  *
  * `decode` is the one pass that finds every problem, each with its location: unknown keys, bad
  * values, unknown kinds, kinds linkerd has that this version does not run
- * (`routers[0].interpreter.kind: interpreter kind io.l5d.fs is not available in this version of
- * weir (available: default)`), and, once the document decodes, the checks across entries (unique
+ * (`namers[0].kind: namer kind io.l5d.rancher is not available in this version of weir (available:
+ * …)`), and, once the document decodes, the checks across entries (unique
  * router labels, no two servers on one address). It returns the normalized `Config` (servers,
  * identifiers and labels filled in).
  *

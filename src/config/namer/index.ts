@@ -1,7 +1,8 @@
 /**
  * The namer family (`namers:`). Available: `io.l5d.fs`, `io.l5d.k8s`, `io.l5d.experimental.k8s`,
- * `io.l5d.dnssrv`, `io.l5d.rewrite`, `io.l5d.k8s.ns`, `io.l5d.k8s.external`; linkerd's other kinds decode and are reported as not available
- * (`Unavailable.ts`).
+ * `io.l5d.dnssrv`, `io.l5d.rewrite`, `io.l5d.k8s.ns`, `io.l5d.k8s.external`, `io.l5d.serversets`,
+ * `io.l5d.curator`, `io.l5d.zkLeader`, `io.l5d.consul`, `io.l5d.marathon`; linkerd's other kinds
+ * (`io.l5d.rancher`) decode and are reported as not available (`Unavailable.ts`).
  *
  * A namer plugin is one file here (see `Fs.ts`):
  *
