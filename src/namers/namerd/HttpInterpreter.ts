@@ -35,12 +35,11 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Http from "node:http"
 import type * as NodeTls from "node:tls"
 import type * as Address from "../../Address.js"
-import * as Activity from "../../naming/Activity.js"
+import type * as Activity from "../../naming/Activity.js"
 import * as Addr from "../../naming/Addr.js"
 import * as Dtab from "../../naming/Dtab.js"
 import type { BoundTree, NameInterpreter } from "../../naming/Interpreter.js"
 import * as Name from "../../naming/Name.js"
-import * as NameTree from "../../naming/NameTree.js"
 import * as Path from "../../naming/Path.js"
 import * as Stats from "../../Stats.js"
 import * as Wire from "./Wire.js"
@@ -74,7 +73,6 @@ interface Watcher {
 }
 
 const addrEquals = (a: Addr.Addr, b: Addr.Addr) => Addr.equals(a, b)
-const stateEquals = Activity.equals<BoundTree>((a, b) => NameTree.equals(a, b, Name.equals))
 
 /**
  * An interpreter that asks namerd, living in the current scope.
@@ -239,37 +237,11 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
     const bindStates = (dtab: Dtab.Dtab, path: Path.Path): Stream.Stream<Activity.State<BoundTree>> => {
       const target = `/api/1/bind/${ns}?path=${encodeURIComponent(Path.show(path))}&watch=true` +
         (dtab.dentries.length > 0 ? `&dtab=${encodeURIComponent(Dtab.show(dtab))}` : "")
-      let answered = false
-      const decode = (doc: unknown): Activity.State<BoundTree> | undefined => {
-        const r = Wire.treeFromJson(doc, (id) => addrOf(id))
-        if (Result.isFailure(r)) {
-          warn(`namerd ${target}: ignoring an unreadable tree: ${r.failure}`)
-          return answered ? undefined : Activity.failed(`namerd sent an unreadable tree: ${r.failure}`)
-        }
-        answered = true
-        return Activity.ok(r.success)
-      }
-      return Stream.concat(
-        Stream.succeed<Activity.State<BoundTree>>(Activity.pending),
-        Stream.suspend(() => watchStream(target, decode))
-      ).pipe(Stream.changesWith(stateEquals))
+      const answers = Wire.treeAnswers(`namerd ${target}`, warn)
+      return watchStream(target, (doc: unknown) => answers.take(Wire.treeFromJson(doc, (id) => addrOf(id))))
     }
 
-    const bind = (dtab: Dtab.Dtab, path: Path.Path) =>
-      bindStates(dtab, path).pipe(
-        Stream.filterMap((s) => s._tag === "Ok" ? Result.succeed(s.value) : Result.failVoid)
-      )
-    const lookup = (dtab: Dtab.Dtab, path: Path.Path) =>
-      bindStates(dtab, path) as Stream.Stream<Activity.State<NameTree.NameTree<Name.Name>>>
-
-    return {
-      bind,
-      bindStates,
-      lookup,
-      namerLookup: (path) => lookup(Dtab.empty, path),
-      namers: [],
-      maxDepth: 100
-    } satisfies NameInterpreter
+    return Wire.remoteInterpreter(bindStates)
   })
 
 /**

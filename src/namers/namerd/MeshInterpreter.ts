@@ -33,9 +33,9 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Http2 from "node:http2"
 import type * as NodeTls from "node:tls"
 import type * as Address from "../../Address.js"
-import * as Activity from "../../naming/Activity.js"
+import type * as Activity from "../../naming/Activity.js"
 import * as Addr from "../../naming/Addr.js"
-import * as Dtab from "../../naming/Dtab.js"
+import type * as Dtab from "../../naming/Dtab.js"
 import type { BoundTree, NameInterpreter } from "../../naming/Interpreter.js"
 import * as Name from "../../naming/Name.js"
 import * as NameTree from "../../naming/NameTree.js"
@@ -44,6 +44,7 @@ import * as Stats from "../../Stats.js"
 import * as Codec from "./MeshCodec.js"
 import * as Replicas from "./MeshReplicas.js"
 import * as Pb from "./Protobuf.js"
+import * as Wire from "./Wire.js"
 
 /**
  * Options of `make`.
@@ -84,8 +85,6 @@ export interface Options {
 
 const Interpreter = "/io.linkerd.mesh.Interpreter/StreamBoundTree"
 const Resolver = "/io.linkerd.mesh.Resolver/StreamReplicas"
-
-const stateEquals = Activity.equals<BoundTree>((a, b) => NameTree.equals(a, b, Name.equals))
 
 const decodeMessage = (v: unknown): string => {
   const s = String(v ?? "")
@@ -299,35 +298,14 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
 
     const bindStates = (dtab: Dtab.Dtab, path: Path.Path): Stream.Stream<Activity.State<BoundTree>> => {
       const what = `bind ${Path.show(path)}`
-      let answered = false
-      const decode = (m: Uint8Array): Activity.State<BoundTree> | undefined => {
-        const r = Codec.decodeBoundTree(m)
-        if (Result.isFailure(r)) {
-          warn(`namerd mesh ${what}: ignoring an unreadable tree: ${r.failure}`)
-          return answered ? undefined : Activity.failed(`namerd sent an unreadable tree: ${r.failure}`)
-        }
-        answered = true
-        return Activity.ok(toBound(r.success))
-      }
-      return Stream.concat(
-        Stream.succeed<Activity.State<BoundTree>>(Activity.pending),
-        Stream.suspend(() => callStream(Interpreter, Codec.encodeBindReq(root, path, dtab), what, decode))
-      ).pipe(Stream.changesWith(stateEquals))
+      const answers = Wire.treeAnswers(`namerd mesh ${what}`, warn)
+      return callStream(
+        Interpreter,
+        Codec.encodeBindReq(root, path, dtab),
+        what,
+        (m: Uint8Array) => answers.take(Result.map(Codec.decodeBoundTree(m), toBound))
+      )
     }
 
-    const bind = (dtab: Dtab.Dtab, path: Path.Path) =>
-      bindStates(dtab, path).pipe(
-        Stream.filterMap((s) => s._tag === "Ok" ? Result.succeed(s.value) : Result.failVoid)
-      )
-    const lookup = (dtab: Dtab.Dtab, path: Path.Path) =>
-      bindStates(dtab, path) as Stream.Stream<Activity.State<NameTree.NameTree<Name.Name>>>
-
-    return {
-      bind,
-      bindStates,
-      lookup,
-      namerLookup: (path) => lookup(Dtab.empty, path),
-      namers: [],
-      maxDepth: 100
-    } satisfies NameInterpreter
+    return Wire.remoteInterpreter(bindStates)
   })

@@ -37,13 +37,12 @@ import * as Activity from "../../naming/Activity.js"
 import * as Addr from "../../naming/Addr.js"
 import * as Dtab from "../../naming/Dtab.js"
 import type { BoundTree, NameInterpreter } from "../../naming/Interpreter.js"
-import * as Name from "../../naming/Name.js"
-import * as NameTree from "../../naming/NameTree.js"
 import * as Path from "../../naming/Path.js"
 import * as Stats from "../../Stats.js"
 import type { Options } from "./HttpInterpreter.js"
 import * as ThriftTrees from "./ThriftTrees.js"
 import * as W from "./ThriftWire.js"
+import * as Wire from "./Wire.js"
 
 export type { Options } from "./HttpInterpreter.js"
 
@@ -56,8 +55,6 @@ interface Poller<M extends Polled> {
   /** `fatal`: namerd answered, with a failure or garbage (not merely unreachable). */
   readonly onFailure: (reason: string, fatal: boolean) => void
 }
-
-const stateEquals = Activity.equals<BoundTree>((a, b) => NameTree.equals(a, b, Name.equals))
 
 /**
  * An interpreter that asks namerd over Thrift, living in the current scope.
@@ -243,37 +240,12 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
         name: { stamp, name: ThriftTrees.pathToThrift(path), ns },
         clientId: []
       })
-      let answered = false
-      const onAnswer = (v: W.Bound): Activity.State<BoundTree> | undefined => {
-        const r = ThriftTrees.boundTreeFromThrift(v.tree, (id) => addrOf(id))
-        if (Result.isFailure(r)) {
-          const reason = `namerd sent an unreadable tree: ${r.failure}`
-          warn(`${what}: ${reason}`)
-          return answered ? undefined : Activity.failed(reason)
-        }
-        answered = true
-        return Activity.ok(r.success)
-      }
-      const onFailure = (reason: string, fatal: boolean) => !answered && fatal ? Activity.failed(reason) : undefined
-      return Stream.concat(
-        Stream.succeed<Activity.State<BoundTree>>(Activity.pending),
-        Stream.suspend(() => pollStream("bind", what, request, onAnswer, onFailure))
-      ).pipe(Stream.changesWith(stateEquals))
+      const answers = Wire.treeAnswers(what, warn)
+      const onAnswer = (v: W.Bound) => answers.take(ThriftTrees.boundTreeFromThrift(v.tree, (id) => addrOf(id)))
+      const onFailure = (reason: string, fatal: boolean) =>
+        !answers.answered() && fatal ? Activity.failed(reason) : undefined
+      return pollStream("bind", what, request, onAnswer, onFailure)
     }
 
-    const bind = (dtab: Dtab.Dtab, path: Path.Path) =>
-      bindStates(dtab, path).pipe(
-        Stream.filterMap((s) => s._tag === "Ok" ? Result.succeed(s.value) : Result.failVoid)
-      )
-    const lookup = (dtab: Dtab.Dtab, path: Path.Path) =>
-      bindStates(dtab, path) as Stream.Stream<Activity.State<NameTree.NameTree<Name.Name>>>
-
-    return {
-      bind,
-      bindStates,
-      lookup,
-      namerLookup: (path) => lookup(Dtab.empty, path),
-      namers: [],
-      maxDepth: 100
-    } satisfies NameInterpreter
+    return Wire.remoteInterpreter(bindStates)
   })

@@ -15,11 +15,13 @@
  * @since 0.1.0
  */
 import * as Result from "effect/Result"
-import type * as Stream from "effect/Stream"
+import * as Stream from "effect/Stream"
 import * as Address from "../../Address.js"
+import * as Activity from "../../naming/Activity.js"
 import * as Addr from "../../naming/Addr.js"
 import * as Dentry from "../../naming/Dentry.js"
 import * as Dtab from "../../naming/Dtab.js"
+import type { BoundTree, NameInterpreter } from "../../naming/Interpreter.js"
 import * as Name from "../../naming/Name.js"
 import * as NameTree from "../../naming/NameTree.js"
 import * as Path from "../../naming/Path.js"
@@ -264,5 +266,66 @@ export const pick = (tree: NameTree.NameTree<Name.Bound>): Name.Bound | undefine
     }
     default:
       return undefined
+  }
+}
+
+const stateEquals = Activity.equals<BoundTree>((a, b) => NameTree.equals(a, b, Name.equals))
+
+/**
+ * The name interpreter of a namerd client (every namerd interpreter: HTTP, Thrift, mesh): each
+ * binding is `pending` until `answers` (namerd's states for the name under the dtab) says otherwise,
+ * repeated states are dropped, and there are no namers of its own.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const remoteInterpreter = (
+  answers: (dtab: Dtab.Dtab, path: Path.Path) => Stream.Stream<Activity.State<BoundTree>>
+): NameInterpreter => {
+  const bindStates = (dtab: Dtab.Dtab, path: Path.Path): Stream.Stream<Activity.State<BoundTree>> =>
+    Stream.concat(
+      Stream.succeed<Activity.State<BoundTree>>(Activity.pending),
+      Stream.suspend(() => answers(dtab, path))
+    ).pipe(Stream.changesWith(stateEquals))
+  const bind = (dtab: Dtab.Dtab, path: Path.Path) =>
+    bindStates(dtab, path).pipe(
+      Stream.filterMap((s) => s._tag === "Ok" ? Result.succeed(s.value) : Result.failVoid)
+    )
+  const lookup = (dtab: Dtab.Dtab, path: Path.Path) =>
+    bindStates(dtab, path) as Stream.Stream<Activity.State<NameTree.NameTree<Name.Name>>>
+  return {
+    bind,
+    bindStates,
+    lookup,
+    namerLookup: (path) => lookup(Dtab.empty, path),
+    namers: [],
+    maxDepth: 100
+  }
+}
+
+/**
+ * How one binding takes namerd's trees: a tree that cannot be read fails the binding while it has
+ * had no answer, and is logged (`warn`, prefixed with `what`) and skipped once it has (the last good
+ * tree stands). `answered` tells whether a good tree has come.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const treeAnswers = (what: string, warn: (message: string) => void): {
+  readonly take: (tree: Result.Result<BoundTree, string>) => Activity.State<BoundTree> | undefined
+  readonly answered: () => boolean
+} => {
+  let answered = false
+  return {
+    take: (tree) => {
+      if (Result.isFailure(tree)) {
+        const reason = `namerd sent an unreadable tree: ${tree.failure}`
+        warn(`${what}: ${reason}`)
+        return answered ? undefined : Activity.failed(reason)
+      }
+      answered = true
+      return Activity.ok(tree.success)
+    },
+    answered: () => answered
   }
 }
