@@ -20,6 +20,9 @@
  * one else gets four extra headers. When traced, the context is the attempt span's (written by the
  * attempt hook just before each attempt), so the next hop's server span is the attempt's child.
  *
+ * **Binding.** A traced request whose name has no binding yet waits for it in a `bind` span
+ * (`withBindSpan`); the router opens it on the binding cache's miss only.
+ *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
