@@ -180,6 +180,8 @@ export interface Context {
   readonly deadline: Deadline | undefined
   /** The caller's span from a valid `l5d-ctx-trace`, if any. */
   readonly trace?: TraceId | undefined
+  /** `l5d-sample` as the caller sent it (the tracing decides what it means), if any. */
+  readonly sample?: string | undefined
 }
 
 /**
@@ -253,13 +255,17 @@ export const readContext = (headers: Headers): Result.Result<Context, BadHeader>
     deadline = DeadlineCodec.decodeAll(headerAll(headers, names.ctxDeadline))
     delete headers[names.ctxDeadline]
   }
-  if (headers[names.sample] !== undefined) delete headers[names.sample]
+  let sample: string | undefined
+  if (headers[names.sample] !== undefined) {
+    sample = header(headers, names.sample)
+    delete headers[names.sample]
+  }
   let trace: TraceId | undefined
   if (headers[names.ctxTrace] !== undefined) {
     trace = decodeTrace(header(headers, names.ctxTrace)!)
     delete headers[names.ctxTrace]
   }
-  return Result.succeed({ localDtab, deadline, trace })
+  return Result.succeed({ localDtab, deadline, trace, sample })
 }
 
 const noContext: Result.Result<Context, BadHeader> = Result.succeed({ localDtab: Dtab.empty, deadline: undefined })

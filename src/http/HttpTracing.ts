@@ -5,7 +5,13 @@
  * **Ingress.** The caller's context is read with `TraceContext.extract` — `l5d-ctx-trace`, W3C
  * `traceparent` (+ `tracestate`), `b3`, `X-B3-*`, in that order. A caller that decided (`sampled`
  * true or false, or debug) is obeyed: sampled means traced whatever the `sampleRate`s, unsampled
- * means no span anywhere on this hop. Otherwise the trace id decides (`Tracing.admits`).
+ * means no span anywhere on this hop. Otherwise linkerd's `l5d-sample` (a rate in [0, 1] for this
+ * request, as `sampleRate` would be) decides when the caller sent one — a request it keeps is
+ * recorded by every sink — and else the trace id decides at the telemeters' rates (`Tracing.admits`).
+ *
+ * **Untrusted callers.** A `clearContext: true` server removes the caller's trace context before
+ * anything reads it (`clearTraceContext`), as it removes `l5d-*`: the request starts a new trace,
+ * sampled at this hop's rates, and the downstream sees only the context weir writes.
  *
  * **Egress.** Every forwarded request carries `traceparent` (the caller's `tracestate` passes on
  * unchanged) and `l5d-ctx-trace` (Finagle's flags carry the decision), so W3C-instrumented apps and
@@ -14,17 +20,20 @@
  * one else gets four extra headers. When traced, the context is the attempt span's (written by the
  * attempt hook just before each attempt), so the next hop's server span is the attempt's child.
  *
+ * **Binding.** A traced request whose name has no binding yet waits for it in a `bind` span
+ * (`withBindSpan`); the router opens it on the binding cache's miss only.
+ *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Tracer from "effect/Tracer"
 import type * as Failure from "../Failure.js"
-import type * as Tracing from "../telemetry/Tracing.js"
-import { randomId } from "../telemetry/Tracing.js"
+import * as Tracing from "../telemetry/Tracing.js"
 import type * as TraceFilter from "../TraceFilter.js"
 import * as Headers from "./Headers.js"
 import * as TraceContext from "./TraceContext.js"
-import type { HttpRequest, HttpResponse } from "./transport/Message.js"
+import type { Headers as HeaderMap, HttpRequest, HttpResponse } from "./transport/Message.js"
 import { header } from "./transport/Message.js"
 
 /**
@@ -47,6 +56,45 @@ export interface Decision {
   readonly requestId: string
   /** This hop's `l5d-ctx-trace`, encoded (before any attempt span replaces it). */
   readonly l5d: string
+}
+
+/**
+ * The rate an `l5d-sample` value asks for: a decimal number clamped to [0, 1], or `undefined` when
+ * the value is not a number (the header is then ignored, as linkerd ignores it).
+ *
+ * @since 0.1.0
+ * @category ingress
+ */
+export const sampleRateOf = (value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  if (trimmed === "") return undefined
+  const rate = Number(trimmed)
+  return Number.isNaN(rate) ? undefined : Math.min(1, Math.max(0, rate))
+}
+
+/** The trace context headers of W3C Trace Context and B3, which `clearTraceContext` removes. */
+const traceHeaders = [
+  "traceparent",
+  "tracestate",
+  "b3",
+  "x-b3-traceid",
+  "x-b3-spanid",
+  "x-b3-parentspanid",
+  "x-b3-sampled",
+  "x-b3-flags"
+] as const
+
+/**
+ * Removes the caller's W3C (`traceparent`, `tracestate`) and B3 (`b3`, `X-B3-*`) trace context: what
+ * a `clearContext: true` server does, besides removing `l5d-*` (`l5d-ctx-trace`, `l5d-sample`), so
+ * an untrusted caller can neither join weir's traces nor decide their sampling.
+ *
+ * @since 0.1.0
+ * @category ingress
+ */
+export const clearTraceContext = (headers: HeaderMap): void => {
+  for (const name of traceHeaders) if (headers[name] !== undefined) delete headers[name]
 }
 
 const get = (request: HttpRequest) => (name: string) => header(request.headers, name)
@@ -112,8 +160,13 @@ const writeB3 = (
 }
 
 /**
- * Decides for `request` (whose `l5d-ctx-trace`, already decoded by the router, is `l5d`) and, when
- * this hop does not trace it, writes the unsampled context for the next hop at once.
+ * Decides for `request` (whose `l5d-ctx-trace`, already decoded by the router, is `l5d`, and whose
+ * `l5d-sample`, already removed, was `sample`) and, when this hop does not trace it, writes the
+ * unsampled context for the next hop at once.
+ *
+ * `l5d-sample` applies only when the caller did not decide (linkerd's rule: the rate sets the
+ * sampled flag only when it is unset); a request it keeps is recorded by every sink, one it drops
+ * by none, and the decision travels on in the flags written downstream.
  *
  * @since 0.1.0
  * @category ingress
@@ -121,7 +174,8 @@ const writeB3 = (
 export const decide = (
   tracing: Tracing.Tracing,
   request: HttpRequest,
-  l5d: Headers.TraceId | undefined
+  l5d: Headers.TraceId | undefined,
+  sample?: string | undefined
 ): Decision => {
   const h = request.headers
   const found = l5d === undefined && h["traceparent"] === undefined && h["b3"] === undefined &&
@@ -129,10 +183,14 @@ export const decide = (
     ? undefined
     : TraceContext.extract(get(request), l5d)
   const parent = found?.context
-  const traceId = parent?.traceId ?? randomId(32)
-  const forced = parent !== undefined && (parent.debug || parent.sampled === true)
-  const sampled = forced || (parent?.sampled !== false && tracing.sample(traceId))
-  const hop = randomId(16)
+  const traceId = parent?.traceId ?? Tracing.randomId(32)
+  const decided = parent !== undefined && (parent.debug || parent.sampled !== undefined)
+  const rate = decided ? undefined : sampleRateOf(sample)
+  const forced = rate !== undefined
+    ? Tracing.admits(traceId, rate)
+    : parent !== undefined && (parent.debug || parent.sampled === true)
+  const sampled = forced || (rate === undefined && parent?.sampled !== false && tracing.sample(traceId))
+  const hop = Tracing.randomId(16)
   const debug = parent?.debug ?? false
   const ctx = l5dOf(traceId, hop, parent?.spanId ?? hop, parent?.sampled ?? (sampled ? true : false), debug)
   if (!sampled) {
@@ -170,6 +228,27 @@ export const serverAttributes = (
   "weir.dtab.local": localDtab,
   "weir.dtab": dtab
 })
+
+const bindOptions = (service: string, localDtab: string) =>
+  ({
+    kind: "internal",
+    captureStackTrace: false,
+    attributes: { "weir.path": service, "weir.dtab.local": localDtab }
+  }) as const
+
+/**
+ * Runs `bind` — binding a name that has no binding yet (the binding cache's miss, never its fast
+ * path) — in a `bind` span, a child of the request's span: a slow namer, or one that never answers
+ * within `bindingTimeout` (the span's error), shows in the trace before the first attempt.
+ *
+ * @since 0.1.0
+ * @category server
+ */
+export const withBindSpan = <A, E, R>(
+  bind: Effect.Effect<A, E, R>,
+  service: string,
+  localDtab: string
+): Effect.Effect<A, E, R> => Effect.withSpan(bind, "bind", bindOptions(service, localDtab))
 
 /**
  * Records a response on a span: `http.status_code`, and `l5d-err` when weir (or a linkerd

@@ -404,14 +404,19 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
     const bindingTimedOut = new Failure.RequestTimeout({ scope: "binding", timeout: bindingTimeout })
 
     /** Binds `routed.name` under `routed.dtab` (= base ++ local) when the binding has no value yet, within `bindingTimeout`. */
-    const bindSlow = (routed: Routed): Effect.Effect<Interpreter.BoundTree, RouteError> =>
-      Effect.flatMap(
+    const bindSlow = (routed: Routed): Effect.Effect<Interpreter.BoundTree, RouteError> => {
+      const bind = Effect.flatMap(
         Effect.timeoutOption(
           bindings.bindLocal(baseDtab, routed.localDtab, routed.name, routed.service),
           bindingTimeout
         ),
         (o) => o._tag === "Some" ? Effect.succeed(o.value) : Effect.fail(bindingTimedOut)
       )
+      // a traced request's binding miss is a span: a slow namer shows in the trace
+      return routed.span === undefined
+        ? bind
+        : HttpTracing.withBindSpan(bind, routed.service, Dtab.show(routed.localDtab))
+    }
 
     const pickClient = (
       branches: ReadonlyArray<Branch>
@@ -636,19 +641,20 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
 
     const routeIdentified = (
       request: HttpRequest,
-      localDtab: Dtab.Dtab,
-      deadline: Deadline.Deadline | undefined,
-      trace: Headers.TraceId | undefined,
+      context: Headers.Context,
       finish: (response: HttpResponse) => HttpResponse,
       capture: RecentRequests.Capture | undefined
     ): Effect.Effect<HttpResponse> => {
+      const { deadline, localDtab, trace } = context
       const identified = identify(request)
       if (identified._tag === "Unidentified") {
         return Effect.succeed(finish(Errors.unknownDestination(request, identified.reason)))
       }
       const name = identified.name
       const service = identified.shown ?? Path.show(name)
-      const decision = tracing === undefined ? undefined : HttpTracing.decide(tracing, identified.request, trace)
+      const decision = tracing === undefined
+        ? undefined
+        : HttpTracing.decide(tracing, identified.request, trace, context.sample)
       const span = decision === undefined ? Headers.childSpan(trace) : undefined
       const routed: Routed = {
         http: identified.request,
@@ -703,7 +709,10 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       capture: RecentRequests.Capture | undefined
     ): Effect.Effect<HttpResponse> => {
       const rewritten = original.url.charCodeAt(0) === 47 ? original : proxyRewrite(original)
-      if (clearContext) Headers.stripL5d(rewritten.headers)
+      if (clearContext) {
+        Headers.stripL5d(rewritten.headers)
+        HttpTracing.clearTraceContext(rewritten.headers)
+      }
       if (Headers.viaCount(rewritten.headers) > maxCallDepth) {
         return Effect.succeed(recorded(Errors.maxCallDepth(maxCallDepth), metrics, start))
       }
@@ -714,7 +723,7 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       const headers = Headers.withoutHopByHop(rewritten.headers, "expect")
       const request = headers === rewritten.headers ? rewritten : { ...rewritten, headers }
       Headers.appendVia(headers, request.version)
-      return routeIdentified(request, ctx.success.localDtab, ctx.success.deadline, ctx.success.trace, (upstream) => {
+      return routeIdentified(request, ctx.success, (upstream) => {
         const response = Errors.isRouterError(upstream) ? upstream : withoutHopByHop(upstream)
         const rh = response.headers
         Headers.appendVia(rh, request.version)

@@ -111,6 +111,9 @@ describe("distributed tracing", () => {
       const [edgeAttempt] = byService("weir-edge", "3")
       const [innerServer] = byService("weir-inner", "2")
       const [innerAttempt] = byService("weir-inner", "3")
+      // OTLP kind 1, internal: each hop bound /svc/books for the first time, a binding miss
+      const [edgeBind] = byService("weir-edge", "1")
+      const [innerBind] = byService("weir-inner", "1")
       const appSpan = otlp.find((s) => s.name === "app handles")!
       const callerSpan = otlp.find((s) => s.name === "caller")!
       expect([edgeServer, edgeAttempt, innerServer, innerAttempt].map((s) => s?.via)).toEqual([
@@ -124,6 +127,13 @@ describe("distributed tracing", () => {
       expect(innerServer!.parentSpanId).toBe(edgeAttempt!.spanId)
       expect(innerAttempt!.parentSpanId).toBe(innerServer!.spanId)
       expect(appSpan.parentSpanId).toBe(innerAttempt!.spanId)
+      expect([edgeBind!.name, edgeBind!.parentSpanId, innerBind!.name, innerBind!.parentSpanId]).toEqual([
+        "bind",
+        edgeServer!.spanId,
+        "bind",
+        innerServer!.spanId
+      ])
+      expect(edgeBind!.attributes).toMatchObject({ "weir.path": "/svc/books", "weir.dtab.local": "" })
       expect(edgeServer!.name).toBe("/svc/books")
       expect(edgeServer!.attributes).toMatchObject({
         "weir.router": "edge",
@@ -141,15 +151,17 @@ describe("distributed tracing", () => {
         "http.status_code": 200,
         "weir.response_class": "success"
       })
-      // Zipkin got weir's four spans, the same ids
+      // Zipkin got weir's six spans, the same ids
       const key = (s: ReceivedSpan) => `${s.spanId}<${s.parentSpanId}`
-      expect(zipkin.map(key).sort()).toEqual([edgeServer!, edgeAttempt!, innerServer!, innerAttempt!].map(key).sort())
+      expect(zipkin.map(key).sort()).toEqual(
+        [edgeServer!, edgeBind!, edgeAttempt!, innerServer!, innerBind!, innerAttempt!].map(key).sort()
+      )
       expect(zipkin.find((s) => s.spanId === innerAttempt!.spanId)).toMatchObject({
         kind: "client",
         attributes: { remoteEndpoint: { ipv4: "127.0.0.1", port: app.port }, "http.status_code": "200" }
       })
-      expect(edge.registry.counterValue("telemetry/io.weir.otlp/spans")).toBe(2)
-      expect(edge.registry.counterValue("telemetry/io.zipkin.http/spans")).toBe(2)
+      expect(edge.registry.counterValue("telemetry/io.weir.otlp/spans")).toBe(3)
+      expect(edge.registry.counterValue("telemetry/io.zipkin.http/spans")).toBe(3)
     }))
 
   it.live("retries are sibling attempt spans under the request's span", () =>
@@ -295,6 +307,110 @@ describe("distributed tracing", () => {
       expect(linkerd!["traceparent"]).toBe(`00-00000000000000001234567890abcdef-${attempts[1]!.spanId}-01`)
     }))
 
+  it.live("l5d-sample sets the rate for one undecided request; a caller's own decision wins", () =>
+    Effect.gen(function*() {
+      const collector = yield* receiver()
+      const app = yield* backend((req, res) => {
+        req.resume()
+        req.on("end", () => res.writeHead(200).end("ok"))
+      })
+      const scope = yield* Scope.make()
+      const weir = yield* linker(router(
+        "web",
+        app.port,
+        `- kind: io.l5d.zipkin
+  host: 127.0.0.1
+  port: ${collector.port}
+  sampleRate: 0`
+      )).pipe(Scope.provide(scope))
+      // traced at rate 0 because the request asks for 1.0
+      expect((yield* get(`${weir.url}/`, { host: "web", "l5d-sample": "1.0" })).status).toBe(200)
+      // the caller said unsampled: l5d-sample does not override it
+      const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
+      expect(
+        (yield* get(`${weir.url}/`, {
+          host: "web",
+          "l5d-sample": "1",
+          traceparent: `00-${traceId}-00f067aa0ba902b7-00`
+        })).status
+      ).toBe(200)
+      // no header: the telemeter's rate, 0
+      expect((yield* get(`${weir.url}/`, { host: "web" })).status).toBe(200)
+      yield* Scope.close(scope, Exit.void)
+
+      const [asked, refused, plain] = app.seen.map((r) => r.headers)
+      // the server span, its attempt, and the bind span of the name's first binding (Zipkin: no kind)
+      expect(collector.spans.map((s) => s.kind).sort()).toEqual(["", "client", "server"])
+      const server = collector.spans.find((s) => s.kind === "server")!
+      expect(server.parentSpanId).toBeUndefined()
+      // consumed, and the decision travels on in W3C and Finagle form
+      expect(asked!["l5d-sample"]).toBeUndefined()
+      expect(asked!["traceparent"]).toMatch(new RegExp(`^00-${server.traceId}-[0-9a-f]{16}-01$`))
+      expect(Headers.decodeTrace(String(asked!["l5d-ctx-trace"]))!.flags).toBe("0000000000000006")
+      expect(refused!["traceparent"]).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`))
+      expect(refused!["l5d-sample"]).toBeUndefined()
+      expect(plain!["traceparent"]).toMatch(/-00$/)
+    }))
+
+  it.live("a clearContext server starts a new trace: the caller's context is neither used nor passed on", () =>
+    Effect.gen(function*() {
+      const collector = yield* receiver()
+      const app = yield* backend((req, res) => {
+        req.resume()
+        req.on("end", () => res.writeHead(200).end("ok"))
+      })
+      const scope = yield* Scope.make()
+      const weir = yield* linker(
+        router(
+          "edge",
+          app.port,
+          `- kind: io.l5d.zipkin
+  host: 127.0.0.1
+  port: ${collector.port}
+  sampleRate: 1.0`
+        ).replace("servers: [{port: 0}]", "servers: [{port: 0, clearContext: true}]")
+      ).pipe(Scope.provide(scope))
+      const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+      const l5d = Headers.encodeTrace({
+        spanId: "00000000000000aa",
+        parentId: "00000000000000bb",
+        traceId: "1234567890abcdef",
+        flags: "0000000000000002"
+      })
+      // every context an untrusted caller could send, all saying "do not sample"
+      const reply = yield* get(`${weir.url}/`, {
+        host: "web",
+        traceparent: `00-${callerTrace}-00f067aa0ba902b7-00`,
+        tracestate: "vendor=secret",
+        b3: `${callerTrace}-00f067aa0ba902b7-0`,
+        "x-b3-traceid": callerTrace,
+        "x-b3-spanid": "00f067aa0ba902b7",
+        "x-b3-parentspanid": "00f067aa0ba902b8",
+        "x-b3-sampled": "0",
+        "x-b3-flags": "0",
+        "l5d-ctx-trace": l5d,
+        "l5d-sample": "0"
+      })
+      expect(reply.status).toBe(200)
+      yield* Scope.close(scope, Exit.void)
+
+      // sampled at the edge's own rate, as a root: no parent, a trace id of its own
+      const server = collector.spans.find((s) => s.kind === "server")!
+      const attempt = collector.spans.find((s) => s.kind === "client")!
+      expect(collector.spans.map((s) => s.kind).sort()).toEqual(["", "client", "server"])
+      expect(server.parentSpanId).toBeUndefined()
+      expect(server.traceId).not.toBe(callerTrace)
+      expect(server.traceId.slice(16)).not.toBe("1234567890abcdef")
+      const seen = app.seen[0]!.headers
+      expect(seen["traceparent"]).toBe(`00-${server.traceId}-${attempt.spanId}-01`)
+      for (const h of ["tracestate", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled"]) {
+        expect(seen[h]).toBeUndefined()
+      }
+      expect(seen["x-b3-flags"]).toBeUndefined()
+      expect(seen["l5d-sample"]).toBeUndefined()
+      expect(Headers.decodeTrace(String(seen["l5d-ctx-trace"]))!.traceId).toBe(server.traceId.slice(16))
+    }))
+
   it.live("an exporter whose collector fails drops and counts spans; requests are unaffected", () =>
     Effect.gen(function*() {
       const failing = yield* receiver({ status: 500 })
@@ -313,7 +429,8 @@ describe("distributed tracing", () => {
       for (let i = 0; i < 3; i++) expect((yield* get(`${weir.url}/`, { host: "web" })).status).toBe(200)
       yield* Scope.close(scope, Exit.void)
       yield* waitFor(() => failing.requests.length > 0, "an export attempt")
-      expect(weir.registry.counterValue("telemetry/io.weir.otlp/dropped")).toBe(6)
+      // a server and an attempt span per request, and the first request's bind span
+      expect(weir.registry.counterValue("telemetry/io.weir.otlp/dropped")).toBe(7)
       expect(weir.registry.counterValue("telemetry/io.weir.otlp/failures")).toBeGreaterThan(0)
       expect(weir.registry.counterValue("telemetry/io.weir.otlp/spans")).toBe(0)
     }))

@@ -1,16 +1,29 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as Result from "effect/Result"
 import * as S from "effect/Schema"
 import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
 import * as ClientStack from "../../src/ClientStack.js"
 import * as Telemeters from "../../src/config/telemeter/index.js"
 import * as TraceLog from "../../src/config/telemeter/TraceLog.js"
 import * as Failure from "../../src/Failure.js"
+import * as Headers from "../../src/http/Headers.js"
+import * as HttpTracing from "../../src/http/HttpTracing.js"
+import * as Router from "../../src/http/Router.js"
+import type { HttpRequest } from "../../src/http/transport/Message.js"
+import * as Dtab from "../../src/naming/Dtab.js"
+import * as Interpreter from "../../src/naming/Interpreter.js"
+import * as Namer from "../../src/naming/Namer.js"
+import * as NameTree from "../../src/naming/NameTree.js"
+import * as Path from "../../src/naming/Path.js"
 import * as Config from "../../src/proxy/Config.js"
 import * as Service from "../../src/Service.js"
 import * as Stats from "../../src/Stats.js"
@@ -250,4 +263,155 @@ describe("Zipkin v2", () => {
       }
     })
   })
+})
+
+const request = (host: string, headers: Record<string, string> = {}): HttpRequest => ({
+  method: "GET",
+  url: "/",
+  version: "1.1",
+  headers: { host, ...headers },
+  body: { _tag: "Empty" }
+})
+
+describe("HttpTracing", () => {
+  // the low 52 bits decide: 0.0…01 is kept at any rate above 0, 0.f…f at none below 1
+  const low = "0000000000000000" + "0000000000000001"
+  const high = "0000000000000000" + "ffffffffffffffff"
+  const l5d = (traceId: string, flags: string) => ({
+    spanId: "00000000000000aa",
+    parentId: "00000000000000aa",
+    traceId,
+    flags
+  })
+
+  it("reads l5d-sample as linkerd does: a number clamped to [0, 1], anything else ignored", () => {
+    expect(HttpTracing.sampleRateOf("0.25")).toBe(0.25)
+    expect(HttpTracing.sampleRateOf(" 1 ")).toBe(1)
+    expect(HttpTracing.sampleRateOf("7")).toBe(1)
+    expect(HttpTracing.sampleRateOf("-0.5")).toBe(0)
+    expect(HttpTracing.sampleRateOf("lots")).toBeUndefined()
+    expect(HttpTracing.sampleRateOf("")).toBeUndefined()
+    expect(HttpTracing.sampleRateOf(undefined)).toBeUndefined()
+  })
+
+  it("l5d-sample replaces the telemeters' rates for an undecided request, never a caller's decision", () => {
+    const never = capture(0).tracing
+    const always = capture(1).tracing
+    // no caller context: the header's rate decides, and a kept request is recorded by every sink
+    const kept = HttpTracing.decide(never, request("web"), undefined, "1")
+    expect([kept.sampled, kept.forced]).toEqual([true, true])
+    const dropped = HttpTracing.decide(always, request("web"), undefined, "0")
+    expect([dropped.sampled, dropped.forced]).toEqual([false, false])
+    // a caller context without a decision (l5d-ctx-trace without SamplingKnown): the rate applies to its id
+    expect(HttpTracing.decide(never, request("web"), l5d(low.slice(16), "0000000000000000"), "0.5").sampled).toBe(true)
+    expect(HttpTracing.decide(always, request("web"), l5d(high.slice(16), "0000000000000000"), "0.5").sampled).toBe(
+      false
+    )
+    // the decision travels on: the next hop reads SamplingKnown|Sampled, or SamplingKnown alone
+    expect(Headers.decodeTrace(kept.l5d)!.flags).toBe("0000000000000006")
+    const out = request("web")
+    const d = HttpTracing.decide(always, out, undefined, "0")
+    expect(Headers.decodeTrace(d.l5d)!.flags).toBe("0000000000000002")
+    expect(out.headers["traceparent"]).toMatch(/-00$/)
+    // a caller that decided is obeyed whatever l5d-sample says
+    const unsampled = request("web", { traceparent: `00-${low}-00f067aa0ba902b7-00` })
+    expect(HttpTracing.decide(always, unsampled, undefined, "1").sampled).toBe(false)
+    const sampled = request("web", { traceparent: `00-${high}-00f067aa0ba902b7-01` })
+    expect(HttpTracing.decide(never, sampled, undefined, "0").sampled).toBe(true)
+    // a value that is not a number leaves the telemeters' rates to decide
+    expect(HttpTracing.decide(never, request("web"), undefined, "often").sampled).toBe(false)
+  })
+
+  it("clearTraceContext removes W3C and B3 context and nothing else", () => {
+    const headers: Record<string, string> = {
+      host: "web",
+      traceparent: `00-${low}-00f067aa0ba902b7-01`,
+      tracestate: "vendor=x",
+      b3: `${low}-00f067aa0ba902b7-1`,
+      "x-b3-traceid": low,
+      "x-b3-spanid": "00f067aa0ba902b7",
+      "x-b3-parentspanid": "00f067aa0ba902b8",
+      "x-b3-sampled": "1",
+      "x-b3-flags": "1",
+      "x-request-id": "r"
+    }
+    HttpTracing.clearTraceContext(headers)
+    expect(headers).toEqual({ host: "web", "x-request-id": "r" })
+  })
+
+  it.effect("a binding miss is a `bind` span under the request's span; a cached binding makes none", () =>
+    Effect.gen(function*() {
+      const { spans, tracing } = capture()
+      let lookups = 0
+      // a namer that answers (the name does not exist) when the test says, after 2 s of the test's clock
+      const looked = yield* Deferred.make<void>()
+      const answer = yield* Deferred.make<void>()
+      const slow = Namer.make(() => {
+        lookups++
+        return Stream.concat(
+          Stream.fromEffect(
+            Effect.andThen(Deferred.succeed(looked, undefined), Effect.as(Deferred.await(answer), NameTree.neg))
+          ),
+          Stream.never
+        )
+      })
+      const lookedStuck = yield* Deferred.make<void>()
+      const never = Namer.make(() =>
+        Stream.fromEffectDrain(Effect.andThen(Deferred.succeed(lookedStuck, undefined), Effect.never))
+      )
+      const router = yield* Router.make({
+        label: "t",
+        servers: [],
+        stats: Stats.noop,
+        dtab: Dtab.parseUnsafe("/svc/slow => /#/slow/x; /svc/stuck => /#/never/x"),
+        interpreter: yield* Interpreter.make({
+          namers: [[Path.parseUnsafe("/#/slow"), slow], [Path.parseUnsafe("/#/never"), never]]
+        }),
+        bindingTimeout: Duration.seconds(5),
+        tracing
+      })
+      const first = yield* Effect.forkChild(router.route(request("slow", { "l5d-dtab": "/x => /y" })))
+      yield* Deferred.await(looked)
+      yield* TestClock.adjust("2 seconds")
+      yield* Deferred.succeed(answer, undefined)
+      expect((yield* Fiber.join(first)).status).toBe(502)
+      const server = spans.find((s) => s.kind === "server")!
+      const bind = spans.find((s) => s.name === "bind")!
+      expect(bind.parentSpanId).toBe(server.spanId)
+      expect(bind.traceId).toBe(server.traceId)
+      expect(bind.kind).toBe("internal")
+      expect(bind.endTime - bind.startTime).toBe(2_000_000_000n)
+      expect(Object.fromEntries(bind.attributes)).toEqual({ "weir.path": "/svc/slow", "weir.dtab.local": "/x=>/y" })
+      expect(bind.error).toBeUndefined()
+      // the binding is cached now: the same name and dtab bind at once, without a span
+      expect((yield* router.route(request("slow", { "l5d-dtab": "/x => /y" }))).status).toBe(502)
+      expect(spans.filter((s) => s.name === "bind")).toHaveLength(1)
+      expect(spans.filter((s) => s.kind === "server")).toHaveLength(2)
+      expect(lookups).toBe(1)
+      // a namer that never answers: the span ends in error at the binding timeout
+      const stuck = yield* Effect.forkChild(router.route(request("stuck")))
+      yield* Deferred.await(lookedStuck)
+      yield* TestClock.adjust("5 seconds")
+      expect((yield* Fiber.join(stuck)).status).toBe(503)
+      const timedOut = spans.filter((s) => s.name === "bind")[1]!
+      expect(timedOut.endTime - timedOut.startTime).toBe(5_000_000_000n)
+      expect(timedOut.error).toBeDefined()
+    }))
+
+  it.effect("without a sampled request there is no bind span (and no span at all)", () =>
+    Effect.gen(function*() {
+      const { spans, tracing } = capture(0)
+      const router = yield* Router.make({
+        label: "t",
+        servers: [],
+        stats: Stats.noop,
+        dtab: Dtab.parseUnsafe("/svc/slow => /#/slow/x"),
+        interpreter: yield* Interpreter.make({
+          namers: [[Path.parseUnsafe("/#/slow"), Namer.make(() => Stream.make(NameTree.neg))]]
+        }),
+        tracing
+      })
+      expect((yield* router.route(request("slow"))).status).toBe(502)
+      expect(spans).toEqual([])
+    }))
 })
