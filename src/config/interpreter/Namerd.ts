@@ -31,8 +31,9 @@ import type * as Interpreters from "./Default.js"
  * `{kind: io.l5d.namerd, dst, namespace, retry, tls, root, experimental}`: `dst` (a path naming
  * namerd's address) is required; `namespace` defaults to `default`, `retry` to 5 s … 600 s
  * (`baseSeconds` at most `maxSeconds`); `tls` is a client `tls` section (`commonName`,
- * `trustCerts`, `trustCertsBundle`, `disableValidation`, `clientAuth`) for framed Thrift over TLS
- * to namerd. `root` and `experimental` are accepted and have no effect; `transformers` rewrite the
+ * `trustCerts`, `trustCertsBundle`, `disableValidation`, `clientAuth`, and linkerd's own key for
+ * this interpreter, `caCert`: one CA file, added to `trustCerts`) for framed Thrift over TLS to
+ * namerd. `root` and `experimental` are accepted and have no effect; `transformers` rewrite the
  * addresses namerd returns, as on `default`; `failureThreshold` is not supported.
  *
  * @since 0.1.0
@@ -53,7 +54,7 @@ export const Schema = S.Struct({
     )
   ).pipe(withDefault({})),
   transformers: Transformers.List,
-  tls: S.optionalKey(TlsConfig.ClientTls),
+  tls: S.optionalKey(S.Struct({ ...TlsConfig.ClientTls.fields, caCert: S.optionalKey(NonEmptyString) })),
   failureThreshold: unsupported("io.l5d.namerd failureThreshold")
 })
 
@@ -68,7 +69,11 @@ export const plugin = Plugin.make({
   example: { kind: "io.l5d.namerd", dst: "/$/inet/127.0.0.1/4100" },
   make: (config): Interpreters.Make => (context) =>
     Effect.gen(function*() {
-      const tls = config.tls === undefined ? undefined : yield* Tls.client(TlsConfig.clientOptions(config.tls))
+      const t = config.tls
+      const tls = t === undefined ? undefined : yield* Tls.client({
+        ...TlsConfig.clientOptions(t),
+        trustCerts: t.caCert === undefined ? t.trustCerts : [...(t.trustCerts ?? []), t.caCert]
+      })
       const addresses = yield* NamerdHttp.dstAddresses(context.base, config.dst)
       return yield* NamerdThrift.make({
         addresses,
