@@ -96,7 +96,7 @@ describe("io.l5d.namerd (Thrift) over TLS to weir namerd's io.l5d.thriftNameInte
           keyPath: server.key
         })
         // linkerd's own key for this interpreter, `caCert`
-      const proxy = yield* proxyOn(namerd.thrift, { commonName: "namerd.test", caCert: certs.ca.cert })
+        const proxy = yield* proxyOn(namerd.thrift, { commonName: "namerd.test", caCert: certs.ca.cert })
         const r = yield* Effect.promise(() => send(proxy.port, { headers: { host: "books" } }))
         expect(r.status).toBe(200)
         expect(r.body).toBe("books")
