@@ -37,7 +37,6 @@ import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Net from "node:net"
-import * as NodeTls from "node:tls"
 import type * as Tls from "../http/transport/Tls.js"
 import * as ThriftTrees from "../namers/namerd/ThriftTrees.js"
 import * as W from "../namers/namerd/ThriftWire.js"
@@ -51,6 +50,7 @@ import * as Stats from "../Stats.js"
 import { isValidNamespace } from "./DtabStore.js"
 import { addrStates, type Backend, okTrees } from "./HttpController.js"
 import * as ObserverCache from "./ObserverCache.js"
+import * as ThriftTls from "./ThriftTls.js"
 
 /**
  * Options of `make`: the config's keys, decoded.
@@ -334,64 +334,6 @@ const serveConnection = (svc: ReturnType<typeof service>, socket: Net.Socket) =>
 }
 
 /**
- * Answers the first call on `socket` with an application exception carrying `message`, then closes
- * it (nothing else is read); a connection whose first bytes are not a call is closed at once.
- */
-const refuse = (socket: Net.Socket, first: Buffer | undefined, message: string) => {
-  const answer = (chunk: Buffer) => {
-    const frames = new W.FrameReader().push(chunk)
-    const call = Result.isSuccess(frames) && frames.success.length > 0 ? W.decodeCall(frames.success[0]!) : undefined
-    if (call === undefined || Result.isFailure(call)) return socket.destroy()
-    const c = call.success
-    socket.end(W.encodeApplicationException(c.method, c.seqid, W.ApplicationError.INTERNAL_ERROR, message))
-  }
-  if (first !== undefined) answer(first)
-  else socket.once("data", answer)
-}
-
-const warnOf = (socket: Net.Socket, m: string) =>
-  void Effect.runFork(Effect.logWarning(`namerd thrift ${socket.remoteAddress ?? "a client"}: ${m}`))
-
-/**
- * A TLS interface's connection handler: a connection whose first bytes are a TLS handshake record
- * is handed to node's TLS server; a plaintext call is answered with an application exception
- * saying TLS is required. Under `requireClientAuth` the handshake asks for a certificate and a
- * client without one that chains to `caCertPath` gets an exception saying so, its calls unread (a
- * refusal inside the handshake would reach a TLS 1.3 client only as a closed connection).
- */
-const sniff = (tls: Tls.ServerTls, accept: (socket: Net.Socket) => void, track: (socket: Net.Socket) => void) => {
-  const requireClientAuth = tls.config.requireClientAuth === true
-  const tlsServer = NodeTls.createServer({ ...tls.options, rejectUnauthorized: false }, (socket) => {
-    track(socket)
-    if (!requireClientAuth || socket.authorized) return accept(socket)
-    const reason = socket.authorizationError === null || socket.authorizationError === undefined
-      ? "no client certificate"
-      : String(socket.authorizationError)
-    warnOf(socket, `refused a client certificate: ${reason}`)
-    socket.on("error", () => socket.destroy())
-    refuse(socket, undefined, `namerd requires a client certificate signed by its CA (${reason})`)
-  })
-  tlsServer.on("tlsClientError", (e, socket) => {
-    warnOf(socket, `TLS handshake failed: ${e.message}`)
-    socket.destroy()
-  })
-  return (socket: Net.Socket) => {
-    track(socket)
-    socket.on("error", () => socket.destroy())
-    socket.once("data", (chunk: Buffer) => {
-      if (chunk[0] === 0x16) {
-        socket.pause()
-        socket.unshift(chunk)
-        tlsServer.emit("connection", socket)
-        return
-      }
-      warnOf(socket, "refused a plaintext connection (the interface has tls)")
-      refuse(socket, chunk, "this interface speaks Thrift over TLS: set `tls` on the io.l5d.namerd interpreter")
-    })
-  }
-}
-
-/**
  * Serves the interface on `ip:port` in the current scope; returns the bound port.
  *
  * @since 0.1.0
@@ -423,7 +365,9 @@ export const make = (
           serveConnection(svc, socket)
         }
         const tls = options.tls
-        const server = tls === undefined ? Net.createServer(accept) : Net.createServer(sniff(tls, accept, track))
+        const server = tls === undefined
+          ? Net.createServer(accept)
+          : Net.createServer(ThriftTls.gate(tls, accept, track))
         const onError = (e: Error) => {
           svc.close()
           resume(Effect.fail(`cannot listen on ${options.ip}:${options.port}: ${e.message}`))
