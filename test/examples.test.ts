@@ -41,6 +41,8 @@ const deploymentFiles: Record<string, string> = {
   "examples/configs/tls-linker-outgoing.yaml": "cannot read trusted certificate /etc/weir/mesh/ca.pem",
   "examples/namerd/linker-mesh-tls.yaml":
     "routers[0].interpreter: cannot read trusted certificate /etc/weir/namerd/ca.pem",
+  "examples/namerd/linker-thrift-tls.yaml":
+    "routers[0].interpreter: cannot read trusted certificate /etc/weir/namerd/ca.pem",
   "examples/configs/daemonset-tls.yaml": "cannot read trusted certificate /etc/weir-tls/ca.pem"
 }
 

@@ -108,13 +108,12 @@ const causeOf = (p: Config.Problem): string => {
 }
 
 /**
- * Which piece of work a cause belongs to: open work (TLS on the `io.l5d.namerd` Thrift
- * interpreter), and what no open work covers (thrift and mux, the rest). "In scope" counts the
+ * Which piece of work a cause belongs to: open work (a bucket whose name ends in "(open work)";
+ * none is open now), and what no open work covers (thrift and mux, the rest). "In scope" counts the
  * configs whose every cause is open work (accepted ones included); the projection, those that pass
  * once that work lands.
  */
 const buckets: ReadonlyArray<readonly [RegExp, string]> = [
-  [/interpreter TLS/, "TLS on the io.l5d.namerd (Thrift) interpreter (open work)"],
   [/thrift|mux|attemptTTwitterUpgrade/i, "thrift and mux (not planned)"],
   [/.*/, "not planned"]
 ]

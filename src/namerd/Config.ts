@@ -158,7 +158,8 @@ const Capacity = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
  * `port` (default `4100`), `retryBaseSecs` (default `600`) and `retryJitterSecs` (default `60`),
  * sent as a failure's `retryInSeconds`, and `cache` (linkerd's keys: `bindingCacheActive` and
  * `addrCacheActive` default `1000`, `bindingCacheInactive` and `addrCacheInactive` default `100`,
- * `bindingCacheInactiveTTLSecs` and `addrCacheInactiveTTLSecs` default `600`).
+ * `bindingCacheInactiveTTLSecs` and `addrCacheInactiveTTLSecs` default `600`), and an optional
+ * server `tls` (framed Thrift over TLS; the proxy's `servers[].tls` keys).
  *
  * @since 0.1.0
  * @category schemas
@@ -177,14 +178,14 @@ export const ThriftInterface = Schema.Struct({
     addrCacheInactive: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(100)),
     addrCacheInactiveTTLSecs: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(withDefault(600))
   }).pipe(withDefault({})),
-  tls: Schemas.unsupported("interface TLS")
+  tls: Schema.optionalKey(TlsConfig.ServerTls)
 })
 
 /**
  * One entry of `interfaces`, by kind: `io.l5d.httpController` (`ip` default `127.0.0.1`, `port`
- * default `4180`) and `io.l5d.mesh` (port `4321`), each with an optional server `tls` (the proxy's
- * `servers[].tls` keys: `certPath`, `keyPath`, `caCertPath`, `requireClientAuth`, …), and
- * `io.l5d.thriftNameInterpreter` (port `4100`, see `ThriftInterface`; no `tls`).
+ * default `4180`), `io.l5d.mesh` (port `4321`) and `io.l5d.thriftNameInterpreter` (port `4100`,
+ * see `ThriftInterface`), each with an optional server `tls` (the proxy's `servers[].tls` keys:
+ * `certPath`, `keyPath`, `caCertPath`, `requireClientAuth`, …).
  *
  * @since 0.1.0
  * @category schemas

@@ -163,8 +163,7 @@ export const make = (config: Config.Config, options?: Options): Effect.Effect<Na
     const served = backend(store, interpreter)
     const interfaces: Array<{ kind: string; ip: string; port: number }> = []
     for (const [i, iface] of config.interfaces.entries()) {
-      const tlsConfig = iface.kind === "io.l5d.thriftNameInterpreter" ? undefined : iface.tls
-      const tls = tlsConfig === undefined ? undefined : yield* Tls.server(TlsConfig.serverOptions(tlsConfig)).pipe(
+      const tls = iface.tls === undefined ? undefined : yield* Tls.server(TlsConfig.serverOptions(iface.tls)).pipe(
         Effect.mapError((e) => fail(`interfaces[${i}].tls`, e.message))
       )
       const address = yield* (iface.kind === "io.l5d.thriftNameInterpreter"
@@ -183,7 +182,8 @@ export const make = (config: Config.Config, options?: Options): Effect.Effect<Na
             iface.cache.addrCacheInactive,
             iface.cache.addrCacheInactiveTTLSecs
           ),
-          stats: registry.scope(iface.kind)
+          stats: registry.scope(iface.kind),
+          tls
         }).pipe(Effect.map((s) => ({ address: iface.ip, port: s.port })))
         : iface.kind === "io.l5d.mesh"
         ? MeshInterface.serve({ ip: iface.ip, port: iface.port, backend: served, interpreter, tls })

@@ -11,6 +11,7 @@
  *   retryJitterSecs: 60
  *   cache: { bindingCacheActive: 1000, bindingCacheInactive: 100, bindingCacheInactiveTTLSecs: 600,
  *            addrCacheActive: 1000, addrCacheInactive: 100, addrCacheInactiveTTLSecs: 600 }
+ *   tls: { certPath: namerd.pem, keyPath: namerd.key, caCertPath: ca.pem, requireClientAuth: true }
  * ```
  *
  * - `bind(BindReq)`: the bound tree of `name` under the namespace's stored dtab followed by the
@@ -22,7 +23,11 @@
  *
  * Binding and addresses come from the same `Backend` as the HTTP controller. Transport: Thrift's
  * binary protocol in framed transport, several calls in flight per connection (answered by
- * sequence id). ThriftMux is not spoken.
+ * sequence id). ThriftMux is not spoken. With `tls` the same frames travel inside TLS: a client
+ * that cannot take part (plaintext, no or an untrusted client certificate under
+ * `requireClientAuth`) is logged and its first call answered with an application exception saying
+ * why (a plaintext client: the interface needs TLS; no or an untrusted client certificate), then
+ * disconnected; no call of such a client is served.
  *
  * @since 0.1.0
  */
@@ -32,6 +37,7 @@ import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Net from "node:net"
+import type * as Tls from "../http/transport/Tls.js"
 import * as ThriftTrees from "../namers/namerd/ThriftTrees.js"
 import * as W from "../namers/namerd/ThriftWire.js"
 import * as Addr from "../naming/Addr.js"
@@ -44,6 +50,7 @@ import * as Stats from "../Stats.js"
 import { isValidNamespace } from "./DtabStore.js"
 import { addrStates, type Backend, okTrees } from "./HttpController.js"
 import * as ObserverCache from "./ObserverCache.js"
+import * as ThriftTls from "./ThriftTls.js"
 
 /**
  * Options of `make`: the config's keys, decoded.
@@ -61,6 +68,8 @@ export interface Options {
   readonly binding?: ObserverCache.Capacity | undefined
   readonly addr?: ObserverCache.Capacity | undefined
   readonly stats?: Stats.StatsReceiver | undefined
+  /** Serve framed Thrift over TLS with these files. Defaults to plaintext. */
+  readonly tls?: Tls.ServerTls | undefined
 }
 
 /**
@@ -347,11 +356,18 @@ export const make = (
       (resume) => {
         const svc = service(backend, options)
         const sockets = new Set<Net.Socket>()
-        const server = Net.createServer((socket) => {
+        const track = (socket: Net.Socket) => {
           sockets.add(socket)
           socket.on("close", () => sockets.delete(socket))
+        }
+        const accept = (socket: Net.Socket) => {
+          track(socket)
           serveConnection(svc, socket)
-        })
+        }
+        const tls = options.tls
+        const server = tls === undefined
+          ? Net.createServer(accept)
+          : Net.createServer(ThriftTls.gate(tls, accept, track))
         const onError = (e: Error) => {
           svc.close()
           resume(Effect.fail(`cannot listen on ${options.ip}:${options.port}: ${e.message}`))

@@ -28,7 +28,11 @@ describe("namerd io.l5d.mesh (a grpc-js client)", () => {
     Effect.gen(function*() {
       const r = NamerdConfig.parse(readFileSync("examples/namerd/namerd-tls.yaml", "utf8"))
       if (Result.isFailure(r)) throw new Error(JSON.stringify(r.failure))
-      expect(r.success.interfaces.map((i) => i.kind)).toEqual(["io.l5d.httpController", "io.l5d.mesh"])
+      expect(r.success.interfaces.map((i) => i.kind)).toEqual([
+        "io.l5d.httpController",
+        "io.l5d.mesh",
+        "io.l5d.thriftNameInterpreter"
+      ])
       const exit = yield* Effect.exit(Namerd.make({ ...r.success, admin: { ...r.success.admin, port: 0 } }))
       expect(Exit.isFailure(exit) && String(exit.cause)).toContain(
         "interfaces[0].tls: cannot read certificate /etc/weir/namerd/namerd.pem"

@@ -10,6 +10,7 @@
  *   dst: /$/inet/127.0.0.1/4100     # required: where namerd's thriftNameInterpreter listens
  *   namespace: default              # the default
  *   retry: { baseSeconds: 5, maxSeconds: 600 }   # the defaults
+ *   tls: { commonName: namerd.example.com, trustCerts: [ca.pem] }   # optional: Thrift over TLS
  * ```
  *
  * @since 0.1.0
@@ -17,19 +18,23 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as S from "effect/Schema"
+import * as Tls from "../../http/transport/Tls.js"
 import * as NamerdHttp from "../../namers/namerd/HttpInterpreter.js"
 import * as NamerdThrift from "../../namers/namerd/ThriftInterpreter.js"
 import * as Plugin from "../Plugin.js"
 import { NonEmptyString, PathFromString, PositiveInt, unsupported, withDefault } from "../Schemas.js"
+import * as TlsConfig from "../Tls.js"
 import * as Transformers from "../transformer/index.js"
 import type * as Interpreters from "./Default.js"
 
 /**
- * `{kind: io.l5d.namerd, dst, namespace, retry, root, experimental}`: `dst` (a path naming
+ * `{kind: io.l5d.namerd, dst, namespace, retry, tls, root, experimental}`: `dst` (a path naming
  * namerd's address) is required; `namespace` defaults to `default`, `retry` to 5 s … 600 s
- * (`baseSeconds` at most `maxSeconds`). `root` and `experimental` are accepted and have no effect;
- * `transformers` rewrite the addresses namerd returns, as on `default`; `tls` and
- * `failureThreshold` are not supported.
+ * (`baseSeconds` at most `maxSeconds`); `tls` is a client `tls` section (`commonName`,
+ * `trustCerts`, `trustCertsBundle`, `disableValidation`, `clientAuth`, and linkerd's own key for
+ * this interpreter, `caCert`: one CA file, added to `trustCerts`) for framed Thrift over TLS to
+ * namerd. `root` and `experimental` are accepted and have no effect; `transformers` rewrite the
+ * addresses namerd returns, as on `default`; `failureThreshold` is not supported.
  *
  * @since 0.1.0
  * @category schemas
@@ -49,7 +54,7 @@ export const Schema = S.Struct({
     )
   ).pipe(withDefault({})),
   transformers: Transformers.List,
-  tls: unsupported("interpreter TLS"),
+  tls: S.optionalKey(S.Struct({ ...TlsConfig.ClientTls.fields, caCert: S.optionalKey(NonEmptyString) })),
   failureThreshold: unsupported("io.l5d.namerd failureThreshold")
 })
 
@@ -63,12 +68,22 @@ export const plugin = Plugin.make({
   schema: Schema,
   example: { kind: "io.l5d.namerd", dst: "/$/inet/127.0.0.1/4100" },
   make: (config): Interpreters.Make => (context) =>
-    Effect.flatMap(NamerdHttp.dstAddresses(context.base, config.dst), (addresses) =>
-      NamerdThrift.make({
+    Effect.gen(function*() {
+      const t = config.tls
+      const tls = t === undefined ? undefined : yield* Tls.client({
+        ...TlsConfig.clientOptions(t),
+        trustCerts: t.caCert === undefined ? t.trustCerts : [...(t.trustCerts ?? []), t.caCert]
+      })
+      const addresses = yield* NamerdHttp.dstAddresses(context.base, config.dst)
+      return yield* NamerdThrift.make({
         addresses,
         namespace: config.namespace,
         retryBase: Duration.seconds(config.retry.baseSeconds),
         retryMax: Duration.seconds(config.retry.maxSeconds),
-        stats: context.stats
-      }))
+        stats: context.stats,
+        openTls: tls === undefined
+          ? undefined
+          : (host, port) => Tls.open(tls.connect(config.tls?.commonName), host, port)
+      })
+    })
 })

@@ -63,7 +63,10 @@ export interface Options {
   readonly stats?: Stats.StatsReceiver | undefined
   /** How long an unused address watch stays open. Defaults to 10 seconds. */
   readonly idleTimeToLive?: Duration.Input | undefined
-  /** Opens a TLS connection to namerd (HTTPS; see `http/transport/Tls.open`). Defaults to plain HTTP. */
+  /**
+   * Opens a TLS connection to namerd (HTTPS, or Thrift over TLS for `ThriftInterpreter`; see
+   * `http/transport/Tls.open`). Defaults to plaintext.
+   */
   readonly openTls?: ((host: string, port: number) => NodeTls.TLSSocket) | undefined
 }
 

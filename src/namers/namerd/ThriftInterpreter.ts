@@ -10,6 +10,7 @@
  *     dst: /$/inet/127.0.0.1/4100
  *     namespace: default
  *     retry: { baseSeconds: 5, maxSeconds: 600 }
+ *     tls: { commonName: namerd.example.com, trustCerts: [ca.pem] }   # optional: Thrift over TLS
  * ```
  *
  * Each binding is a `bind` long poll and each bound id an `addr` long poll (shared by every tree
@@ -21,6 +22,12 @@
  * `failures`), and polls again after `retry.baseSeconds`, doubling up to `retry.maxSeconds`. A
  * binding that never had an answer fails with the reason when namerd answers a failure or garbage
  * (requests fail fast with it instead of waiting).
+ *
+ * With `openTls` every poll's connection is TLS (the same framed Thrift inside): a refused
+ * handshake (an untrusted or expired certificate, a wrong name, a client certificate namerd does
+ * not accept) is a failure like a disconnect, retried on the same schedule and never followed by a
+ * plaintext attempt; a binding that never had an answer fails with the handshake's reason. A
+ * plaintext interpreter that meets a TLS interface is told so (namerd answers with TLS records).
  *
  * @since 0.1.0
  */
@@ -55,6 +62,13 @@ interface Poller<M extends Polled> {
   /** `fatal`: namerd answered, with a failure or garbage (not merely unreachable). */
   readonly onFailure: (reason: string, fatal: boolean) => void
 }
+
+/** A TLS record header (handshake or alert, version 3.x): what a TLS server sends a plaintext client. */
+const looksLikeTls = (chunk: Buffer): boolean =>
+  chunk.length >= 3 && (chunk[0] === 0x15 || chunk[0] === 0x16) && chunk[1] === 0x03 && chunk[2]! <= 0x04
+
+/** Errors of the network, not of TLS: namerd is down or cannot be reached. */
+const unreachable = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "EPIPE"])
 
 /**
  * An interpreter that asks namerd over Thrift, living in the current scope.
@@ -106,8 +120,13 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
         if (addresses.length === 0) return broken(undefined, "no address for namerd", false)
         const a = addresses[next % addresses.length]!
         const at = `namerd at ${a.host}:${a.port}`
-        const s = Net.connect({ host: a.host, port: a.port, keepAlive: true, keepAliveInitialDelay: 10_000 })
+        const openTls = options.openTls
+        const s: Net.Socket = openTls === undefined
+          ? Net.connect({ host: a.host, port: a.port, keepAlive: true, keepAliveInitialDelay: 10_000 })
+          : openTls(a.host, a.port)
+        if (openTls !== undefined) s.setKeepAlive(true, 10_000)
         socket = s
+        let handshaken = openTls === undefined
         const reader = new W.FrameReader()
         let done = false
         const fail = (reason: string, fatal: boolean) => {
@@ -121,18 +140,35 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
           seqid = (seqid + 1) & 0x7fffffff
           s.write(W.encodeCall(method, seqid, poller.request(stamp) as never))
         }
-        s.on("connect", () => {
+        s.on(openTls === undefined ? "connect" : "secureConnect", () => {
+          handshaken = true
           setConnected(true)
           send()
         })
-        s.on("error", (e) => fail(`is unreachable: ${e.message}`, false))
-        s.on("close", () => fail("closed the connection", false))
+        s.on("error", (e: NodeJS.ErrnoException) => {
+          const code = e.code ?? ""
+          if (openTls === undefined || unreachable.has(code) || (handshaken && !code.startsWith("ERR_SSL"))) {
+            return fail(`is unreachable: ${e.message}`, false)
+          }
+          fail(`refused TLS: ${e.message}${code === "" ? "" : ` (${code})`}`, true)
+        })
+        s.on("close", () =>
+          fail(handshaken ? "closed the connection" : "closed the connection during the TLS handshake", false))
         s.on("data", (chunk: Buffer) => {
           const frames = reader.push(chunk)
-          if (Result.isFailure(frames)) return fail(`sent bytes that are not a Thrift frame: ${frames.failure}`, true)
+          if (Result.isFailure(frames)) {
+            return fail(
+              looksLikeTls(chunk)
+                ? "answered with TLS (set `tls` on the io.l5d.namerd interpreter to match the interface)"
+                : `sent bytes that are not a Thrift frame: ${frames.failure}`,
+              true
+            )
+          }
           for (const frame of frames.success) {
             const reply = W.decodeReply(method, seqid, frame)
-            if (Result.isFailure(reply)) return fail(`sent an unreadable ${method} reply: ${reply.failure}`, true)
+            if (Result.isFailure(reply)) {
+              return fail(`sent an unreadable ${method} reply: ${reply.failure}`, true)
+            }
             const r = reply.success
             if (r._tag === "ApplicationException") {
               return fail(`answered ${method} with an application exception: ${r.message}`, true)
@@ -154,7 +190,9 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
       }
       const broken = (s: Net.Socket | undefined, reason: string, fatal: boolean) => {
         s?.destroy()
-        if (stopped) return
+        if (stopped) {
+          return
+        }
         failures.incr()
         setConnected(false)
         poller.onFailure(reason, fatal)
@@ -167,10 +205,16 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
       connect()
       return () => {
         stopped = true
-        if (timer !== undefined) clearTimeout(timer)
+        if (timer !== undefined) {
+          clearTimeout(timer)
+        }
         socket?.destroy()
-        if (isConnected) connected--
-        if (isDisconnected) disconnected--
+        if (isConnected) {
+          connected--
+        }
+        if (isDisconnected) {
+          disconnected--
+        }
         isConnected = false
         isDisconnected = false
       }
@@ -190,15 +234,20 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
               request,
               onAnswer: (v) => {
                 const a = onAnswer(v)
-                if (a !== undefined) Queue.offerUnsafe(queue, a)
+                if (a !== undefined) {
+                  Queue.offerUnsafe(queue, a)
+                }
               },
               onFailure: (reason, fatal) => {
                 const a = onFailure(reason, fatal)
-                if (a !== undefined) Queue.offerUnsafe(queue, a)
+                if (a !== undefined) {
+                  Queue.offerUnsafe(queue, a)
+                }
               }
             })
           ),
-          (stop) => Effect.sync(stop)
+          (stop) =>
+            Effect.sync(stop)
         )
       )
 
