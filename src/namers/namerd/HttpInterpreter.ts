@@ -89,15 +89,7 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
     const base = Duration.toMillis(Duration.fromInputUnsafe(options.retryBase ?? Duration.seconds(5)))
     const max = Math.max(base, Duration.toMillis(Duration.fromInputUnsafe(options.retryMax ?? Duration.seconds(600))))
     const stats = options.stats ?? Stats.noop
-    const reconnects = stats.counter("reconnects")
-    const failures = stats.counter("failures")
-    let connected = 0
-    let disconnected = 0
-    const unregister = [
-      stats.gauge(["connected"], () => connected),
-      stats.gauge(["disconnected"], () => disconnected)
-    ]
-    yield* Effect.addFinalizer(() => Effect.sync(() => unregister.forEach((u) => u())))
+    const { failures, link, reconnects } = yield* Wire.connectionStats(stats)
     let next = 0
     const warn = (message: string) => void Effect.runFork(Effect.logWarning(message))
 
@@ -107,19 +99,12 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
       let delay = base
       let timer: ReturnType<typeof setTimeout> | undefined
       let req: Http.ClientRequest | undefined
-      let isConnected = false
-      let isDisconnected = false
-      const setConnected = (up: boolean) => {
-        if (up !== isConnected) connected += up ? 1 : -1
-        isConnected = up
-        if (up === isDisconnected) disconnected += up ? -1 : 1
-        isDisconnected = !up
-      }
+      const connection = link()
       const retry = (reason: string) => {
         if (stopped) return
         req?.destroy()
         failures.incr()
-        setConnected(false)
+        connection.set(false)
         watcher.onFailure(reason)
         warn(`namerd ${target}: ${reason}; keeping the last answer (if any), retrying in ${delay / 1000} s`)
         timer = setTimeout(() => {
@@ -154,7 +139,7 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
             res.on("error", (e) => fail(e.message))
             return
           }
-          setConnected(true)
+          connection.set(true)
           let buffer = ""
           res.setEncoding("utf8")
           res.on("data", (chunk: string) => {
@@ -188,10 +173,7 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
         stopped = true
         if (timer !== undefined) clearTimeout(timer)
         req?.destroy()
-        if (isConnected) connected--
-        if (isDisconnected) disconnected--
-        isConnected = false
-        isDisconnected = false
+        connection.close()
       }
     }
 

@@ -107,21 +107,13 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
     const base = Duration.toMillis(Duration.fromInputUnsafe(options.retryBase ?? Duration.seconds(1)))
     const max = Math.max(base, Duration.toMillis(Duration.fromInputUnsafe(options.retryMax ?? Duration.seconds(600))))
     const stats = options.stats ?? Stats.noop
-    const reconnects = stats.counter("reconnects")
-    const failures = stats.counter("failures")
-    let connected = 0
-    let disconnected = 0
-    const unregister = [
-      stats.gauge(["connected"], () => connected),
-      stats.gauge(["disconnected"], () => disconnected)
-    ]
+    const { failures, link, reconnects } = yield* Wire.connectionStats(stats)
     const warn = (message: string) => void Effect.runFork(Effect.logWarning(message))
 
     let session: Http2.ClientHttp2Session | undefined
     let next = 0
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
-        unregister.forEach((u) => u())
         session?.destroy()
       })
     )
@@ -170,18 +162,11 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
       let delay = base
       let timer: ReturnType<typeof setTimeout> | undefined
       let call: Http2.ClientHttp2Stream | undefined
-      let isConnected = false
-      let isDisconnected = false
-      const setConnected = (up: boolean) => {
-        if (up !== isConnected) connected += up ? 1 : -1
-        isConnected = up
-        if (up === isDisconnected) disconnected += up ? -1 : 1
-        isDisconnected = !up
-      }
+      const connection = link()
       const retry = (reason: string) => {
         if (stopped) return
         failures.incr()
-        setConnected(false)
+        connection.set(false)
         warn(`namerd mesh ${what}: ${reason}; keeping the last answer (if any), retrying in ${delay / 1000} s`)
         timer = setTimeout(() => {
           reconnects.incr()
@@ -217,7 +202,7 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
         stream.on("response", (h) => {
           if (h[":status"] !== 200) return fail(`answered HTTP ${h[":status"]}`)
           if (h["grpc-status"] !== undefined) return fail(statusOf(h))
-          setConnected(true)
+          connection.set(true)
         })
         stream.on("data", (chunk: Buffer) => {
           let messages: Array<Uint8Array>
@@ -242,10 +227,7 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
         stopped = true
         if (timer !== undefined) clearTimeout(timer)
         call?.close(Http2.constants.NGHTTP2_CANCEL)
-        if (isConnected) connected--
-        if (isDisconnected) disconnected--
-        isConnected = false
-        isDisconnected = false
+        connection.close()
       }
     }
 

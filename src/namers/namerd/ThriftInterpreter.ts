@@ -82,15 +82,7 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
     const base = Duration.toMillis(Duration.fromInputUnsafe(options.retryBase ?? Duration.seconds(5)))
     const max = Math.max(base, Duration.toMillis(Duration.fromInputUnsafe(options.retryMax ?? Duration.seconds(600))))
     const stats = options.stats ?? Stats.noop
-    const reconnects = stats.counter("reconnects")
-    const failures = stats.counter("failures")
-    let connected = 0
-    let disconnected = 0
-    const unregister = [
-      stats.gauge(["connected"], () => connected),
-      stats.gauge(["disconnected"], () => disconnected)
-    ]
-    yield* Effect.addFinalizer(() => Effect.sync(() => unregister.forEach((u) => u())))
+    const { failures, link, reconnects } = yield* Wire.connectionStats(stats)
     let next = 0
     const warn = (message: string) => void Effect.runFork(Effect.logWarning(message))
 
@@ -102,14 +94,7 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
       let socket: Net.Socket | undefined
       let stamp: Uint8Array = new Uint8Array(0)
       let seqid = 0
-      let isConnected = false
-      let isDisconnected = false
-      const setConnected = (up: boolean) => {
-        if (up !== isConnected) connected += up ? 1 : -1
-        isConnected = up
-        if (up === isDisconnected) disconnected += up ? -1 : 1
-        isDisconnected = !up
-      }
+      const connection = link()
       const later = (f: () => void) => {
         timer = setTimeout(f, delay)
         delay = Math.min(delay * 2, max)
@@ -142,7 +127,7 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
         }
         s.on(openTls === undefined ? "connect" : "secureConnect", () => {
           handshaken = true
-          setConnected(true)
+          connection.set(true)
           send()
         })
         s.on("error", (e: NodeJS.ErrnoException) => {
@@ -194,7 +179,7 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
           return
         }
         failures.incr()
-        setConnected(false)
+        connection.set(false)
         poller.onFailure(reason, fatal)
         warn(`${what}: ${reason}; keeping the last answer (if any), retrying in ${delay / 1000} s`)
         later(() => {
@@ -209,14 +194,7 @@ export const make = (options: Options): Effect.Effect<NameInterpreter, never, Sc
           clearTimeout(timer)
         }
         socket?.destroy()
-        if (isConnected) {
-          connected--
-        }
-        if (isDisconnected) {
-          disconnected--
-        }
-        isConnected = false
-        isDisconnected = false
+        connection.close()
       }
     }
 

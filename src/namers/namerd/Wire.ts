@@ -14,7 +14,9 @@
  *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Address from "../../Address.js"
 import * as Activity from "../../naming/Activity.js"
@@ -25,6 +27,7 @@ import type { BoundTree, NameInterpreter } from "../../naming/Interpreter.js"
 import * as Name from "../../naming/Name.js"
 import * as NameTree from "../../naming/NameTree.js"
 import * as Path from "../../naming/Path.js"
+import type * as Stats from "../../Stats.js"
 
 /**
  * The metadata key carrying an address weight other than 1.
@@ -329,3 +332,64 @@ export const treeAnswers = (what: string, warn: (message: string) => void): {
     answered: () => answered
   }
 }
+
+/**
+ * One watch or poll's connection as the namerd interpreters count it: `set(true)` once it is up,
+ * `set(false)` while it waits to retry, `close()` when it stops (it then counts as neither).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export interface Link {
+  readonly set: (up: boolean) => void
+  readonly close: () => void
+}
+
+/**
+ * The namerd interpreters' connection metrics under `stats`, for as long as the current scope:
+ * the gauges `connected` and `disconnected` (watches or polls up, and waiting to retry: each
+ * `link()` counts in one of them until closed), and the counters `reconnects` and `failures`.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const connectionStats = (stats: Stats.StatsReceiver): Effect.Effect<
+  {
+    readonly reconnects: Stats.Counter
+    readonly failures: Stats.Counter
+    readonly link: () => Link
+  },
+  never,
+  Scope.Scope
+> =>
+  Effect.gen(function*() {
+    let connected = 0
+    let disconnected = 0
+    const unregister = [
+      stats.gauge(["connected"], () => connected),
+      stats.gauge(["disconnected"], () => disconnected)
+    ]
+    yield* Effect.addFinalizer(() => Effect.sync(() => unregister.forEach((u) => u())))
+    return {
+      reconnects: stats.counter("reconnects"),
+      failures: stats.counter("failures"),
+      link: () => {
+        let isConnected = false
+        let isDisconnected = false
+        return {
+          set: (up) => {
+            if (up !== isConnected) connected += up ? 1 : -1
+            isConnected = up
+            if (up === isDisconnected) disconnected += up ? -1 : 1
+            isDisconnected = !up
+          },
+          close: () => {
+            if (isConnected) connected--
+            if (isDisconnected) disconnected--
+            isConnected = false
+            isDisconnected = false
+          }
+        }
+      }
+    }
+  })
