@@ -60,7 +60,8 @@ import * as Namer from "../naming/Namer.js"
 import * as NameTree from "../naming/NameTree.js"
 import * as Path from "../naming/Path.js"
 import * as Stats from "../Stats.js"
-import { addressesFor, type Endpoints, EndpointsList, K8sApiError, type Status, WatchEvent } from "./k8s/Api.js"
+import type { K8sApiError } from "./k8s/Api.js"
+import { addressesFor, type Endpoints, EndpointsList, type Status, WatchEvent } from "./k8s/Api.js"
 import * as Client from "./k8s/Client.js"
 
 /**
@@ -195,7 +196,7 @@ const targetOf = (key: string): Target => {
   return { namespace, service, labelValue: labelValue ?? undefined }
 }
 
-type Outcome = "ended" | "gone"
+type Outcome = Client.Outcome
 
 /**
  * A kind of Kubernetes object a namer watches, one per service: its API resource (`endpoints`,
@@ -307,40 +308,19 @@ export const makeWith = <O extends { readonly metadata: { readonly resourceVersi
               yield* good((list.items ?? [])[0])
             }
             info.watches++
-            let outcome: Outcome = "ended"
-            yield* lines(
+            return yield* Client.follow({
               resource,
-              `${base}&watch=true&resourceVersion=${
-                encodeURIComponent(info.resourceVersion ?? "0")
-              }&allowWatchBookmarks=true`
-            ).pipe(
-              Stream.mapEffect((line) => line === "" ? Effect.as(connected, undefined) : decodeEvent(resource, line)),
-              Stream.filter((ev) => ev !== undefined),
-              Stream.takeWhile((ev) => {
-                if (ev.type === "ERROR" && ev.object.code === 410) outcome = "gone"
-                return outcome !== "gone"
-              }),
-              Stream.runForEach((ev): Effect.Effect<void, K8sApiError> => {
-                if (ev.type === "ERROR") {
-                  return Effect.fail(
-                    new K8sApiError({
-                      reason: "status",
-                      resource,
-                      detail: `watch error ${ev.object.code ?? "?"}${
-                        ev.object.message === undefined ? "" : `: ${ev.object.message}`
-                      }`
-                    })
-                  )
-                }
-                info.events++
-                if (ev.object.metadata.resourceVersion !== undefined) {
-                  info.resourceVersion = ev.object.metadata.resourceVersion
-                }
-                if (ev.type === "BOOKMARK") return Effect.void
-                return good(ev.type === "DELETED" ? undefined : ev.object)
-              })
-            )
-            return outcome
+              lines: lines(
+                resource,
+                `${base}&watch=true&resourceVersion=${
+                  encodeURIComponent(info.resourceVersion ?? "0")
+                }&allowWatchBookmarks=true`
+              ),
+              decode: decodeEvent,
+              opened: connected,
+              info,
+              apply: (type, object) => good(type === "DELETED" ? undefined : object)
+            })
           })
 
         let rv: string | undefined = undefined

@@ -4,7 +4,9 @@
  * optional bearer token read from a file on every request, `get` for lists (a time limit, error
  * statuses decoded as `v1.Status`) and `lines` for watches (newline-delimited JSON, one string per
  * event), and the decoding of an answer into a `K8sApiError` naming the resource when it is not the
- * expected JSON. The list+watch loops themselves live with what they watch.
+ * expected JSON, and `follow`, one watch session: events applied in order, the resource version
+ * kept, an error event a `K8sApiError`, 410 the sign to list again. The list+watch loops themselves
+ * live with what they watch.
  *
  * @since 0.1.0
  */
@@ -214,4 +216,70 @@ export const make = (options?: Options): Effect.Effect<Client, never, Scope.Scop
       )
 
     return { host, port, get, lines }
+  })
+
+/**
+ * How a watch session ended: its answer ended (watch again from the last version seen) or its
+ * version is gone (a 410 error event: list again).
+ *
+ * @since 0.1.0
+ * @category watching
+ */
+export type Outcome = "ended" | "gone"
+
+/**
+ * A decoded watch event: a change to an object, a bookmark, or an error `Status`.
+ *
+ * @since 0.1.0
+ * @category watching
+ */
+export type Event<O> =
+  | { readonly type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK"; readonly object: O }
+  | { readonly type: "ERROR"; readonly object: typeof Status.Type }
+
+/**
+ * Follows one watch session to its end: each line of `lines` decoded (`decode`; an empty line, the
+ * watch opening, runs `opened`), `info.events` counted and `info.resourceVersion` kept current,
+ * each change passed to `apply` in order (bookmarks only move the version). An error event fails
+ * with a `K8sApiError` naming `resource`, except 410 Gone, which ends the session as `"gone"`.
+ *
+ * @since 0.1.0
+ * @category watching
+ */
+export const follow = <O extends { readonly metadata: { readonly resourceVersion?: string | undefined } }>(options: {
+  readonly resource: string
+  readonly lines: Stream.Stream<string, K8sApiError>
+  readonly decode: (resource: string, line: string) => Effect.Effect<Event<O>, K8sApiError>
+  readonly opened: Effect.Effect<void>
+  readonly info: { events: number; resourceVersion: string | undefined }
+  readonly apply: (type: "ADDED" | "MODIFIED" | "DELETED", object: O) => Effect.Effect<void>
+}): Effect.Effect<Outcome, K8sApiError> =>
+  Effect.suspend(() => {
+    const { info, resource } = options
+    let outcome: Outcome = "ended"
+    return options.lines.pipe(
+      Stream.mapEffect((line) => line === "" ? Effect.as(options.opened, undefined) : options.decode(resource, line)),
+      Stream.filter((ev) => ev !== undefined),
+      Stream.takeWhile((ev) => {
+        if (ev.type === "ERROR" && ev.object.code === 410) outcome = "gone"
+        return outcome !== "gone"
+      }),
+      Stream.runForEach((ev): Effect.Effect<void, K8sApiError> => {
+        if (ev.type === "ERROR") {
+          return Effect.fail(
+            new K8sApiError({
+              reason: "status",
+              resource,
+              detail: `watch error ${ev.object.code ?? "?"}${
+                ev.object.message === undefined ? "" : `: ${ev.object.message}`
+              }`
+            })
+          )
+        }
+        info.events++
+        if (ev.object.metadata.resourceVersion !== undefined) info.resourceVersion = ev.object.metadata.resourceVersion
+        return ev.type === "BOOKMARK" ? Effect.void : options.apply(ev.type, ev.object)
+      }),
+      Effect.map(() => outcome)
+    )
   })

@@ -21,8 +21,7 @@ import * as Random from "effect/Random"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
-import { K8sApiError } from "./Api.js"
+import type { K8sApiError } from "./Api.js"
 import * as Client from "./Client.js"
 import * as Ingress from "./Ingress.js"
 
@@ -80,7 +79,7 @@ export interface IngressCache {
   readonly status: () => Status
 }
 
-type Outcome = "ended" | "gone"
+type Outcome = Client.Outcome
 
 const decodeList = Client.decoder(Schema.decodeUnknownResult(Schema.fromJsonString(Ingress.IngressList)), "list")
 const decodeEvent = Client.decoder(
@@ -148,41 +147,22 @@ export const make = (options?: Options): Effect.Effect<IngressCache, never, Scop
           info.resourceVersion = list.metadata.resourceVersion
           yield* touched
         }
-        let outcome: Outcome = "ended"
-        yield* api.lines(
+        return yield* Client.follow({
           resource,
-          `${base}?watch=true&resourceVersion=${
-            encodeURIComponent(info.resourceVersion ?? "0")
-          }&allowWatchBookmarks=true`
-        ).pipe(
-          Stream.mapEffect((line) => line === "" ? Effect.as(healthy, undefined) : decodeEvent(resource, line)),
-          Stream.filter((ev) => ev !== undefined),
-          Stream.takeWhile((ev) => {
-            if (ev.type === "ERROR" && ev.object.code === 410) outcome = "gone"
-            return outcome !== "gone"
-          }),
-          Stream.runForEach((ev): Effect.Effect<void, K8sApiError> => {
-            if (ev.type === "ERROR") {
-              return Effect.fail(
-                new K8sApiError({
-                  reason: "status",
-                  resource,
-                  detail: `watch error ${ev.object.code ?? "?"}${
-                    ev.object.message === undefined ? "" : `: ${ev.object.message}`
-                  }`
-                })
-              )
-            }
-            info.events++
-            if (ev.object.metadata.resourceVersion !== undefined) {
-              info.resourceVersion = ev.object.metadata.resourceVersion
-            }
-            if (ev.type === "BOOKMARK") return Effect.void
-            apply(ev.type, ev.object)
+          lines: api.lines(
+            resource,
+            `${base}?watch=true&resourceVersion=${
+              encodeURIComponent(info.resourceVersion ?? "0")
+            }&allowWatchBookmarks=true`
+          ),
+          decode: decodeEvent,
+          opened: healthy,
+          info,
+          apply: (type, object) => {
+            apply(type, object)
             return touched
-          })
-        )
-        return outcome
+          }
+        })
       })
 
     const run: Effect.Effect<never> = Effect.gen(function*() {
