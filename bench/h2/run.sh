@@ -38,8 +38,11 @@ render bench/h2/nginx-proxy.conf.tmpl "$WORK/proxy.conf"
 render bench/h2/weir.yaml.tmpl "$WORK/weir.yaml"
 $ONLOAD "$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.err" & PIDS+=($!)
 $ONPROXY "$NGINX_BIN" -p "$WORK" -c "$WORK/proxy.conf" 2>"$WORK/nginx-proxy.err" & PIDS+=($!)
-# weir is the real CLI, `weir proxy weir.yaml`, run from the sources with tsx (compiled once at start)
-$ONPROXY "$NODE" ${WEIR_NODE_FLAGS:-} --import tsx src/bin/weir.ts proxy "$WORK/weir.yaml" > "$WORK/weir.log" 2>&1 & WEIR_PID=$!; PIDS+=($WEIR_PID)
+# weir is the real CLI, `weir proxy weir.yaml`, as deployed: the esbuild bundle (`npm run build:bin`,
+# rebuilt here), or from the sources with tsx when WEIR_TSX=1; WEIR_PROF=DIR writes a CPU profile there
+if [ "${WEIR_TSX:-0}" = 1 ]; then WEIR_MAIN=(--import tsx src/bin/weir.ts); else npm run --silent build:bin; WEIR_MAIN=(dist/bin/weir.js); fi
+PROF=(); [ -n "${WEIR_PROF:-}" ] && PROF=(--cpu-prof --cpu-prof-dir="$WEIR_PROF")
+$ONPROXY "$NODE" ${WEIR_NODE_FLAGS:-} "${PROF[@]}" "${WEIR_MAIN[@]}" proxy "$WORK/weir.yaml" > "$WORK/weir.log" 2>&1 & WEIR_PID=$!; PIDS+=($WEIR_PID)
 # the floor of a Node.js h2 proxy (node:http2 piping, nothing else), to tell node's share from weir's
 $ONPROXY "$NODE" bench/h2/node-raw.mjs $RAW $BACKEND > "$WORK/node-raw.log" 2>&1 & PIDS+=($!)
 

@@ -181,7 +181,12 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         inFlight--
         if (inFlight === 0 && onIdle !== undefined) onIdle()
       }
-      stream.once("close", finish)
+      // one close listener for the stream (a stream closes once): the count, then the handler's cleanup
+      let onClose: (() => void) | undefined
+      stream.on("close", () => {
+        finish()
+        onClose?.()
+      })
       if (headerListBytes(block) > maxHeaderListBytes) {
         options.onClientError?.(431, "header list too large")
         const message = `request header list exceeds maxHeaderListBytes (${maxHeaderListBytes})`
@@ -224,11 +229,12 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
           remote,
           trailers: read.trailers
         }
-        handle(stream, request)
+        onClose = handle(stream, request)
       })
     }
 
-    const handle = (stream: http2.ServerHttp2Stream, request: HttpRequest) => {
+    /** Runs the handler for one stream; returns what to do when the stream closes. */
+    const handle = (stream: http2.ServerHttp2Stream, request: HttpRequest): () => void => {
       const grpc = Grpc.isGrpc(request)
       const timeoutMs = grpc ? Grpc.timeoutOf(request) : undefined
       let response: HttpResponse | undefined
@@ -267,8 +273,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         const body = response?.body
         if (body !== undefined && body._tag === "Stream" && !body.stream.readableEnded) body.stream.destroy()
       }
-      stream.once("close", onClose)
-      stream.once("aborted", onClose)
+      stream.on("aborted", onClose)
 
       // a timer cannot wait longer than 2^31 - 1 ms (it would fire at once); such a deadline still travels on
       if (timeoutMs !== undefined && timeoutMs <= maxTimerMs) {
@@ -334,6 +339,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         else if (body._tag === "Buffered") stream.end(body.data)
         else relayed = Frames.relay(body.stream, stream)
       }
+      return onClose
     }
 
     server.on("stream", serve)
