@@ -13,7 +13,7 @@ DUR=${DUR:-5}
 CONNS=${CONNS:-10}
 STREAMS=${STREAMS:-10}
 ROUNDS=${ROUNDS:-3}
-BACKEND=${BACKEND:-18180}; NGINX=$((BACKEND + 1)); WEIR=$((BACKEND + 2)); ADMIN=$((BACKEND + 3)); RAW=$((BACKEND + 4))
+BACKEND=${BACKEND:-18180}; NGINX=$((BACKEND + 1)); WEIR=$((BACKEND + 2)); ADMIN=$((BACKEND + 3)); RAW=$((BACKEND + 4)); BASE=$((BACKEND + 5))
 WORK=$(mktemp -d /tmp/weir-bench-h2.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -43,11 +43,19 @@ $ONPROXY "$NGINX_BIN" -p "$WORK" -c "$WORK/proxy.conf" 2>"$WORK/nginx-proxy.err"
 if [ "${WEIR_TSX:-0}" = 1 ]; then WEIR_MAIN=(--import tsx src/bin/weir.ts); else npm run --silent build:bin; WEIR_MAIN=(dist/bin/weir.js); fi
 PROF=(); [ -n "${WEIR_PROF:-}" ] && PROF=(--cpu-prof --cpu-prof-dir="$WEIR_PROF")
 $ONPROXY "$NODE" ${WEIR_NODE_FLAGS:-} "${PROF[@]}" "${WEIR_MAIN[@]}" proxy "$WORK/weir.yaml" > "$WORK/weir.log" 2>&1 & WEIR_PID=$!; PIDS+=($WEIR_PID)
+# WEIR_BASE=path/to/weir.js: another build of weir (an older commit's bundle) as one more target, "weir-base"
+if [ -n "${WEIR_BASE:-}" ]; then
+  sed -e "s#$WEIR#$BASE#" -e "s#$ADMIN#$((BACKEND + 6))#" "$WORK/weir.yaml" > "$WORK/weir-base.yaml"
+  $ONPROXY "$NODE" ${WEIR_NODE_FLAGS:-} "$WEIR_BASE" proxy "$WORK/weir-base.yaml" > "$WORK/weir-base.log" 2>&1 & PIDS+=($!)
+fi
 # the floor of a Node.js h2 proxy (node:http2 piping, nothing else), to tell node's share from weir's
 $ONPROXY "$NODE" bench/h2/node-raw.mjs $RAW $BACKEND > "$WORK/node-raw.log" 2>&1 & PIDS+=($!)
 
 wait_port() { for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; cat "$WORK"/*.err "$WORK/weir.log"; exit 1; }
-for p in $BACKEND $NGINX $WEIR $RAW; do wait_port $p; done
+NAMES=(direct weir nginx-grpc_pass node-http2-raw)
+declare -A PORT=([direct]=$BACKEND [weir]=$WEIR [nginx-grpc_pass]=$NGINX [node-http2-raw]=$RAW)
+if [ -n "${WEIR_BASE:-}" ]; then NAMES+=(weir-base); PORT[weir-base]=$BASE; fi
+for n in "${NAMES[@]}"; do wait_port "${PORT[$n]}"; done
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 once() { # port name -> "streams/s p50ms p99ms"
@@ -61,8 +69,6 @@ once() { # port name -> "streams/s p50ms p99ms"
   local pct; pct=$(awk -F'\t' '$2 == 200 {print $3}' "$log" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f %.3f", a[int(NR * 0.5)] / 1000, a[int(NR * 0.99)] / 1000 }')
   echo "$rps $pct"
 }
-NAMES=(direct weir nginx-grpc_pass node-http2-raw)
-declare -A PORT=([direct]=$BACKEND [weir]=$WEIR [nginx-grpc_pass]=$NGINX [node-http2-raw]=$RAW)
 for n in "${NAMES[@]}"; do $ONLOAD h2load -t1 -c"$CONNS" -m"$STREAMS" -n 2000 -H ":authority: web" "http://127.0.0.1:${PORT[$n]}/" > /dev/null; done
 for r in $(seq 1 "$ROUNDS"); do
   for n in "${NAMES[@]}"; do once "${PORT[$n]}" "$n" >> "$WORK/$n.txt"; done
@@ -76,4 +82,5 @@ for n in "${NAMES[@]}"; do
     "$(awk '{print $3}' "$WORK/$n.txt" | median)" "$(awk '{printf "%s ", $1}' "$WORK/$n.txt")"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+[ -n "${WEIR_BASE:-}" ] && echo "weir / weir-base: $(ratio "${RPS[weir]}" "${RPS[weir-base]}")x   weir-base / nginx-grpc_pass: $(ratio "${RPS[weir-base]}" "${RPS[nginx-grpc_pass]}")x"
 echo "weir / nginx-grpc_pass: $(ratio "${RPS[weir]}" "${RPS[nginx-grpc_pass]}")x   node-http2-raw / nginx-grpc_pass: $(ratio "${RPS[node-http2-raw]}" "${RPS[nginx-grpc_pass]}")x   weir / node-http2-raw: $(ratio "${RPS[weir]}" "${RPS[node-http2-raw]}")x"

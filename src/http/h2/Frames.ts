@@ -127,8 +127,9 @@ export const readEarly = (
     return
   }
   const deferred = deferredTrailers()
-  stream.once("trailers", (t: http2.IncomingHttpHeaders) => deferred.settle(fromNode(t)))
-  stream.once("close", () => deferred.settle(undefined))
+  // `on`, not `once` (a stream emits each once; settling twice is a no-op): no wrapper per listener
+  stream.on("trailers", (t: http2.IncomingHttpHeaders) => deferred.settle(fromNode(t)))
+  stream.on("close", () => deferred.settle(undefined))
   const chunks: Array<Buffer> = []
   let size = 0
   let finished = false
@@ -159,8 +160,8 @@ export const readEarly = (
     } else streaming()
   }
   stream.on("data", onData)
-  stream.once("end", onEnd)
-  stream.once("error", onEnd)
+  stream.on("end", onEnd)
+  stream.on("error", onEnd)
   const timer = setImmediate(streaming)
 }
 

@@ -97,7 +97,8 @@ const headerListBytes = (block: http2.IncomingHttpHeaders): number => {
   for (const name in block) {
     const v = block[name]
     if (v === undefined) continue
-    for (const value of Array.isArray(v) ? v : [v]) n += name.length + String(value).length + 32
+    if (Array.isArray(v)) { for (const value of v) n += name.length + value.length + 32 }
+    else n += name.length + String(v).length + 32
   }
   return n
 }
@@ -118,6 +119,8 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     const maxHeaderListBytes = options.maxHeaderListBytes ?? Settings.defaultMaxHeaderListBytes
     const graceDefault = options.drainGrace ?? Duration.seconds(10)
     const sessions = new Set<http2.ServerHttp2Session>()
+    // each connection's peer address, read once (not through the session's socket proxy per stream)
+    const remotes = new WeakMap<http2.Http2Session, string | undefined>()
     let inFlight = 0
     let draining = false
     let onIdle: (() => void) | undefined
@@ -165,6 +168,11 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         return
       }
       sessions.add(session)
+      const socket = session.socket
+      remotes.set(
+        session,
+        socket?.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`
+      )
       Settings.applyConnectionWindow(session, options)
       session.on("error", ignore)
       session.once("close", () => sessions.delete(session))
@@ -215,9 +223,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         headers[":authority"] = String(block["host"])
       }
       const session = stream.session
-      const remote = session?.socket?.remoteAddress === undefined
-        ? undefined
-        : `${session.socket.remoteAddress}:${session.socket.remotePort}`
+      const remote = session === undefined ? undefined : remotes.get(session)
       Frames.readEarly(stream, stream.endAfterHeaders, bufferLimit, (read) => {
         if (read === "reset" || stream.destroyed) return finish()
         const request: HttpRequest = {
