@@ -144,7 +144,7 @@ export const readEarly = (
   }
   const streaming = () => {
     stream.pause()
-    if (size > 0) stream.unshift(Buffer.concat(chunks, size))
+    if (size > 0) stream.unshift(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
     finish({ body: streamed(stream), trailers: deferred.trailers })
   }
   const onData = (chunk: Buffer) => {
@@ -156,7 +156,9 @@ export const readEarly = (
     const code = rstCodeOf(stream)
     if (code !== undefined && code !== 0) finish("reset")
     else if (stream.readableEnded) {
-      finish({ body: size === 0 ? empty : buffered(Buffer.concat(chunks, size)), trailers: deferred.trailers })
+      // a body read in one chunk is kept as it is (no copy)
+      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+      finish({ body: size === 0 ? empty : buffered(data), trailers: deferred.trailers })
     } else streaming()
   }
   stream.on("data", onData)
