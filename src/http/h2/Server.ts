@@ -322,7 +322,10 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
           }
           return
         }
-        const waitForTrailers = r.trailers !== undefined || grpc
+        // a streamed body's trailers come at its end; a read body's are known by now (an h2 peer's
+        // trailers arrive before the end of its body), so a response without any ends with its DATA
+        const waitForTrailers = grpc ||
+          (body._tag === "Stream" ? r.trailers !== undefined : r.trailers?.current() !== undefined)
         try {
           stream.respond(headers, { waitForTrailers })
         } catch {
