@@ -3,12 +3,13 @@
  * connections, docs/benchmarks.md) but V8's defaults let the young generation and the old generation
  * grow to several times that between collections. As linkerd's launcher sets the JVM's heap options,
  * `weir proxy` starts itself again (`process.execve`: same process id, no parent left behind) with
- * {@link proxyFlags} — unless heap flags were already given (in the node command line or
- * `NODE_OPTIONS`), `WEIR_NODE_FLAGS` names other flags (empty: none), or the platform cannot replace
- * a process image (Windows).
+ * {@link proxyFlags} ({@link h2ProxyFlags} when its config has an h2 router) — unless heap flags
+ * were already given (in the node command line or `NODE_OPTIONS`), `WEIR_NODE_FLAGS` names other
+ * flags (empty: none), or the platform cannot replace a process image (Windows).
  *
  * @since 0.1.0
  */
+import * as fs from "node:fs"
 
 /**
  * The heap flags `weir proxy` runs with by default: a 4 MB semi-space (the young generation is
@@ -19,6 +20,28 @@
  * @category constants
  */
 export const proxyFlags: ReadonlyArray<string> = ["--max-semi-space-size=4", "--max-old-space-size=512"]
+
+/**
+ * The heap flags `weir proxy` runs with when its config has an h2 router: a 16 MB semi-space. Every
+ * HTTP/2 stream allocates much more than an HTTP/1.1 request (node's stream objects and header
+ * conversions on both sides, the trailers the response waits for), and a 100 streams in flight
+ * outlive a 4 MB young generation: they are copied by every scavenge and promoted, and the garbage
+ * collector took about a third of the proxy's time. 16 MB costs about 25 MB more RSS under load and
+ * buys about 1.3–1.7× the streams per second (docs/benchmarks.md, `bench/h2`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const h2ProxyFlags: ReadonlyArray<string> = ["--max-semi-space-size=16", "--max-old-space-size=512"]
+
+/**
+ * Whether a config file's text has an h2 router (`protocol: h2`, in YAML or JSON). A look at the text
+ * only, before the config is parsed, to choose the heap flags: a wrong answer costs only memory or speed.
+ *
+ * @since 0.1.0
+ * @category re-exec
+ */
+export const hasH2Router = (text: string): boolean => /^[^#\n]*\bprotocol["']?\s*:\s*["']?h2\b/m.test(text)
 
 const heapFlag = /--(max-semi-space-size|max-old-space-size|max-young-generation-size|optimize-for-size)\b/
 
@@ -31,14 +54,27 @@ const heapFlag = /--(max-semi-space-size|max-old-space-size|max-young-generation
 export const restartArgs = (
   argv: ReadonlyArray<string>,
   execArgv: ReadonlyArray<string>,
-  env: Readonly<Record<string, string | undefined>>
+  env: Readonly<Record<string, string | undefined>>,
+  h2 = false
 ): ReadonlyArray<string> | undefined => {
   if (argv[2] !== "proxy" || env["WEIR_RESTARTED"] === "1") return undefined
   if (execArgv.some((a) => heapFlag.test(a)) || heapFlag.test(env["NODE_OPTIONS"] ?? "")) return undefined
   const custom = env["WEIR_NODE_FLAGS"]
-  const flags = custom === undefined ? proxyFlags : custom.split(/\s+/).filter((f) => f.length > 0)
+  const flags = custom === undefined
+    ? (h2 ? h2ProxyFlags : proxyFlags)
+    : custom.split(/\s+/).filter((f) => f.length > 0)
   if (flags.length === 0) return undefined
   return [argv[0]!, ...flags, ...execArgv, ...argv.slice(1)]
+}
+
+/** Whether the config file `weir proxy` was given has an h2 router (no for stdin or an unreadable file). */
+const configHasH2 = (path: string | undefined): boolean => {
+  if (path === undefined || path === "-") return false
+  try {
+    return hasH2Router(fs.readFileSync(path, "utf8"))
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -51,7 +87,7 @@ export const restartArgs = (
 export const restartWithHeapFlags = (): void => {
   const execve = (process as { execve?: (file: string, args: Array<string>, env: NodeJS.ProcessEnv) => never }).execve
   if (typeof execve !== "function" || process.platform === "win32") return
-  const args = restartArgs(process.argv, process.execArgv, process.env)
+  const args = restartArgs(process.argv, process.execArgv, process.env, configHasH2(process.argv[3]))
   if (args === undefined) return
   execve.call(process, process.execPath, [...args], { ...process.env, WEIR_RESTARTED: "1" })
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { proxyFlags, restartArgs } from "../../src/cli/Heap.js"
+import { h2ProxyFlags, hasH2Router, proxyFlags, restartArgs } from "../../src/cli/Heap.js"
 
 const argv = ["/usr/bin/node", "/opt/weir/bin/weir.js", "proxy", "linkerd.yaml"]
 
@@ -34,5 +34,19 @@ describe("weir proxy heap flags", () => {
       "linkerd.yaml"
     ])
     expect(restartArgs(argv, [], { WEIR_NODE_FLAGS: "" })).toBeUndefined()
+  })
+
+  it("a config with an h2 router gets the larger young generation", () => {
+    expect(restartArgs(argv, [], {}, true)).toEqual(["/usr/bin/node", ...h2ProxyFlags, ...argv.slice(1)])
+    expect(restartArgs(argv, [], { WEIR_NODE_FLAGS: "--jitless" }, true)).toEqual([
+      "/usr/bin/node",
+      "--jitless",
+      ...argv.slice(1)
+    ])
+    expect(hasH2Router("routers:\n- protocol: h2\n  label: grpc\n")).toBe(true)
+    expect(hasH2Router("routers:\n- {protocol: 'h2', label: grpc}\n")).toBe(true)
+    expect(hasH2Router(`{"routers": [{"protocol": "h2"}]}`)).toBe(true)
+    expect(hasH2Router("routers:\n- protocol: http\n# protocol: h2\n")).toBe(false)
+    expect(hasH2Router("routers:\n- protocol: h2c\n")).toBe(false)
   })
 })

@@ -52,28 +52,44 @@ export const fromNode = (block: http2.IncomingHttpHeaders, keepAuthority = false
   return out
 }
 
+/** A value that cannot be written in a header field. */
+const unwritable = /[\r\n\0]/
+
 /**
  * A node header block from weir `Headers`: names lower-cased, pseudo-headers and
  * connection-specific fields dropped (`te` only as `trailers`), values with a line break or a
- * NUL left out (they cannot be written); `pseudo` come first.
+ * NUL left out (they cannot be written); `pseudo` come first (the object given is filled in and
+ * returned, so pass a fresh one). `extra` fields (already lower-case and writable) are added
+ * last, replacing those of `headers`: a copy of `headers` is not needed to add a few fields.
  *
  * @since 0.1.0
  * @category headers
  */
-export const toNode = (headers: Headers, pseudo?: Record<string, string | number>): http2.OutgoingHttpHeaders => {
-  const out: http2.OutgoingHttpHeaders = { ...pseudo }
+export const toNode = (
+  headers: Headers,
+  pseudo?: Record<string, string | number>,
+  extra?: Record<string, string>
+): http2.OutgoingHttpHeaders => {
+  const out: http2.OutgoingHttpHeaders = pseudo ?? {}
   for (const raw in headers) {
+    if (raw.charCodeAt(0) === 58) continue
     const name = raw.toLowerCase()
-    if (name.charCodeAt(0) === 58 || connectionSpecific.has(name)) continue
+    if (connectionSpecific.has(name) || (extra !== undefined && name in extra)) continue
     const v = headers[raw]!
     if (name === "te") {
       if (String(v).toLowerCase() === "trailers") out[name] = "trailers"
       continue
     }
-    const values = typeof v === "string" ? [v] : v
-    const ok = values.filter((x) => !/[\r\n\0]/.test(x))
+    if (typeof v === "string") {
+      if (!unwritable.test(v)) out[name] = v
+      continue
+    }
+    const ok = v.filter((x) => !unwritable.test(x))
     if (ok.length === 0) continue
     out[name] = ok.length === 1 ? ok[0]! : ok
+  }
+  if (extra !== undefined) {
+    for (const name in extra) out[name] = extra[name]
   }
   return out
 }
@@ -89,6 +105,9 @@ export interface Read {
   readonly trailers: Trailers
 }
 
+/** What a stream that ended with its headers reads: no body, no trailers (shared: it never changes). */
+const endedWithHeaders: Read = { body: empty, trailers: knownTrailers(undefined) }
+
 /**
  * Reads a stream's body early (see the module docs) and calls `done` once: `ended` says the peer
  * ended the stream with its headers (no body at all).
@@ -102,14 +121,15 @@ export const readEarly = (
   limit: number,
   done: (read: Read | "reset") => void
 ): void => {
-  const deferred = deferredTrailers()
-  stream.once("trailers", (t: http2.IncomingHttpHeaders) => deferred.settle(fromNode(t)))
-  stream.once("close", () => deferred.settle(undefined))
   if (ended) {
     stream.resume()
-    done({ body: empty, trailers: knownTrailers(undefined) })
+    done(endedWithHeaders)
     return
   }
+  const deferred = deferredTrailers()
+  // `on`, not `once` (a stream emits each once; settling twice is a no-op): no wrapper per listener
+  stream.on("trailers", (t: http2.IncomingHttpHeaders) => deferred.settle(fromNode(t)))
+  stream.on("close", () => deferred.settle(undefined))
   const chunks: Array<Buffer> = []
   let size = 0
   let finished = false
@@ -124,7 +144,7 @@ export const readEarly = (
   }
   const streaming = () => {
     stream.pause()
-    if (size > 0) stream.unshift(Buffer.concat(chunks, size))
+    if (size > 0) stream.unshift(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
     finish({ body: streamed(stream), trailers: deferred.trailers })
   }
   const onData = (chunk: Buffer) => {
@@ -136,12 +156,14 @@ export const readEarly = (
     const code = rstCodeOf(stream)
     if (code !== undefined && code !== 0) finish("reset")
     else if (stream.readableEnded) {
-      finish({ body: size === 0 ? empty : buffered(Buffer.concat(chunks, size)), trailers: deferred.trailers })
+      // a body read in one chunk is kept as it is (no copy)
+      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+      finish({ body: size === 0 ? empty : buffered(data), trailers: deferred.trailers })
     } else streaming()
   }
   stream.on("data", onData)
-  stream.once("end", onEnd)
-  stream.once("error", onEnd)
+  stream.on("end", onEnd)
+  stream.on("error", onEnd)
   const timer = setImmediate(streaming)
 }
 

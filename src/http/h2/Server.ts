@@ -97,7 +97,8 @@ const headerListBytes = (block: http2.IncomingHttpHeaders): number => {
   for (const name in block) {
     const v = block[name]
     if (v === undefined) continue
-    for (const value of Array.isArray(v) ? v : [v]) n += name.length + String(value).length + 32
+    if (Array.isArray(v)) { for (const value of v) n += name.length + value.length + 32 }
+    else n += name.length + String(v).length + 32
   }
   return n
 }
@@ -118,6 +119,8 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     const maxHeaderListBytes = options.maxHeaderListBytes ?? Settings.defaultMaxHeaderListBytes
     const graceDefault = options.drainGrace ?? Duration.seconds(10)
     const sessions = new Set<http2.ServerHttp2Session>()
+    // each connection's peer address, read once (not through the session's socket proxy per stream)
+    const remotes = new WeakMap<http2.Http2Session, string | undefined>()
     let inFlight = 0
     let draining = false
     let onIdle: (() => void) | undefined
@@ -165,6 +168,11 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         return
       }
       sessions.add(session)
+      const socket = session.socket
+      remotes.set(
+        session,
+        socket?.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`
+      )
       Settings.applyConnectionWindow(session, options)
       session.on("error", ignore)
       session.once("close", () => sessions.delete(session))
@@ -181,7 +189,12 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         inFlight--
         if (inFlight === 0 && onIdle !== undefined) onIdle()
       }
-      stream.once("close", finish)
+      // one close listener for the stream (a stream closes once): the count, then the handler's cleanup
+      let onClose: (() => void) | undefined
+      stream.on("close", () => {
+        finish()
+        onClose?.()
+      })
       if (headerListBytes(block) > maxHeaderListBytes) {
         options.onClientError?.(431, "header list too large")
         const message = `request header list exceeds maxHeaderListBytes (${maxHeaderListBytes})`
@@ -210,9 +223,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         headers[":authority"] = String(block["host"])
       }
       const session = stream.session
-      const remote = session?.socket?.remoteAddress === undefined
-        ? undefined
-        : `${session.socket.remoteAddress}:${session.socket.remotePort}`
+      const remote = session === undefined ? undefined : remotes.get(session)
       Frames.readEarly(stream, stream.endAfterHeaders, bufferLimit, (read) => {
         if (read === "reset" || stream.destroyed) return finish()
         const request: HttpRequest = {
@@ -224,11 +235,12 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
           remote,
           trailers: read.trailers
         }
-        handle(stream, request)
+        onClose = handle(stream, request)
       })
     }
 
-    const handle = (stream: http2.ServerHttp2Stream, request: HttpRequest) => {
+    /** Runs the handler for one stream; returns what to do when the stream closes. */
+    const handle = (stream: http2.ServerHttp2Stream, request: HttpRequest): () => void => {
       const grpc = Grpc.isGrpc(request)
       const timeoutMs = grpc ? Grpc.timeoutOf(request) : undefined
       let response: HttpResponse | undefined
@@ -267,8 +279,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         const body = response?.body
         if (body !== undefined && body._tag === "Stream" && !body.stream.readableEnded) body.stream.destroy()
       }
-      stream.once("close", onClose)
-      stream.once("aborted", onClose)
+      stream.on("aborted", onClose)
 
       // a timer cannot wait longer than 2^31 - 1 ms (it would fire at once); such a deadline still travels on
       if (timeoutMs !== undefined && timeoutMs <= maxTimerMs) {
@@ -311,7 +322,10 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
           }
           return
         }
-        const waitForTrailers = r.trailers !== undefined || grpc
+        // a streamed body's trailers come at its end; a read body's are known by now (an h2 peer's
+        // trailers arrive before the end of its body), so a response without any ends with its DATA
+        const waitForTrailers = grpc ||
+          (body._tag === "Stream" ? r.trailers !== undefined : r.trailers?.current() !== undefined)
         try {
           stream.respond(headers, { waitForTrailers })
         } catch {
@@ -334,6 +348,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         else if (body._tag === "Buffered") stream.end(body.data)
         else relayed = Frames.relay(body.stream, stream)
       }
+      return onClose
     }
 
     server.on("stream", serve)

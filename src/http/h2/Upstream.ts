@@ -221,13 +221,13 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
             return
           }
           const conn = pick()
-          const headers = { ...request.headers }
-          const auth = headers[":authority"]
-          const grpc = Grpc.isGrpc(request)
-          if (grpc) {
-            headers["te"] = "trailers"
-            if (deadline !== undefined) headers["grpc-timeout"] = Grpc.encodeTimeout(deadline.deadline - Date.now())
-          }
+          const auth = request.headers[":authority"]
+          // a gRPC call asks for trailers and carries what is left of its deadline
+          const extra: Record<string, string> | undefined = Grpc.isGrpc(request)
+            ? deadline === undefined
+              ? { te: "trailers" }
+              : { te: "trailers", "grpc-timeout": Grpc.encodeTimeout(deadline.deadline - Date.now()) }
+            : undefined
           const body = request.body
           // a streamed body's trailers come at its end; a read body's are known (or there are none)
           const sendTrailers = body._tag === "Stream"
@@ -236,12 +236,12 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
           let stream: http2.ClientHttp2Stream
           try {
             stream = conn.session.request(
-              Frames.toNode(headers, {
+              Frames.toNode(request.headers, {
                 ":method": request.method,
                 ":path": request.url,
                 ":scheme": tls === undefined ? "http" : "https",
                 ":authority": typeof auth === "string" ? auth : auth?.[0] ?? authority
-              }),
+              }, extra),
               { endStream: body._tag === "Empty" && !sendTrailers, waitForTrailers: sendTrailers }
             )
           } catch (err) {
@@ -254,7 +254,7 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
           streams++
           let answered = false
           let streamError: unknown
-          stream.once("close", () => {
+          stream.on("close", () => {
             conn.streams--
             streams--
             if (conn.closing && conn.streams === 0) conn.session.close()
@@ -295,7 +295,7 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
           if (body._tag === "Buffered") stream.end(body.data)
           else if (body._tag === "Empty" && sendTrailers) stream.end()
           else if (body._tag === "Stream") Frames.relay(body.stream, stream)
-          stream.once("response", (block) => {
+          stream.on("response", (block) => {
             const status = Number(block[":status"])
             Frames.readEarly(stream, stream.endAfterHeaders, bufferLimit, (read) => {
               if (answered || read === "reset") return
