@@ -54,6 +54,23 @@ export const makeUnsafe = <Req, Rep, E, R>(
   const countStatus = statusOf === undefined ? undefined : Stats.statusCounters(stats)
   let pending = 0
   const unregister = stats.gauge(["pending"], () => pending)
+  /** Counts the verdict on a finished call: `success`, or `failures` and `failures/<tag>`. */
+  const judge = (
+    classify: ResponseClass.ResponseClassifier<Req, Rep, E>,
+    request: Req,
+    exit: Exit.Exit<Rep, E>
+  ): void => {
+    if (classify(request, exit)._tag === "Success") return success.incr()
+    failures.incr()
+    if (exit._tag === "Failure") {
+      const error = Exit.findErrorOption(exit)
+      failuresOf(
+        error._tag === "Some"
+          ? String((error.value as { _tag?: unknown } | undefined)?._tag ?? "unknown")
+          : "interrupted"
+      ).incr()
+    }
+  }
   // counted when the call's effect is made, as the stacks above make it at once before running it (one
   // step per request instead of two); the request's classifier is read from the fiber that ran it
   const filter = Filter.make<Req, Rep, E, R>((request, next) => {
@@ -66,23 +83,12 @@ export const makeUnsafe = <Req, Rep, E, R>(
       latency.add(clock.currentTimeMillisUnsafe() - start)
       if (countStatus !== undefined && exit._tag === "Success") countStatus(statusOf!(exit.value))
       const classify = Fiber.getCurrent()?.getRef(ResponseClass.Local) ?? classifier
-      const judge = () => {
-        if (classify(request, exit)._tag === "Success") success.incr()
-        else {
-          failures.incr()
-          if (exit._tag === "Failure") {
-            const error = Exit.findErrorOption(exit)
-            failuresOf(
-              error._tag === "Some"
-                ? String((error.value as { _tag?: unknown } | undefined)?._tag ?? "unknown")
-                : "interrupted"
-            ).incr()
-          }
-        }
-      }
       const later = settle !== undefined && exit._tag === "Success" ? settle(exit.value) : undefined
-      if (later === undefined) judge()
-      else later.then(judge, judge)
+      if (later === undefined) judge(classify, request, exit)
+      else {
+        const judgeLater = () => judge(classify, request, exit)
+        later.then(judgeLater, judgeLater)
+      }
       return undefined
     })
   })
