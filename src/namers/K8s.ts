@@ -77,22 +77,13 @@ export const kind = "io.l5d.k8s"
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Options of `make`.
+ * Options of `make`: where the API is (`Client.Options`: host, port, TLS, token, list time limit)
+ * and how the namer watches.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Options {
-  /** The API host. Defaults to `localhost` (`kubectl proxy`). */
-  readonly host?: string | undefined
-  /** The API port. Defaults to `8001`. */
-  readonly port?: number | undefined
-  /** Whether to use HTTPS. Defaults to `false`. */
-  readonly tls?: boolean | undefined
-  /** With `tls`, accept any server certificate. Defaults to `false`. */
-  readonly tlsWithoutValidation?: boolean | undefined
-  /** A file holding a bearer token, read on every request. Defaults to none (no `Authorization`). */
-  readonly authTokenFile?: string | undefined
+export interface Options extends Client.Options {
   /** A label key: names then carry a 4th label, its value, and only objects with that label count. Defaults to none. */
   readonly labelSelector?: string | undefined
   /** How long a service's watch stays open after its last subscriber. Defaults to 10 seconds. */
@@ -101,8 +92,6 @@ export interface Options {
   readonly minBackoff?: Duration.Input | undefined
   /** Largest retry delay. Defaults to 10 seconds. */
   readonly maxBackoff?: Duration.Input | undefined
-  /** Time limit of a list request. Defaults to 10 seconds. */
-  readonly requestTimeout?: Duration.Input | undefined
   /** Label for logs and metrics. Defaults to `#/io.l5d.k8s`. */
   readonly label?: string | undefined
 }
