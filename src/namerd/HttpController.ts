@@ -168,6 +168,28 @@ export const okTrees = (states: Stream.Stream<Activity.State<BoundTree>>): Strea
   )
 
 /**
+ * The address states one binding of the bound id `path` stands for: a leaf's addresses, `Neg`, an
+ * empty set, or `Failed` for a failed tree or one that is not a single bound id.
+ *
+ * @since 0.1.0
+ * @category resolve
+ */
+export const addrsOfTree = (t: BoundTree, path: Path.Path): Stream.Stream<Addr.Addr> => {
+  switch (t._tag) {
+    case "Leaf":
+      return t.value.addr
+    case "Neg":
+      return Stream.succeed(Addr.neg)
+    case "Empty":
+      return Stream.succeed(Addr.bound([]))
+    case "Fail":
+      return Stream.succeed(Addr.failed("name tree failed"))
+    default:
+      return Stream.succeed(Addr.failed(`${Path.show(path)} is not a concrete bound id`))
+  }
+}
+
+/**
  * The address states of a bound id (`tree` is its binding): a leaf's addresses, `Neg`, an empty
  * set, or `Failed` for a tree that is not one bound id; `Pending` and repeats are skipped.
  *
@@ -176,20 +198,7 @@ export const okTrees = (states: Stream.Stream<Activity.State<BoundTree>>): Strea
  */
 export const addrStates = (tree: Stream.Stream<BoundTree>, path: Path.Path): Stream.Stream<Addr.Addr> =>
   tree.pipe(
-    Stream.switchMap((t): Stream.Stream<Addr.Addr> => {
-      switch (t._tag) {
-        case "Leaf":
-          return t.value.addr
-        case "Neg":
-          return Stream.succeed(Addr.neg)
-        case "Empty":
-          return Stream.succeed(Addr.bound([]))
-        case "Fail":
-          return Stream.succeed(Addr.failed("name tree failed"))
-        default:
-          return Stream.succeed(Addr.failed(`${Path.show(path)} is not a concrete bound id`))
-      }
-    }),
+    Stream.switchMap((t) => addrsOfTree(t, path)),
     Stream.filter((a) => a._tag !== "Pending"),
     Stream.changesWith(Addr.equals)
   )

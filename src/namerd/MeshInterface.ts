@@ -51,6 +51,7 @@ import type * as Name from "../naming/Name.js"
 import * as NameTree from "../naming/NameTree.js"
 import type * as Path from "../naming/Path.js"
 import { isValidNamespace } from "./DtabStore.js"
+import * as HttpController from "./HttpController.js"
 import type { Backend } from "./HttpController.js"
 
 /**
@@ -131,19 +132,7 @@ const replicas = (interpreter: NameInterpreter, id: Path.Path): Stream.Stream<Ad
     Stream.switchMap((s: Activity.State<BoundTree>): Stream.Stream<Addr.Addr> => {
       if (s._tag === "Pending") return Stream.succeed(Addr.pending)
       if (s._tag === "Failed") return Stream.succeed(Addr.failed(s.cause))
-      const t = s.value
-      switch (t._tag) {
-        case "Leaf":
-          return t.value.addr
-        case "Neg":
-          return Stream.succeed(Addr.neg)
-        case "Empty":
-          return Stream.succeed(Addr.bound([]))
-        case "Fail":
-          return Stream.succeed(Addr.failed("name tree failed"))
-        default:
-          return Stream.succeed(Addr.failed("not a concrete bound id"))
-      }
+      return HttpController.addrsOfTree(s.value, id)
     }),
     Stream.changesWith(Addr.equals),
     Stream.mapEffect(resolveHosts)
