@@ -452,6 +452,42 @@ const headerLines = (headers: Headers, omit: Omitted = "none"): string => {
 }
 
 /**
+ * Names already checked against `token`: a message's names are mostly the same few dozen, and a map
+ * lookup costs less than the regular expression. Only names that pass are kept, up to a bound.
+ */
+const goodNames = new Map<string, true>()
+
+const goodName = (name: string): boolean => {
+  if (goodNames.has(name)) return true
+  if (!token.test(name)) return false
+  if (goodNames.size < 2048) goodNames.set(name, true)
+  return true
+}
+
+/**
+ * `headerLines`, checking each name and value as it is written (what `invalidHeader` checks, in the
+ * same pass over the headers): `undefined` when one would break the head.
+ */
+const checkedLines = (headers: Headers, omit: Omitted): string | undefined => {
+  let out = ""
+  for (const name in headers) {
+    if (omit !== "none" && name.length >= 10 && omitted(name, omit)) continue
+    if (!goodName(name)) return undefined
+    const v = headers[name]!
+    if (typeof v === "string") {
+      if (unwritable.test(v)) return undefined
+      out += name + ": " + v + "\r\n"
+    } else {
+      for (let i = 0; i < v.length; i++) {
+        if (unwritable.test(v[i]!)) return undefined
+        out += name + ": " + v[i] + "\r\n"
+      }
+    }
+  }
+  return out
+}
+
+/**
  * A header value or name that would break the head it is written into (CR, LF or NUL), checked
  * before writing so a bad header fails the one message instead of corrupting the connection.
  *
@@ -479,6 +515,24 @@ export const invalidHeader = (headers: Headers): string | undefined => {
  */
 export const writeRequestHead = (method: string, target: string, headers: Headers, extra: string): string =>
   method + " " + target + " HTTP/1.1\r\n" + headerLines(headers) + extra + "\r\n"
+
+/**
+ * `writeRequestHead` for headers not known to be writable: `undefined` when a name or value would
+ * break the head (`invalidHeader` then names it), checked while the head is written rather than in a
+ * pass of its own.
+ *
+ * @since 0.1.0
+ * @category writing
+ */
+export const checkedRequestHead = (
+  method: string,
+  target: string,
+  headers: Headers,
+  extra: string
+): string | undefined => {
+  const lines = checkedLines(headers, "none")
+  return lines === undefined ? undefined : method + " " + target + " HTTP/1.1\r\n" + lines + extra + "\r\n"
+}
 
 const reasons: Record<number, string> = {
   100: "Continue",
@@ -535,3 +589,22 @@ export const reasonPhrase = (status: number): string => reasons[status] ?? "Unkn
  */
 export const writeResponseHead = (status: number, headers: Headers, extra: string, omit: Omitted = "none"): string =>
   "HTTP/1.1 " + status + " " + reasonPhrase(status) + "\r\n" + headerLines(headers, omit) + extra + "\r\n"
+
+/**
+ * `writeResponseHead` for headers not known to be writable: `undefined` when a name or value would
+ * break the head (`invalidHeader` then names it), checked while the head is written.
+ *
+ * @since 0.1.0
+ * @category writing
+ */
+export const checkedResponseHead = (
+  status: number,
+  headers: Headers,
+  extra: string,
+  omit: Omitted = "none"
+): string | undefined => {
+  const lines = checkedLines(headers, omit)
+  return lines === undefined
+    ? undefined
+    : "HTTP/1.1 " + status + " " + reasonPhrase(status) + "\r\n" + lines + extra + "\r\n"
+}

@@ -819,6 +819,33 @@ describe("Codec writing", () => {
       }
     })
   })
+
+  it("the checked heads are the written heads when invalidHeader passes, and undefined when it does not (property, 2000 cases)", () => {
+    forAll(13, 2000, (r) => {
+      const headers: Headers = {}
+      const count = r.int(0, 4)
+      for (let i = 0; i < count; i++) {
+        const name = r.string(tchar + ":; \r\n\x00\xe9", 1, 6)
+        const value = () => r.string("ab \t:\r\n\x00\x01\x7f\xe9\u0130", 0, 6)
+        headers[name] = r.next() < 0.2 ? [value(), value()] : value()
+      }
+      const valid = Codec.invalidHeader(headers) === undefined
+      expect(Codec.checkedRequestHead("GET", "/", headers, "x: 1\r\n")).toBe(
+        valid ? Codec.writeRequestHead("GET", "/", headers, "x: 1\r\n") : undefined
+      )
+      expect(Codec.checkedResponseHead(200, headers, "")).toBe(
+        valid ? Codec.writeResponseHead(200, headers, "") : undefined
+      )
+    })
+  })
+
+  it("a framing header the response head leaves out is not checked", () => {
+    const headers: Headers = { "transfer-encoding": "chunked\r\nx-injected: 1", a: "b" }
+    expect(Codec.checkedResponseHead(200, headers, "content-length: 0\r\n", "framing")).toBe(
+      "HTTP/1.1 200 OK\r\na: b\r\ncontent-length: 0\r\n\r\n"
+    )
+    expect(Codec.checkedResponseHead(200, headers, "")).toBeUndefined()
+  })
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -495,40 +495,57 @@ export class Connection<R> {
         body: { _tag: "Buffered", data: Buffer.from(`invalid response status ${String(status).slice(0, 16)}`) }
       })
     }
-    const bad = Codec.invalidHeader(headers)
-    if (bad !== undefined) {
-      if (body._tag === "Stream") body.stream.destroy()
-      return this.respond({
-        status: 502,
-        headers: { "content-type": "text/plain", "l5d-err": "Invalid+response+headers" },
-        body: { _tag: "Buffered", data: Buffer.from(`invalid response header ${JSON.stringify(bad)}`) }
-      })
-    }
     const noBody = request.method === "HEAD" || status === 204 || status === 304
     const shared = this.shared
     if (shared.state.draining || this.bodyLeft !== 0) this.keepAlive = false
     let extra = this.keepAlive
       ? (request.version === "1.0" ? "connection: keep-alive\r\n" : "")
       : "connection: close\r\n"
+    // the framing (none, a length, chunked or until the close) goes into `extra`; the head is then
+    // written and checked in one pass, before anything is sent
+    let omit: Codec.Omitted = "framing"
+    let left = -1
+    let closes = false
+    if (noBody) {
+      // RFC 9110 §8.6: no Content-Length in a 204 (a client could wait for that many bytes)
+      omit = status === 204 ? "framing" : "framing-but-length"
+    } else if (body._tag === "Empty") {
+      extra += "content-length: 0\r\n"
+    } else if (body._tag === "Buffered") {
+      extra += "content-length: " + body.data.length + "\r\n"
+    } else if (body.length !== undefined && body.length >= 0 && body.length % 1 === 0) {
+      // a length that is not a byte count (NaN, negative, fractional) is as good as none
+      extra += "content-length: " + body.length + "\r\n"
+      left = body.length
+    } else if (request.version === "1.1") {
+      extra += "transfer-encoding: chunked\r\n"
+    } else {
+      if (this.keepAlive) extra = "connection: close\r\n"
+      closes = true
+    }
+    const head = Codec.checkedResponseHead(status, headers, extra, omit)
+    if (head === undefined) {
+      if (body._tag === "Stream") body.stream.destroy()
+      return this.respond({
+        status: 502,
+        headers: { "content-type": "text/plain", "l5d-err": "Invalid+response+headers" },
+        body: {
+          _tag: "Buffered",
+          data: Buffer.from(`invalid response header ${JSON.stringify(Codec.invalidHeader(headers) ?? "")}`)
+        }
+      })
+    }
     if (noBody) {
       if (body._tag === "Stream") body.stream.on("error", ignore).resume()
-      // RFC 9110 §8.6: no Content-Length in a 204 (a client could wait for that many bytes)
-      const omit = status === 204 ? "framing" : "framing-but-length"
-      socket.write(Codec.writeResponseHead(status, headers, extra, omit), "latin1")
+      socket.write(head, "latin1")
       return this.finish()
     }
     switch (body._tag) {
       case "Empty": {
-        socket.write(Codec.writeResponseHead(status, headers, extra + "content-length: 0\r\n", "framing"), "latin1")
+        socket.write(head, "latin1")
         return this.finish()
       }
       case "Buffered": {
-        const head = Codec.writeResponseHead(
-          status,
-          headers,
-          extra + "content-length: " + body.data.length + "\r\n",
-          "framing"
-        )
         socket.cork()
         socket.write(head, "latin1")
         socket.write(body.data)
@@ -537,22 +554,10 @@ export class Connection<R> {
       }
       case "Stream": {
         const src = body.stream
-        // a length that is not a byte count (NaN, negative, fractional) is as good as none
-        if (body.length !== undefined && body.length >= 0 && body.length % 1 === 0) {
-          extra += "content-length: " + body.length + "\r\n"
-          this.responseLeft = body.length
-          this.responseChunked = false
-        } else if (request.version === "1.1") {
-          extra += "transfer-encoding: chunked\r\n"
-          this.responseLeft = -1
-          this.responseChunked = true
-        } else {
-          if (this.keepAlive) extra = "connection: close\r\n"
-          this.keepAlive = false
-          this.responseLeft = -1
-          this.responseChunked = false
-        }
-        socket.write(Codec.writeResponseHead(status, headers, extra, "framing"), "latin1")
+        if (closes) this.keepAlive = false
+        this.responseLeft = left
+        this.responseChunked = left === -1 && !closes
+        socket.write(head, "latin1")
         this.responseSource = src
         // an error, or a destroy without one (only "close"), before the end breaks the response
         const broken = () => this.sourceBroken(src)

@@ -13,14 +13,14 @@ import { ConnectionFailed } from "../../../Failure.js"
 import { chunkHeader, Decoder as ChunkedDecoder, lastChunk } from "../Chunked.js"
 import type { Framing, ResponseHead } from "../Codec.js"
 import {
+  checkedRequestHead,
   headEnd,
   invalidHeader,
   maxLeadingEmptyLines,
   ParseError,
   parseResponseHead,
   responseFraming,
-  skipEmptyLines,
-  writeRequestHead
+  skipEmptyLines
 } from "../Codec.js"
 import type { Body, Headers, HttpRequest, HttpResponse } from "../Message.js"
 import { empty } from "../Message.js"
@@ -96,7 +96,7 @@ const keepAliveHint = (value: string | Array<string> | undefined): number | unde
  * The head of `request`: its headers less the ones the client owns, `host` added when absent, and the
  * framing of its body.
  */
-const requestHead = (request: HttpRequest, host: string): string => {
+const requestHead = (request: HttpRequest, host: string): string | undefined => {
   const headers = request.headers
   let out: Headers | undefined
   for (const name in headers) {
@@ -123,7 +123,7 @@ const requestHead = (request: HttpRequest, host: string): string => {
     case "Stream":
       extra += body.length === undefined ? "transfer-encoding: chunked\r\n" : "content-length: " + body.length + "\r\n"
   }
-  return writeRequestHead(request.method, request.url, out ?? headers, extra)
+  return checkedRequestHead(request.method, request.url, out ?? headers, extra)
 }
 
 const enum Phase {
@@ -816,22 +816,24 @@ export const dispatch = (
   request: HttpRequest,
   resume: (effect: Effect.Effect<HttpResponse, ConnectionFailed>) => void
 ): Effect.Effect<void> | undefined => {
-  const badHeader = invalidHeader(request.headers)
   const bad = !token.test(request.method)
     ? "invalid method"
     : badTarget.test(request.url) || request.url.length === 0
     ? "invalid request target"
-    : badHeader === undefined
-    ? undefined
-    : `invalid header ${JSON.stringify(badHeader.slice(0, 64))}`
+    : undefined
   const badUpgrade = request.upgrade !== undefined && !token.test(request.upgrade.replace(/[\s,/]+/g, "-"))
-  if (bad !== undefined || badUpgrade) {
-    const detail = bad ?? "invalid upgrade protocols"
+  // the head is written and its headers checked in one pass (a CONNECT's head is never sent, but a
+  // header that cannot be written is refused alike)
+  const head = bad === undefined && !badUpgrade ? requestHead(request, key) : undefined
+  if (head === undefined) {
+    const detail = bad ?? (badUpgrade
+      ? "invalid upgrade protocols"
+      : `invalid header ${JSON.stringify((invalidHeader(request.headers) ?? "").slice(0, 64))}`)
     resume(Effect.fail(new ConnectionFailed({ address: key, reason: "protocol", written: false, detail })))
     return undefined
   }
   if (request.method === "CONNECT") return connectTunnel(pool, key, resume)
-  const exchange = new Exchange(pool, request, requestHead(request, key), resume)
+  const exchange = new Exchange(pool, request, head, resume)
   pool.acquire(exchange)
   return exchange.cancel
 }
