@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proxy throughput and latency: wrk against an nginx backend on loopback, directly and through
-# weir, nginx (as a proxy), node http-proxy and @fastify/http-proxy, in one run. Usage:
+# weir, nginx (as a proxy), node http-proxy and @fastify/http-proxy (and Caddy and HAProxy when they
+# are installed), in one run. Usage:
 #   npm run bench:proxy                  (ROUNDS=3 DUR=4s CONNS=50 by default)
 # Each round runs every target once, in turn, so that load from other processes on a shared
 # machine spreads over all of them; the median round is reported.
@@ -10,6 +11,7 @@ DUR=${DUR:-4s}
 CONNS=${CONNS:-50}
 ROUNDS=${ROUNDS:-3}
 BACKEND=18080; NGINX=18081; WEIR=18082; HTTPPROXY=18083; FASTIFY=18084; WEIR_DEFAULTS=18085; BARE=18086; RAW=18087; EFFECT=18088
+CADDY=18089; HAPROXY=18090
 ADMIN=19990; ADMIN_DEFAULTS=19991
 WORK=$(mktemp -d /tmp/weir-bench.XXXXXX)
 PIDS=()
@@ -32,13 +34,30 @@ else
   PIN=0; ONPROXY=""; ONLOAD=""
 fi
 
-render() { sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" -e "s#__PROXY__#$NGINX#g" -e "s#__WEIR__#${3:-}#g" -e "s#__ADMIN__#${4:-}#g" "$1" > "$2"; }
+render() { sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" -e "s#__PROXY__#$NGINX#g" -e "s#__CADDY__#$CADDY#g" -e "s#__HAPROXY__#$HAPROXY#g" -e "s#__WEIR__#${3:-}#g" -e "s#__ADMIN__#${4:-}#g" "$1" > "$2"; }
 render bench/proxy/nginx-backend.conf.tmpl "$WORK/backend.conf"
 render bench/proxy/nginx-proxy.conf.tmpl "$WORK/proxy.conf"
 render bench/proxy/weir.yaml.tmpl "$WORK/weir.yaml" $WEIR $ADMIN
 render bench/proxy/weir.yaml.tmpl "$WORK/weir-defaults.yaml" $WEIR_DEFAULTS $ADMIN_DEFAULTS
 $ONLOAD "$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.err" & PIDS+=($!)
 $ONPROXY "$NGINX_BIN" -p "$WORK" -c "$WORK/proxy.conf" 2>"$WORK/nginx-proxy.err" & PIDS+=($!)
+# Caddy and HAProxy when installed (apt-get install -y caddy haproxy), each on the proxies' core
+PEERS=()
+if command -v caddy >/dev/null; then
+  render bench/proxy/Caddyfile.tmpl "$WORK/Caddyfile"
+  HOME="$WORK" XDG_DATA_HOME="$WORK" XDG_CONFIG_HOME="$WORK" GOMAXPROCS=1 $ONPROXY caddy run --config "$WORK/Caddyfile" \
+    --adapter caddyfile > "$WORK/caddy.log" 2>&1 & PIDS+=($!)
+  PEERS+=(caddy)
+else
+  echo "caddy not installed: no Caddy in this run (apt-get install -y caddy)"
+fi
+if command -v haproxy >/dev/null; then
+  render bench/proxy/haproxy.cfg.tmpl "$WORK/haproxy.cfg"
+  $ONPROXY haproxy -db -f "$WORK/haproxy.cfg" > "$WORK/haproxy.log" 2>&1 & PIDS+=($!)
+  PEERS+=(haproxy)
+else
+  echo "haproxy not installed: no HAProxy in this run (apt-get install -y haproxy)"
+fi
 
 # weir is the real CLI, `weir proxy weir.yaml`, run as a bundle (as deployed: its RSS is not inflated by
 # the TypeScript loader); it restarts itself with its default heap flags (docs/config.md)
@@ -61,6 +80,7 @@ $ONPROXY "$NODE" --import tsx bench/proxy/fastify.ts $FASTIFY $BACKEND > "$WORK/
 rss_of() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 wait_port() { for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; exit 1; }
 for p in $BACKEND $NGINX $WEIR $HTTPPROXY $FASTIFY $BARE $RAW $EFFECT; do wait_port $p; done
+for n in "${PEERS[@]}"; do if [ "$n" = caddy ]; then wait_port $CADDY; else wait_port $HAPROXY; fi; done
 echo "weir RSS idle: $(rss_of $WEIR_PID) MB"
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v } else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 } else print v }'; }
@@ -73,9 +93,9 @@ once() { # port [extra wrk args] -> "rps p50ms p99ms"
   if echo "$out" | grep -q "Non-2xx"; then echo "non-2xx responses from port $port" >&2; fi
   echo "$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}') $(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')") $(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')")"
 }
-NAMES=(direct weir nginx-proxy http-proxy fastify-http-proxy weir-transport-only effect-http-server undici-raw)
+NAMES=(direct weir nginx-proxy http-proxy fastify-http-proxy weir-transport-only effect-http-server undici-raw "${PEERS[@]}")
 declare -A PORT=([direct]=$BACKEND [weir]=$WEIR [nginx-proxy]=$NGINX [http-proxy]=$HTTPPROXY [fastify-http-proxy]=$FASTIFY \
-  [weir-transport-only]=$BARE [effect-http-server]=$EFFECT [undici-raw]=$RAW)
+  [weir-transport-only]=$BARE [effect-http-server]=$EFFECT [undici-raw]=$RAW [caddy]=$CADDY [haproxy]=$HAPROXY)
 for n in "${NAMES[@]}"; do $ONLOAD wrk -t1 -c"$CONNS" -d1s -H "Host: web" "http://127.0.0.1:${PORT[$n]}/" > /dev/null; done
 for r in $(seq 1 "$ROUNDS"); do
   for n in "${NAMES[@]}"; do echo "$(once "${PORT[$n]}")" >> "$WORK/$n.txt"; done
@@ -90,6 +110,7 @@ for n in "${NAMES[@]}"; do
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo "weir / fastify-http-proxy: $(ratio "${RPS[weir]}" "${RPS[fastify-http-proxy]}")x   weir / nginx-proxy: $(ratio "${RPS[weir]}" "${RPS[nginx-proxy]}")x   weir / http-proxy: $(ratio "${RPS[weir]}" "${RPS[http-proxy]}")x"
+for n in "${PEERS[@]}"; do echo "weir / $n: $(ratio "${RPS[weir]}" "${RPS[$n]}")x"; done
 echo "weir RSS after the runs: $(rss_of $WEIR_PID) MB"
 
 # latency at half of weir's maximum load: each connection paced so that CONNS connections offer ~RPS/2
@@ -110,6 +131,24 @@ done
 p99_of() { awk '{print $3}' "$WORK/$1.txt" | median; }
 added() { awk -v a="$(p99_of "$1")" -v b="$(p99_of direct-half)" 'BEGIN { printf "%.3f ms", a - b }'; }
 echo "added p99 at half load: weir $(added weir-half), weir-transport-only $(added weir-transport-only-half), undici-raw $(added undici-raw-half), nginx-proxy $(added nginx-proxy-half) (the same offered load)"
+
+# latency at a fixed offered load (the issue's figure: RATE req/s, default 5,000, about 20 % of weir's
+# maximum here), interleaved the same way
+RATE=${RATE:-5000}
+RDELAY=$(awk -v c="$CONNS" -v r="$RATE" 'BEGIN { printf "%d", (c * 1000 / r) }')
+echo "== latency at ~$RATE req/s offered ($CONNS connections, ${RDELAY} ms pause each), median of $ROUNDS =="
+for r in $(seq 1 "$ROUNDS"); do
+  DELAY_MS=$RDELAY once $BACKEND -s bench/proxy/pace.lua >> "$WORK/direct-rate.txt"
+  DELAY_MS=$RDELAY once $WEIR -s bench/proxy/pace.lua >> "$WORK/weir-rate.txt"
+  DELAY_MS=$RDELAY once $BARE -s bench/proxy/pace.lua >> "$WORK/weir-transport-only-rate.txt"
+  DELAY_MS=$RDELAY once $NGINX -s bench/proxy/pace.lua >> "$WORK/nginx-proxy-rate.txt"
+done
+for n in direct-rate weir-rate weir-transport-only-rate nginx-proxy-rate; do
+  printf "%-26s %10s req/s  p50 %s ms  p99 %s ms\n" "$n" "$(awk '{print $1}' "$WORK/$n.txt" | median)" \
+    "$(awk '{print $2}' "$WORK/$n.txt" | median)" "$(awk '{print $3}' "$WORK/$n.txt" | median)"
+done
+added_rate() { awk -v a="$(p99_of "$1")" -v b="$(p99_of direct-rate)" 'BEGIN { printf "%.3f ms", a - b }'; }
+echo "added p99 at $RATE req/s: weir $(added_rate weir-rate), weir-transport-only $(added_rate weir-transport-only-rate), nginx-proxy $(added_rate nginx-proxy-rate)"
 
 c1000() { # pid port label
   $ONLOAD wrk -t1 -c1000 -d5s -H "Host: web" "http://127.0.0.1:$2/" > "$WORK/wrk-1000-$3.txt" 2>&1 &

@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import * as Result from "effect/Result"
-import { randomBytes } from "node:crypto"
+import { randomHex } from "../internal/Ids.js"
 import * as Dtab from "../naming/Dtab.js"
 import type { Deadline } from "../resilience/Deadline.js"
 import * as DeadlineCodec from "../resilience/Deadline.js"
@@ -94,10 +94,16 @@ export const stripHopByHop = (headers: Headers): void => {
  * the same object when there is nothing to remove, else a fresh one (deleting properties would turn
  * the object into a slow dictionary on the hot path).
  *
+ * With `framingLeft`, `Connection`, `Keep-Alive` and `Transfer-Encoding` alone do not make a copy:
+ * for a message that only weir's own writers will write (the HTTP/1.1 head writer and the HTTP/2
+ * header conversion both leave them out and write their own framing), so that a response carrying
+ * only `Connection: keep-alive` — nearly every upstream's — is passed on as it is. They are removed
+ * like the others when a copy is made for another header.
+ *
  * @since 0.1.0
  * @category transformations
  */
-export const withoutHopByHop = (headers: Headers, also?: string): Headers => {
+export const withoutHopByHop = (headers: Headers, also?: string, framingLeft = false): Headers => {
   // names listed in `Connection` that are not hop-by-hop anyway (usually none: `keep-alive`, `close`)
   let named: Array<string> | undefined
   const connection = headers["connection"]
@@ -119,7 +125,10 @@ export const withoutHopByHop = (headers: Headers, also?: string): Headers => {
   // looking up the nine hop-by-hop names, which are usually all absent
   let found = false
   for (const name in headers) {
-    if (isHopByHop(name) || name === also || (named !== undefined && named.includes(name))) {
+    if (
+      (isHopByHop(name) && !(framingLeft && isFraming(name))) || name === also ||
+      (named !== undefined && named.includes(name))
+    ) {
       found = true
       break
     }
@@ -132,6 +141,10 @@ export const withoutHopByHop = (headers: Headers, also?: string): Headers => {
   }
   return out
 }
+
+/** `connection`, `keep-alive`, `transfer-encoding`: what every head writer of weir leaves out. */
+const isFraming = (name: string): boolean =>
+  name === "connection" || name === "keep-alive" || name === "transfer-encoding"
 
 /** Whether a lower-case name is in `hopByHop`. */
 const isHopByHop = (name: string): boolean => {
@@ -301,24 +314,12 @@ export const appendVia = (headers: Headers, version: "1.0" | "1.1" | "2"): void 
 const via11 = `1.1 ${viaToken}`
 
 /**
- * A fresh request id: 16 lower-case hex characters.
+ * A fresh request id: 16 lower-case hex characters, never all zeros.
  *
  * @since 0.1.0
  * @category outbound
  */
-export const newRequestId = (): string => {
-  if (idOffset >= idPool.length) {
-    // 256 ids from one hex conversion; each id is then a 16-character slice of it
-    idPool = randomBytes(8 * 256).toString("hex")
-    idOffset = 0
-  }
-  const id = idPool.slice(idOffset, idOffset + 16)
-  idOffset += 16
-  return id
-}
-
-let idPool = ""
-let idOffset = 0
+export const newRequestId = (): string => randomHex(16)
 
 /**
  * A span of linkerd's (Finagle's) trace context, as carried by `l5d-ctx-trace`: 64-bit ids as 16

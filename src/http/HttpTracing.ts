@@ -195,7 +195,8 @@ export const decide = (
   const ctx = l5dOf(traceId, hop, parent?.spanId ?? hop, parent?.sampled ?? (sampled ? true : false), debug)
   if (!sampled) {
     request.headers["traceparent"] = TraceContext.formatTraceparent(traceId, hop, false)
-    writeB3(request, b3Form(request), traceId, hop, false, parent?.spanId)
+    // B3 headers arrived only if some trace context did
+    if (found !== undefined) writeB3(request, b3Form(request), traceId, hop, false, parent?.spanId)
   }
   return {
     traceId,

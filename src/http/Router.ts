@@ -283,8 +283,9 @@ const residualOf = (bound: Name.Bound): string => {
   return r
 }
 
+/** A response's headers as the server will write them (its writers leave the framing headers out). */
 const withoutHopByHop = (response: HttpResponse): HttpResponse => {
-  const headers = Headers.withoutHopByHop(response.headers)
+  const headers = Headers.withoutHopByHop(response.headers, undefined, true)
   return headers === response.headers ? response : { ...response, headers }
 }
 

@@ -19,7 +19,7 @@ import * as Context from "effect/Context"
 import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
-import { randomBytes } from "node:crypto"
+import { randomHex } from "../internal/Ids.js"
 
 /**
  * A finished span as the sinks receive it. Times are nanoseconds since the epoch.
@@ -79,28 +79,13 @@ export const admits = (traceId: string, rate: number): boolean => {
   return Number.parseInt(traceId.slice(-13), 16) / two52 < rate
 }
 
-let pool = ""
-let offset = 0
-const zeros16 = "0000000000000000"
-
-const next = (length: 16 | 32): string => {
-  if (offset + length > pool.length) {
-    // 128 16-digit ids from one hex conversion; each id is a slice of it
-    pool = randomBytes(8 * 256).toString("hex")
-    offset = 0
-  }
-  const id = pool.slice(offset, offset + length)
-  offset += length
-  return id.startsWith(zeros16) && (length === 16 || id.endsWith(zeros16)) ? next(length) : id
-}
-
 /**
  * A random lower-case hex id of `length` digits (from `crypto.randomBytes`), never all zeros.
  *
  * @since 0.1.0
  * @category ids
  */
-export const randomId = (length: 16 | 32): string => next(length)
+export const randomId = (length: 16 | 32): string => randomHex(length)
 
 const errorOf = (exit: Exit.Exit<unknown, unknown>): string | undefined => {
   if (exit._tag === "Success") return undefined

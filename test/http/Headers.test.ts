@@ -56,6 +56,22 @@ describe("Headers", () => {
     expect(dirty.connection).toBe("keep-alive, x-hop")
   })
 
+  it("withoutHopByHop with framingLeft passes a response with only framing headers as it is", () => {
+    const upstream: Message.Headers = {
+      "content-type": "text/plain",
+      connection: "keep-alive",
+      "keep-alive": "timeout=5"
+    }
+    expect(Headers.withoutHopByHop(upstream, undefined, true)).toBe(upstream)
+    const chunked: Message.Headers = { "transfer-encoding": "chunked", a: "1" }
+    expect(Headers.withoutHopByHop(chunked, undefined, true)).toBe(chunked)
+    // a header named in Connection, or another hop-by-hop one, still makes the copy, without the framing ones
+    const named: Message.Headers = { connection: "x-hop", "x-hop": "1", a: "1" }
+    expect(Headers.withoutHopByHop(named, undefined, true)).toEqual({ a: "1" })
+    const te: Message.Headers = { connection: "keep-alive", trailer: "x", a: "1" }
+    expect(Headers.withoutHopByHop(te, undefined, true)).toEqual({ a: "1" })
+  })
+
   it("counts Via entries and appends this hop", () => {
     const h: Message.Headers = { via: ["1.1 a, 1.0 b", "1.1 c"] }
     expect(Headers.viaCount(h)).toBe(3)
