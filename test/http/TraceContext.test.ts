@@ -89,6 +89,19 @@ describe("TraceContext B3", () => {
 })
 
 describe("TraceContext l5d-ctx-trace", () => {
+  it("encodes a span as the base64 of its ids and flags, 32 bytes or 40 with a high trace id (property)", () => {
+    const hex16 = fc.stringMatching(/^[0-9a-f]{16}$/)
+    fc.assert(
+      fc.property(hex16, hex16, hex16, hex16, fc.option(hex16, { nil: undefined }), (a, b, c, d, high) => {
+        const id: Headers.TraceId = { spanId: a, parentId: b, traceId: c, flags: d, traceIdHigh: high }
+        const encoded = Headers.encodeTrace(id)
+        expect(encoded).toBe(Buffer.from(a + b + c + d + (high ?? ""), "hex").toString("base64"))
+        expect(Headers.decodeTrace(encoded)).toEqual(id)
+      }),
+      { seed: 17, numRuns: 300 }
+    )
+  })
+
   it("reads Finagle's sampling flags and the 128-bit trace id", () => {
     const id: Headers.TraceId = {
       spanId: span,
