@@ -368,17 +368,8 @@ export const decodeTrace = (value: string): TraceId | undefined => {
  * @since 0.1.0
  * @category trace
  */
-export const encodeTrace = (t: TraceId): string => {
-  // each 16-digit part decoded into one scratch buffer: no joined hex string and no Buffer per call
-  let at = traceScratch.write(t.spanId, 0, 8, "hex")
-  at += traceScratch.write(t.parentId, at, 8, "hex")
-  at += traceScratch.write(t.traceId, at, 8, "hex")
-  at += traceScratch.write(t.flags, at, 8, "hex")
-  if (t.traceIdHigh !== undefined) at += traceScratch.write(t.traceIdHigh, at, 8, "hex")
-  return traceScratch.toString("base64", 0, at)
-}
-
-const traceScratch = Buffer.alloc(40)
+export const encodeTrace = (t: TraceId): string =>
+  Buffer.from(t.spanId + t.parentId + t.traceId + t.flags + (t.traceIdHigh ?? ""), "hex").toString("base64")
 
 /**
  * The span of a request this router forwards: a child of the caller's span (same trace id and
