@@ -29,6 +29,7 @@ import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Tracer from "effect/Tracer"
 import type * as Failure from "../Failure.js"
+import * as Ids from "../internal/Ids.js"
 import * as Tracing from "../telemetry/Tracing.js"
 import type * as TraceFilter from "../TraceFilter.js"
 import * as Headers from "./Headers.js"
@@ -183,18 +184,22 @@ export const decide = (
     ? undefined
     : TraceContext.extract(get(request), l5d)
   const parent = found?.context
-  const traceId = parent?.traceId ?? Tracing.randomId(32)
+  // a trace starting here: its ids and its unsampled traceparent come as one flat string's slices
+  const root = parent === undefined ? Ids.rootIds() : undefined
+  const traceId = root !== undefined ? root.traceId : parent!.traceId
   const decided = parent !== undefined && (parent.debug || parent.sampled !== undefined)
   const rate = decided ? undefined : sampleRateOf(sample)
   const forced = rate !== undefined
     ? Tracing.admits(traceId, rate)
     : parent !== undefined && (parent.debug || parent.sampled === true)
   const sampled = forced || (rate === undefined && parent?.sampled !== false && tracing.sample(traceId))
-  const hop = Tracing.randomId(16)
+  const hop = root !== undefined ? root.spanId : Tracing.randomId(16)
   const debug = parent?.debug ?? false
   const ctx = l5dOf(traceId, hop, parent?.spanId ?? hop, parent?.sampled ?? (sampled ? true : false), debug)
   if (!sampled) {
-    request.headers["traceparent"] = TraceContext.formatTraceparent(traceId, hop, false)
+    request.headers["traceparent"] = root !== undefined
+      ? root.traceparent
+      : TraceContext.formatTraceparent(traceId, hop, false)
     // B3 headers arrived only if some trace context did
     if (found !== undefined) writeB3(request, b3Form(request), traceId, hop, false, parent?.spanId)
   }
