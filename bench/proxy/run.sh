@@ -11,7 +11,7 @@ DUR=${DUR:-4s}
 CONNS=${CONNS:-50}
 ROUNDS=${ROUNDS:-3}
 BACKEND=18080; NGINX=18081; WEIR=18082; HTTPPROXY=18083; FASTIFY=18084; WEIR_DEFAULTS=18085; BARE=18086; RAW=18087; EFFECT=18088
-CADDY=18089; HAPROXY=18090
+CADDY=18089; HAPROXY=18090; NETPIPE=18091
 ADMIN=19990; ADMIN_DEFAULTS=19991
 WORK=$(mktemp -d /tmp/weir-bench.XXXXXX)
 PIDS=()
@@ -74,43 +74,57 @@ $ONPROXY "$NODE" "$WORK/weir.mjs" proxy "$WORK/weir.yaml" > "$WORK/weir.log" 2>&
 $ONPROXY "$NODE" "$WORK/bare.mjs" $BARE $BACKEND > "$WORK/bare.log" 2>&1 & PIDS+=($!)
 $ONPROXY "$NODE" "$WORK/effect-server.mjs" $EFFECT $BACKEND > "$WORK/effect-server.log" 2>&1 & PIDS+=($!)
 $ONPROXY "$NODE" bench/proxy/undici-raw.mjs $RAW $BACKEND > "$WORK/undici-raw.log" 2>&1 & PIDS+=($!)
+$ONPROXY "$NODE" bench/proxy/net-forward.mjs $NETPIPE $BACKEND > "$WORK/net-forward.log" 2>&1 & PIDS+=($!)
 $ONPROXY "$NODE" --import tsx bench/proxy/http-proxy.ts $HTTPPROXY $BACKEND > "$WORK/http-proxy.log" 2>&1 & PIDS+=($!)
 $ONPROXY "$NODE" --import tsx bench/proxy/fastify.ts $FASTIFY $BACKEND > "$WORK/fastify.log" 2>&1 & PIDS+=($!)
 
 rss_of() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 wait_port() { for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; exit 1; }
-for p in $BACKEND $NGINX $WEIR $HTTPPROXY $FASTIFY $BARE $RAW $EFFECT; do wait_port $p; done
+for p in $BACKEND $NGINX $WEIR $HTTPPROXY $FASTIFY $BARE $RAW $EFFECT $NETPIPE; do wait_port $p; done
 for n in "${PEERS[@]}"; do if [ "$n" = caddy ]; then wait_port $CADDY; else wait_port $HAPROXY; fi; done
 echo "weir RSS idle: $(rss_of $WEIR_PID) MB"
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v } else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 } else print v }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-declare -A RPS P50 P99
-once() { # port [extra wrk args] -> "rps p50ms p99ms"
+declare -A RPS P50 P99 CPU
+# CPU time (user + system, from /proc) of every process listening on a port (nginx: master and worker)
+pids_of() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u; }
+cpu_ticks_of() { local t=0 p; for p in $(pids_of "$1"); do t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat") )); done; echo $t; }
+TICK=$(getconf CLK_TCK)
+once() { # port [extra wrk args] -> "rps p50ms p99ms cpu-µs-per-request"
   local port=$1; shift
+  local before; before=$(cpu_ticks_of "$port")
   local out; out=$($ONLOAD wrk -t1 -c"$CONNS" -d"$DUR" --latency -H "Host: web" "$@" "http://127.0.0.1:$port/")
+  local after; after=$(cpu_ticks_of "$port")
   if echo "$out" | grep -q "Non-2xx"; then echo "non-2xx responses from port $port" >&2; fi
-  echo "$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}') $(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')") $(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')")"
+  local cpu; cpu=$(echo "$out" | awk -v t=$(( after - before )) -v hz="$TICK" '/requests in/ {n=$1} END {printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}')
+  echo "$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}') $(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')") $(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')") $cpu"
 }
-NAMES=(direct weir nginx-proxy http-proxy fastify-http-proxy weir-transport-only effect-http-server undici-raw "${PEERS[@]}")
+NAMES=(direct weir nginx-proxy http-proxy fastify-http-proxy weir-transport-only effect-http-server undici-raw node-net-pipe "${PEERS[@]}")
 declare -A PORT=([direct]=$BACKEND [weir]=$WEIR [nginx-proxy]=$NGINX [http-proxy]=$HTTPPROXY [fastify-http-proxy]=$FASTIFY \
-  [weir-transport-only]=$BARE [effect-http-server]=$EFFECT [undici-raw]=$RAW [caddy]=$CADDY [haproxy]=$HAPROXY)
+  [weir-transport-only]=$BARE [effect-http-server]=$EFFECT [undici-raw]=$RAW [node-net-pipe]=$NETPIPE [caddy]=$CADDY [haproxy]=$HAPROXY)
 for n in "${NAMES[@]}"; do $ONLOAD wrk -t1 -c"$CONNS" -d1s -H "Host: web" "http://127.0.0.1:${PORT[$n]}/" > /dev/null; done
 for r in $(seq 1 "$ROUNDS"); do
   for n in "${NAMES[@]}"; do echo "$(once "${PORT[$n]}")" >> "$WORK/$n.txt"; done
 done
 echo "== throughput: wrk -t1 -c$CONNS -d$DUR, median of $ROUNDS rounds (loopback, $(nproc) cores, pinned: $PIN) =="
-printf "%-22s %10s %10s %10s\n" target "req/s" "p50 ms" "p99 ms"
+printf "%-22s %10s %10s %10s %12s\n" target "req/s" "p50 ms" "p99 ms" "CPU µs/req"
 for n in "${NAMES[@]}"; do
   RPS[$n]=$(awk '{print $1}' "$WORK/$n.txt" | median)
   P50[$n]=$(awk '{print $2}' "$WORK/$n.txt" | median)
   P99[$n]=$(awk '{print $3}' "$WORK/$n.txt" | median)
-  printf "%-22s %10s %10s %10s   (rounds: %s)\n" "$n" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "$(awk '{printf "%s ", $1}' "$WORK/$n.txt")"
+  CPU[$n]=$(awk '{print $4}' "$WORK/$n.txt" | median)
+  printf "%-22s %10s %10s %10s %12s   (rounds: %s)\n" "$n" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "${CPU[$n]}" "$(awk '{printf "%s ", $1}' "$WORK/$n.txt")"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo "weir / fastify-http-proxy: $(ratio "${RPS[weir]}" "${RPS[fastify-http-proxy]}")x   weir / nginx-proxy: $(ratio "${RPS[weir]}" "${RPS[nginx-proxy]}")x   weir / http-proxy: $(ratio "${RPS[weir]}" "${RPS[http-proxy]}")x"
 for n in "${PEERS[@]}"; do echo "weir / $n: $(ratio "${RPS[weir]}" "${RPS[$n]}")x"; done
+# per round (each target's runs of one round are seconds apart): steadier than the ratio of medians
+for n in nginx-proxy "${PEERS[@]}"; do
+  echo "weir / $n per round: $(paste -d' ' "$WORK/weir.txt" "$WORK/$n.txt" | awk '{ printf "%.2f ", $1 / $5 }')"
+done
+echo "CPU µs per request beyond the node:net pipe: weir $(awk -v a="${CPU[weir]}" -v b="${CPU[node-net-pipe]}" 'BEGIN { printf "%.1f", a - b }'), weir-transport-only $(awk -v a="${CPU[weir-transport-only]}" -v b="${CPU[node-net-pipe]}" 'BEGIN { printf "%.1f", a - b }')"
 echo "weir RSS after the runs: $(rss_of $WEIR_PID) MB"
 
 # latency at half of weir's maximum load: each connection paced so that CONNS connections offer ~RPS/2
