@@ -163,7 +163,18 @@ export const skipEmptyLines = (buf: Buffer, from: number): number => {
   return i < buf.length && buf[i] === LF ? -1 : i
 }
 
-const parseHeaderLines = (lines: Array<string>): Headers | ParseError => {
+/**
+ * Header names as read (any case) to their lower-case form, for names already checked against
+ * `token`: a map lookup instead of the regular expression and a lower-cased copy for the few dozen
+ * names most messages carry. Only valid names are kept, up to a bound.
+ */
+const lowerNames = new Map<string, string>()
+
+/**
+ * Parses the header lines of a head (from `lines[1]`). `checked`: the caller has already found no
+ * control character anywhere in the head (`badInHead`), so values are not checked one by one.
+ */
+const parseHeaderLines = (lines: Array<string>, checked: boolean): Headers | ParseError => {
   const headers: Headers = {}
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!
@@ -172,14 +183,20 @@ const parseHeaderLines = (lines: Array<string>): Headers | ParseError => {
     const colon = line.indexOf(":")
     if (colon <= 0) return new ParseError(400, "header line without a name and colon")
     const rawName = line.slice(0, colon)
-    if (!token.test(rawName)) return new ParseError(400, `invalid header name ${JSON.stringify(rawName.slice(0, 64))}`)
+    let name = lowerNames.get(rawName)
+    if (name === undefined) {
+      if (!token.test(rawName)) {
+        return new ParseError(400, `invalid header name ${JSON.stringify(rawName.slice(0, 64))}`)
+      }
+      name = rawName.toLowerCase()
+      if (lowerNames.size < 1024) lowerNames.set(rawName, name)
+    }
     let s = colon + 1
     let e = line.length
     while (s < e && (line.charCodeAt(s) === 32 || line.charCodeAt(s) === 9)) s++
     while (e > s && (line.charCodeAt(e - 1) === 32 || line.charCodeAt(e - 1) === 9)) e--
     const value = s === 0 && e === line.length ? line : line.slice(s, e)
-    if (badValue.test(value)) return new ParseError(400, `invalid character in header ${rawName}`)
-    const name = rawName.toLowerCase()
+    if (!checked && badValue.test(value)) return new ParseError(400, `invalid character in header ${rawName}`)
     const prev = headers[name]
     if (prev === undefined) headers[name] = value
     else if (typeof prev === "string") headers[name] = [prev, value]
@@ -190,14 +207,23 @@ const parseHeaderLines = (lines: Array<string>): Headers | ParseError => {
   return headers
 }
 
-const splitHead = (buf: Buffer, start: number, end: number): Array<string> | ParseError => {
+/** A control character other than CR and LF (HTAB is allowed), or DEL: in no valid head. */
+const badInHead = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/
+
+/** A head's lines, and whether it has no control character but its line ends (one check for all its values). */
+interface Lines {
+  readonly lines: Array<string>
+  readonly checked: boolean
+}
+
+const splitHead = (buf: Buffer, start: number, end: number): Lines | ParseError => {
   const text = buf.toString("latin1", start, end - 4)
   const lines = text.split("\r\n")
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!
     if (l.indexOf("\n") >= 0 || l.indexOf("\r") >= 0) return new ParseError(400, "bare CR or LF in the message head")
   }
-  return lines
+  return { lines, checked: !badInHead.test(text) }
 }
 
 const versionOf = (v: string): "1.0" | "1.1" | ParseError =>
@@ -216,8 +242,9 @@ const versionOf = (v: string): "1.0" | "1.1" | ParseError =>
  * @category parsing
  */
 export const parseRequestHead = (buf: Buffer, start: number, end: number): RequestHead | ParseError => {
-  const lines = splitHead(buf, start, end)
-  if (lines instanceof ParseError) return lines
+  const split = splitHead(buf, start, end)
+  if (split instanceof ParseError) return split
+  const lines = split.lines
   const line = lines[0]!
   const sp1 = line.indexOf(" ")
   const sp2 = sp1 < 0 ? -1 : line.indexOf(" ", sp1 + 1)
@@ -229,7 +256,7 @@ export const parseRequestHead = (buf: Buffer, start: number, end: number): Reque
   if (badForm !== undefined) return new ParseError(400, badForm)
   const version = versionOf(line.slice(sp2 + 1))
   if (version instanceof ParseError) return version
-  const headers = parseHeaderLines(lines)
+  const headers = parseHeaderLines(lines, split.checked)
   if (headers instanceof ParseError) return headers
   const host = headers.host
   if (host !== undefined) {
@@ -276,8 +303,9 @@ const targetProblem = (method: string, target: string): string | undefined => {
  * @category parsing
  */
 export const parseResponseHead = (buf: Buffer, start: number, end: number): ResponseHead | ParseError => {
-  const lines = splitHead(buf, start, end)
-  if (lines instanceof ParseError) return lines
+  const split = splitHead(buf, start, end)
+  if (split instanceof ParseError) return split
+  const lines = split.lines
   const line = lines[0]!
   const version = versionOf(line.slice(0, 8))
   if (version instanceof ParseError) return version
@@ -287,7 +315,7 @@ export const parseResponseHead = (buf: Buffer, start: number, end: number): Resp
   const code = line.slice(9, 12)
   if (!digits.test(code) || code.charCodeAt(0) === 48) return new ParseError(400, "invalid status code")
   if (badReason.test(line)) return new ParseError(400, "invalid character in the reason phrase")
-  const headers = parseHeaderLines(lines)
+  const headers = parseHeaderLines(lines, split.checked)
   if (headers instanceof ParseError) return headers
   return { status: Number(code), version, headers }
 }
