@@ -20,12 +20,7 @@ ROUNDS=${ROUNDS:-10}
 BACKEND=18180; NEW=18182; OLD=18183; ADMIN_NEW=19192; ADMIN_OLD=19193
 WORK=$(mktemp -d /tmp/weir-ab.XXXXXX)
 PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  git worktree remove --force "$WORK/old" 2>/dev/null || true
-}
-trap cleanup EXIT
+source bench/proxy/lib.sh
 
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk nginx)"; exit 1; }
 NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
@@ -37,16 +32,7 @@ else
   ONPROXY=""; ONLOAD=""
 fi
 
-git worktree add --quiet --detach "$WORK/old" "$REF"
-ln -s "$PWD/node_modules" "$WORK/old/node_modules"
-bundle() { # source-root outfile
-  node_modules/.bin/esbuild "$1/src/bin/weir.ts" --bundle --platform=node --format=esm --log-level=error \
-    --external:etcd3 \
-    --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
-    --outfile="$2"
-}
-bundle . "$WORK/new.mjs"
-bundle "$WORK/old" "$WORK/old.mjs"
+bundle_both "$REF"
 
 render() { sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" -e "s#__WEIR__#${3:-}#g" -e "s#__ADMIN__#${4:-}#g" "$1" > "$2"; }
 render bench/proxy/nginx-backend.conf.tmpl "$WORK/backend.conf"
@@ -56,7 +42,6 @@ if [ -n "${NEW_EXTRA:-}" ]; then printf '%s\n' "$NEW_EXTRA" >> "$WORK/new.yaml";
 $ONLOAD "$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.err" & PIDS+=($!)
 $ONPROXY "$NODE" "$WORK/new.mjs" proxy "$WORK/new.yaml" > "$WORK/new.log" 2>&1 & PIDS+=($!)
 $ONPROXY "$NODE" "$WORK/old.mjs" proxy "$WORK/old.yaml" > "$WORK/old.log" 2>&1 & PIDS+=($!)
-wait_port() { for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; cat "$WORK"/*.log; exit 1; }
 for p in $BACKEND $NEW $OLD; do wait_port $p; done
 
 pid_of() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }

@@ -17,33 +17,18 @@ ROUNDS=${ROUNDS:-2}
 BACKEND=18470; PORT=18472; ADMIN=19472
 WORK=$(mktemp -d /tmp/weir-alloc.XXXXXX)
 PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  git worktree remove --force "$WORK/old" 2>/dev/null || true
-}
-trap cleanup EXIT
+source bench/proxy/lib.sh
 
 command -v h2load >/dev/null || { echo "h2load not found (apt-get install -y nghttp2-client nginx)"; exit 1; }
 NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
 NODE="$PWD/node_modules/.bin/node"
-git worktree add --quiet --detach "$WORK/old" "$REF"
-ln -s "$PWD/node_modules" "$WORK/old/node_modules"
-bundle() { # source-root outfile
-  node_modules/.bin/esbuild "$1/src/bin/weir.ts" --bundle --platform=node --format=esm --log-level=error \
-    --external:etcd3 \
-    --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
-    --outfile="$2"
-}
-bundle . "$WORK/new.mjs"
-bundle "$WORK/old" "$WORK/old.mjs"
+bundle_both "$REF"
 render() { sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" -e "s#__WEIR__#$PORT#g" -e "s#__ADMIN__#$ADMIN#g" "$1" > "$2"; }
 render bench/proxy/nginx-backend.conf.tmpl "$WORK/backend.conf"
 render bench/proxy/weir.yaml.tmpl "$WORK/new.yaml"
 render bench/proxy/weir.yaml.tmpl "$WORK/old.yaml"
 if [ -n "${NEW_EXTRA:-}" ]; then printf '%s\n' "$NEW_EXTRA" >> "$WORK/new.yaml"; fi
 "$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.err" & PIDS+=($!)
-wait_port() { for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; exit 1; }
 wait_port $BACKEND
 
 once() { # name -> "bytes-per-request collections-per-1000"

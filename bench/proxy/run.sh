@@ -127,42 +127,33 @@ done
 echo "CPU µs per request beyond the node:net pipe: weir $(awk -v a="${CPU[weir]}" -v b="${CPU[node-net-pipe]}" 'BEGIN { printf "%.1f", a - b }'), weir-transport-only $(awk -v a="${CPU[weir-transport-only]}" -v b="${CPU[node-net-pipe]}" 'BEGIN { printf "%.1f", a - b }')"
 echo "weir RSS after the runs: $(rss_of $WEIR_PID) MB"
 
-# latency at half of weir's maximum load: each connection paced so that CONNS connections offer ~RPS/2
-HALF=$(( ${RPS[weir]} / 2 ))
-DELAY=$(awk -v c="$CONNS" -v r="$HALF" 'BEGIN { printf "%d", (c * 1000 / r) }')
-echo "== latency at ~$HALF req/s offered ($CONNS connections, ${DELAY} ms pause each), median of $ROUNDS =="
-for r in $(seq 1 "$ROUNDS"); do
-  DELAY_MS=$DELAY once $BACKEND -s bench/proxy/pace.lua >> "$WORK/direct-half.txt"
-  DELAY_MS=$DELAY once $WEIR -s bench/proxy/pace.lua >> "$WORK/weir-half.txt"
-  DELAY_MS=$DELAY once $RAW -s bench/proxy/pace.lua >> "$WORK/undici-raw-half.txt"
-  DELAY_MS=$DELAY once $BARE -s bench/proxy/pace.lua >> "$WORK/weir-transport-only-half.txt"
-  DELAY_MS=$DELAY once $NGINX -s bench/proxy/pace.lua >> "$WORK/nginx-proxy-half.txt"
-done
-for n in direct-half weir-half undici-raw-half weir-transport-only-half nginx-proxy-half; do
-  printf "%-22s %10s req/s  p50 %s ms  p99 %s ms\n" "$n" "$(awk '{print $1}' "$WORK/$n.txt" | median)" \
-    "$(awk '{print $2}' "$WORK/$n.txt" | median)" "$(awk '{print $3}' "$WORK/$n.txt" | median)"
-done
+# paced LABEL SUFFIX OFFERED TARGET...: latency at OFFERED req/s (CONNS connections, each paced by
+# bench/proxy/pace.lua), directly and through each TARGET, interleaved over ROUNDS; medians, and the
+# p99 each target adds over direct
 p99_of() { awk '{print $3}' "$WORK/$1.txt" | median; }
-added() { awk -v a="$(p99_of "$1")" -v b="$(p99_of direct-half)" 'BEGIN { printf "%.3f ms", a - b }'; }
-echo "added p99 at half load: weir $(added weir-half), weir-transport-only $(added weir-transport-only-half), undici-raw $(added undici-raw-half), nginx-proxy $(added nginx-proxy-half) (the same offered load)"
-
-# latency at a fixed offered load (the issue's figure: RATE req/s, default 5,000, about 20 % of weir's
-# maximum here), interleaved the same way
+paced() {
+  local label=$1 suffix=$2 offered=$3; shift 3
+  local delay; delay=$(awk -v c="$CONNS" -v r="$offered" 'BEGIN { printf "%d", (c * 1000 / r) }')
+  echo "== latency at ~$offered req/s offered ($CONNS connections, ${delay} ms pause each), median of $ROUNDS =="
+  local r n
+  for r in $(seq 1 "$ROUNDS"); do
+    for n in direct "$@"; do DELAY_MS=$delay once "${PORT[$n]}" -s bench/proxy/pace.lua >> "$WORK/$n-$suffix.txt"; done
+  done
+  for n in direct "$@"; do
+    printf "%-26s %10s req/s  p50 %s ms  p99 %s ms\n" "$n-$suffix" "$(awk '{print $1}' "$WORK/$n-$suffix.txt" | median)" \
+      "$(awk '{print $2}' "$WORK/$n-$suffix.txt" | median)" "$(awk '{print $3}' "$WORK/$n-$suffix.txt" | median)"
+  done
+  local line="added p99 $label:"
+  for n in "$@"; do
+    line+=" $n $(awk -v a="$(p99_of "$n-$suffix")" -v b="$(p99_of "direct-$suffix")" 'BEGIN { printf "%.3f ms", a - b }'),"
+  done
+  echo "${line%,} (the same offered load)"
+}
+# at half of weir's maximum load, and at a fixed RATE (default 5,000 req/s: issue 15's figure, about a
+# fifth of weir's maximum here)
+paced "at half load" half $(( ${RPS[weir]} / 2 )) weir undici-raw weir-transport-only nginx-proxy
 RATE=${RATE:-5000}
-RDELAY=$(awk -v c="$CONNS" -v r="$RATE" 'BEGIN { printf "%d", (c * 1000 / r) }')
-echo "== latency at ~$RATE req/s offered ($CONNS connections, ${RDELAY} ms pause each), median of $ROUNDS =="
-for r in $(seq 1 "$ROUNDS"); do
-  DELAY_MS=$RDELAY once $BACKEND -s bench/proxy/pace.lua >> "$WORK/direct-rate.txt"
-  DELAY_MS=$RDELAY once $WEIR -s bench/proxy/pace.lua >> "$WORK/weir-rate.txt"
-  DELAY_MS=$RDELAY once $BARE -s bench/proxy/pace.lua >> "$WORK/weir-transport-only-rate.txt"
-  DELAY_MS=$RDELAY once $NGINX -s bench/proxy/pace.lua >> "$WORK/nginx-proxy-rate.txt"
-done
-for n in direct-rate weir-rate weir-transport-only-rate nginx-proxy-rate; do
-  printf "%-26s %10s req/s  p50 %s ms  p99 %s ms\n" "$n" "$(awk '{print $1}' "$WORK/$n.txt" | median)" \
-    "$(awk '{print $2}' "$WORK/$n.txt" | median)" "$(awk '{print $3}' "$WORK/$n.txt" | median)"
-done
-added_rate() { awk -v a="$(p99_of "$1")" -v b="$(p99_of direct-rate)" 'BEGIN { printf "%.3f ms", a - b }'; }
-echo "added p99 at $RATE req/s: weir $(added_rate weir-rate), weir-transport-only $(added_rate weir-transport-only-rate), nginx-proxy $(added_rate nginx-proxy-rate)"
+paced "at $RATE req/s" rate "$RATE" weir weir-transport-only nginx-proxy "${PEERS[@]}"
 
 c1000() { # pid port label
   $ONLOAD wrk -t1 -c1000 -d5s -H "Host: web" "http://127.0.0.1:$2/" > "$WORK/wrk-1000-$3.txt" 2>&1 &
