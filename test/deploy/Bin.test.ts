@@ -34,6 +34,12 @@ describe("the bundled bin (npm run build:bin)", () => {
   }, 150_000)
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }))
 
+  it("is ASCII only: a single other character makes V8 keep the whole source in memory at two bytes a character", () => {
+    const text = fs.readFileSync(bundle, "latin1")
+    const at = text.search(/[^\x00-\x7f]/)
+    expect(at === -1 ? "" : text.slice(Math.max(0, at - 80), at + 20)).toBe("")
+  })
+
   it("prints its version and checks the quickstart config", () => {
     expect(run(["--version"])).toMatch(/^weir v\d+\.\d+\.\d+/)
     expect(run(["check", "examples/quickstart/weir.yaml"])).toContain("ok")
