@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as ClientConfig from "../config/Client.js"
 import type * as NamerdConfig from "../namerd/Config.js"
-import { ExitCode, readConfigText } from "./Check.js"
+import { ExitCode, readConfigText } from "./ConfigFile.js"
 
 /**
  * Reads and decodes a namerd config file; prints every problem and fails with `ExitCode` when there

@@ -45,6 +45,19 @@ describe("the bundled bin (npm run build:bin)", () => {
     expect(run(["check", "examples/quickstart/weir.yaml"])).toContain("ok")
   }, 60_000)
 
+  it("runs `weir proxy CONFIG` without the command-line framework: a bad config is reported, exit code 1", () => {
+    const config = path.join(work, "bad.yaml")
+    fs.writeFileSync(config, "routers:\n- protocol: http\n  dtab: nope\n")
+    let failure: { status: number; stderr: string } | undefined
+    try {
+      run(["proxy", config])
+    } catch (e) {
+      failure = e as { status: number; stderr: string }
+    }
+    expect(failure?.status).toBe(1)
+    expect(failure?.stderr).toContain("routers[0].dtab: invalid dtab")
+  }, 60_000)
+
   it("runs namerd on a real etcd: the etcd client loads from node_modules", async () => {
     const etcd = await Etcd.start()
     const port = await Etcd.freeTcpPort()
