@@ -13,20 +13,22 @@
 import * as fs from "node:fs"
 
 /**
- * The heap flags `weir proxy` runs with by default: a 4 MB semi-space (the young generation is
- * collected more often, in shorter pauses, and stays small) and a 512 MB old-space limit (about
- * twenty times the live heap at 1,000 connections).
+ * The heap flags `weir proxy` runs with by default: a 2 MB semi-space (the young generation is
+ * collected more often, in shorter pauses, and stays small: 4 MB of memory for both semi-spaces,
+ * touched whole by any load) and a 512 MB old-space limit (about twenty times the live heap at
+ * 1,000 connections). 2 MB instead of 4 took 5–6 MB off the peak RSS at 1,000 connections with the
+ * same CPU time per request, at 50 and at 1,000 connections (docs/benchmarks.md, "Memory (RSS)").
  *
  * @since 0.1.0
  * @category constants
  */
-export const proxyFlags: ReadonlyArray<string> = ["--max-semi-space-size=4", "--max-old-space-size=512"]
+export const proxyFlags: ReadonlyArray<string> = ["--max-semi-space-size=2", "--max-old-space-size=512"]
 
 /**
  * The heap flags `weir proxy` runs with when its config has an h2 router: a 16 MB semi-space. Every
  * HTTP/2 stream allocates much more than an HTTP/1.1 request (node's stream objects and header
  * conversions on both sides, the trailers the response waits for), and a 100 streams in flight
- * outlive a 4 MB young generation: they are copied by every scavenge and promoted, and the garbage
+ * outlive a small young generation: they are copied by every scavenge and promoted, and the garbage
  * collector took about a third of the proxy's time. 16 MB costs about 25 MB more RSS under load and
  * buys about 1.3–1.7× the streams per second (docs/benchmarks.md, `bench/h2`).
  *
