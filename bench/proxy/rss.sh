@@ -15,7 +15,10 @@
 # disturbed by other load on the machine, throughput is, so compare the ratio, not the req/s.
 # NEW_FLAGS / BASE_FLAGS, when set, are given as WEIR_NODE_FLAGS (the heap flags `weir proxy`
 # restarts itself with; docs/config.md) — BASE=HEAD NEW_FLAGS=... compares flags on the same code;
-# NEW_ENV / BASE_ENV (VAR=value …) set environment variables for one side.
+# NEW_ENV / BASE_ENV (VAR=value …) set environment variables for one side. RATE=N paces the
+# CONNS connections to about N requests a second in all (bench/proxy/pace.lua): CPU per request at a
+# fixed offered load does not depend on how much of the core other processes left (batching), so
+# it compares two weirs on a busy machine better than req/s at full load does.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BASE=${BASE:-main}
@@ -83,7 +86,8 @@ once() {
   idle=$(rss_of $pid)
   $ONLOAD wrk -t1 -c50 -d"$WARM" -H "Host: web" "http://127.0.0.1:$4/" > /dev/null
   warm=$(rss_of $pid); before=$(cpu_ticks $pid)
-  $ONLOAD wrk -t1 -c"$CONNS" -d"$DUR" --timeout 4s --latency -H "Host: web" "http://127.0.0.1:$4/" > "$WORK/wrk.txt" 2>&1 &
+  DELAY_MS=$PACE $ONLOAD wrk -t1 -c"$CONNS" -d"$DUR" --timeout 4s --latency ${RATE:+-s bench/proxy/pace.lua} \
+    -H "Host: web" "http://127.0.0.1:$4/" > "$WORK/wrk.txt" 2>&1 &
   local w=$!
   while kill -0 $w 2>/dev/null; do r=$(rss_of $pid); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.1; done
   wait $w || true
@@ -96,6 +100,7 @@ $(echo "$out" | awk -v t=$(( after - before )) -v hz="$TICK" '/requests in/ {n =
 $(echo "$out" | awk '/Socket errors/ {gsub(",", ""); print $10; found = 1} END {if (!found) print 0}') \
 $(echo "$out" | awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8; found = 1} END {if (!found) print 0}')" >> "$WORK/$name.txt"
 }
+PACE=$(awk -v c="$CONNS" -v r="${RATE:-0}" 'BEGIN { printf "%d", (r > 0 ? c * 1000 / r : 0) }')
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 for r in $(seq 1 "$ROUNDS"); do
   if [ $(( r % 2 )) = 1 ]; then
@@ -105,7 +110,7 @@ for r in $(seq 1 "$ROUNDS"); do
   fi
 done
 echo "== weir ($(git rev-parse --short HEAD)$(git diff --quiet || echo +changes)${NEW_FLAGS:+, flags $NEW_FLAGS}${NEW_ENV:+, $NEW_ENV}) against weir $BASE${BASE_FLAGS:+ (flags $BASE_FLAGS)}${BASE_ENV:+ ($BASE_ENV)}:" \
-  "fresh processes, wrk -c50 -d$WARM then wrk -t1 -c$CONNS -d$DUR --timeout 4s, $ROUNDS alternating rounds, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) =="
+  "fresh processes, wrk -c50 -d$WARM then wrk -t1 -c$CONNS -d$DUR --timeout 4s${RATE:+ paced to $RATE req/s}, $ROUNDS alternating rounds, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) =="
 printf "%-6s %8s %8s %8s %8s %8s %8s %8s %8s\n" "" "idle MB" "warm MB" "peak MB" "req/s" "µs/req" "max ms" ">4 s" "errors"
 for n in new base; do
   printf "%-6s" "$n"
