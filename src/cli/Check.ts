@@ -7,62 +7,8 @@
  */
 import { Argument, Command } from "effect/cli"
 import * as Console from "effect/Console"
-import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
-import * as Result from "effect/Result"
-import * as Runtime from "effect/Runtime"
-import { readFile } from "node:fs/promises"
-import * as Problems from "../config/Problems.js"
-import type * as Config from "../proxy/Config.js"
-import * as Validate from "../proxy/Validate.js"
-
-/**
- * Ends the command with a non-zero exit code; what went wrong has already been printed.
- *
- * @since 0.1.0
- * @category errors
- */
-export class ExitCode extends Data.TaggedError("ExitCode")<{ readonly code: number; readonly message: string }> {
-  override readonly [Runtime.errorExitCode] = 1
-  override readonly [Runtime.errorReported] = false
-}
-
-/**
- * Reads a config file (`-` for stdin) as text.
- *
- * @since 0.1.0
- * @category loading
- */
-export const readConfigText = (file: string): Effect.Effect<string, ExitCode> =>
-  Effect.tryPromise({
-    try: async () => {
-      if (file !== "-") return readFile(file, "utf8")
-      const chunks: Array<Buffer> = []
-      for await (const c of process.stdin) chunks.push(c as Buffer)
-      return Buffer.concat(chunks).toString("utf8")
-    },
-    catch: (e) =>
-      new ExitCode({ code: 1, message: `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}` })
-  }).pipe(Effect.tapError((e) => Console.error(e.message)))
-
-/**
- * Reads, decodes and validates a config file; prints every problem and fails with `ExitCode` when
- * there is any.
- *
- * @since 0.1.0
- * @category loading
- */
-export const loadConfig = (file: string): Effect.Effect<Config.Config, ExitCode> =>
-  Effect.gen(function*() {
-    const text = yield* readConfigText(file)
-    const r = Validate.check(text)
-    if (Result.isFailure(r)) {
-      const n = r.failure.length
-      yield* Console.error(`${file}: ${n} problem${n === 1 ? "" : "s"}\n${Problems.formatProblems(r.failure)}`)
-      return yield* new ExitCode({ code: 1, message: "invalid config" })
-    }
-    return r.success
-  })
+import { loadConfig } from "./ConfigFile.js"
 
 /**
  * The `check` subcommand.

@@ -23,7 +23,7 @@ import * as Interpreter from "../naming/Interpreter.js"
 import type * as Namer from "../naming/Namer.js"
 import * as Path from "../naming/Path.js"
 import * as ConfigModule from "../proxy/Config.js"
-import { ExitCode, loadConfig } from "./Check.js"
+import { ExitCode, loadConfig } from "./ConfigFile.js"
 
 const fail = (message: string): Effect.Effect<never, ExitCode> =>
   Effect.andThen(Console.error(message), Effect.fail(new ExitCode({ code: 1, message })))

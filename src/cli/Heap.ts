@@ -3,29 +3,32 @@
  * connections, docs/benchmarks.md) but V8's defaults let the young generation and the old generation
  * grow to several times that between collections. As linkerd's launcher sets the JVM's heap options,
  * `weir proxy` starts itself again (`process.execve`: same process id, no parent left behind) with
- * {@link proxyFlags} ({@link h2ProxyFlags} when its config has an h2 router) — unless heap flags
- * were already given (in the node command line or `NODE_OPTIONS`), `WEIR_NODE_FLAGS` names other
- * flags (empty: none), or the platform cannot replace a process image (Windows).
+ * {@link proxyFlags} ({@link h2ProxyFlags} when its config has an h2 router) and one malloc arena
+ * ({@link restartEnv}) — unless heap flags were already given (in the node command line or
+ * `NODE_OPTIONS`), `WEIR_NODE_FLAGS` names other flags (empty: none), or the platform cannot replace
+ * a process image (Windows).
  *
  * @since 0.1.0
  */
 import * as fs from "node:fs"
 
 /**
- * The heap flags `weir proxy` runs with by default: a 4 MB semi-space (the young generation is
- * collected more often, in shorter pauses, and stays small) and a 512 MB old-space limit (about
- * twenty times the live heap at 1,000 connections).
+ * The heap flags `weir proxy` runs with by default: a 2 MB semi-space (the young generation is
+ * collected more often, in shorter pauses, and stays small: 4 MB of memory for both semi-spaces,
+ * touched whole by any load) and a 512 MB old-space limit (about twenty times the live heap at
+ * 1,000 connections). 2 MB instead of 4 took 5–6 MB off the peak RSS at 1,000 connections with the
+ * same CPU time per request, at 50 and at 1,000 connections (docs/benchmarks.md, "Memory (RSS)").
  *
  * @since 0.1.0
  * @category constants
  */
-export const proxyFlags: ReadonlyArray<string> = ["--max-semi-space-size=4", "--max-old-space-size=512"]
+export const proxyFlags: ReadonlyArray<string> = ["--max-semi-space-size=2", "--max-old-space-size=512"]
 
 /**
  * The heap flags `weir proxy` runs with when its config has an h2 router: a 16 MB semi-space. Every
  * HTTP/2 stream allocates much more than an HTTP/1.1 request (node's stream objects and header
  * conversions on both sides, the trailers the response waits for), and a 100 streams in flight
- * outlive a 4 MB young generation: they are copied by every scavenge and promoted, and the garbage
+ * outlive a small young generation: they are copied by every scavenge and promoted, and the garbage
  * collector took about a third of the proxy's time. 16 MB costs about 25 MB more RSS under load and
  * buys about 1.3–1.7× the streams per second (docs/benchmarks.md, `bench/h2`).
  *
@@ -67,6 +70,22 @@ export const restartArgs = (
   return [argv[0]!, ...flags, ...execArgv, ...argv.slice(1)]
 }
 
+/**
+ * The environment `weir proxy` restarts with: `MALLOC_ARENA_MAX=1` unless it is set already. glibc's
+ * malloc gives each thread that allocates an arena of its own, and keeps what it freed there: V8's
+ * helper threads (concurrent compilation and garbage collection) left about 8 MB in arenas of their
+ * own at 1,000 connections; with one arena they reuse the main thread's free memory, with no cost in
+ * throughput or CPU per request here (docs/benchmarks.md, "Memory (RSS)"). Other C libraries ignore it.
+ *
+ * @since 0.1.0
+ * @category re-exec
+ */
+export const restartEnv = (env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> => ({
+  ...env,
+  MALLOC_ARENA_MAX: env["MALLOC_ARENA_MAX"] ?? "1",
+  WEIR_RESTARTED: "1"
+})
+
 /** Whether the config file `weir proxy` was given has an h2 router (no for stdin or an unreadable file). */
 const configHasH2 = (path: string | undefined): boolean => {
   if (path === undefined || path === "-") return false
@@ -78,8 +97,8 @@ const configHasH2 = (path: string | undefined): boolean => {
 }
 
 /**
- * Replaces the current process with `weir proxy` under {@link proxyFlags} when {@link restartArgs}
- * says so; returns (doing nothing) otherwise.
+ * Replaces the current process with `weir proxy` under {@link proxyFlags} and {@link restartEnv}
+ * when {@link restartArgs} says so; returns (doing nothing) otherwise.
  *
  * @since 0.1.0
  * @category re-exec
@@ -89,5 +108,5 @@ export const restartWithHeapFlags = (): void => {
   if (typeof execve !== "function" || process.platform === "win32") return
   const args = restartArgs(process.argv, process.execArgv, process.env, configHasH2(process.argv[3]))
   if (args === undefined) return
-  execve.call(process, process.execPath, [...args], { ...process.env, WEIR_RESTARTED: "1" })
+  execve.call(process, process.execPath, [...args], restartEnv(process.env))
 }

@@ -22,7 +22,7 @@ import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Dentry from "../naming/Dentry.js"
 import * as Dtab from "../naming/Dtab.js"
-import { ExitCode, readConfigText } from "./Check.js"
+import { ExitCode, readConfigText } from "./ConfigFile.js"
 
 /**
  * Where namerd is when neither `--base-url` nor `$NAMERCTL_BASE_URL` says.

@@ -13,9 +13,8 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as ClientConfig from "../config/Client.js"
-import * as NamerdConfig from "../namerd/Config.js"
-import * as Namerd from "../namerd/Namerd.js"
-import { ExitCode, readConfigText } from "./Check.js"
+import type * as NamerdConfig from "../namerd/Config.js"
+import { ExitCode, readConfigText } from "./ConfigFile.js"
 
 /**
  * Reads and decodes a namerd config file; prints every problem and fails with `ExitCode` when there
@@ -26,6 +25,9 @@ import { ExitCode, readConfigText } from "./Check.js"
  */
 export const loadNamerdConfig = (file: string): Effect.Effect<NamerdConfig.Config, ExitCode> =>
   Effect.gen(function*() {
+    // loaded here, not with the CLI, so that `weir proxy` does not carry namerd (its stores, their
+    // clients, its interfaces) in its memory
+    const NamerdConfig = yield* Effect.promise(() => import("../namerd/Config.js"))
     const text = yield* readConfigText(file)
     const r = NamerdConfig.parse(text)
     if (Result.isFailure(r)) {
@@ -45,6 +47,7 @@ export const loadNamerdConfig = (file: string): Effect.Effect<NamerdConfig.Confi
 export const runNamerd = (file: string): Effect.Effect<void, ExitCode> =>
   Effect.gen(function*() {
     const config = yield* loadNamerdConfig(file)
+    const Namerd = yield* Effect.promise(() => import("../namerd/Namerd.js"))
     yield* Effect.scoped(Effect.gen(function*() {
       const signalled = yield* Deferred.make<NodeJS.Signals>()
       let signals = 0

@@ -12,9 +12,11 @@
  * With `workers: N` (or `auto`) this process starts N worker processes, each a whole proxy on the
  * same ports, and supervises them (`proxy/Workers.ts`); the signals above apply to all of them.
  *
+ * The module stays free of the command-line framework: `weir proxy CONFIG` runs {@link runProxy}
+ * without loading it (`src/bin/weir.ts`); the `proxy` command itself is defined in `Main.ts`.
+ *
  * @since 0.1.0
  */
-import { Argument, Command } from "effect/cli"
 import * as Console from "effect/Console"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
@@ -26,7 +28,7 @@ import * as Linker from "../proxy/Linker.js"
 import * as Validate from "../proxy/Validate.js"
 import * as Worker from "../proxy/Worker.js"
 import * as Workers from "../proxy/Workers.js"
-import { ExitCode, readConfigText } from "./Check.js"
+import { ExitCode, readConfigText } from "./ConfigFile.js"
 
 const onSignals = (onSignal: (signal: NodeJS.Signals) => void): Effect.Effect<void, never, Scope.Scope> =>
   Effect.acquireRelease(
@@ -106,15 +108,3 @@ export const runProxy = (file: string): Effect.Effect<void, ExitCode> =>
     }))
     yield* Effect.sync(() => process.exit(0))
   }).pipe(Effect.uninterruptible)
-
-/**
- * The `proxy` subcommand.
- *
- * @since 0.1.0
- * @category commands
- */
-export const proxy = Command.make(
-  "proxy",
-  { config: Argument.String("config").pipe(Argument.withDescription("Config file (YAML or JSON), or - for stdin")) },
-  ({ config }) => runProxy(config)
-).pipe(Command.withDescription("Run the proxy described by a linkerd-1.x-style config file"))

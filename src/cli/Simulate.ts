@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import { writeFile } from "node:fs/promises"
 import type * as Report from "../testing/Report.js"
-import { ExitCode, readConfigText } from "./Check.js"
+import { ExitCode, readConfigText } from "./ConfigFile.js"
 
 /**
  * Options of `simulate`.

@@ -166,7 +166,7 @@ const pad = (s: string, width: number, right: boolean) => right ? s.padStart(wid
 export const table = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
   const widths: Array<number> = []
   for (const row of rows) row.forEach((cell, i) => widths[i] = Math.max(widths[i] ?? 0, cell.length))
-  const numeric = (s: string) => /^[-+]?[\d.,]+( ?[%x×])?$/.test(s)
+  const numeric = (s: string) => /^[-+]?[\d.,]+( ?[%x\u00d7])?$/.test(s)
   const lines = rows.map((row) => row.map((cell, i) => pad(cell, widths[i]!, numeric(cell))).join("  ").trimEnd())
   if (lines.length > 1) lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "))
   return lines.join("\n")

@@ -4,7 +4,7 @@ import { TestConsole } from "effect/testing"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
-import { loadConfig } from "../../src/cli/Check.js"
+import { loadConfig } from "../../src/cli/ConfigFile.js"
 import * as Namers from "../../src/config/namer/index.js"
 
 const withFile = <A, E>(text: string, f: (file: string) => Effect.Effect<A, E>) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { h2ProxyFlags, hasH2Router, proxyFlags, restartArgs } from "../../src/cli/Heap.js"
+import { h2ProxyFlags, hasH2Router, proxyFlags, restartArgs, restartEnv } from "../../src/cli/Heap.js"
 
 const argv = ["/usr/bin/node", "/opt/weir/bin/weir.js", "proxy", "linkerd.yaml"]
 
@@ -48,5 +48,10 @@ describe("weir proxy heap flags", () => {
     expect(hasH2Router(`{"routers": [{"protocol": "h2"}]}`)).toBe(true)
     expect(hasH2Router("routers:\n- protocol: http\n# protocol: h2\n")).toBe(false)
     expect(hasH2Router("routers:\n- protocol: h2c\n")).toBe(false)
+  })
+
+  it("restarts with one malloc arena unless MALLOC_ARENA_MAX is set, and marks the restart", () => {
+    expect(restartEnv({ PATH: "/bin" })).toEqual({ PATH: "/bin", MALLOC_ARENA_MAX: "1", WEIR_RESTARTED: "1" })
+    expect(restartEnv({ MALLOC_ARENA_MAX: "4" })).toEqual({ MALLOC_ARENA_MAX: "4", WEIR_RESTARTED: "1" })
   })
 })

@@ -34,9 +34,28 @@ describe("the bundled bin (npm run build:bin)", () => {
   }, 150_000)
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }))
 
+  it("is ASCII only: a single other character makes V8 keep the whole source in memory at two bytes a character", () => {
+    const text = fs.readFileSync(bundle, "latin1")
+    const at = text.search(/[^\x00-\x7f]/)
+    expect(at === -1 ? "" : text.slice(Math.max(0, at - 80), at + 20)).toBe("")
+  })
+
   it("prints its version and checks the quickstart config", () => {
     expect(run(["--version"])).toMatch(/^weir v\d+\.\d+\.\d+/)
     expect(run(["check", "examples/quickstart/weir.yaml"])).toContain("ok")
+  }, 60_000)
+
+  it("runs `weir proxy CONFIG` without the command-line framework: a bad config is reported, exit code 1", () => {
+    const config = path.join(work, "bad.yaml")
+    fs.writeFileSync(config, "routers:\n- protocol: http\n  dtab: nope\n")
+    let failure: { status: number; stderr: string } | undefined
+    try {
+      run(["proxy", config])
+    } catch (e) {
+      failure = e as { status: number; stderr: string }
+    }
+    expect(failure?.status).toBe(1)
+    expect(failure?.stderr).toContain("routers[0].dtab: invalid dtab")
   }, 60_000)
 
   it("runs namerd on a real etcd: the etcd client loads from node_modules", async () => {

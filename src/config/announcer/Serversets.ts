@@ -18,11 +18,10 @@
  *
  * @since 0.1.0
  */
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import * as ServersetsAnnouncer from "../../namers/ServersetsAnnouncer.js"
-import * as ZkClient from "../../namers/zk/Client.js"
+import type * as ServersetsAnnouncer from "../../namers/ServersetsAnnouncer.js"
 import * as Path from "../../naming/Path.js"
 import * as NamerConfig from "../namer/Zk.js"
 
@@ -77,4 +76,12 @@ export const zkPathOf = (config: Config, name: Path.Path): string | undefined =>
  * @category constructors
  */
 export const build = (config: Config): Effect.Effect<ServersetsAnnouncer.Announcer, never, Scope.Scope> =>
-  ServersetsAnnouncer.make({ connectString: ZkClient.connectString(config.zkAddrs) })
+  // loaded when the announcer is built, not with the config: a proxy without one does not carry the ZooKeeper
+  // client in its memory
+  Effect.flatMap(
+    Effect.promise(() =>
+      Promise.all([import("../../namers/zk/Client.js"), import("../../namers/ServersetsAnnouncer.js")])
+    ),
+    ([ZkClient, ServersetsAnnouncer]) =>
+      ServersetsAnnouncer.make({ connectString: ZkClient.connectString(config.zkAddrs) })
+  )

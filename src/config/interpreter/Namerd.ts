@@ -20,7 +20,6 @@ import * as Effect from "effect/Effect"
 import * as S from "effect/Schema"
 import * as Tls from "../../http/transport/Tls.js"
 import * as NamerdHttp from "../../namers/namerd/HttpInterpreter.js"
-import * as NamerdThrift from "../../namers/namerd/ThriftInterpreter.js"
 import * as Plugin from "../Plugin.js"
 import { NonEmptyString, PathFromString, PositiveInt, unsupported, withDefault } from "../Schemas.js"
 import * as TlsConfig from "../Tls.js"
@@ -75,6 +74,9 @@ export const plugin = Plugin.make({
         trustCerts: t.caCert === undefined ? t.trustCerts : [...(t.trustCerts ?? []), t.caCert]
       })
       const addresses = yield* NamerdHttp.dstAddresses(context.base, config.dst)
+      // loaded when the interpreter is built, not with the config: a proxy without one does not carry
+      // the thrift library in its memory
+      const NamerdThrift = yield* Effect.promise(() => import("../../namers/namerd/ThriftInterpreter.js"))
       return yield* NamerdThrift.make({
         addresses,
         namespace: config.namespace,

@@ -10,11 +10,9 @@
  *
  * @since 0.1.0
  */
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import * as ZkClient from "../../namers/zk/Client.js"
-import * as ZkLeader from "../../namers/ZkLeader.js"
 import type * as Namer from "../../naming/Namer.js"
 import * as Plugin from "../Plugin.js"
 import * as Common from "./Common.js"
@@ -47,7 +45,13 @@ export type Config = typeof schema.Type
  * @category constructors
  */
 export const build = (config: Config): Effect.Effect<Namer.Namer, never, Scope.Scope> =>
-  ZkLeader.make({ connectString: ZkClient.connectString(config.zkAddrs), label: Common.label(config) })
+  // loaded when the namer is built, not with the config: a proxy without one does not carry the ZooKeeper
+  // client in its memory
+  Effect.flatMap(
+    Effect.promise(() => Promise.all([import("../../namers/zk/Client.js"), import("../../namers/ZkLeader.js")])),
+    ([ZkClient, ZkLeader]) =>
+      ZkLeader.make({ connectString: ZkClient.connectString(config.zkAddrs), label: Common.label(config) })
+  )
 
 /**
  * The plugin: `build`.
