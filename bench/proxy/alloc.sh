@@ -33,8 +33,8 @@ wait_port $BACKEND
 
 once() { # name -> "bytes-per-request collections-per-1000"
   local log="$WORK/$1.log"
-  # the proxy's own heap flags, given on the command line so that it does not restart itself
-  "$NODE" --max-semi-space-size=4 --max-old-space-size=512 --trace-gc-nvp "$WORK/$1.mjs" proxy "$WORK/$1.yaml" > "$log" 2>&1 &
+  # the proxy's default heap flags (src/cli/Heap.ts), given on the command line so that it does not restart itself
+  "$NODE" --max-semi-space-size=2 --max-old-space-size=512 --trace-gc-nvp "$WORK/$1.mjs" proxy "$WORK/$1.yaml" > "$log" 2>&1 &
   local pid=$!
   wait_port $PORT
   kill -0 "$pid" 2>/dev/null || { echo "weir ($1) did not start:" >&2; tail -n 3 "$log" >&2; exit 1; }

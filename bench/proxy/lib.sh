@@ -10,9 +10,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# bundle SOURCE-ROOT OUTFILE: the CLI as bench/proxy/run.sh and the Dockerfile's build bundle it.
+# bundle SOURCE-ROOT OUTFILE: the CLI as `npm run build:bin` bundles it (whitespace-minified).
 bundle() {
-  node_modules/.bin/esbuild "$1/src/bin/weir.ts" --bundle --platform=node --format=esm --log-level=error \
+  node_modules/.bin/esbuild "$1/src/bin/weir.ts" --bundle --platform=node --format=esm --minify-whitespace --log-level=error \
     --external:etcd3 \
     --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
     --outfile="$2"

@@ -61,7 +61,7 @@ fi
 
 # weir is the real CLI, `weir proxy weir.yaml`, run as a bundle (as deployed: its RSS is not inflated by
 # the TypeScript loader); it restarts itself with its default heap flags (docs/config.md)
-node_modules/.bin/esbuild src/bin/weir.ts --bundle --platform=node --format=esm --log-level=error --external:etcd3 \
+node_modules/.bin/esbuild src/bin/weir.ts --bundle --platform=node --format=esm --minify-whitespace --log-level=error --external:etcd3 \
   --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
   --outfile="$WORK/weir.mjs"
 node_modules/.bin/esbuild bench/proxy/bare.ts --bundle --platform=node --format=esm --log-level=error \
