@@ -105,12 +105,32 @@ export interface Read {
   readonly trailers: Trailers
 }
 
+/** No trailers, known from the start (shared: it never changes). */
+const noTrailers: Trailers = knownTrailers(undefined)
+
 /** What a stream that ended with its headers reads: no body, no trailers (shared: it never changes). */
-const endedWithHeaders: Read = { body: empty, trailers: knownTrailers(undefined) }
+const endedWithHeaders: Read = { body: empty, trailers: noTrailers }
+
+/**
+ * What runs once the current read from the socket is over: one `setImmediate` for all the streams
+ * whose headers came in it (not one timer per stream).
+ */
+let afterRead: Array<() => void> = []
+const runAfterRead = () => {
+  const due = afterRead
+  afterRead = []
+  for (let i = 0; i < due.length; i++) due[i]!()
+}
+const whenReadIsOver = (f: () => void): void => {
+  if (afterRead.length === 0) setImmediate(runAfterRead)
+  afterRead.push(f)
+}
 
 /**
  * Reads a stream's body early (see the module docs) and calls `done` once: `ended` says the peer
- * ended the stream with its headers (no body at all).
+ * ended the stream with its headers (no body at all). A body read whole gets its trailers as they
+ * are at its end (an h2 peer's trailers arrive before the end of its body), without a promise; only
+ * a streamed body's trailers are deferred until the stream ends.
  *
  * @since 0.1.0
  * @category reading
@@ -126,25 +146,33 @@ export const readEarly = (
     done(endedWithHeaders)
     return
   }
-  const deferred = deferredTrailers()
-  // `on`, not `once` (a stream emits each once; settling twice is a no-op): no wrapper per listener
-  stream.on("trailers", (t: http2.IncomingHttpHeaders) => deferred.settle(fromNode(t)))
-  stream.on("close", () => deferred.settle(undefined))
+  let received: Headers | undefined
+  let settle: ((h: Headers | undefined) => void) | undefined
+  // `on`, not `once` (a stream emits it once): no wrapper per listener
+  stream.on("trailers", (t: http2.IncomingHttpHeaders) => {
+    received = fromNode(t)
+    settle?.(received)
+  })
   const chunks: Array<Buffer> = []
   let size = 0
   let finished = false
   const finish = (read: Read | "reset") => {
-    if (finished) return
     finished = true
-    clearImmediate(timer)
     stream.off("data", onData)
     stream.off("end", onEnd)
     stream.off("error", onEnd)
     done(read)
   }
   const streaming = () => {
+    if (finished) return
     stream.pause()
     if (size > 0) stream.unshift(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+    const deferred = deferredTrailers()
+    if (received !== undefined) deferred.settle(received)
+    else {
+      settle = deferred.settle
+      stream.on("close", () => deferred.settle(undefined))
+    }
     finish({ body: streamed(stream), trailers: deferred.trailers })
   }
   const onData = (chunk: Buffer) => {
@@ -153,18 +181,22 @@ export const readEarly = (
     if (size > limit) streaming()
   }
   const onEnd = () => {
+    if (finished) return
     const code = rstCodeOf(stream)
     if (code !== undefined && code !== 0) finish("reset")
     else if (stream.readableEnded) {
       // a body read in one chunk is kept as it is (no copy)
       const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
-      finish({ body: size === 0 ? empty : buffered(data), trailers: deferred.trailers })
+      finish({
+        body: size === 0 ? empty : buffered(data),
+        trailers: received === undefined ? noTrailers : knownTrailers(received)
+      })
     } else streaming()
   }
   stream.on("data", onData)
   stream.on("end", onEnd)
   stream.on("error", onEnd)
-  const timer = setImmediate(streaming)
+  whenReadIsOver(streaming)
 }
 
 /** The RST_STREAM code an http2 stream closed with (node ends a reset stream's readable side too). */

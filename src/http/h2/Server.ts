@@ -279,7 +279,9 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         const body = response?.body
         if (body !== undefined && body._tag === "Stream" && !body.stream.readableEnded) body.stream.destroy()
       }
-      stream.on("aborted", onClose)
+      // a reset stream closes at once, unless the handler still has a request body to read (the stream
+      // then closes only once it is read): then the reset itself cancels
+      if (request.body._tag === "Stream") stream.on("aborted", onClose)
 
       // a timer cannot wait longer than 2^31 - 1 ms (it would fire at once); such a deadline still travels on
       if (timeoutMs !== undefined && timeoutMs <= maxTimerMs) {
