@@ -347,8 +347,14 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
           })
         }
         if (body._tag === "Empty") stream.end()
-        else if (body._tag === "Buffered") stream.end(body.data)
-        else relayed = Frames.relay(body.stream, stream)
+        else if (body._tag === "Buffered") {
+          // the end goes after the write has completed: ending with the data would close the stream
+          // before node's write callback, which then builds an ERR_STREAM_DESTROYED (a stack trace
+          // per response) that nothing reads
+          stream.write(body.data, () => {
+            if (!stream.writableEnded) stream.end()
+          })
+        } else relayed = Frames.relay(body.stream, stream)
       }
       return onClose
     }
