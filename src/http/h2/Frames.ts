@@ -95,6 +95,38 @@ export const toNode = (
 }
 
 /**
+ * `toNode` as a raw header list (`[name, value, name, value, …]`, a repeated field once per
+ * value), which `ClientHttp2Session.request` takes without copying it into an object of its own
+ * first: the same fields, after the pseudo-header pairs already in `list` (filled in and returned).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const toRaw = (headers: Headers, list: Array<string>, extra?: Record<string, string>): Array<string> => {
+  for (const raw in headers) {
+    if (raw.charCodeAt(0) === 58) continue
+    const name = raw.toLowerCase()
+    if (connectionSpecific.has(name) || (extra !== undefined && name in extra)) continue
+    const v = headers[raw]!
+    if (name === "te") {
+      if (String(v).toLowerCase() === "trailers") list.push(name, "trailers")
+      continue
+    }
+    if (typeof v === "string") {
+      if (!unwritable.test(v)) list.push(name, v)
+      continue
+    }
+    for (let i = 0; i < v.length; i++) {
+      if (!unwritable.test(v[i]!)) list.push(name, v[i]!)
+    }
+  }
+  if (extra !== undefined) {
+    for (const name in extra) list.push(name, extra[name]!)
+  }
+  return list
+}
+
+/**
  * A body and its trailers read from a node stream, as described above.
  *
  * @since 0.1.0

@@ -239,12 +239,16 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
         let stream: http2.ClientHttp2Stream
         try {
           stream = conn.session.request(
-            Frames.toNode(request.headers, {
-              ":method": request.method,
-              ":path": request.url,
-              ":scheme": tls === undefined ? "http" : "https",
-              ":authority": typeof auth === "string" ? auth : auth?.[0] ?? authority
-            }, extra),
+            Frames.toRaw(request.headers, [
+              ":method",
+              request.method,
+              ":path",
+              request.url,
+              ":scheme",
+              tls === undefined ? "http" : "https",
+              ":authority",
+              typeof auth === "string" ? auth : auth?.[0] ?? authority
+            ], extra),
             { endStream: body._tag === "Empty" && !sendTrailers, waitForTrailers: sendTrailers }
           )
         } catch (err) {
