@@ -94,10 +94,23 @@ export const toNode = (
   return out
 }
 
+const [nodeMajor = 0, nodeMinor = 0] = process.versions.node.split(".").map(Number)
+
+/**
+ * Whether `Http2Stream.respond` takes a raw header list (node 22.20, 24.7 and later); before, only
+ * `ClientHttp2Session.request` does (node 22.17).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const respondTakesRaw: boolean = nodeMajor > 24 || (nodeMajor === 24 && nodeMinor >= 7) ||
+  (nodeMajor === 22 && nodeMinor >= 20)
+
 /**
  * `toNode` as a raw header list (`[name, value, name, value, …]`, a repeated field once per
- * value), which `ClientHttp2Session.request` takes without copying it into an object of its own
- * first: the same fields, after the pseudo-header pairs already in `list` (filled in and returned).
+ * value), which `ClientHttp2Session.request` (and `Http2Stream.respond` where `respondTakesRaw`)
+ * take without copying it into an object of their own first: the same fields, after the
+ * pseudo-header pairs already in `list` (filled in and returned).
  *
  * @since 0.1.0
  * @category headers

@@ -314,7 +314,9 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         response = r
         const body = r.body
         const status = r.status >= 200 && r.status <= 599 && r.status % 1 === 0 ? r.status : 502
-        const headers = Frames.toNode(r.headers, { ":status": status })
+        const headers = Frames.respondTakesRaw
+          ? Frames.toRaw(r.headers, [":status", String(status)])
+          : Frames.toNode(r.headers, { ":status": status })
         if (body._tag === "Empty" && r.trailers?.current() === undefined) {
           // no body and nothing after it: one header block that ends the stream (a trailers-only answer)
           try {
