@@ -156,19 +156,102 @@ const noTrailers: Trailers = knownTrailers(undefined)
 /** What a stream that ended with its headers reads: no body, no trailers (shared: it never changes). */
 const endedWithHeaders: Read = { body: empty, trailers: noTrailers }
 
+/** Where a stream being read early keeps its `EarlyRead` (the listeners are shared functions). */
+const kEarly = Symbol.for("weir/h2/EarlyRead")
+
+type Early = Duplex & { [kEarly]: EarlyRead }
+
+/** What a finished read holds (nothing: it is never added to). */
+const noChunks: Array<Buffer> = []
+
 /**
- * What runs once the current read from the socket is over: one `setImmediate` for all the streams
- * whose headers came in it (not one timer per stream).
+ * One early read: its state and steps as fields and methods of one object, and its listeners
+ * shared by all streams (they find it on the stream they are called on), instead of a closure per
+ * listener and step for every stream.
  */
-let afterRead: Array<() => void> = []
+class EarlyRead {
+  chunks: Array<Buffer> = []
+  size = 0
+  finished = false
+  received: Headers | undefined = undefined
+  settle: ((h: Headers | undefined) => void) | undefined = undefined
+  constructor(
+    readonly stream: Duplex,
+    readonly limit: number,
+    readonly done: (read: Read | "reset") => void
+  ) {}
+
+  finish(read: Read | "reset") {
+    this.finished = true
+    this.chunks = noChunks
+    this.stream.off("data", onData)
+    this.stream.off("end", onEnd)
+    this.stream.off("error", onEnd)
+    this.done(read)
+  }
+
+  data(chunk: Buffer) {
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    if (this.size > this.limit) this.streaming()
+  }
+
+  /** The bytes read so far as one buffer: a body read in one chunk is kept as it is (no copy). */
+  bytes(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
+  }
+
+  streaming() {
+    if (this.finished) return
+    const stream = this.stream
+    stream.pause()
+    if (this.size > 0) stream.unshift(this.bytes())
+    const deferred = deferredTrailers()
+    if (this.received !== undefined) deferred.settle(this.received)
+    else {
+      this.settle = deferred.settle
+      stream.on("close", onClose)
+    }
+    this.finish({ body: streamed(stream), trailers: deferred.trailers })
+  }
+
+  end() {
+    if (this.finished) return
+    const code = rstCodeOf(this.stream)
+    if (code !== undefined && code !== 0) this.finish("reset")
+    else if (this.stream.readableEnded) {
+      this.finish({
+        body: this.size === 0 ? empty : buffered(this.bytes()),
+        trailers: this.received === undefined ? noTrailers : knownTrailers(this.received)
+      })
+    } else this.streaming()
+  }
+}
+
+function onTrailers(this: Early, t: http2.IncomingHttpHeaders) {
+  const early = this[kEarly]
+  early.received = fromNode(t)
+  early.settle?.(early.received)
+}
+function onData(this: Early, chunk: Buffer) {
+  this[kEarly].data(chunk)
+}
+function onEnd(this: Early) {
+  this[kEarly].end()
+}
+function onClose(this: Early) {
+  this[kEarly].settle?.(undefined)
+}
+
+/**
+ * The early reads whose headers came in the current read from the socket: one `setImmediate`
+ * settles them all once it is over (not one timer per stream).
+ */
+let afterRead: Array<EarlyRead> = []
 const runAfterRead = () => {
   const due = afterRead
   afterRead = []
-  for (let i = 0; i < due.length; i++) due[i]!()
-}
-const whenReadIsOver = (f: () => void): void => {
-  if (afterRead.length === 0) setImmediate(runAfterRead)
-  afterRead.push(f)
+  for (let i = 0; i < due.length; i++) due[i]!.streaming()
 }
 
 /**
@@ -191,57 +274,14 @@ export const readEarly = (
     done(endedWithHeaders)
     return
   }
-  let received: Headers | undefined
-  let settle: ((h: Headers | undefined) => void) | undefined
-  // `on`, not `once` (a stream emits it once): no wrapper per listener
-  stream.on("trailers", (t: http2.IncomingHttpHeaders) => {
-    received = fromNode(t)
-    settle?.(received)
-  })
-  const chunks: Array<Buffer> = []
-  let size = 0
-  let finished = false
-  const finish = (read: Read | "reset") => {
-    finished = true
-    stream.off("data", onData)
-    stream.off("end", onEnd)
-    stream.off("error", onEnd)
-    done(read)
-  }
-  const streaming = () => {
-    if (finished) return
-    stream.pause()
-    if (size > 0) stream.unshift(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
-    const deferred = deferredTrailers()
-    if (received !== undefined) deferred.settle(received)
-    else {
-      settle = deferred.settle
-      stream.on("close", () => deferred.settle(undefined))
-    }
-    finish({ body: streamed(stream), trailers: deferred.trailers })
-  }
-  const onData = (chunk: Buffer) => {
-    chunks.push(chunk)
-    size += chunk.length
-    if (size > limit) streaming()
-  }
-  const onEnd = () => {
-    if (finished) return
-    const code = rstCodeOf(stream)
-    if (code !== undefined && code !== 0) finish("reset")
-    else if (stream.readableEnded) {
-      // a body read in one chunk is kept as it is (no copy)
-      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
-      finish({
-        body: size === 0 ? empty : buffered(data),
-        trailers: received === undefined ? noTrailers : knownTrailers(received)
-      })
-    } else streaming()
-  }
+  const early = new EarlyRead(stream, limit, done)
+  ;(stream as Early)[kEarly] = early
+  stream.on("trailers", onTrailers)
   stream.on("data", onData)
   stream.on("end", onEnd)
   stream.on("error", onEnd)
-  whenReadIsOver(streaming)
+  if (afterRead.length === 0) setImmediate(runAfterRead)
+  afterRead.push(early)
 }
 
 /** The RST_STREAM code an http2 stream closed with (node ends a reset stream's readable side too). */
