@@ -33,8 +33,6 @@
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import * as http2 from "node:http2"
 import type * as net from "node:net"
@@ -81,9 +79,6 @@ const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants
 
 const ignore = () => {}
 
-/** Where a served stream keeps its `Served` (see `make`). */
-const kServed = Symbol.for("weir/h2/Served")
-
 const maxTimerMs = 2 ** 31 - 1
 
 /** How long a TLS client may take to finish its handshake. */
@@ -118,7 +113,6 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
   Effect.gen(function*() {
     const context = yield* Effect.context<R>()
     const run = Effect.runCallbackWith(context)
-    const runFork = Effect.runForkWith(context)
     const ip = options.ip ?? "127.0.0.1"
     const port = options.port ?? 4142
     const bufferLimit = options.bufferLimit ?? 16 * 1024
@@ -185,182 +179,22 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     })
     server.on("sessionError", ignore)
 
-    /**
-     * One stream being served: its state and steps as fields and methods of one object, found by the
-     * stream's shared `close` and `aborted` listeners (not a closure per listener and step for every
-     * stream).
-     */
-    class Served {
-      finished = false
-      started = false
-      grpc = false
-      exited = false
-      timedOut = false
-      fiber: Fiber.Fiber<HttpResponse, unknown> | undefined = undefined
-      response: HttpResponse | undefined = undefined
-      deadlineTrailers: Record<string, string> | undefined = undefined
-      timer: ReturnType<typeof setTimeout> | undefined = undefined
-      relayed: { readonly detach: () => void } | undefined = undefined
-      constructor(readonly stream: http2.ServerHttp2Stream) {}
-
-      /** Counted out of the streams in flight (once). */
-      finish() {
-        if (this.finished) return
-        this.finished = true
-        inFlight--
-        if (inFlight === 0 && onIdle !== undefined) onIdle()
-      }
-
-      /** The handler's cleanup: the call interrupted, the body being relayed destroyed. */
-      cleanup() {
-        if (this.timer !== undefined) clearTimeout(this.timer)
-        if (!this.exited) this.fiber?.interruptUnsafe()
-        const body = this.response?.body
-        if (body !== undefined && body._tag === "Stream" && !body.stream.readableEnded) body.stream.destroy()
-      }
-
-      /** Runs the handler for the stream's request. */
-      start(request: HttpRequest) {
-        const stream = this.stream
-        this.started = true
-        const grpc = this.grpc = Grpc.isGrpc(request)
-        const timeoutMs = grpc ? Grpc.timeoutOf(request) : undefined
-        let effect = handler(request)
-        if (timeoutMs !== undefined) {
-          delete request.headers["grpc-timeout"]
-          effect = Deadline.withDeadline(effect, Deadline.ofTimeout(Date.now(), Duration.millis(timeoutMs)))
-        }
-        const fiber = this.fiber = runFork(effect)
-        fiber.addObserver(this.onExit)
-        // a reset stream closes at once, unless the handler still has a request body to read (the stream
-        // then closes only once it is read): then the reset itself cancels
-        if (request.body._tag === "Stream") stream.on("aborted", onAborted)
-        // a timer cannot wait longer than 2^31 - 1 ms (it would fire at once); such a deadline still travels on
-        if (timeoutMs !== undefined && timeoutMs <= maxTimerMs) {
-          this.timer = setTimeout(() => this.deadline(timeoutMs, request.url), timeoutMs)
-        }
-      }
-
-      readonly onExit = (exit: Exit.Exit<HttpResponse, unknown>) => {
-        this.exited = true
-        const stream = this.stream
-        if (stream.destroyed || stream.closed) {
-          if (exit._tag === "Success" && exit.value.body._tag === "Stream") exit.value.body.stream.destroy()
-          return
-        }
-        if (exit._tag === "Success") this.respond(exit.value)
-        else if (Cause.hasInterruptsOnly(exit.cause)) {
-          if (!this.timedOut) stream.close(NGHTTP2_CANCEL)
-        } else {
-          this.respond(
-            this.grpc
-              ? Grpc.trailersOnly(Grpc.Status.INTERNAL, "Internal error", { "l5d-err": "Internal+error" })
-              : { status: 500, headers: { "l5d-err": "Internal+error" }, body: { _tag: "Empty" } }
-          )
-        }
-      }
-
-      /** The gRPC call's deadline passed. */
-      deadline(timeoutMs: number, url: string) {
-        const stream = this.stream
-        const message = `exceeded grpc-timeout ${Grpc.encodeTimeout(timeoutMs)} to ${url}`
-        const err = Errors.encodeErr(message)
-        this.timedOut = true
-        const response = this.response
-        if (response === undefined) {
-          if (!this.exited) this.fiber?.interruptUnsafe()
-          if (!stream.headersSent && !stream.destroyed) {
-            this.respond(Grpc.trailersOnly(Grpc.Status.DEADLINE_EXCEEDED, message, { "l5d-err": err }))
-          }
-          return
-        }
-        // headers are out: the rest of the body is dropped and the status goes in the trailers
-        this.deadlineTrailers = {
-          "grpc-status": String(Grpc.Status.DEADLINE_EXCEEDED),
-          "grpc-message": Grpc.encodeMessage(message),
-          "l5d-err": err
-        }
-        this.relayed?.detach()
-        const body = response.body
-        if (body._tag === "Stream") body.stream.destroy()
-        if (!stream.writableEnded) stream.end()
-      }
-
-      respond(answer: HttpResponse) {
-        const stream = this.stream
-        const r = this.grpc && Errors.isRouterError(answer)
-          ? Grpc.fromRouterError(answer, errorMessage(answer))
-          : answer
-        this.response = r
-        const body = r.body
-        const status = r.status >= 200 && r.status <= 599 && r.status % 1 === 0 ? r.status : 502
-        const headers = Frames.respondTakesRaw
-          ? Frames.toRaw(r.headers, [":status", String(status)])
-          : Frames.toNode(r.headers, { ":status": status })
-        if (body._tag === "Empty" && r.trailers?.current() === undefined) {
-          // no body and nothing after it: one header block that ends the stream (a trailers-only answer)
-          try {
-            stream.respond(headers, { endStream: true })
-          } catch {
-            // the client went away meanwhile
-          }
-          return
-        }
-        // a streamed body's trailers come at its end; a read body's are known by now (an h2 peer's
-        // trailers arrive before the end of its body), so a response without any ends with its DATA
-        const waitForTrailers = this.grpc ||
-          (body._tag === "Stream" ? r.trailers !== undefined : r.trailers?.current() !== undefined)
-        try {
-          stream.respond(headers, { waitForTrailers })
-        } catch {
-          if (body._tag === "Stream") body.stream.destroy()
-          stream.close(NGHTTP2_INTERNAL_ERROR)
-          return
-        }
-        if (waitForTrailers) stream.once("wantTrailers", onWantTrailers)
-        if (body._tag === "Empty") stream.end()
-        else if (body._tag === "Buffered") {
-          // the end goes after the write has completed: ending with the data would close the stream
-          // before node's write callback, which then builds an ERR_STREAM_DESTROYED (a stack trace
-          // per response) that nothing reads
-          stream.write(body.data, () => {
-            if (!stream.writableEnded) stream.end()
-          })
-        } else this.relayed = Frames.relay(body.stream, stream)
-      }
-
-      sendTrailers() {
-        const t = this.deadlineTrailers ?? this.response?.trailers?.current()
-        const block = t === undefined ? {} : Frames.toNode(t)
-        try {
-          this.stream.sendTrailers(block)
-        } catch {
-          this.stream.close()
-        }
-      }
-    }
-
-    type Serving = http2.ServerHttp2Stream & { [kServed]: Served }
-    // the listeners every served stream shares: they find their stream's `Served` on it
-    function onClose(this: Serving) {
-      const served = this[kServed]
-      served.finish()
-      if (served.started) served.cleanup()
-    }
-    function onAborted(this: Serving) {
-      this[kServed].cleanup()
-    }
-    function onWantTrailers(this: Serving) {
-      this[kServed].sendTrailers()
-    }
-
     const serve = (stream: http2.ServerHttp2Stream, block: http2.IncomingHttpHeaders) => {
       stream.on("error", ignore)
       inFlight++
-      const served = new Served(stream)
-      ;(stream as Serving)[kServed] = served
+      let finished = false
+      const finish = () => {
+        if (finished) return
+        finished = true
+        inFlight--
+        if (inFlight === 0 && onIdle !== undefined) onIdle()
+      }
       // one close listener for the stream (a stream closes once): the count, then the handler's cleanup
-      stream.on("close", onClose)
+      let onClose: (() => void) | undefined
+      stream.on("close", () => {
+        finish()
+        onClose?.()
+      })
       if (headerListBytes(block) > maxHeaderListBytes) {
         options.onClientError?.(431, "header list too large")
         const message = `request header list exceeds maxHeaderListBytes (${maxHeaderListBytes})`
@@ -391,8 +225,8 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
       const session = stream.session
       const remote = session === undefined ? undefined : remotes.get(session)
       Frames.readEarly(stream, stream.endAfterHeaders, bufferLimit, (read) => {
-        if (read === "reset" || stream.destroyed) return served.finish()
-        served.start({
+        if (read === "reset" || stream.destroyed) return finish()
+        const request: HttpRequest = {
           method,
           url,
           version: "2",
@@ -400,8 +234,131 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
           body: read.body,
           remote,
           trailers: read.trailers
-        })
+        }
+        onClose = handle(stream, request)
       })
+    }
+
+    /** Runs the handler for one stream; returns what to do when the stream closes. */
+    const handle = (stream: http2.ServerHttp2Stream, request: HttpRequest): () => void => {
+      const grpc = Grpc.isGrpc(request)
+      const timeoutMs = grpc ? Grpc.timeoutOf(request) : undefined
+      let response: HttpResponse | undefined
+      let deadlineTrailers: Record<string, string> | undefined
+      let timer: ReturnType<typeof setTimeout> | undefined
+      let relayed: { readonly detach: () => void } | undefined
+      let effect = handler(request)
+      if (timeoutMs !== undefined) {
+        delete request.headers["grpc-timeout"]
+        effect = Deadline.withDeadline(effect, Deadline.ofTimeout(Date.now(), Duration.millis(timeoutMs)))
+      }
+      let exited = false
+      let timedOut = false
+      const cancel = run(effect, {
+        onExit: (exit) => {
+          exited = true
+          if (stream.destroyed || stream.closed) {
+            if (exit._tag === "Success" && exit.value.body._tag === "Stream") exit.value.body.stream.destroy()
+            return
+          }
+          if (exit._tag === "Success") respond(exit.value)
+          else if (Cause.hasInterruptsOnly(exit.cause)) {
+            if (!timedOut) stream.close(NGHTTP2_CANCEL)
+          } else {
+            respond(
+              grpc
+                ? Grpc.trailersOnly(Grpc.Status.INTERNAL, "Internal error", { "l5d-err": "Internal+error" })
+                : { status: 500, headers: { "l5d-err": "Internal+error" }, body: { _tag: "Empty" } }
+            )
+          }
+        }
+      })
+      const onClose = () => {
+        if (timer !== undefined) clearTimeout(timer)
+        if (!exited) cancel()
+        const body = response?.body
+        if (body !== undefined && body._tag === "Stream" && !body.stream.readableEnded) body.stream.destroy()
+      }
+      // a reset stream closes at once, unless the handler still has a request body to read (the stream
+      // then closes only once it is read): then the reset itself cancels
+      if (request.body._tag === "Stream") stream.on("aborted", onClose)
+
+      // a timer cannot wait longer than 2^31 - 1 ms (it would fire at once); such a deadline still travels on
+      if (timeoutMs !== undefined && timeoutMs <= maxTimerMs) {
+        timer = setTimeout(() => {
+          const message = `exceeded grpc-timeout ${Grpc.encodeTimeout(timeoutMs)} to ${request.url}`
+          const err = Errors.encodeErr(message)
+          timedOut = true
+          if (response === undefined) {
+            if (!exited) cancel()
+            if (!stream.headersSent && !stream.destroyed) {
+              respond(Grpc.trailersOnly(Grpc.Status.DEADLINE_EXCEEDED, message, { "l5d-err": err }))
+            }
+            return
+          }
+          // headers are out: the rest of the body is dropped and the status goes in the trailers
+          deadlineTrailers = {
+            "grpc-status": String(Grpc.Status.DEADLINE_EXCEEDED),
+            "grpc-message": Grpc.encodeMessage(message),
+            "l5d-err": err
+          }
+          relayed?.detach()
+          const body = response.body
+          if (body._tag === "Stream") body.stream.destroy()
+          if (!stream.writableEnded) stream.end()
+        }, timeoutMs)
+      }
+
+      const respond = (answer: HttpResponse) => {
+        const r = grpc && Errors.isRouterError(answer) ? Grpc.fromRouterError(answer, errorMessage(answer)) : answer
+        response = r
+        const body = r.body
+        const status = r.status >= 200 && r.status <= 599 && r.status % 1 === 0 ? r.status : 502
+        const headers = Frames.respondTakesRaw
+          ? Frames.toRaw(r.headers, [":status", String(status)])
+          : Frames.toNode(r.headers, { ":status": status })
+        if (body._tag === "Empty" && r.trailers?.current() === undefined) {
+          // no body and nothing after it: one header block that ends the stream (a trailers-only answer)
+          try {
+            stream.respond(headers, { endStream: true })
+          } catch {
+            // the client went away meanwhile
+          }
+          return
+        }
+        // a streamed body's trailers come at its end; a read body's are known by now (an h2 peer's
+        // trailers arrive before the end of its body), so a response without any ends with its DATA
+        const waitForTrailers = grpc ||
+          (body._tag === "Stream" ? r.trailers !== undefined : r.trailers?.current() !== undefined)
+        try {
+          stream.respond(headers, { waitForTrailers })
+        } catch {
+          if (body._tag === "Stream") body.stream.destroy()
+          stream.close(NGHTTP2_INTERNAL_ERROR)
+          return
+        }
+        if (waitForTrailers) {
+          stream.once("wantTrailers", () => {
+            const t = deadlineTrailers ?? r.trailers?.current()
+            const block = t === undefined ? {} : Frames.toNode(t)
+            try {
+              stream.sendTrailers(block)
+            } catch {
+              stream.close()
+            }
+          })
+        }
+        if (body._tag === "Empty") stream.end()
+        else if (body._tag === "Buffered") {
+          // the end goes after the write has completed: ending with the data would close the stream
+          // before node's write callback, which then builds an ERR_STREAM_DESTROYED (a stack trace
+          // per response) that nothing reads
+          stream.write(body.data, () => {
+            if (!stream.writableEnded) stream.end()
+          })
+        } else relayed = Frames.relay(body.stream, stream)
+      }
+      return onClose
     }
 
     server.on("stream", serve)
