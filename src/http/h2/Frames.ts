@@ -94,6 +94,51 @@ export const toNode = (
   return out
 }
 
+const [nodeMajor = 0, nodeMinor = 0] = process.versions.node.split(".").map(Number)
+
+/**
+ * Whether `Http2Stream.respond` takes a raw header list (node 22.20, 24.7 and later); before, only
+ * `ClientHttp2Session.request` does (node 22.17).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const respondTakesRaw: boolean = nodeMajor > 24 || (nodeMajor === 24 && nodeMinor >= 7) ||
+  (nodeMajor === 22 && nodeMinor >= 20)
+
+/**
+ * `toNode` as a raw header list (`[name, value, name, value, …]`, a repeated field once per
+ * value), which `ClientHttp2Session.request` (and `Http2Stream.respond` where `respondTakesRaw`)
+ * take without copying it into an object of their own first: the same fields, after the
+ * pseudo-header pairs already in `list` (filled in and returned).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const toRaw = (headers: Headers, list: Array<string>, extra?: Record<string, string>): Array<string> => {
+  for (const raw in headers) {
+    if (raw.charCodeAt(0) === 58) continue
+    const name = raw.toLowerCase()
+    if (connectionSpecific.has(name) || (extra !== undefined && name in extra)) continue
+    const v = headers[raw]!
+    if (name === "te") {
+      if (String(v).toLowerCase() === "trailers") list.push(name, "trailers")
+      continue
+    }
+    if (typeof v === "string") {
+      if (!unwritable.test(v)) list.push(name, v)
+      continue
+    }
+    for (let i = 0; i < v.length; i++) {
+      if (!unwritable.test(v[i]!)) list.push(name, v[i]!)
+    }
+  }
+  if (extra !== undefined) {
+    for (const name in extra) list.push(name, extra[name]!)
+  }
+  return list
+}
+
 /**
  * A body and its trailers read from a node stream, as described above.
  *
@@ -105,12 +150,115 @@ export interface Read {
   readonly trailers: Trailers
 }
 
+/** No trailers, known from the start (shared: it never changes). */
+const noTrailers: Trailers = knownTrailers(undefined)
+
 /** What a stream that ended with its headers reads: no body, no trailers (shared: it never changes). */
-const endedWithHeaders: Read = { body: empty, trailers: knownTrailers(undefined) }
+const endedWithHeaders: Read = { body: empty, trailers: noTrailers }
+
+/** Where a stream being read early keeps its `EarlyRead` (the listeners are shared functions). */
+const kEarly = Symbol.for("weir/h2/EarlyRead")
+
+type Early = Duplex & { [kEarly]: EarlyRead }
+
+/** What a finished read holds (nothing: it is never added to). */
+const noChunks: Array<Buffer> = []
+
+/**
+ * One early read: its state and steps as fields and methods of one object, and its listeners
+ * shared by all streams (they find it on the stream they are called on), instead of a closure per
+ * listener and step for every stream.
+ */
+class EarlyRead {
+  chunks: Array<Buffer> = []
+  size = 0
+  finished = false
+  received: Headers | undefined = undefined
+  settle: ((h: Headers | undefined) => void) | undefined = undefined
+  constructor(
+    readonly stream: Duplex,
+    readonly limit: number,
+    readonly done: (read: Read | "reset") => void
+  ) {}
+
+  finish(read: Read | "reset") {
+    this.finished = true
+    this.chunks = noChunks
+    this.stream.off("data", onData)
+    this.stream.off("end", onEnd)
+    this.stream.off("error", onEnd)
+    this.done(read)
+  }
+
+  data(chunk: Buffer) {
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    if (this.size > this.limit) this.streaming()
+  }
+
+  /** The bytes read so far as one buffer: a body read in one chunk is kept as it is (no copy). */
+  bytes(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
+  }
+
+  streaming() {
+    if (this.finished) return
+    const stream = this.stream
+    stream.pause()
+    if (this.size > 0) stream.unshift(this.bytes())
+    const deferred = deferredTrailers()
+    if (this.received !== undefined) deferred.settle(this.received)
+    else {
+      this.settle = deferred.settle
+      stream.on("close", onClose)
+    }
+    this.finish({ body: streamed(stream), trailers: deferred.trailers })
+  }
+
+  end() {
+    if (this.finished) return
+    const code = rstCodeOf(this.stream)
+    if (code !== undefined && code !== 0) this.finish("reset")
+    else if (this.stream.readableEnded) {
+      this.finish({
+        body: this.size === 0 ? empty : buffered(this.bytes()),
+        trailers: this.received === undefined ? noTrailers : knownTrailers(this.received)
+      })
+    } else this.streaming()
+  }
+}
+
+function onTrailers(this: Early, t: http2.IncomingHttpHeaders) {
+  const early = this[kEarly]
+  early.received = fromNode(t)
+  early.settle?.(early.received)
+}
+function onData(this: Early, chunk: Buffer) {
+  this[kEarly].data(chunk)
+}
+function onEnd(this: Early) {
+  this[kEarly].end()
+}
+function onClose(this: Early) {
+  this[kEarly].settle?.(undefined)
+}
+
+/**
+ * The early reads whose headers came in the current read from the socket: one `setImmediate`
+ * settles them all once it is over (not one timer per stream).
+ */
+let afterRead: Array<EarlyRead> = []
+const runAfterRead = () => {
+  const due = afterRead
+  afterRead = []
+  for (let i = 0; i < due.length; i++) due[i]!.streaming()
+}
 
 /**
  * Reads a stream's body early (see the module docs) and calls `done` once: `ended` says the peer
- * ended the stream with its headers (no body at all).
+ * ended the stream with its headers (no body at all). A body read whole gets its trailers as they
+ * are at its end (an h2 peer's trailers arrive before the end of its body), without a promise; only
+ * a streamed body's trailers are deferred until the stream ends.
  *
  * @since 0.1.0
  * @category reading
@@ -126,45 +274,14 @@ export const readEarly = (
     done(endedWithHeaders)
     return
   }
-  const deferred = deferredTrailers()
-  // `on`, not `once` (a stream emits each once; settling twice is a no-op): no wrapper per listener
-  stream.on("trailers", (t: http2.IncomingHttpHeaders) => deferred.settle(fromNode(t)))
-  stream.on("close", () => deferred.settle(undefined))
-  const chunks: Array<Buffer> = []
-  let size = 0
-  let finished = false
-  const finish = (read: Read | "reset") => {
-    if (finished) return
-    finished = true
-    clearImmediate(timer)
-    stream.off("data", onData)
-    stream.off("end", onEnd)
-    stream.off("error", onEnd)
-    done(read)
-  }
-  const streaming = () => {
-    stream.pause()
-    if (size > 0) stream.unshift(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
-    finish({ body: streamed(stream), trailers: deferred.trailers })
-  }
-  const onData = (chunk: Buffer) => {
-    chunks.push(chunk)
-    size += chunk.length
-    if (size > limit) streaming()
-  }
-  const onEnd = () => {
-    const code = rstCodeOf(stream)
-    if (code !== undefined && code !== 0) finish("reset")
-    else if (stream.readableEnded) {
-      // a body read in one chunk is kept as it is (no copy)
-      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
-      finish({ body: size === 0 ? empty : buffered(data), trailers: deferred.trailers })
-    } else streaming()
-  }
+  const early = new EarlyRead(stream, limit, done)
+  ;(stream as Early)[kEarly] = early
+  stream.on("trailers", onTrailers)
   stream.on("data", onData)
   stream.on("end", onEnd)
   stream.on("error", onEnd)
-  const timer = setImmediate(streaming)
+  if (afterRead.length === 0) setImmediate(runAfterRead)
+  afterRead.push(early)
 }
 
 /** The RST_STREAM code an http2 stream closed with (node ends a reset stream's readable side too). */

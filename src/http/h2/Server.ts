@@ -279,7 +279,9 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         const body = response?.body
         if (body !== undefined && body._tag === "Stream" && !body.stream.readableEnded) body.stream.destroy()
       }
-      stream.on("aborted", onClose)
+      // a reset stream closes at once, unless the handler still has a request body to read (the stream
+      // then closes only once it is read): then the reset itself cancels
+      if (request.body._tag === "Stream") stream.on("aborted", onClose)
 
       // a timer cannot wait longer than 2^31 - 1 ms (it would fire at once); such a deadline still travels on
       if (timeoutMs !== undefined && timeoutMs <= maxTimerMs) {
@@ -312,7 +314,9 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         response = r
         const body = r.body
         const status = r.status >= 200 && r.status <= 599 && r.status % 1 === 0 ? r.status : 502
-        const headers = Frames.toNode(r.headers, { ":status": status })
+        const headers = Frames.respondTakesRaw
+          ? Frames.toRaw(r.headers, [":status", String(status)])
+          : Frames.toNode(r.headers, { ":status": status })
         if (body._tag === "Empty" && r.trailers?.current() === undefined) {
           // no body and nothing after it: one header block that ends the stream (a trailers-only answer)
           try {
@@ -345,8 +349,14 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
           })
         }
         if (body._tag === "Empty") stream.end()
-        else if (body._tag === "Buffered") stream.end(body.data)
-        else relayed = Frames.relay(body.stream, stream)
+        else if (body._tag === "Buffered") {
+          // the end goes after the write has completed: ending with the data would close the stream
+          // before node's write callback, which then builds an ERR_STREAM_DESTROYED (a stack trace
+          // per response) that nothing reads
+          stream.write(body.data, () => {
+            if (!stream.writableEnded) stream.end()
+          })
+        } else relayed = Frames.relay(body.stream, stream)
       }
       return onClose
     }

@@ -212,110 +212,122 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
       return open()
     }
 
-    const call = (request: HttpRequest): Effect.Effect<HttpResponse, ConnectionFailed> =>
-      Effect.withFiber((fiber) => {
-        const deadline = fiber.getRef(Deadline.Current)
-        return Effect.callback<HttpResponse, ConnectionFailed>((resume) => {
-          if (closed) {
-            resume(Effect.fail(new ConnectionFailed({ address: key, reason: "closed", written: false })))
-            return
-          }
-          const conn = pick()
-          const auth = request.headers[":authority"]
-          // a gRPC call asks for trailers and carries what is left of its deadline
-          const extra: Record<string, string> | undefined = Grpc.isGrpc(request)
-            ? deadline === undefined
-              ? { te: "trailers" }
-              : { te: "trailers", "grpc-timeout": Grpc.encodeTimeout(deadline.deadline - Date.now()) }
-            : undefined
-          const body = request.body
-          // a streamed body's trailers come at its end; a read body's are known (or there are none)
-          const sendTrailers = body._tag === "Stream"
-            ? request.trailers !== undefined
-            : request.trailers?.current() !== undefined
-          let stream: http2.ClientHttp2Stream
-          try {
-            stream = conn.session.request(
-              Frames.toNode(request.headers, {
-                ":method": request.method,
-                ":path": request.url,
-                ":scheme": tls === undefined ? "http" : "https",
-                ":authority": typeof auth === "string" ? auth : auth?.[0] ?? authority
-              }, extra),
-              { endStream: body._tag === "Empty" && !sendTrailers, waitForTrailers: sendTrailers }
-            )
-          } catch (err) {
+    /** Sends `request` as one stream; `deadline` is the gRPC call's (read from the fiber only for gRPC). */
+    const send = (
+      request: HttpRequest,
+      grpc: boolean,
+      deadline: Deadline.Deadline | undefined
+    ): Effect.Effect<HttpResponse, ConnectionFailed> =>
+      Effect.callback<HttpResponse, ConnectionFailed>((resume) => {
+        if (closed) {
+          resume(Effect.fail(new ConnectionFailed({ address: key, reason: "closed", written: false })))
+          return
+        }
+        const conn = pick()
+        const auth = request.headers[":authority"]
+        // a gRPC call asks for trailers and carries what is left of its deadline
+        const extra: Record<string, string> | undefined = grpc
+          ? deadline === undefined
+            ? { te: "trailers" }
+            : { te: "trailers", "grpc-timeout": Grpc.encodeTimeout(deadline.deadline - Date.now()) }
+          : undefined
+        const body = request.body
+        // a streamed body's trailers come at its end; a read body's are known (or there are none)
+        const sendTrailers = body._tag === "Stream"
+          ? request.trailers !== undefined
+          : request.trailers?.current() !== undefined
+        let stream: http2.ClientHttp2Stream
+        try {
+          stream = conn.session.request(
+            Frames.toRaw(request.headers, [
+              ":method",
+              request.method,
+              ":path",
+              request.url,
+              ":scheme",
+              tls === undefined ? "http" : "https",
+              ":authority",
+              typeof auth === "string" ? auth : auth?.[0] ?? authority
+            ], extra),
+            { endStream: body._tag === "Empty" && !sendTrailers, waitForTrailers: sendTrailers }
+          )
+        } catch (err) {
+          resume(Effect.fail(
+            new ConnectionFailed({ address: key, reason: "protocol", written: false, detail: String(err) })
+          ))
+          return
+        }
+        conn.streams++
+        streams++
+        let answered = false
+        let streamError: unknown
+        stream.on("close", () => {
+          conn.streams--
+          streams--
+          if (conn.closing && conn.streams === 0) conn.session.close()
+          if (!answered) {
+            answered = true
+            const code = stream.rstCode
+            const refused = code === NGHTTP2_REFUSED_STREAM || !conn.connected || stream.id === undefined
+            const lost = conn.lastError ?? streamError
+            const failed = conn.connected
+              ? undefined
+              : tls !== undefined
+              ? tlsFailure(lost)
+              : { reason: reasonOf(lost), detail: undefined }
             resume(Effect.fail(
-              new ConnectionFailed({ address: key, reason: "protocol", written: false, detail: String(err) })
+              new ConnectionFailed({
+                address: key,
+                reason: failed?.reason ?? "reset",
+                written: !refused,
+                detail: failed?.detail ??
+                  (code !== undefined && code !== 0 ? `stream reset (code ${code})` : "stream closed")
+              })
             ))
-            return
           }
-          conn.streams++
-          streams++
-          let answered = false
-          let streamError: unknown
-          stream.on("close", () => {
-            conn.streams--
-            streams--
-            if (conn.closing && conn.streams === 0) conn.session.close()
-            if (!answered) {
-              answered = true
-              const code = stream.rstCode
-              const refused = code === NGHTTP2_REFUSED_STREAM || !conn.connected || stream.id === undefined
-              const lost = conn.lastError ?? streamError
-              const failed = conn.connected
-                ? undefined
-                : tls !== undefined
-                ? tlsFailure(lost)
-                : { reason: reasonOf(lost), detail: undefined }
-              resume(Effect.fail(
-                new ConnectionFailed({
-                  address: key,
-                  reason: failed?.reason ?? "reset",
-                  written: !refused,
-                  detail: failed?.detail ??
-                    (code !== undefined && code !== 0 ? `stream reset (code ${code})` : "stream closed")
-                })
-              ))
+        })
+        stream.on("error", (err) => {
+          streamError = err
+        })
+        if (sendTrailers) {
+          stream.once("wantTrailers", () => {
+            const t = request.trailers?.current()
+            try {
+              stream.sendTrailers(t === undefined ? {} : Frames.toNode(t))
+            } catch {
+              stream.close()
             }
           })
-          stream.on("error", (err) => {
-            streamError = err
-          })
-          if (sendTrailers) {
-            stream.once("wantTrailers", () => {
-              const t = request.trailers?.current()
-              try {
-                stream.sendTrailers(t === undefined ? {} : Frames.toNode(t))
-              } catch {
-                stream.close()
-              }
-            })
-          }
-          if (body._tag === "Buffered") stream.end(body.data)
-          else if (body._tag === "Empty" && sendTrailers) stream.end()
-          else if (body._tag === "Stream") Frames.relay(body.stream, stream)
-          stream.on("response", (block) => {
-            const status = Number(block[":status"])
-            Frames.readEarly(stream, stream.endAfterHeaders, bufferLimit, (read) => {
-              if (answered || read === "reset") return
-              answered = true
-              resume(Effect.succeed({
-                status,
-                headers: Frames.fromNode(block),
-                body: read.body,
-                trailers: read.trailers
-              }))
-            })
-          })
-          return Effect.sync(() => {
-            if (!answered) {
-              answered = true
-              if (!stream.closed) stream.close(NGHTTP2_CANCEL)
-            }
+        }
+        if (body._tag === "Buffered") stream.end(body.data)
+        else if (body._tag === "Empty" && sendTrailers) stream.end()
+        else if (body._tag === "Stream") Frames.relay(body.stream, stream)
+        stream.on("response", (block) => {
+          const status = Number(block[":status"])
+          Frames.readEarly(stream, stream.endAfterHeaders, bufferLimit, (read) => {
+            if (answered || read === "reset") return
+            answered = true
+            resume(Effect.succeed({
+              status,
+              headers: Frames.fromNode(block),
+              body: read.body,
+              trailers: read.trailers
+            }))
           })
         })
+        return Effect.sync(() => {
+          if (!answered) {
+            answered = true
+            if (!stream.closed) stream.close(NGHTTP2_CANCEL)
+          }
+        })
       })
+
+    // only a gRPC call reads its deadline (for `grpc-timeout`): any other request needs no step for it
+    const call = (request: HttpRequest): Effect.Effect<HttpResponse, ConnectionFailed> =>
+      Grpc.isGrpc(request)
+        ? Effect.withFiber((fiber) => send(request, true, fiber.getRef(Deadline.Current)))
+        : send(request, false, undefined)
 
     const upstream: H2Upstream = {
       address,
