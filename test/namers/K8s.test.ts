@@ -410,13 +410,14 @@ describe("the seed talk's config, as written, on the fake API (end to end)", () 
       const backend = yield* textBackend("books from k8s")
       fake.set("default", "books", { ready: ["127.0.0.1"], ports: [{ name: "http", port: backend.port }] })
       const asWritten = fs.readFileSync(new URL("../../examples/configs/seed-talk.yaml", import.meta.url), "utf8")
+      // the servers' ports first: the fake API's port could start with 8080 or 4140
       const yaml = asWritten
+        .replace("port: 8080", "port: 0")
+        .replace("port: 4140", "port: 0")
         .replace(
           "authTokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token",
           `authTokenFile: ${token.file}\n  host: 127.0.0.1\n  port: ${fake.port}\n  tls: false`
-        )
-        .replace("port: 8080", "port: 0")
-        .replace("port: 4140", "port: 0") + "\nadmin: {ip: 127.0.0.1, port: 0}\n"
+        ) + "\nadmin: {ip: 127.0.0.1, port: 0}\n"
       const decoded = Config.parse(yaml)
       if (Result.isFailure(decoded)) throw new Error(JSON.stringify(decoded.failure))
       const linker = yield* Linker.make(decoded.success)
