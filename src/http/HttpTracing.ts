@@ -13,12 +13,17 @@
  * anything reads it (`clearTraceContext`), as it removes `l5d-*`: the request starts a new trace,
  * sampled at this hop's rates, and the downstream sees only the context weir writes.
  *
- * **Egress.** Every forwarded request carries `traceparent` (the caller's `tracestate` passes on
- * unchanged) and `l5d-ctx-trace` (Finagle's flags carry the decision), so W3C-instrumented apps and
- * linkerd both continue the trace; B3 is written only when the caller used B3, in the form it used
- * (single `b3` or `X-B3-*`), so a Zipkin-instrumented caller's downstream sees what it sent and no
- * one else gets four extra headers. When traced, the context is the attempt span's (written by the
- * attempt hook just before each attempt), so the next hop's server span is the attempt's child.
+ * **Egress.** Every forwarded request carries `l5d-ctx-trace` (Finagle's flags carry the decision),
+ * and `traceparent` (the caller's `tracestate` passes on unchanged) when it is traced or belongs to a
+ * caller's trace, so W3C-instrumented apps and linkerd both continue the trace; an unsampled trace
+ * that starts at this hop is written in `l5d-ctx-trace` only, as linkerd writes it: a W3C downstream
+ * then samples by its own rules, as it would with no tracing telemeter here (a `-00` parent would
+ * make every parent-based sampler downstream drop its traces), and the header a request carries
+ * when nothing records it stays off the wire. B3 is written only when the caller used B3, in the
+ * form it used (single `b3` or `X-B3-*`), so a Zipkin-instrumented caller's downstream sees what it
+ * sent and no one else gets four extra headers. When traced, the context is the attempt span's
+ * (written by the attempt hook just before each attempt), so the next hop's server span is the
+ * attempt's child.
  *
  * **Binding.** A traced request whose name has no binding yet waits for it in a `bind` span
  * (`withBindSpan`); the router opens it on the binding cache's miss only.
@@ -29,7 +34,6 @@ import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Tracer from "effect/Tracer"
 import type * as Failure from "../Failure.js"
-import * as Ids from "../internal/Ids.js"
 import * as Tracing from "../telemetry/Tracing.js"
 import type * as TraceFilter from "../TraceFilter.js"
 import * as Headers from "./Headers.js"
@@ -184,24 +188,21 @@ export const decide = (
     ? undefined
     : TraceContext.extract(get(request), l5d)
   const parent = found?.context
-  // a trace starting here: its ids and its unsampled traceparent come as one flat string's slices
-  const root = parent === undefined ? Ids.rootIds() : undefined
-  const traceId = root !== undefined ? root.traceId : parent!.traceId
+  const traceId = parent?.traceId ?? Tracing.randomId(32)
   const decided = parent !== undefined && (parent.debug || parent.sampled !== undefined)
   const rate = decided ? undefined : sampleRateOf(sample)
   const forced = rate !== undefined
     ? Tracing.admits(traceId, rate)
     : parent !== undefined && (parent.debug || parent.sampled === true)
   const sampled = forced || (rate === undefined && parent?.sampled !== false && tracing.sample(traceId))
-  const hop = root !== undefined ? root.spanId : Tracing.randomId(16)
+  const hop = Tracing.randomId(16)
   const debug = parent?.debug ?? false
   const ctx = l5dOf(traceId, hop, parent?.spanId ?? hop, parent?.sampled ?? (sampled ? true : false), debug)
-  if (!sampled) {
-    request.headers["traceparent"] = root !== undefined
-      ? root.traceparent
-      : TraceContext.formatTraceparent(traceId, hop, false)
-    // B3 headers arrived only if some trace context did
-    if (found !== undefined) writeB3(request, b3Form(request), traceId, hop, false, parent?.spanId)
+  if (!sampled && found !== undefined) {
+    // the caller's trace goes on unsampled, in W3C form too (and in B3 when it came in B3); an
+    // unsampled trace that starts here is written in l5d-ctx-trace only (see the module's doc)
+    request.headers["traceparent"] = TraceContext.formatTraceparent(traceId, hop, false)
+    writeB3(request, b3Form(request), traceId, hop, false, parent?.spanId)
   }
   return {
     traceId,

@@ -312,7 +312,13 @@ describe("HttpTracing", () => {
     const out = request("web")
     const d = HttpTracing.decide(always, out, undefined, "0")
     expect(Headers.decodeTrace(d.l5d)!.flags).toBe("0000000000000002")
-    expect(out.headers["traceparent"]).toMatch(/-00$/)
+    // an unsampled trace starting here is written in l5d-ctx-trace only: W3C downstreams sample by
+    // their own rules
+    expect(out.headers["traceparent"]).toBeUndefined()
+    // a caller's trace goes on unsampled in W3C form too, even when it came in Finagle's
+    const joined = request("web")
+    HttpTracing.decide(always, joined, l5d(low.slice(16), "0000000000000002"), undefined)
+    expect(joined.headers["traceparent"]).toMatch(new RegExp(`^00-0{16}${low.slice(16)}-[0-9a-f]{16}-00$`))
     // a caller that decided is obeyed whatever l5d-sample says
     const unsampled = request("web", { traceparent: `00-${low}-00f067aa0ba902b7-00` })
     expect(HttpTracing.decide(always, unsampled, undefined, "1").sampled).toBe(false)
