@@ -164,11 +164,22 @@ export const skipEmptyLines = (buf: Buffer, from: number): number => {
 }
 
 /**
- * Header names as read (any case) to their lower-case form, for names already checked against
- * `token`: a map lookup instead of the regular expression and a lower-cased copy for the few dozen
- * names most messages carry. Only valid names are kept, up to a bound.
+ * Header names (any case) already checked against `token`, to their lower-case form: for the few
+ * dozen names most messages carry, a map lookup instead of the regular expression (and of a
+ * lower-cased copy, when parsing). Only valid names are kept, up to a bound.
  */
-const lowerNames = new Map<string, string>()
+const tokenNames = new Map<string, string>()
+
+/** `name` in lower case when it is a token, else `undefined`. */
+const lowerToken = (name: string): string | undefined => {
+  let lower = tokenNames.get(name)
+  if (lower === undefined) {
+    if (!token.test(name)) return undefined
+    lower = name.toLowerCase()
+    if (tokenNames.size < 2048) tokenNames.set(name, lower)
+  }
+  return lower
+}
 
 /**
  * Parses the header lines of a head (from `lines[1]`). `checked`: the caller has already found no
@@ -183,14 +194,8 @@ const parseHeaderLines = (lines: Array<string>, checked: boolean): Headers | Par
     const colon = line.indexOf(":")
     if (colon <= 0) return new ParseError(400, "header line without a name and colon")
     const rawName = line.slice(0, colon)
-    let name = lowerNames.get(rawName)
-    if (name === undefined) {
-      if (!token.test(rawName)) {
-        return new ParseError(400, `invalid header name ${JSON.stringify(rawName.slice(0, 64))}`)
-      }
-      name = rawName.toLowerCase()
-      if (lowerNames.size < 1024) lowerNames.set(rawName, name)
-    }
+    const name = lowerToken(rawName)
+    if (name === undefined) return new ParseError(400, `invalid header name ${JSON.stringify(rawName.slice(0, 64))}`)
     let s = colon + 1
     let e = line.length
     while (s < e && (line.charCodeAt(s) === 32 || line.charCodeAt(s) === 9)) s++
@@ -468,46 +473,23 @@ const omitted = (name: string, omit: Omitted): boolean =>
   omit !== "none" && (name === "connection" || name === "keep-alive" || name === "transfer-encoding" ||
     (omit === "framing" && name === "content-length"))
 
-const headerLines = (headers: Headers, omit: Omitted = "none"): string => {
+/**
+ * The header lines of a head, `omit`'s names left out; with `check`, each name and value is checked
+ * as it is written (what `invalidHeader` checks, in the same pass): `undefined` when one would break
+ * the head.
+ */
+const headerLines = (headers: Headers, omit: Omitted, check: boolean): string | undefined => {
   let out = ""
   for (const name in headers) {
     if (omit !== "none" && name.length >= 10 && omitted(name, omit)) continue
-    const v = headers[name]!
-    if (typeof v === "string") out += name + ": " + v + "\r\n"
-    else for (let i = 0; i < v.length; i++) out += name + ": " + v[i] + "\r\n"
-  }
-  return out
-}
-
-/**
- * Names already checked against `token`: a message's names are mostly the same few dozen, and a map
- * lookup costs less than the regular expression. Only names that pass are kept, up to a bound.
- */
-const goodNames = new Map<string, true>()
-
-const goodName = (name: string): boolean => {
-  if (goodNames.has(name)) return true
-  if (!token.test(name)) return false
-  if (goodNames.size < 2048) goodNames.set(name, true)
-  return true
-}
-
-/**
- * `headerLines`, checking each name and value as it is written (what `invalidHeader` checks, in the
- * same pass over the headers): `undefined` when one would break the head.
- */
-const checkedLines = (headers: Headers, omit: Omitted): string | undefined => {
-  let out = ""
-  for (const name in headers) {
-    if (omit !== "none" && name.length >= 10 && omitted(name, omit)) continue
-    if (!goodName(name)) return undefined
+    if (check && lowerToken(name) === undefined) return undefined
     const v = headers[name]!
     if (typeof v === "string") {
-      if (unwritable.test(v)) return undefined
+      if (check && unwritable.test(v)) return undefined
       out += name + ": " + v + "\r\n"
     } else {
       for (let i = 0; i < v.length; i++) {
-        if (unwritable.test(v[i]!)) return undefined
+        if (check && unwritable.test(v[i]!)) return undefined
         out += name + ": " + v[i] + "\r\n"
       }
     }
@@ -542,7 +524,7 @@ export const invalidHeader = (headers: Headers): string | undefined => {
  * @category writing
  */
 export const writeRequestHead = (method: string, target: string, headers: Headers, extra: string): string =>
-  method + " " + target + " HTTP/1.1\r\n" + headerLines(headers) + extra + "\r\n"
+  method + " " + target + " HTTP/1.1\r\n" + headerLines(headers, "none", false)! + extra + "\r\n"
 
 /**
  * `writeRequestHead` for headers not known to be writable: `undefined` when a name or value would
@@ -558,7 +540,7 @@ export const checkedRequestHead = (
   headers: Headers,
   extra: string
 ): string | undefined => {
-  const lines = checkedLines(headers, "none")
+  const lines = headerLines(headers, "none", true)
   return lines === undefined ? undefined : method + " " + target + " HTTP/1.1\r\n" + lines + extra + "\r\n"
 }
 
@@ -616,7 +598,7 @@ export const reasonPhrase = (status: number): string => reasons[status] ?? "Unkn
  * @category writing
  */
 export const writeResponseHead = (status: number, headers: Headers, extra: string, omit: Omitted = "none"): string =>
-  "HTTP/1.1 " + status + " " + reasonPhrase(status) + "\r\n" + headerLines(headers, omit) + extra + "\r\n"
+  "HTTP/1.1 " + status + " " + reasonPhrase(status) + "\r\n" + headerLines(headers, omit, false)! + extra + "\r\n"
 
 /**
  * `writeResponseHead` for headers not known to be writable: `undefined` when a name or value would
@@ -631,7 +613,7 @@ export const checkedResponseHead = (
   extra: string,
   omit: Omitted = "none"
 ): string | undefined => {
-  const lines = checkedLines(headers, omit)
+  const lines = headerLines(headers, omit, true)
   return lines === undefined
     ? undefined
     : "HTTP/1.1 " + status + " " + reasonPhrase(status) + "\r\n" + lines + extra + "\r\n"
