@@ -128,13 +128,13 @@ echo "CPU µs per request beyond the node:net pipe: weir $(awk -v a="${CPU[weir]
 echo "weir RSS after the runs: $(rss_of $WEIR_PID) MB"
 
 # paced LABEL SUFFIX OFFERED TARGET...: latency at OFFERED req/s (CONNS connections, each paced by
-# bench/proxy/pace.lua), directly and through each TARGET, interleaved over ROUNDS; medians, and the
-# p99 each target adds over direct
+# bench/proxy/pace.lua, PACE=fixed or poisson), directly and through each TARGET, interleaved over
+# ROUNDS; medians, and the p99 each target adds over direct
 p99_of() { awk '{print $3}' "$WORK/$1.txt" | median; }
 paced() {
   local label=$1 suffix=$2 offered=$3; shift 3
   local delay; delay=$(awk -v c="$CONNS" -v r="$offered" 'BEGIN { printf "%d", (c * 1000 / r) }')
-  echo "== latency at ~$offered req/s offered ($CONNS connections, ${delay} ms pause each), median of $ROUNDS =="
+  echo "== latency at ~$offered req/s offered ($CONNS connections, ${delay} ms pause each, ${PACE:-fixed}), median of $ROUNDS =="
   local r n
   for r in $(seq 1 "$ROUNDS"); do
     for n in direct "$@"; do DELAY_MS=$delay once "${PORT[$n]}" -s bench/proxy/pace.lua >> "$WORK/$n-$suffix.txt"; done
@@ -153,7 +153,10 @@ paced() {
 # fifth of weir's maximum here)
 paced "at half load" half $(( ${RPS[weir]} / 2 )) weir undici-raw weir-transport-only nginx-proxy
 RATE=${RATE:-5000}
-paced "at $RATE req/s" rate "$RATE" weir weir-transport-only nginx-proxy "${PEERS[@]}"
+paced "at $RATE req/s" rate "$RATE" weir weir-transport-only node-net-pipe nginx-proxy "${PEERS[@]}"
+# the same offered load with independent (Poisson) arrivals: wrk's fixed pauses keep the 50 connections
+# in step, so the runs above queue each request behind a burst of the others
+PACE=poisson paced "at $RATE req/s, Poisson arrivals" poisson "$RATE" weir weir-transport-only node-net-pipe nginx-proxy "${PEERS[@]}"
 
 c1000() { # pid port label
   $ONLOAD wrk -t1 -c1000 -d5s -H "Host: web" "http://127.0.0.1:$2/" > "$WORK/wrk-1000-$3.txt" 2>&1 &
