@@ -1059,3 +1059,38 @@ describe("Codec vs node:http", () => {
     }
   })
 })
+
+describe("Codec.writeMessage", () => {
+  /** What a peer reads when `write` writes on a fresh loopback connection and ends it. */
+  const received = async (write: (socket: net.Socket) => void): Promise<Buffer> => {
+    let done!: (b: Buffer) => void
+    const all = new Promise<Buffer>((resolve) => done = resolve)
+    const server = net.createServer((socket) => {
+      const chunks: Array<Buffer> = []
+      socket.on("data", (c: Buffer) => chunks.push(c))
+      socket.on("end", () => done(Buffer.concat(chunks)))
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    try {
+      const port = (server.address() as net.AddressInfo).port
+      const client = net.connect(port, "127.0.0.1")
+      await new Promise<void>((resolve) => client.once("connect", resolve))
+      write(client)
+      client.end()
+      return await all
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  }
+
+  it("sends the head then the body, joined or (past joinedBodyBytes) as two buffers, latin1 head intact", async () => {
+    const head = "HTTP/1.1 200 OK\r\nx-obs: caf\xe9\r\ncontent-length: N\r\n\r\n"
+    for (const size of [0, 1, 100, Codec.joinedBodyBytes, Codec.joinedBodyBytes + 1, 200_000]) {
+      const body = rng(size).buffer(size)
+      const got = await received((socket) => Codec.writeMessage(socket, head, body))
+      expect(got.length).toBe(head.length + size)
+      expect(got.subarray(0, head.length).toString("latin1")).toBe(head)
+      expect(got.subarray(head.length).equals(body)).toBe(true)
+    }
+  })
+})

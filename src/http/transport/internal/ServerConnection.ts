@@ -546,10 +546,7 @@ export class Connection<R> {
         return this.finish()
       }
       case "Buffered": {
-        socket.cork()
-        socket.write(head, "latin1")
-        socket.write(body.data)
-        socket.uncork()
+        Codec.writeMessage(socket, head, body.data)
         return this.finish()
       }
       case "Stream": {

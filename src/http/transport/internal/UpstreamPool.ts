@@ -20,7 +20,8 @@ import {
   ParseError,
   parseResponseHead,
   responseFraming,
-  skipEmptyLines
+  skipEmptyLines,
+  writeMessage
 } from "../Codec.js"
 import type { Body, Headers, HttpRequest, HttpResponse } from "../Message.js"
 import { empty } from "../Message.js"
@@ -198,10 +199,7 @@ class Exchange {
         this.sent = true
         return
       case "Buffered":
-        socket.cork()
-        socket.write(this.headText, "latin1")
-        socket.write(body.data)
-        socket.uncork()
+        writeMessage(socket, this.headText, body.data)
         this.sent = true
         return
       case "Stream":
