@@ -569,6 +569,13 @@ class Exchange {
 
 const ignore = () => {}
 
+/**
+ * The buffer every plain-TCP upstream socket reads into (node's `onread`): each read is handed to
+ * its connection synchronously and copied out, so one buffer serves them all, and a response costs
+ * no readable-stream push, `data` event or buffer slice of node's.
+ */
+const readBuffer = Buffer.allocUnsafe(64 * 1024)
+
 /** One connection of the pool. */
 class Conn {
   readonly socket: net.Socket
@@ -593,7 +600,8 @@ class Conn {
         host: pool.host,
         port: pool.port,
         noDelay: sock.noDelay ?? true,
-        keepAlive: sock.keepAlive ?? false
+        keepAlive: sock.keepAlive ?? false,
+        onread: { buffer: readBuffer, callback: (n: number, buf: Uint8Array) => this.read(n, buf) }
       })
       : Tls.open(tls, pool.host, pool.port)
     if (tls !== undefined) {
@@ -603,11 +611,7 @@ class Conn {
     this.socket = socket
     socket.setTimeout(pool.connectMs)
     this.listen(tls === undefined ? "connect" : "secureConnect", () => this.onConnect())
-    this.listen("data", (chunk: Buffer) => {
-      const ex = this.exchange
-      if (ex !== undefined) ex.data(chunk)
-      else this.destroy()
-    })
+    if (tls !== undefined) this.listen("data", (chunk: Buffer) => this.received(chunk))
     this.listen("end", () => {
       const ex = this.exchange
       if (ex === undefined || !ex.ended()) this.lose("closed", "connection closed by the server")
@@ -626,6 +630,25 @@ class Conn {
       } else if (io !== undefined && this.idleMs >= io) this.lose("timeout", `no byte read or written for ${io} ms`)
     })
     this.listen("drain", () => this.exchange?.drained())
+  }
+
+  /** Bytes read from the socket, for the exchange on it. */
+  received(chunk: Buffer): void {
+    const ex = this.exchange
+    if (ex !== undefined) ex.data(chunk)
+    else this.destroy()
+  }
+
+  /**
+   * `n` bytes read into the shared {@link readBuffer} (plain TCP). They are copied out at once: the
+   * buffer is the next read's. After {@link release}, the socket's new owner reads them as `data`.
+   */
+  read(n: number, buf: Uint8Array): boolean {
+    const chunk = Buffer.allocUnsafe(n)
+    chunk.set(n === buf.length ? buf : buf.subarray(0, n))
+    if (this.dead) this.socket.emit("data", chunk)
+    else this.received(chunk)
+    return true
   }
 
   /** Listens to the socket, in a way `release` can undo. */
