@@ -3,9 +3,9 @@
  * weir's `Headers` (pseudo-headers out, connection-specific fields dropped), and the early read of a
  * stream's body. A body whose end arrives together with its headers (the same read from the socket:
  * a unary gRPC call, a small response with its trailers) and within a size limit is buffered, so that
- * it can be retried and its trailers are known at once; any other body streams, with the bytes
- * already read put back in front, and HTTP/2 flow control applies backpressure (node only opens
- * the window again as the stream is read).
+ * it can be retried and its trailers are known at once; any other body streams, starting with the
+ * bytes already in the stream, and HTTP/2 flow control applies backpressure (node only opens the
+ * window again as the stream is read).
  *
  * @since 0.1.0
  */
@@ -13,6 +13,8 @@ import * as http2 from "node:http2"
 import type { Duplex, Readable } from "node:stream"
 import type { Body, Headers, Trailers } from "../transport/Message.js"
 import { buffered, deferredTrailers, empty, knownTrailers, streamed } from "../transport/Message.js"
+
+const { NGHTTP2_SESSION_SERVER } = http2.constants
 
 /** Fields HTTP/2 forbids (RFC 9113 §8.2.2) or that only describe the previous hop. */
 const connectionSpecific: ReadonlySet<string> = new Set([
@@ -50,6 +52,55 @@ export const fromNode = (block: http2.IncomingHttpHeaders, keepAuthority = false
     out[name] = Array.isArray(v) ? v.slice() : String(v)
   }
   return out
+}
+
+/**
+ * `fromNode` from the raw header list node hands out with its header object (`[name, value, …]`,
+ * the `stream` event's 4th argument, a response's 3rd), to the same result: walking the list does
+ * not enumerate node's object (a dictionary, whose keys V8 collects into a fresh array each time).
+ * A field that node combines or keeps as an array (a repeated name, `set-cookie`, `te`) is taken
+ * from `block` as it is there.
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const fromRaw = (
+  raw: ReadonlyArray<string>,
+  block: http2.IncomingHttpHeaders,
+  keepAuthority = false
+): Headers => {
+  const out: Headers = {}
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.charCodeAt(0) === 58) {
+      if (keepAuthority && name === ":authority" && out[name] === undefined) out[name] = raw[i + 1]!
+      continue
+    }
+    if (connectionSpecific.has(name)) continue
+    if (name === "te") {
+      if (String(block[name]).toLowerCase() === "trailers") out[name] = "trailers"
+      continue
+    }
+    if (out[name] === undefined && name !== "set-cookie") out[name] = raw[i + 1]!
+    else {
+      const v = block[name]!
+      out[name] = Array.isArray(v) ? v.slice() : String(v)
+    }
+  }
+  return out
+}
+
+/**
+ * The size of a header list as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2): name,
+ * value and 32 per field, from node's raw list (a repeated field counts once per value).
+ *
+ * @since 0.1.0
+ * @category headers
+ */
+export const rawListBytes = (raw: ReadonlyArray<string>): number => {
+  let n = 0
+  for (let i = 0; i < raw.length; i++) n += raw[i]!.length
+  return n + 16 * raw.length
 }
 
 /** A value that cannot be written in a header field. */
@@ -150,8 +201,13 @@ export interface Read {
   readonly trailers: Trailers
 }
 
-/** No trailers, known from the start (shared: it never changes). */
-const noTrailers: Trailers = knownTrailers(undefined)
+/**
+ * No trailers, known from the start (shared: it never changes).
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const noTrailers: Trailers = knownTrailers(undefined)
 
 /** What a stream that ended with its headers reads: no body, no trailers (shared: it never changes). */
 const endedWithHeaders: Read = { body: empty, trailers: noTrailers }
@@ -161,17 +217,25 @@ const kEarly = Symbol.for("weir/h2/EarlyRead")
 
 type Early = Duplex & { [kEarly]: EarlyRead }
 
-/** What a finished read holds (nothing: it is never added to). */
-const noChunks: Array<Buffer> = []
+/** The part of node's `Readable` state that tells whether a body is all there (not in node's typed API). */
+interface ReadableState {
+  readonly ended: boolean
+  readonly length: number
+  highWaterMark: number
+}
+
+const readableState = (stream: Duplex): ReadableState =>
+  (stream as unknown as { readonly _readableState: ReadableState })._readableState
+
+/** Whether `stream` is one an h2 server received (not a client's response). */
+const isServed = (stream: Duplex): boolean =>
+  (stream as { readonly session?: { readonly type?: number } }).session?.type === NGHTTP2_SESSION_SERVER
 
 /**
- * One early read: its state and steps as fields and methods of one object, and its listeners
- * shared by all streams (they find it on the stream they are called on), instead of a closure per
- * listener and step for every stream.
+ * One early read: its state as fields of one object, and its listeners shared by all streams (they
+ * find it on the stream they are called on), instead of a closure per listener for every stream.
  */
 class EarlyRead {
-  chunks: Array<Buffer> = []
-  size = 0
   finished = false
   received: Headers | undefined = undefined
   settle: ((h: Headers | undefined) => void) | undefined = undefined
@@ -181,63 +245,48 @@ class EarlyRead {
     readonly done: (read: Read | "reset") => void
   ) {}
 
-  finish(read: Read | "reset") {
-    this.finished = true
-    this.chunks = noChunks
-    this.stream.off("data", onData)
-    this.stream.off("end", onEnd)
-    this.stream.off("error", onEnd)
-    this.done(read)
-  }
-
-  data(chunk: Buffer) {
-    this.chunks.push(chunk)
-    this.size += chunk.length
-    if (this.size > this.limit) this.streaming()
-  }
-
-  /** The bytes read so far as one buffer: a body read in one chunk is kept as it is (no copy). */
-  bytes(): Buffer {
-    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
-  }
-
-  streaming() {
+  /**
+   * Once the read from the socket that brought the headers is over: node has pushed the DATA it
+   * carried into the stream (read or not) and ended it if END_STREAM came too, and emitted the
+   * trailers that came with it.
+   */
+  afterRead() {
     if (this.finished) return
+    this.finished = true
     const stream = this.stream
+    const code = rstCodeOf(stream)
+    if (code !== undefined && code !== 0) return this.done("reset")
+    const state = readableState(stream)
+    if (state.ended && state.length <= this.limit && !stream.destroyed) {
+      // all there: taken in one read (a body pushed in one chunk is kept as it is, no copy)
+      const data = stream.read() as Buffer | null
+      // a served stream flows, as after a read through 'data': node closes one never read once its
+      // response is out
+      if (isServed(stream)) stream.resume()
+      return this.done({
+        body: data === null ? empty : buffered(data),
+        trailers: this.received === undefined ? noTrailers : knownTrailers(this.received)
+      })
+    }
+    // streams, from what is in the stream already; trailers once it ends
     stream.pause()
-    if (this.size > 0) stream.unshift(this.bytes())
     const deferred = deferredTrailers()
     if (this.received !== undefined) deferred.settle(this.received)
     else {
       this.settle = deferred.settle
       stream.on("close", onClose)
     }
-    this.finish({ body: streamed(stream), trailers: deferred.trailers })
-  }
-
-  end() {
-    if (this.finished) return
-    const code = rstCodeOf(this.stream)
-    if (code !== undefined && code !== 0) this.finish("reset")
-    else if (this.stream.readableEnded) {
-      this.finish({
-        body: this.size === 0 ? empty : buffered(this.bytes()),
-        trailers: this.received === undefined ? noTrailers : knownTrailers(this.received)
-      })
-    } else this.streaming()
+    this.done({ body: streamed(stream), trailers: deferred.trailers })
   }
 }
 
-function onTrailers(this: Early, t: http2.IncomingHttpHeaders) {
+function onTrailers(this: Early, t: http2.IncomingHttpHeaders, _flags: number, raw: Array<string>) {
   const early = this[kEarly]
-  early.received = fromNode(t)
+  early.received = fromRaw(raw, t)
   early.settle?.(early.received)
 }
-function onData(this: Early, chunk: Buffer) {
-  this[kEarly].data(chunk)
-}
 function onEnd(this: Early) {
-  this[kEarly].end()
+  this[kEarly].afterRead()
 }
 function onClose(this: Early) {
   this[kEarly].settle?.(undefined)
@@ -251,14 +300,17 @@ let afterRead: Array<EarlyRead> = []
 const runAfterRead = () => {
   const due = afterRead
   afterRead = []
-  for (let i = 0; i < due.length; i++) due[i]!.streaming()
+  for (let i = 0; i < due.length; i++) due[i]!.afterRead()
 }
 
 /**
  * Reads a stream's body early (see the module docs) and calls `done` once: `ended` says the peer
- * ended the stream with its headers (no body at all). A body read whole gets its trailers as they
- * are at its end (an h2 peer's trailers arrive before the end of its body), without a promise; only
- * a streamed body's trailers are deferred until the stream ends.
+ * ended the stream with its headers (no body at all). The stream is not read meanwhile (no 'data'
+ * listener, no flowing): node pushes what arrives into it anyway, up to its high-water mark (raised
+ * above `limit` here, so that a body up to `limit` in one read is taken whole), and the body is
+ * settled once the read from the socket is over. A body read whole gets its trailers as they are at
+ * its end (an h2 peer's trailers arrive before the end of its body), without a promise; only a
+ * streamed body's trailers are deferred until the stream ends.
  *
  * @since 0.1.0
  * @category reading
@@ -277,9 +329,11 @@ export const readEarly = (
   const early = new EarlyRead(stream, limit, done)
   ;(stream as Early)[kEarly] = early
   stream.on("trailers", onTrailers)
-  stream.on("data", onData)
+  // a body with no bytes (trailers only) ends without a read, and the stream may then close before
+  // the read from the socket is over: settled at its end
   stream.on("end", onEnd)
-  stream.on("error", onEnd)
+  const state = readableState(stream)
+  if (state.highWaterMark <= limit) state.highWaterMark = limit + 1
   if (afterRead.length === 0) setImmediate(runAfterRead)
   afterRead.push(early)
 }

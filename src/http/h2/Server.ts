@@ -40,7 +40,7 @@ import type * as NodeTls from "node:tls"
 import * as Deadline from "../../resilience/Deadline.js"
 import * as Errors from "../Errors.js"
 import type { HttpRequest, HttpResponse } from "../transport/Message.js"
-import { header } from "../transport/Message.js"
+import { empty, header } from "../transport/Message.js"
 import type { Handler, Server } from "../transport/Server.js"
 import { ListenError } from "../transport/Server.js"
 import type * as Tls from "../transport/Tls.js"
@@ -79,6 +79,11 @@ const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants
 
 const ignore = () => {}
 
+// respond's options, shared (node copies them)
+const endsStream = { endStream: true }
+const withTrailers = { waitForTrailers: true }
+const withoutTrailers = { waitForTrailers: false }
+
 const maxTimerMs = 2 ** 31 - 1
 
 /** How long a TLS client may take to finish its handshake. */
@@ -91,18 +96,6 @@ const errorMessage = (response: HttpResponse): string => {
   return response.body._tag === "Buffered" ? response.body.data.toString("utf8") : `HTTP ${response.status}`
 }
 
-/** The size of a header list as SETTINGS_MAX_HEADER_LIST_SIZE counts it: name, value and 32 per field. */
-const headerListBytes = (block: http2.IncomingHttpHeaders): number => {
-  let n = 0
-  for (const name in block) {
-    const v = block[name]
-    if (v === undefined) continue
-    if (Array.isArray(v)) { for (const value of v) n += name.length + value.length + 32 }
-    else n += name.length + String(v).length + 32
-  }
-  return n
-}
-
 /**
  * Listens and serves until the scope closes (which drains).
  *
@@ -113,6 +106,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
   Effect.gen(function*() {
     const context = yield* Effect.context<R>()
     const run = Effect.runCallbackWith(context)
+    const runFork = Effect.runForkWith(context)
     const ip = options.ip ?? "127.0.0.1"
     const port = options.port ?? 4142
     const bufferLimit = options.bufferLimit ?? 16 * 1024
@@ -179,26 +173,26 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     })
     server.on("sessionError", ignore)
 
-    const serve = (stream: http2.ServerHttp2Stream, block: http2.IncomingHttpHeaders) => {
+    const serve = (
+      stream: http2.ServerHttp2Stream,
+      block: http2.IncomingHttpHeaders,
+      _flags: number,
+      raw: Array<string>
+    ) => {
       stream.on("error", ignore)
       inFlight++
-      let finished = false
-      const finish = () => {
-        if (finished) return
-        finished = true
-        inFlight--
-        if (inFlight === 0 && onIdle !== undefined) onIdle()
-      }
-      // one close listener for the stream (a stream closes once): the count, then the handler's cleanup
+      // one close listener for the stream (a stream closes once, also when it was reset or refused
+      // here): the count, then the handler's cleanup
       let onClose: (() => void) | undefined
       stream.on("close", () => {
-        finish()
+        inFlight--
+        if (inFlight === 0 && onIdle !== undefined) onIdle()
         onClose?.()
       })
-      if (headerListBytes(block) > maxHeaderListBytes) {
+      if (Frames.rawListBytes(raw) > maxHeaderListBytes) {
         options.onClientError?.(431, "header list too large")
         const message = `request header list exceeds maxHeaderListBytes (${maxHeaderListBytes})`
-        const grpc = Grpc.isGrpc({ headers: Frames.fromNode(block) })
+        const grpc = Grpc.isGrpc({ headers: Frames.fromRaw(raw, block) })
         try {
           stream.respond(
             grpc
@@ -218,14 +212,29 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
       }
       const method = String(block[":method"] ?? "GET")
       const url = String(block[":path"] ?? "/")
-      const headers = Frames.fromNode(block, true)
+      const headers = Frames.fromRaw(raw, block, true)
       if (headers[":authority"] === undefined && block["host"] !== undefined) {
         headers[":authority"] = String(block["host"])
       }
       const session = stream.session
       const remote = session === undefined ? undefined : remotes.get(session)
-      Frames.readEarly(stream, stream.endAfterHeaders, bufferLimit, (read) => {
-        if (read === "reset" || stream.destroyed) return finish()
+      if (stream.endAfterHeaders) {
+        // no body (every GET): served at once, without a callback to wait for it
+        stream.resume()
+        if (stream.destroyed) return
+        onClose = handle(stream, {
+          method,
+          url,
+          version: "2",
+          headers,
+          body: empty,
+          remote,
+          trailers: Frames.noTrailers
+        })
+        return
+      }
+      Frames.readEarly(stream, false, bufferLimit, (read) => {
+        if (read === "reset" || stream.destroyed) return
         const request: HttpRequest = {
           method,
           url,
@@ -254,28 +263,28 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
       }
       let exited = false
       let timedOut = false
-      const cancel = run(effect, {
-        onExit: (exit) => {
-          exited = true
-          if (stream.destroyed || stream.closed) {
-            if (exit._tag === "Success" && exit.value.body._tag === "Stream") exit.value.body.stream.destroy()
-            return
-          }
-          if (exit._tag === "Success") respond(exit.value)
-          else if (Cause.hasInterruptsOnly(exit.cause)) {
-            if (!timedOut) stream.close(NGHTTP2_CANCEL)
-          } else {
-            respond(
-              grpc
-                ? Grpc.trailersOnly(Grpc.Status.INTERNAL, "Internal error", { "l5d-err": "Internal+error" })
-                : { status: 500, headers: { "l5d-err": "Internal+error" }, body: { _tag: "Empty" } }
-            )
-          }
+      // the fiber itself is the interruptor (no options object and interruptor closure per stream)
+      const fiber = runFork(effect)
+      fiber.addObserver((exit) => {
+        exited = true
+        if (stream.destroyed || stream.closed) {
+          if (exit._tag === "Success" && exit.value.body._tag === "Stream") exit.value.body.stream.destroy()
+          return
+        }
+        if (exit._tag === "Success") respond(exit.value)
+        else if (Cause.hasInterruptsOnly(exit.cause)) {
+          if (!timedOut) stream.close(NGHTTP2_CANCEL)
+        } else {
+          respond(
+            grpc
+              ? Grpc.trailersOnly(Grpc.Status.INTERNAL, "Internal error", { "l5d-err": "Internal+error" })
+              : { status: 500, headers: { "l5d-err": "Internal+error" }, body: { _tag: "Empty" } }
+          )
         }
       })
       const onClose = () => {
         if (timer !== undefined) clearTimeout(timer)
-        if (!exited) cancel()
+        if (!exited) fiber.interruptUnsafe()
         const body = response?.body
         if (body !== undefined && body._tag === "Stream" && !body.stream.readableEnded) body.stream.destroy()
       }
@@ -290,7 +299,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
           const err = Errors.encodeErr(message)
           timedOut = true
           if (response === undefined) {
-            if (!exited) cancel()
+            if (!exited) fiber.interruptUnsafe()
             if (!stream.headersSent && !stream.destroyed) {
               respond(Grpc.trailersOnly(Grpc.Status.DEADLINE_EXCEEDED, message, { "l5d-err": err }))
             }
@@ -320,7 +329,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         if (body._tag === "Empty" && r.trailers?.current() === undefined) {
           // no body and nothing after it: one header block that ends the stream (a trailers-only answer)
           try {
-            stream.respond(headers, { endStream: true })
+            stream.respond(headers, endsStream)
           } catch {
             // the client went away meanwhile
           }
@@ -331,7 +340,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         const waitForTrailers = grpc ||
           (body._tag === "Stream" ? r.trailers !== undefined : r.trailers?.current() !== undefined)
         try {
-          stream.respond(headers, { waitForTrailers })
+          stream.respond(headers, waitForTrailers ? withTrailers : withoutTrailers)
         } catch {
           if (body._tag === "Stream") body.stream.destroy()
           stream.close(NGHTTP2_INTERNAL_ERROR)

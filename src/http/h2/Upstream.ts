@@ -64,6 +64,13 @@ export interface H2Upstream extends Upstream {
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants
 
+const ignore = () => {}
+
+// request's options, shared (node copies them)
+const endsStream = { endStream: true, waitForTrailers: false }
+const withBody = { endStream: false, waitForTrailers: false }
+const withTrailers = { endStream: false, waitForTrailers: true }
+
 interface Conn {
   readonly session: http2.ClientHttp2Session
   streams: number
@@ -249,7 +256,7 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
               ":authority",
               typeof auth === "string" ? auth : auth?.[0] ?? authority
             ], extra),
-            { endStream: body._tag === "Empty" && !sendTrailers, waitForTrailers: sendTrailers }
+            sendTrailers ? withTrailers : body._tag === "Empty" ? endsStream : withBody
           )
         } catch (err) {
           resume(Effect.fail(
@@ -260,7 +267,6 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
         conn.streams++
         streams++
         let answered = false
-        let streamError: unknown
         stream.on("close", () => {
           conn.streams--
           streams--
@@ -269,7 +275,7 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
             answered = true
             const code = stream.rstCode
             const refused = code === NGHTTP2_REFUSED_STREAM || !conn.connected || stream.id === undefined
-            const lost = conn.lastError ?? streamError
+            const lost = conn.lastError ?? stream.errored ?? undefined
             const failed = conn.connected
               ? undefined
               : tls !== undefined
@@ -286,9 +292,8 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
             ))
           }
         })
-        stream.on("error", (err) => {
-          streamError = err
-        })
+        // what it failed with is read from the stream (`errored`) once it closes
+        stream.on("error", ignore)
         if (sendTrailers) {
           stream.once("wantTrailers", () => {
             const t = request.trailers?.current()
@@ -302,14 +307,14 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
         if (body._tag === "Buffered") stream.end(body.data)
         else if (body._tag === "Empty" && sendTrailers) stream.end()
         else if (body._tag === "Stream") Frames.relay(body.stream, stream)
-        stream.on("response", (block) => {
+        stream.on("response", (block, _flags, raw) => {
           const status = Number(block[":status"])
           Frames.readEarly(stream, stream.endAfterHeaders, bufferLimit, (read) => {
             if (answered || read === "reset") return
             answered = true
             resume(Effect.succeed({
               status,
-              headers: Frames.fromNode(block),
+              headers: Frames.fromRaw(raw, block),
               body: read.body,
               trailers: read.trailers
             }))
