@@ -8,6 +8,7 @@
 #   bash bench/proxy/alloc.sh REF        (N=50000 ROUNDS=2 by default)
 # NEW_EXTRA (YAML appended to this checkout's config) costs a feature against the same build, e.g.
 #   NEW_EXTRA=$'telemetry:\n- {kind: io.l5d.zipkin, sampleRate: 0}' bash bench/proxy/alloc.sh HEAD
+# H2LOAD_ARGS adds h2load options, e.g. POSTs of a file's bytes: H2LOAD_ARGS="-d body.bin"
 # Repeated runs agree within about 2 % (the bytes of the last collection's partial window).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,9 +39,9 @@ once() { # name -> "bytes-per-request collections-per-1000"
   local pid=$!
   wait_port $PORT
   kill -0 "$pid" 2>/dev/null || { echo "weir ($1) did not start:" >&2; tail -n 3 "$log" >&2; exit 1; }
-  h2load --h1 -n "$N" -c 50 -H ':authority: web' "http://127.0.0.1:$PORT/" > /dev/null
+  h2load --h1 -n "$N" -c 50 -H ':authority: web' ${H2LOAD_ARGS:-} "http://127.0.0.1:$PORT/" > /dev/null
   local from; from=$(wc -l < "$log")
-  h2load --h1 -n "$N" -c 50 -H ':authority: web' "http://127.0.0.1:$PORT/" > "$WORK/h2load.txt"
+  h2load --h1 -n "$N" -c 50 -H ':authority: web' ${H2LOAD_ARGS:-} "http://127.0.0.1:$PORT/" > "$WORK/h2load.txt"
   local to; to=$(wc -l < "$log")
   kill "$pid"; wait "$pid" 2>/dev/null || true
   grep -q " $N succeeded" "$WORK/h2load.txt" || { echo "not every request succeeded:" >&2; grep requests: "$WORK/h2load.txt" >&2; exit 1; }
