@@ -53,13 +53,28 @@ export const readConfigText = (file: string): Effect.Effect<string, ExitCode> =>
  * @category loading
  */
 export const loadConfig = (file: string): Effect.Effect<Config.Config, ExitCode> =>
-  Effect.gen(function*() {
-    const text = yield* readConfigText(file)
-    const r = Validate.check(text)
-    if (Result.isFailure(r)) {
-      const n = r.failure.length
-      yield* Console.error(`${file}: ${n} problem${n === 1 ? "" : "s"}\n${Problems.formatProblems(r.failure)}`)
-      return yield* new ExitCode({ code: 1, message: "invalid config" })
-    }
-    return r.success
-  })
+  Effect.flatMap(readConfigText(file), (text) => checkConfig(file, text))
+
+/**
+ * Decodes and validates the text of proxy config `file`, every problem printed if there is any.
+ *
+ * @since 0.1.0
+ * @category loading
+ */
+export const checkConfig = (file: string, text: string): Effect.Effect<Config.Config, ExitCode> => {
+  const r = Validate.check(text)
+  return Result.isFailure(r)
+    ? invalidConfig(file, r.failure.length, Problems.formatProblems(r.failure))
+    : Effect.succeed(r.success)
+}
+
+/**
+ * Prints a config file's problems (`count` of them, already `formatted`) and ends the command.
+ *
+ * @since 0.1.0
+ * @category loading
+ */
+export const invalidConfig = (file: string, count: number, formatted: string): Effect.Effect<never, ExitCode> =>
+  Console.error(`${file}: ${count} problem${count === 1 ? "" : "s"}\n${formatted}`).pipe(
+    Effect.andThen(Effect.fail(new ExitCode({ code: 1, message: "invalid config" })))
+  )

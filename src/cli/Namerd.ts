@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as ClientConfig from "../config/Client.js"
 import type * as NamerdConfig from "../namerd/Config.js"
-import { ExitCode, readConfigText } from "./ConfigFile.js"
+import { ExitCode, invalidConfig, readConfigText } from "./ConfigFile.js"
 
 /**
  * Reads and decodes a namerd config file; prints every problem and fails with `ExitCode` when there
@@ -31,9 +31,7 @@ export const loadNamerdConfig = (file: string): Effect.Effect<NamerdConfig.Confi
     const text = yield* readConfigText(file)
     const r = NamerdConfig.parse(text)
     if (Result.isFailure(r)) {
-      const n = r.failure.length
-      yield* Console.error(`${file}: ${n} problem${n === 1 ? "" : "s"}\n${ClientConfig.formatProblems(r.failure)}`)
-      return yield* new ExitCode({ code: 1, message: "invalid config" })
+      return yield* invalidConfig(file, r.failure.length, ClientConfig.formatProblems(r.failure))
     }
     return r.success
   })

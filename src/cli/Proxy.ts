@@ -21,14 +21,11 @@ import * as Console from "effect/Console"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
-import * as Problems from "../config/Problems.js"
 import * as Linker from "../proxy/Linker.js"
-import * as Validate from "../proxy/Validate.js"
 import * as Worker from "../proxy/Worker.js"
 import * as Workers from "../proxy/Workers.js"
-import { ExitCode, readConfigText } from "./ConfigFile.js"
+import { checkConfig, ExitCode, readConfigText } from "./ConfigFile.js"
 
 const onSignals = (onSignal: (signal: NodeJS.Signals) => void): Effect.Effect<void, never, Scope.Scope> =>
   Effect.acquireRelease(
@@ -62,13 +59,7 @@ export const runProxy = (file: string): Effect.Effect<void, ExitCode> =>
       return yield* Effect.sync(() => process.exit(code))
     }
     const text = yield* readConfigText(file)
-    const checked = Validate.check(text)
-    if (Result.isFailure(checked)) {
-      const n = checked.failure.length
-      yield* Console.error(`${file}: ${n} problem${n === 1 ? "" : "s"}\n${Problems.formatProblems(checked.failure)}`)
-      return yield* new ExitCode({ code: 1, message: "invalid config" })
-    }
-    const config = checked.success
+    const config = yield* checkConfig(file, text)
     const workers = Workers.count(config.workers)
     if (workers > 1) {
       const code = yield* Workers.supervise({ text, config, workers, log: (line) => console.log(line) })

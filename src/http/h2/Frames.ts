@@ -30,34 +30,9 @@ const connectionSpecific: ReadonlySet<string> = new Set([
 /**
  * weir `Headers` from a node header block: pseudo-headers are left out (except `:authority`, which
  * identifiers read, when `keepAuthority`), as are connection-specific fields; `te` is kept only as
- * `trailers`.
- *
- * @since 0.1.0
- * @category headers
- */
-export const fromNode = (block: http2.IncomingHttpHeaders, keepAuthority = false): Headers => {
-  const out: Headers = {}
-  for (const name in block) {
-    const v = block[name]
-    if (v === undefined) continue
-    if (name.charCodeAt(0) === 58) {
-      if (keepAuthority && name === ":authority") out[name] = String(v)
-      continue
-    }
-    if (connectionSpecific.has(name)) continue
-    if (name === "te") {
-      if (String(v).toLowerCase() === "trailers") out[name] = "trailers"
-      continue
-    }
-    out[name] = Array.isArray(v) ? v.slice() : String(v)
-  }
-  return out
-}
-
-/**
- * `fromNode` from the raw header list node hands out with its header object (`[name, value, …]`,
- * the `stream` event's 4th argument, a response's 3rd), to the same result: walking the list does
- * not enumerate node's object (a dictionary, whose keys V8 collects into a fresh array each time).
+ * `trailers`. Built from the raw header list node hands out with its header object (`[name, value,
+ * …]`, the `stream` event's 4th argument, a response's 3rd): walking the list does not enumerate
+ * node's object (a dictionary, whose keys V8 collects into a fresh array each time).
  * A field that node combines or keeps as an array (a repeated name, `set-cookie`, `te`) is taken
  * from `block` as it is there.
  *
