@@ -11,34 +11,15 @@ cd "$(dirname "$0")/../.."
 N=${N:-40000}
 BACKEND=${BACKEND:-18280}
 WORK=$(mktemp -d /tmp/weir-bench-h2-alloc.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-NODE="node_modules/.bin/node"; [ -x "$NODE" ] || NODE=node
-NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
-# pinned as bench/h2/run.sh does (how many frames one socket read carries changes the count per stream)
-LAST=$(( $(nproc) - 1 ))
-if [ "$LAST" -ge 1 ] && command -v taskset >/dev/null; then
-  ONPROXY="taskset -c $LAST"; ONLOAD="taskset -c 0-$(( LAST - 1 ))"
-else
-  ONPROXY=""; ONLOAD=""
-fi
-sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" bench/h2/nginx-backend.conf.tmpl > "$WORK/backend.conf"
-$ONLOAD "$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.err" & PIDS+=($!)
+source bench/h2/lib.sh
 FLAGS=(--max-semi-space-size=16 --max-old-space-size=512 --trace-gc-nvp)
 i=0
 for target in "$@"; do
   i=$((i + 1)); port=$((BACKEND + 10 * i))
-  sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" -e "s#__WEIR__#$port#g" -e "s#__ADMIN__#$((port + 1))#g" \
-    bench/h2/weir.yaml.tmpl > "$WORK/w$i.yaml"
-  if [ "$target" = raw ]; then
-    $ONPROXY "$NODE" "${FLAGS[@]}" bench/h2/node-raw.mjs "$port" "$BACKEND" > "$WORK/w$i.log" 2>&1 & pid=$!
-  else
-    $ONPROXY "$NODE" "${FLAGS[@]}" "$target" proxy "$WORK/w$i.yaml" > "$WORK/w$i.log" 2>&1 & pid=$!
-  fi
+  target_main "$target" "$port" "$WORK/w$i.yaml"
+  $ONPROXY "$NODE" "${FLAGS[@]}" "${MAIN[@]}" > "$WORK/w$i.log" 2>&1 & pid=$!
   PIDS+=($pid)
-  for _ in $(seq 1 100); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-  $ONLOAD h2load -t1 -c10 -m10 -n 5000 -H ":authority: web" "http://127.0.0.1:$port/" > /dev/null
+  warm "$port"
   sleep 0.3
   from=$(wc -l < "$WORK/w$i.log")
   $ONLOAD h2load -t1 -c10 -m10 -n "$N" -H ":authority: web" "http://127.0.0.1:$port/" > "$WORK/h2load$i.txt"
