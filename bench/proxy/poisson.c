@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
   size_t cap = (size_t)(rate * (seconds + warmup) * 1.2) + 1024;
   int64_t* lat = malloc(cap * sizeof *lat);
   int64_t* queue = malloc(cap * sizeof *queue); // arrivals waiting for an idle connection
-  size_t qhead = 0, qtail = 0, nlat = 0, errors = 0, sent = 0, reconnects = 0;
+  size_t qhead = 0, qtail = 0, nlat = 0, errors = 0, reconnects = 0;
   int64_t t0 = now_ns();
   int64_t measure_from = t0 + (int64_t)(warmup * 1e9);
   int64_t stop = measure_from + (int64_t)(seconds * 1e9);
@@ -158,7 +158,6 @@ int main(int argc, char** argv) {
       c->have = 0;
       c->started = queue[qhead++];
       in_flight++;
-      sent++;
     }
     if (next >= stop && qhead == qtail && in_flight == 0) break;
     // wait for the next arrival, or (arrivals queued for a connection, or none left) for a response
