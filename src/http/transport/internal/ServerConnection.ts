@@ -114,19 +114,27 @@ const readBuffer = Buffer.allocUnsafe(64 * 1024)
  * push, `data` event, buffer slice and `nextTick` (about 2 % of a proxied request's CPU time and 3 %
  * of its allocations, docs/benchmarks.md). `net.Server` cannot give its sockets `onread`, so the
  * accepted socket hands its handle to a new one and stays behind, inert, until that one closes;
- * destroying it then keeps the server's count of connections. Where there is no handle to take,
- * `accepted` itself is returned, to be read as a stream.
+ * destroying it then keeps the server's count of connections. Where there is no handle to take (or
+ * node refuses it), `accepted` itself is resumed and returned, to be read as a stream.
  */
 const adoptSocket = (accepted: net.Socket, conn: { read(n: number, buf: Uint8Array): boolean }): net.Socket => {
   const owner = accepted as unknown as { _handle: { useUserBuffer?: unknown } | null }
   const handle = owner._handle
-  if (handle === null || typeof handle.useUserBuffer !== "function") return accepted
+  if (handle === null || handle === undefined || typeof handle.useUserBuffer !== "function") {
+    return accepted.resume()
+  }
   owner._handle = null
-  const socket = new net.Socket({
-    handle,
-    allowHalfOpen: true,
-    onread: { buffer: readBuffer, callback: (n: number, buf: Uint8Array) => conn.read(n, buf) }
-  } as net.SocketConstructorOpts)
+  let socket: net.Socket
+  try {
+    socket = new net.Socket({
+      handle,
+      allowHalfOpen: true,
+      onread: { buffer: readBuffer, callback: (n: number, buf: Uint8Array) => conn.read(n, buf) }
+    } as net.SocketConstructorOpts)
+  } catch {
+    owner._handle = handle
+    return accepted.resume()
+  }
   socket.on("close", () => accepted.destroy())
   return socket
 }
@@ -211,7 +219,6 @@ export class Connection<R> {
    */
   constructor(accepted: net.Socket, adopt: boolean, readonly shared: Shared<R>, now: number) {
     this.socket = adopt ? adoptSocket(accepted, this) : accepted
-    if (this.socket === accepted) accepted.resume()
     this.idleSince = now
     this.remote = `${this.socket.remoteAddress}:${this.socket.remotePort}`
   }
