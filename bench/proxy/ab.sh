@@ -7,6 +7,8 @@
 # NEW_EXTRA (YAML appended to this checkout's config) compares a feature's cost against the same
 # code without it, e.g. tracing at sampleRate 0:
 #   NEW_EXTRA=$'telemetry:\n- {kind: io.l5d.zipkin, sampleRate: 0}' bash bench/proxy/ab.sh HEAD
+# NEW_NODE_FLAGS (WEIR_NODE_FLAGS for this checkout's proxy only) compares node flags the same way:
+#   NEW_NODE_FLAGS="--max-semi-space-size=2 --max-old-space-size=512 --single-threaded-gc" bash bench/proxy/ab.sh HEAD
 # Rounds alternate the two proxies (A, B, B, A, …), so load from other processes on a shared machine
 # falls on both alike; it prints each one's median req/s and the median of the per-round ratios
 # (this checkout / REF), the figure to compare with a performance budget, and each proxy's CPU time
@@ -40,7 +42,7 @@ render bench/proxy/weir.yaml.tmpl "$WORK/new.yaml" $NEW $ADMIN_NEW
 render bench/proxy/weir.yaml.tmpl "$WORK/old.yaml" $OLD $ADMIN_OLD
 if [ -n "${NEW_EXTRA:-}" ]; then printf '%s\n' "$NEW_EXTRA" >> "$WORK/new.yaml"; fi
 $ONLOAD "$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.err" & PIDS+=($!)
-$ONPROXY "$NODE" "$WORK/new.mjs" proxy "$WORK/new.yaml" > "$WORK/new.log" 2>&1 & PIDS+=($!)
+env ${NEW_NODE_FLAGS+"WEIR_NODE_FLAGS=$NEW_NODE_FLAGS"} $ONPROXY "$NODE" "$WORK/new.mjs" proxy "$WORK/new.yaml" > "$WORK/new.log" 2>&1 & PIDS+=($!)
 $ONPROXY "$NODE" "$WORK/old.mjs" proxy "$WORK/old.yaml" > "$WORK/old.log" 2>&1 & PIDS+=($!)
 for p in $BACKEND $NEW $OLD; do wait_port $p; done
 

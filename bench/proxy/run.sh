@@ -158,6 +158,40 @@ paced "at $RATE req/s" rate "$RATE" weir weir-transport-only node-net-pipe nginx
 # in step, so the runs above queue each request behind a burst of the others
 PACE=poisson paced "at $RATE req/s, Poisson arrivals" poisson "$RATE" weir weir-transport-only node-net-pipe nginx-proxy "${PEERS[@]}"
 
+# open_loop LABEL OFFERED TARGET...: the same with arrivals timed to the microsecond
+# (bench/proxy/poisson.c, open loop, latency from each arrival's scheduled time). wrk's timers count
+# whole milliseconds, so even its Poisson arrivals come in clumps of about 5 per millisecond at
+# 5,000 req/s, which a proxy then serves back to back. Round r uses seed r for every target: each
+# target gets the same arrivals.
+open_loop() {
+  local label=$1 offered=$2; shift 2
+  echo "== latency at $offered req/s, Poisson arrivals timed to the microsecond (bench/proxy/poisson.c, $CONNS connections), median of $ROUNDS =="
+  local r n out
+  for r in $(seq 1 "$ROUNDS"); do
+    for n in direct "$@"; do
+      out=$($ONLOAD "$WORK/poisson" "${PORT[$n]}" "$offered" "${DUR%s}" "$CONNS" "$r" web 1)
+      echo "$out" | awk '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1); printf "%s %.3f %.3f %.3f %s\n", v["rate"], v["p50"] / 1000, v["p99"] / 1000, v["p99.9"] / 1000, v["errors"] }' \
+        >> "$WORK/$n-open.txt"
+    done
+  done
+  for n in direct "$@"; do
+    printf "%-26s %10s req/s  p50 %s ms  p99 %s ms  p99.9 %s ms  errors %s   (p99 per round: %s)\n" "$n-open" \
+      "$(awk '{print $1}' "$WORK/$n-open.txt" | median)" "$(awk '{print $2}' "$WORK/$n-open.txt" | median)" \
+      "$(awk '{print $3}' "$WORK/$n-open.txt" | median)" "$(awk '{print $4}' "$WORK/$n-open.txt" | median)" \
+      "$(awk '{ s += $5 } END { print s }' "$WORK/$n-open.txt")" "$(awk '{printf "%s ", $3}' "$WORK/$n-open.txt")"
+  done
+  local line="added p99 $label:"
+  for n in "$@"; do
+    line+=" $n $(awk -v a="$(p99_of "$n-open")" -v b="$(p99_of "direct-open")" 'BEGIN { printf "%.3f ms", a - b }'),"
+  done
+  echo "${line%,} (the same arrivals)"
+}
+if command -v cc >/dev/null && cc -O2 -o "$WORK/poisson" bench/proxy/poisson.c -lm 2> "$WORK/poisson-build.log"; then
+  open_loop "at $RATE req/s, Poisson arrivals timed to the microsecond" "$RATE" weir weir-transport-only node-net-pipe nginx-proxy "${PEERS[@]}"
+else
+  echo "no C compiler (or poisson.c did not build): no open-loop latency run (apt-get install -y gcc)"
+fi
+
 c1000() { # pid port label
   $ONLOAD wrk -t1 -c1000 -d5s -H "Host: web" "http://127.0.0.1:$2/" > "$WORK/wrk-1000-$3.txt" 2>&1 &
   local w=$! peak=0 r

@@ -3,7 +3,8 @@
  * connections, docs/benchmarks.md) but V8's defaults let the young generation and the old generation
  * grow to several times that between collections. As linkerd's launcher sets the JVM's heap options,
  * `weir proxy` starts itself again (`process.execve`: same process id, no parent left behind) with
- * {@link proxyFlags} ({@link h2ProxyFlags} when its config has an h2 router) and one malloc arena
+ * {@link proxyFlags} ({@link h2ProxyFlags} when its config has an h2 router; with
+ * {@link oneCpuFlags} when it can run on one CPU only) and one malloc arena
  * ({@link restartEnv}) — unless heap flags were already given (in the node command line or
  * `NODE_OPTIONS`), `WEIR_NODE_FLAGS` names other flags (empty: none), or the platform cannot replace
  * a process image (Windows).
@@ -11,6 +12,7 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
+import * as os from "node:os"
 
 /**
  * The heap flags `weir proxy` runs with by default: a 2 MB semi-space (the young generation is
@@ -46,10 +48,24 @@ export const h2ProxyFlags: ReadonlyArray<string> = ["--max-semi-space-size=16", 
  */
 export const hasH2Router = (text: string): boolean => /^[^#\n]*\bprotocol["']?\s*:\s*["']?h2\b/m.test(text)
 
+/**
+ * What `weir proxy` adds to its heap flags when it can run on one CPU only (its affinity, or its
+ * cgroup's CPU limit, as `os.availableParallelism()` reports them): a garbage collector without
+ * helper threads. Parallel scavenges and concurrent marking need cores to run beside the main
+ * thread; on one, the helpers only take turns with it and add hand-overs (the JVM's ergonomics pick
+ * its serial collector below two CPUs for the same reason). Pinned to one core, `bench/proxy/ab.sh`
+ * measured about 2 % less CPU per request with it (docs/benchmarks.md).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const oneCpuFlags: ReadonlyArray<string> = ["--single-threaded-gc"]
+
 const heapFlag = /--(max-semi-space-size|max-old-space-size|max-young-generation-size|optimize-for-size)\b/
 
 /**
  * The argument vector to restart `weir proxy` with, or `undefined` when it should run as it is.
+ * `h2`: the config has an h2 router; `cpus`: the CPUs the process may use (one adds {@link oneCpuFlags}).
  *
  * @since 0.1.0
  * @category re-exec
@@ -58,13 +74,14 @@ export const restartArgs = (
   argv: ReadonlyArray<string>,
   execArgv: ReadonlyArray<string>,
   env: Readonly<Record<string, string | undefined>>,
-  h2 = false
+  h2 = false,
+  cpus = 2
 ): ReadonlyArray<string> | undefined => {
   if (argv[2] !== "proxy" || env["WEIR_RESTARTED"] === "1") return undefined
   if (execArgv.some((a) => heapFlag.test(a)) || heapFlag.test(env["NODE_OPTIONS"] ?? "")) return undefined
   const custom = env["WEIR_NODE_FLAGS"]
   const flags = custom === undefined
-    ? (h2 ? h2ProxyFlags : proxyFlags)
+    ? [...(h2 ? h2ProxyFlags : proxyFlags), ...(cpus === 1 ? oneCpuFlags : [])]
     : custom.split(/\s+/).filter((f) => f.length > 0)
   if (flags.length === 0) return undefined
   return [argv[0]!, ...flags, ...execArgv, ...argv.slice(1)]
@@ -106,7 +123,13 @@ const configHasH2 = (path: string | undefined): boolean => {
 export const restartWithHeapFlags = (): void => {
   const execve = (process as { execve?: (file: string, args: Array<string>, env: NodeJS.ProcessEnv) => never }).execve
   if (typeof execve !== "function" || process.platform === "win32") return
-  const args = restartArgs(process.argv, process.execArgv, process.env, configHasH2(process.argv[3]))
+  const args = restartArgs(
+    process.argv,
+    process.execArgv,
+    process.env,
+    configHasH2(process.argv[3]),
+    os.availableParallelism()
+  )
   if (args === undefined) return
   execve.call(process, process.execPath, [...args], restartEnv(process.env))
 }

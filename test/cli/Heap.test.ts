@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { h2ProxyFlags, hasH2Router, proxyFlags, restartArgs, restartEnv } from "../../src/cli/Heap.js"
+import { h2ProxyFlags, hasH2Router, oneCpuFlags, proxyFlags, restartArgs, restartEnv } from "../../src/cli/Heap.js"
 
 const argv = ["/usr/bin/node", "/opt/weir/bin/weir.js", "proxy", "linkerd.yaml"]
 
@@ -48,6 +48,29 @@ describe("weir proxy heap flags", () => {
     expect(hasH2Router(`{"routers": [{"protocol": "h2"}]}`)).toBe(true)
     expect(hasH2Router("routers:\n- protocol: http\n# protocol: h2\n")).toBe(false)
     expect(hasH2Router("routers:\n- protocol: h2c\n")).toBe(false)
+  })
+
+  it("on one CPU, the garbage collector runs without helper threads", () => {
+    expect(restartArgs(argv, [], {}, false, 1)).toEqual([
+      "/usr/bin/node",
+      ...proxyFlags,
+      ...oneCpuFlags,
+      ...argv.slice(1)
+    ])
+    expect(restartArgs(argv, [], {}, true, 1)).toEqual([
+      "/usr/bin/node",
+      ...h2ProxyFlags,
+      ...oneCpuFlags,
+      ...argv.slice(1)
+    ])
+    expect(restartArgs(argv, [], {}, false, 4)).toEqual(["/usr/bin/node", ...proxyFlags, ...argv.slice(1)])
+    // chosen flags are taken as they are
+    expect(restartArgs(argv, [], { WEIR_NODE_FLAGS: "--jitless" }, false, 1)).toEqual([
+      "/usr/bin/node",
+      "--jitless",
+      ...argv.slice(1)
+    ])
+    expect(oneCpuFlags).toEqual(["--single-threaded-gc"])
   })
 
   it("restarts with one malloc arena unless MALLOC_ARENA_MAX is set, and marks the restart", () => {

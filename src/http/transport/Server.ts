@@ -164,18 +164,20 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
     const state = shared.state
 
     const sock = options.socket ?? {}
-    const onSocket = (socket: net.Socket) => {
+    const onSocket = (accepted: net.Socket) => {
+      // plain TCP: the connection reads the socket itself (`Connection.adopt`)
+      const conn = new Connection(accepted, tlsConfig === undefined, shared, performance.now())
+      const socket = conn.socket
       if (sock.idleTimeoutMs !== undefined) {
         socket.setTimeout(sock.idleTimeoutMs)
         socket.on("timeout", () => socket.destroy())
       }
-      const conn = new Connection(socket, shared, performance.now())
       if (state.draining) {
         socket.destroy()
         return
       }
       connections.add(conn)
-      socket.on("data", (chunk: Buffer) => conn.onData(chunk))
+      if (socket === accepted) socket.on("data", (chunk: Buffer) => conn.onData(chunk))
       socket.on("drain", () => {
         if (conn.splice !== undefined) return conn.splice.clientDrained()
         const src = conn.responseSource
@@ -199,7 +201,9 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
         return net.createServer({
           noDelay: sock.noDelay ?? true,
           keepAlive: sock.keepAlive ?? false,
-          allowHalfOpen: true
+          allowHalfOpen: true,
+          // the connection starts reading once it has taken the socket over
+          pauseOnConnect: true
         }, onSocket)
       }
       const secure = tls.createServer(

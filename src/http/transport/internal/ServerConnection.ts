@@ -8,7 +8,7 @@
 import * as Cause from "effect/Cause"
 import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
-import type * as net from "node:net"
+import * as net from "node:net"
 import { Readable } from "node:stream"
 import * as Chunked from "../Chunked.js"
 import * as Codec from "../Codec.js"
@@ -105,6 +105,40 @@ const schedule = (): void => {
   setImmediate(slice)
 }
 
+/** One buffer every adopted socket reads into; each read is copied out before the next. */
+const readBuffer = Buffer.allocUnsafe(64 * 1024)
+
+/**
+ * A socket reading into {@link readBuffer} (node's `onread` option) in place of `accepted`, which
+ * `net.Server` built paused: each read reaches `conn.read` directly, without a readable stream's
+ * push, `data` event, buffer slice and `nextTick` (about 2 % of a proxied request's CPU time and 3 %
+ * of its allocations, docs/benchmarks.md). `net.Server` cannot give its sockets `onread`, so the
+ * accepted socket hands its handle to a new one and stays behind, inert, until that one closes;
+ * destroying it then keeps the server's count of connections. Where there is no handle to take (or
+ * node refuses it), `accepted` itself is resumed and returned, to be read as a stream.
+ */
+const adoptSocket = (accepted: net.Socket, conn: { read(n: number, buf: Uint8Array): boolean }): net.Socket => {
+  const owner = accepted as unknown as { _handle: { useUserBuffer?: unknown } | null }
+  const handle = owner._handle
+  if (handle === null || handle === undefined || typeof handle.useUserBuffer !== "function") {
+    return accepted.resume()
+  }
+  owner._handle = null
+  let socket: net.Socket
+  try {
+    socket = new net.Socket({
+      handle,
+      allowHalfOpen: true,
+      onread: { buffer: readBuffer, callback: (n: number, buf: Uint8Array) => conn.read(n, buf) }
+    } as net.SocketConstructorOpts)
+  } catch {
+    owner._handle = handle
+    return accepted.resume()
+  }
+  socket.on("close", () => accepted.destroy())
+  return socket
+}
+
 /** What every connection of one server shares. */
 export interface Shared<R> {
   readonly run: (
@@ -176,9 +210,25 @@ export class Connection<R> {
   /** its request head waits in the queue of requests to start */
   deferred = false
 
-  constructor(readonly socket: net.Socket, readonly shared: Shared<R>, now: number) {
+  readonly socket: net.Socket
+
+  /**
+   * `accepted` as `net.Server` handed it over, paused. With `adopt` (plain TCP), the connection reads
+   * it through node's `onread` into one shared buffer ({@link adopt}); otherwise it is resumed and
+   * read as a stream of `data` events by the server.
+   */
+  constructor(accepted: net.Socket, adopt: boolean, readonly shared: Shared<R>, now: number) {
+    this.socket = adopt ? adoptSocket(accepted, this) : accepted
     this.idleSince = now
-    this.remote = `${socket.remoteAddress}:${socket.remotePort}`
+    this.remote = `${this.socket.remoteAddress}:${this.socket.remotePort}`
+  }
+
+  /** `n` bytes read into {@link readBuffer}: copied out at once, as the buffer is the next read's. */
+  read(n: number, buf: Uint8Array): boolean {
+    const chunk = Buffer.allocUnsafe(n)
+    chunk.set(n === buf.length ? buf : buf.subarray(0, n))
+    this.onData(chunk)
+    return true
   }
 
   onData(chunk: Buffer): void {

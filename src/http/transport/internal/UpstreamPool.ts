@@ -576,6 +576,13 @@ const ignore = () => {}
  */
 const readBuffer = Buffer.allocUnsafe(64 * 1024)
 
+/**
+ * How often a pool looks for connections idle too long: a quarter of its idle time, from 10 ms to
+ * 250 ms, so that one is closed at most that late (a `Keep-Alive: timeout=N` hint, at least 500 ms
+ * and a second or half early, is still beaten to it).
+ */
+const sweepEvery = (idleMs: number): number => Math.max(10, Math.min(250, Math.floor(idleMs / 4)))
+
 /** One connection of the pool. */
 class Conn {
   readonly socket: net.Socket
@@ -586,6 +593,8 @@ class Conn {
   /** exchanges started on it */
   uses = 0
   idleMs: number
+  /** when it went back to the pool (`performance.now()`), for the pool's sweep */
+  idleSince = 0
   readonly listeners: Array<[string, (...args: Array<any>) => void]> = []
 
   constructor(readonly pool: Pool, exchange: Exchange) {
@@ -682,7 +691,9 @@ class Conn {
     if (this.dead) return
     this.connected = true
     this.pool.connected(this)
-    this.socket.setTimeout(this.idleMs)
+    // with an I/O timeout, the socket's timer (which every read and write restarts) also closes it
+    // when idle; without, the pool's sweep does, and reads and writes restart nothing
+    this.socket.setTimeout(this.pool.tuning.socket.idleTimeoutMs !== undefined ? this.idleMs : 0)
     const ex = this.exchange
     if (ex !== undefined) {
       this.uses++
@@ -694,7 +705,7 @@ class Conn {
     if (ms < this.idleMs) {
       this.idleMs = ms
       if (ms <= 0) this.reusable = false
-      else this.socket.setTimeout(ms)
+      else if (this.pool.tuning.socket.idleTimeoutMs !== undefined) this.socket.setTimeout(ms)
     }
   }
 
@@ -711,7 +722,7 @@ class Conn {
       this.exchange = next
       this.uses++
       next.start(this)
-    } else pool.idle.push(this)
+    } else pool.park(this)
   }
 
   /** Closes it with no exchange to tell. */
@@ -752,6 +763,8 @@ export class Pool {
   open = 0
   connects = 0
   closed = false
+  /** the sweep of idle connections, while there are any (without an I/O timeout: see `Conn.onConnect`) */
+  sweeper: ReturnType<typeof setInterval> | undefined = undefined
 
   constructor(
     readonly key: string,
@@ -795,6 +808,34 @@ export class Pool {
     this.connects++
   }
 
+  /** Takes `conn` back as idle. */
+  park(conn: Conn): void {
+    this.idle.push(conn)
+    if (this.tuning.socket.idleTimeoutMs !== undefined) return
+    conn.idleSince = performance.now()
+    if (this.sweeper === undefined) {
+      this.sweeper = setInterval(() => this.sweep(), sweepEvery(this.idleMs))
+      this.sweeper.unref()
+    }
+  }
+
+  /**
+   * Closes the connections idle for their idle time (the pool's, or shorter where a server's
+   * `Keep-Alive` hint asked), but the `minConnections` the pool keeps; stops when none is idle.
+   */
+  sweep(): void {
+    const now = performance.now()
+    const idle = this.idle
+    for (let i = idle.length - 1; i >= 0; i--) {
+      const conn = idle[i]!
+      if (now - conn.idleSince >= conn.idleMs && this.all.size > this.tuning.minConnections) conn.destroy()
+    }
+    if (this.idle.length === 0 || this.closed) {
+      clearInterval(this.sweeper)
+      this.sweeper = undefined
+    }
+  }
+
   nextWaiter(): Exchange | undefined {
     return this.waiting.length === 0 ? undefined : this.waiting.shift()
   }
@@ -817,6 +858,8 @@ export class Pool {
 
   close(): void {
     this.closed = true
+    clearInterval(this.sweeper)
+    this.sweeper = undefined
     const waiting = this.waiting.splice(0)
     for (const ex of waiting) {
       ex.phase = Phase.Done
