@@ -31,13 +31,7 @@ command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk nginx
 NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
 NODE="$PWD/node_modules/.bin/node"
 # CPU pinning as bench/proxy/run.sh: weir on the last core, the load and the backend on the others
-PIN=${PIN:-1}
-LAST=$(( $(nproc) - 1 ))
-if [ "$PIN" = 1 ] && [ "$LAST" -ge 1 ] && command -v taskset >/dev/null; then
-  ONPROXY="taskset -c $LAST"; ONLOAD="taskset -c 0-$(( LAST - 1 ))"
-else
-  PIN=0; ONPROXY=""; ONLOAD=""
-fi
+source bench/pin.sh
 # workers > 1 need more than the one core: let them spread
 [ "$WORKERS" = 1 ] || ONPROXY=""
 

@@ -7,12 +7,7 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 NODE="node_modules/.bin/node"; [ -x "$NODE" ] || NODE=node
 NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
-LAST=$(( $(nproc) - 1 ))
-if [ "$LAST" -ge 1 ] && command -v taskset >/dev/null; then
-  ONPROXY="taskset -c $LAST"; ONLOAD="taskset -c 0-$(( LAST - 1 ))"
-else
-  ONPROXY=""; ONLOAD=""
-fi
+source bench/pin.sh
 sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" bench/h2/nginx-backend.conf.tmpl > "$WORK/backend.conf"
 $ONLOAD "$NGINX_BIN" -p "$WORK" -c "$WORK/backend.conf" 2>"$WORK/nginx-backend.err" & PIDS+=($!)
 

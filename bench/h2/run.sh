@@ -24,13 +24,7 @@ NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX_BIN" ] || { echo "nginx not found (apt-get install -y nginx)"; exit 1; }
 NODE="node_modules/.bin/node"; [ -x "$NODE" ] || NODE=node
 
-PIN=${PIN:-1}
-LAST=$(( $(nproc) - 1 ))
-if [ "$PIN" = 1 ] && [ "$LAST" -ge 1 ] && command -v taskset >/dev/null; then
-  ONPROXY="taskset -c $LAST"; ONLOAD="taskset -c 0-$(( LAST - 1 ))"
-else
-  PIN=0; ONPROXY=""; ONLOAD=""
-fi
+source bench/pin.sh
 
 render() { sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" -e "s#__PROXY__#$NGINX#g" -e "s#__WEIR__#$WEIR#g" -e "s#__ADMIN__#$ADMIN#g" "$1" > "$2"; }
 render bench/h2/nginx-backend.conf.tmpl "$WORK/backend.conf"

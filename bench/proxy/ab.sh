@@ -27,12 +27,7 @@ source bench/proxy/lib.sh
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk nginx)"; exit 1; }
 NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
 NODE="$PWD/node_modules/.bin/node"
-LAST=$(( $(nproc) - 1 ))
-if [ "$LAST" -ge 1 ] && command -v taskset >/dev/null; then
-  ONPROXY="taskset -c $LAST"; ONLOAD="taskset -c 0-$(( LAST - 1 ))"
-else
-  ONPROXY=""; ONLOAD=""
-fi
+source bench/pin.sh
 
 bundle_both "$REF"
 

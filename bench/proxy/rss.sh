@@ -40,12 +40,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install -y wrk nginx)"; exit 1; }
 NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
 NODE="$PWD/node_modules/.bin/node"
-LAST=$(( $(nproc) - 1 ))
-if [ "$LAST" -ge 1 ] && command -v taskset >/dev/null; then
-  ONPROXY="taskset -c $LAST"; ONLOAD="taskset -c 0-$(( LAST - 1 ))"
-else
-  ONPROXY=""; ONLOAD=""
-fi
+source bench/pin.sh
 
 # the bin as the checkout at $1 builds it: its package.json's build:bin esbuild command, to $2
 bundle() {

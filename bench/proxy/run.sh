@@ -26,13 +26,7 @@ NODE="node_modules/.bin/node"
 # CPU pinning (PIN=1, the default, on a machine with 2+ cores and taskset): every proxy under test on
 # the last core, wrk and the nginx backend on the others — each proxy gets one core to itself, as
 # shared/reference/peers.md recommends for same-box comparisons. PIN=0 lets the scheduler place them.
-PIN=${PIN:-1}
-LAST=$(( $(nproc) - 1 ))
-if [ "$PIN" = 1 ] && [ "$LAST" -ge 1 ] && command -v taskset >/dev/null; then
-  ONPROXY="taskset -c $LAST"; ONLOAD="taskset -c 0-$(( LAST - 1 ))"
-else
-  PIN=0; ONPROXY=""; ONLOAD=""
-fi
+source bench/pin.sh
 
 render() { sed -e "s#__DIR__#$WORK#g" -e "s#__BACKEND__#$BACKEND#g" -e "s#__PROXY__#$NGINX#g" -e "s#__CADDY__#$CADDY#g" -e "s#__HAPROXY__#$HAPROXY#g" -e "s#__WEIR__#${3:-}#g" -e "s#__ADMIN__#${4:-}#g" "$1" > "$2"; }
 render bench/proxy/nginx-backend.conf.tmpl "$WORK/backend.conf"
