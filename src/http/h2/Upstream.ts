@@ -117,7 +117,9 @@ const reasonOf = (err: unknown): ConnectionFailed["reason"] => {
 }
 
 /**
- * An h2 client for one address, closed (every connection destroyed) with its scope.
+ * An h2 client for one address, closed with its scope: new calls fail and idle connections close at
+ * once; a connection with streams open lets them finish (a response's body may still be arriving),
+ * then closes, or is destroyed once they outlast the idle timeout.
  *
  * @since 0.1.0
  * @category constructors
@@ -145,7 +147,16 @@ export const make = (address: Address, options?: Options): Effect.Effect<H2Upstr
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         closed = true
-        for (const c of conns) c.session.destroy()
+        for (const c of conns) {
+          if (c.streams > 0 && c.connected && !c.session.destroyed) {
+            // its streams finish (a response's body may still be arriving: an endpoint closes once
+            // its calls have answered), and no new one starts; destroyed if they outlast the idle timeout
+            c.closing = true
+            c.session.close()
+            const session = c.session
+            setTimeout(() => session.destroy(), Math.min(idleMs, 2 ** 31 - 1)).unref()
+          } else c.session.destroy()
+        }
         conns.clear()
       })
     )

@@ -100,7 +100,10 @@ export interface Upstream extends Service<HttpRequest, HttpResponse, ConnectionF
 }
 
 /**
- * A pooled client for one address, closed (every connection destroyed) with its scope.
+ * A pooled client for one address, closed with its scope: new calls, calls not yet answered and idle
+ * connections fail or close at once; a response already answered whose body is still arriving
+ * finishes it, then its connection closes (an endpoint leaving its balancer closes once its calls
+ * have answered, and a streamed body outlives the call).
  *
  * @since 0.1.0
  * @category constructors

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Scope from "effect/Scope"
 import * as http2 from "node:http2"
 import * as net from "node:net"
 import * as Address from "../../../src/Address.js"
@@ -40,6 +41,49 @@ const freePort = Effect.promise(() =>
 )
 
 describe("h2 Upstream", () => {
+  it.live("closing the scope lets a response whose body is still arriving finish; no new stream starts", () =>
+    Effect.gen(function*() {
+      const ends: Array<() => void> = []
+      const s = yield* Effect.acquireRelease(
+        Effect.promise(() =>
+          new Promise<{ port: number; server: http2.Http2Server }>((resolve) => {
+            const server = http2.createServer()
+            server.on("stream", (stream) => {
+              stream.on("error", () => {})
+              stream.respond({ ":status": 200 })
+              // more than the upstream buffers before answering: the response comes with its body streaming
+              stream.write("x".repeat(64 * 1024))
+              ends.push(() => stream.end(", more"))
+            })
+            server.listen(0, "127.0.0.1", () => resolve({ port: (server.address() as net.AddressInfo).port, server }))
+          })
+        ),
+        (s) => Effect.promise(() => new Promise<void>((done) => s.server.close(() => done())))
+      )
+      const scope = yield* Scope.make()
+      const up = yield* H2Upstream.make(Address.make("127.0.0.1", s.port)).pipe(Scope.provide(scope))
+      const res = yield* up.call(request({ url: "/" }))
+      expect(res.body._tag).toBe("Stream")
+      yield* Scope.close(scope, Exit.void)
+      const failed = yield* Effect.flip(up.call(request({ url: "/" })))
+      expect(failed.written).toBe(false)
+      ends.shift()!()
+      const chunks: Array<Buffer> = []
+      if (res.body._tag === "Stream") {
+        const stream = res.body.stream
+        yield* Effect.promise(() =>
+          new Promise<void>((done, fail) => {
+            stream.on("data", (c: Buffer) => chunks.push(Buffer.from(c)))
+            stream.on("end", done)
+            stream.on("error", fail)
+            stream.on("close", () => fail(new Error("the body closed before its end")))
+            stream.resume()
+          })
+        )
+      }
+      expect(Buffer.concat(chunks).toString()).toBe("x".repeat(64 * 1024) + ", more")
+    }))
+
   it.live("multiplexes streams on one connection, opening more only past the peer's stream limit", () =>
     Effect.gen(function*() {
       const s = yield* server(4)

@@ -647,6 +647,29 @@ describe("Upstream", () => {
       expect(up.connections()).toBe(0)
     }))
 
+  it.live("closing the scope lets a response whose body is still arriving finish, then closes its connection", () =>
+    Effect.gen(function*() {
+      let upstream: net.Socket | undefined
+      const s = yield* rawServer((socket, received) => {
+        if (!received.endsWith("\r\n\r\n")) return
+        upstream = socket
+        socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n7\r\nvia dns\r\n")
+      })
+      const scope = yield* Scope.make()
+      const up = yield* Upstream.make(local(s.port)).pipe(Scope.provide(scope))
+      const res = yield* up.call(Message.request({ url: "/" }))
+      expect(res.body._tag).toBe("Stream")
+      // as when an endpoint that has answered leaves its balancer: closed with the body under way
+      yield* Scope.close(scope, Exit.void)
+      expect(up.status).toBe("Closed")
+      expect(up.connections()).toBe(1)
+      upstream!.write("6\r\n, more\r\n0\r\n\r\n")
+      expect(yield* text(res.body)).toBe("via dns, more")
+      yield* until(() => up.connections() === 0)
+      const n = yield* failure(up.call(Message.request({ url: "/" })))
+      expect([n.reason, n.written]).toEqual(["closed", false])
+    }))
+
   it.live("an upgrade answered 101 hands the connection over, out of the pool, with the bytes after the head", () =>
     Effect.gen(function*() {
       const s = yield* rawServer((socket, received) => {

@@ -865,7 +865,14 @@ export class Pool {
       ex.phase = Phase.Done
       ex.resume(Effect.fail(new ConnectionFailed({ address: this.key, reason: "closed", written: false })))
     }
-    for (const conn of Array.from(this.all)) conn.lose("closed", "upstream closed")
+    for (const conn of Array.from(this.all)) {
+      // a response already answered with its body still arriving finishes it, then its connection
+      // closes: an endpoint closes once its calls have answered (Endpoint drains them), and cutting
+      // the body would break a response the client is already receiving
+      const ex = conn.exchange
+      if (ex !== undefined && ex.stream !== undefined && conn.connected) conn.reusable = false
+      else conn.lose("closed", "upstream closed")
+    }
   }
 }
 
