@@ -16,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Zk from "node-zookeeper-client"
+import "./Guard.js"
 import * as Watches from "../Watches.js"
 
 /**
