@@ -125,6 +125,15 @@ echo "weir RSS after the runs: $(rss_of $WEIR_PID) MB"
 # bench/proxy/pace.lua, PACE=fixed or poisson), directly and through each TARGET, interleaved over
 # ROUNDS; medians, and the p99 each target adds over direct
 p99_of() { awk '{print $3}' "$WORK/$1.txt" | median; }
+# added_p99 LABEL SUFFIX NOTE TARGET...: the median p99 each target adds over direct's, in one line
+added_p99() {
+  local label=$1 suffix=$2 note=$3; shift 3
+  local line="added p99 $label:" n
+  for n in "$@"; do
+    line+=" $n $(awk -v a="$(p99_of "$n-$suffix")" -v b="$(p99_of "direct-$suffix")" 'BEGIN { printf "%.3f ms", a - b }'),"
+  done
+  echo "${line%,} ($note)"
+}
 paced() {
   local label=$1 suffix=$2 offered=$3; shift 3
   local delay; delay=$(awk -v c="$CONNS" -v r="$offered" 'BEGIN { printf "%d", (c * 1000 / r) }')
@@ -137,11 +146,7 @@ paced() {
     printf "%-26s %10s req/s  p50 %s ms  p99 %s ms\n" "$n-$suffix" "$(awk '{print $1}' "$WORK/$n-$suffix.txt" | median)" \
       "$(awk '{print $2}' "$WORK/$n-$suffix.txt" | median)" "$(awk '{print $3}' "$WORK/$n-$suffix.txt" | median)"
   done
-  local line="added p99 $label:"
-  for n in "$@"; do
-    line+=" $n $(awk -v a="$(p99_of "$n-$suffix")" -v b="$(p99_of "direct-$suffix")" 'BEGIN { printf "%.3f ms", a - b }'),"
-  done
-  echo "${line%,} (the same offered load)"
+  added_p99 "$label" "$suffix" "the same offered load" "$@"
 }
 # at half of weir's maximum load, and at a fixed RATE (default 5,000 req/s: issue 15's figure, about a
 # fifth of weir's maximum here)
@@ -174,11 +179,7 @@ open_loop() {
       "$(awk '{print $3}' "$WORK/$n-open.txt" | median)" "$(awk '{print $4}' "$WORK/$n-open.txt" | median)" \
       "$(awk '{ s += $5 } END { print s }' "$WORK/$n-open.txt")" "$(awk '{printf "%s ", $3}' "$WORK/$n-open.txt")"
   done
-  local line="added p99 $label:"
-  for n in "$@"; do
-    line+=" $n $(awk -v a="$(p99_of "$n-open")" -v b="$(p99_of "direct-open")" 'BEGIN { printf "%.3f ms", a - b }'),"
-  done
-  echo "${line%,} (the same arrivals)"
+  added_p99 "$label" open "the same arrivals" "$@"
 }
 if command -v cc >/dev/null && cc -O2 -o "$WORK/poisson" bench/proxy/poisson.c -lm 2> "$WORK/poisson-build.log"; then
   open_loop "at $RATE req/s, Poisson arrivals timed to the microsecond" "$RATE" weir weir-transport-only node-net-pipe nginx-proxy "${PEERS[@]}"

@@ -165,7 +165,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
 
     const sock = options.socket ?? {}
     const onSocket = (accepted: net.Socket) => {
-      // plain TCP: the connection reads the socket itself (`Connection.adopt`)
+      // plain TCP: the connection takes the socket over and reads it itself (ServerConnection's `adoptSocket`)
       const conn = new Connection(accepted, tlsConfig === undefined, shared, performance.now())
       const socket = conn.socket
       if (sock.idleTimeoutMs !== undefined) {

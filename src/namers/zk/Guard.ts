@@ -21,12 +21,17 @@ interface Manager {
   readonly socket?: { destroy(error?: Error): void } | undefined
 }
 
-const Exception = ExceptionModule as {
-  create: ((code: number, path?: string) => Error) & { __weirGuarded?: boolean }
+/** The client's exception factory (`Exception.create`), marked once wrapped. */
+type Factory = ((code: number, path?: string) => Error) & { __weirGuarded?: boolean }
+
+/** A connection manager's prototype, marked once wrapped. */
+interface ManagerProto {
+  onSocketData: (this: Manager, buffer: Buffer) => void
+  __weirGuarded?: boolean
 }
-const ConnectionManager = ConnectionManagerModule as {
-  prototype: { onSocketData: (this: Manager, buffer: Buffer) => void; __weirGuarded?: boolean }
-}
+
+const Exception = ExceptionModule as { create: Factory }
+const ConnectionManager = ConnectionManagerModule as { prototype: ManagerProto }
 
 /**
  * Wraps `onSocketData` of a connection manager's prototype: a throw while reading an answer destroys
@@ -34,7 +39,7 @@ const ConnectionManager = ConnectionManagerModule as {
  *
  * @internal
  */
-export const guard = (proto: { onSocketData: (this: Manager, buffer: Buffer) => void; __weirGuarded?: boolean }) => {
+export const guard = (proto: ManagerProto) => {
   if (proto.__weirGuarded === true) return
   const read = proto.onSocketData
   proto.onSocketData = function(this: Manager, buffer: Buffer) {
@@ -53,9 +58,7 @@ export const guard = (proto: { onSocketData: (this: Manager, buffer: Buffer) => 
  *
  * @internal
  */
-export const guardCodes = (
-  exceptions: { create: ((code: number, path?: string) => Error) & { __weirGuarded?: boolean } }
-) => {
+export const guardCodes = (exceptions: { create: Factory }) => {
   if (exceptions.create.__weirGuarded === true) return
   const create = exceptions.create
   const guarded = (code: number, path?: string): Error => {

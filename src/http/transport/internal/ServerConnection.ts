@@ -16,6 +16,7 @@ import type { Body, HttpRequest, HttpResponse } from "../Message.js"
 import { empty } from "../Message.js"
 import type { Handler } from "../Server.js"
 import { abandon, Splice, type Upgraded } from "../Tunnel.js"
+import { copyOut, readBuffer } from "./ReadBuffer.js"
 
 const codeOf = (status: number): string =>
   status === 431
@@ -105,11 +106,8 @@ const schedule = (): void => {
   setImmediate(slice)
 }
 
-/** One buffer every adopted socket reads into; each read is copied out before the next. */
-const readBuffer = Buffer.allocUnsafe(64 * 1024)
-
 /**
- * A socket reading into {@link readBuffer} (node's `onread` option) in place of `accepted`, which
+ * A socket reading into the shared `readBuffer` (node's `onread` option) in place of `accepted`, which
  * `net.Server` built paused: each read reaches `conn.read` directly, without a readable stream's
  * push, `data` event, buffer slice and `nextTick` (about 2 % of a proxied request's CPU time and 3 %
  * of its allocations, docs/benchmarks.md). `net.Server` cannot give its sockets `onread`, so the
@@ -214,8 +212,8 @@ export class Connection<R> {
 
   /**
    * `accepted` as `net.Server` handed it over, paused. With `adopt` (plain TCP), the connection reads
-   * it through node's `onread` into one shared buffer ({@link adopt}); otherwise it is resumed and
-   * read as a stream of `data` events by the server.
+   * it through node's `onread` into the shared `readBuffer` (`adoptSocket`); otherwise it is read as a
+   * stream of `data` events by the server.
    */
   constructor(accepted: net.Socket, adopt: boolean, readonly shared: Shared<R>, now: number) {
     this.socket = adopt ? adoptSocket(accepted, this) : accepted
@@ -223,11 +221,9 @@ export class Connection<R> {
     this.remote = `${this.socket.remoteAddress}:${this.socket.remotePort}`
   }
 
-  /** `n` bytes read into {@link readBuffer}: copied out at once, as the buffer is the next read's. */
+  /** `n` bytes read into the shared `readBuffer`, copied out at once. */
   read(n: number, buf: Uint8Array): boolean {
-    const chunk = Buffer.allocUnsafe(n)
-    chunk.set(n === buf.length ? buf : buf.subarray(0, n))
-    this.onData(chunk)
+    this.onData(copyOut(n, buf))
     return true
   }
 

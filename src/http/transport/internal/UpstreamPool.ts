@@ -28,6 +28,7 @@ import { empty } from "../Message.js"
 import type { SocketOptions } from "../SocketOptions.js"
 import * as Tls from "../Tls.js"
 import type { Upgraded } from "../Tunnel.js"
+import { copyOut, readBuffer } from "./ReadBuffer.js"
 
 type Reason = ConnectionFailed["reason"]
 
@@ -570,13 +571,6 @@ class Exchange {
 const ignore = () => {}
 
 /**
- * The buffer every plain-TCP upstream socket reads into (node's `onread`): each read is handed to
- * its connection synchronously and copied out, so one buffer serves them all, and a response costs
- * no readable-stream push, `data` event or buffer slice of node's.
- */
-const readBuffer = Buffer.allocUnsafe(64 * 1024)
-
-/**
  * How often a pool looks for connections idle too long: a quarter of its idle time, from 10 ms to
  * 250 ms, so that one is closed at most that late (a `Keep-Alive: timeout=N` hint, at least 500 ms
  * and a second or half early, is still beaten to it).
@@ -649,12 +643,11 @@ class Conn {
   }
 
   /**
-   * `n` bytes read into the shared {@link readBuffer} (plain TCP). They are copied out at once: the
-   * buffer is the next read's. After {@link release}, the socket's new owner reads them as `data`.
+   * `n` bytes read into the shared `readBuffer` (plain TCP), copied out at once. After
+   * {@link release}, the socket's new owner reads them as `data`.
    */
   read(n: number, buf: Uint8Array): boolean {
-    const chunk = Buffer.allocUnsafe(n)
-    chunk.set(n === buf.length ? buf : buf.subarray(0, n))
+    const chunk = copyOut(n, buf)
     if (this.dead) this.socket.emit("data", chunk)
     else this.received(chunk)
     return true
@@ -691,9 +684,7 @@ class Conn {
     if (this.dead) return
     this.connected = true
     this.pool.connected(this)
-    // with an I/O timeout, the socket's timer (which every read and write restarts) also closes it
-    // when idle; without, the pool's sweep does, and reads and writes restart nothing
-    this.socket.setTimeout(this.pool.tuning.socket.idleTimeoutMs !== undefined ? this.idleMs : 0)
+    this.socket.setTimeout(this.pool.socketTimers ? this.idleMs : 0)
     const ex = this.exchange
     if (ex !== undefined) {
       this.uses++
@@ -705,7 +696,7 @@ class Conn {
     if (ms < this.idleMs) {
       this.idleMs = ms
       if (ms <= 0) this.reusable = false
-      else if (this.pool.tuning.socket.idleTimeoutMs !== undefined) this.socket.setTimeout(ms)
+      else if (this.pool.socketTimers) this.socket.setTimeout(ms)
     }
   }
 
@@ -763,7 +754,13 @@ export class Pool {
   open = 0
   connects = 0
   closed = false
-  /** the sweep of idle connections, while there are any (without an I/O timeout: see `Conn.onConnect`) */
+  /**
+   * Whether idle connections close by their sockets' timers: with an I/O timeout, whose timer (which
+   * every read and write restarts) closes them when idle too; without, the pool's sweep does, and
+   * reads and writes restart nothing.
+   */
+  readonly socketTimers: boolean
+  /** the sweep of idle connections, while there are any (without {@link socketTimers}) */
   sweeper: ReturnType<typeof setInterval> | undefined = undefined
 
   constructor(
@@ -776,7 +773,9 @@ export class Pool {
     readonly bufferLimit: number,
     readonly tuning: Tuning = { minConnections: 0, maxWaiters: Infinity, socket: {} },
     readonly tls?: Tls.Connect | undefined
-  ) {}
+  ) {
+    this.socketTimers = tuning.socket.idleTimeoutMs !== undefined
+  }
 
   acquire(ex: Exchange): void {
     const idle = this.idle
@@ -811,7 +810,7 @@ export class Pool {
   /** Takes `conn` back as idle. */
   park(conn: Conn): void {
     this.idle.push(conn)
-    if (this.tuning.socket.idleTimeoutMs !== undefined) return
+    if (this.socketTimers) return
     conn.idleSince = performance.now()
     if (this.sweeper === undefined) {
       this.sweeper = setInterval(() => this.sweep(), sweepEvery(this.idleMs))
