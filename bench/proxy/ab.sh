@@ -43,23 +43,26 @@ for p in $BACKEND $NEW $OLD; do wait_port $p; done
 
 pid_of() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+sys_ticks() { awk '{print $15}' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
-# one run against a port: "req/s µs-of-CPU-per-request"
+# one run against a port: "req/s µs-of-CPU-per-request µs-of-system-time-per-request"
 rps() {
-  local pid before out after
-  pid=$(pid_of "$1"); before=$(cpu_ticks "$pid")
+  local pid before sys_before out after sys_after
+  pid=$(pid_of "$1"); before=$(cpu_ticks "$pid"); sys_before=$(sys_ticks "$pid")
   out=$($ONLOAD wrk -t1 -c"$CONNS" -d"$DUR" -H "Host: web" "http://127.0.0.1:$1/")
-  after=$(cpu_ticks "$pid")
-  echo "$out" | awk -v t=$(( after - before )) -v hz="$TICK" '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%.0f %.2f", r, (n > 0 ? t / hz * 1e6 / n : 0)}'
+  after=$(cpu_ticks "$pid"); sys_after=$(sys_ticks "$pid")
+  echo "$out" | awk -v t=$(( after - before )) -v st=$(( sys_after - sys_before )) -v hz="$TICK" \
+    '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%.0f %.2f %.2f", r, (n > 0 ? t / hz * 1e6 / n : 0), (n > 0 ? st / hz * 1e6 / n : 0)}'
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 rps $NEW > /dev/null; rps $OLD > /dev/null
 for r in $(seq 1 "$ROUNDS"); do
   if [ $(( r % 2 )) = 1 ]; then n=$(rps $NEW); o=$(rps $OLD); else o=$(rps $OLD); n=$(rps $NEW); fi
-  echo "$n $o" >> "$WORK/rounds.txt"   # new-rps new-cpu old-rps old-cpu
+  echo "$n $o" >> "$WORK/rounds.txt"   # new-rps new-cpu new-sys old-rps old-cpu old-sys
 done
 echo "== weir ($(git rev-parse --short HEAD)$(git diff --quiet || echo +changes)) against weir $REF: wrk -t1 -c$CONNS -d$DUR, $ROUNDS alternating rounds, load average $(cut -d' ' -f1 /proc/loadavg) =="
-echo "this checkout  $(awk '{print $1}' "$WORK/rounds.txt" | median) req/s, $(awk '{print $2}' "$WORK/rounds.txt" | median) µs CPU/request   (rounds: $(awk '{printf "%s ", $1}' "$WORK/rounds.txt"))"
-echo "$REF  $(awk '{print $3}' "$WORK/rounds.txt" | median) req/s, $(awk '{print $4}' "$WORK/rounds.txt" | median) µs CPU/request   (rounds: $(awk '{printf "%s ", $3}' "$WORK/rounds.txt"))"
-echo "throughput ratio (median of per-round ratios, this / $REF): $(awk '{ printf "%.4f\n", $1 / $3 }' "$WORK/rounds.txt" | median)"
-echo "CPU per request ratio (median of per-round ratios, this / $REF): $(awk '{ printf "%.4f\n", $2 / $4 }' "$WORK/rounds.txt" | median)"
+echo "this checkout  $(awk '{print $1}' "$WORK/rounds.txt" | median) req/s, $(awk '{print $2}' "$WORK/rounds.txt" | median) µs CPU/request, of it $(awk '{print $3}' "$WORK/rounds.txt" | median) system   (rounds: $(awk '{printf "%s ", $1}' "$WORK/rounds.txt"))"
+echo "$REF  $(awk '{print $4}' "$WORK/rounds.txt" | median) req/s, $(awk '{print $5}' "$WORK/rounds.txt" | median) µs CPU/request, of it $(awk '{print $6}' "$WORK/rounds.txt" | median) system   (rounds: $(awk '{printf "%s ", $4}' "$WORK/rounds.txt"))"
+echo "throughput ratio (median of per-round ratios, this / $REF): $(awk '{ printf "%.4f\n", $1 / $4 }' "$WORK/rounds.txt" | median)"
+echo "CPU per request ratio (median of per-round ratios, this / $REF): $(awk '{ printf "%.4f\n", $2 / $5 }' "$WORK/rounds.txt" | median)"
+echo "system time per request ratio (median of per-round ratios, this / $REF): $(awk '{ printf "%.4f\n", ($6 > 0 ? $3 / $6 : 0) }' "$WORK/rounds.txt" | median)"

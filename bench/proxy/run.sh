@@ -85,15 +85,20 @@ declare -A RPS P50 P99 CPU
 # CPU time (user + system, from /proc) of every process listening on a port (nginx: master and worker)
 pids_of() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u; }
 cpu_ticks_of() { local t=0 p; for p in $(pids_of "$1"); do t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat") )); done; echo $t; }
+# system time alone (the kernel's part: the sockets' system calls, and the wake-ups they cause)
+sys_ticks_of() { local t=0 p; for p in $(pids_of "$1"); do t=$(( t + $(awk '{print $15}' "/proc/$p/stat") )); done; echo $t; }
 TICK=$(getconf CLK_TCK)
-once() { # port [extra wrk args] -> "rps p50ms p99ms cpu-µs-per-request"
+once() { # port [extra wrk args] -> "rps p50ms p99ms cpu-µs-per-request sys-µs-per-request"
   local port=$1; shift
   local before; before=$(cpu_ticks_of "$port")
+  local sys_before; sys_before=$(sys_ticks_of "$port")
   local out; out=$($ONLOAD wrk -t1 -c"$CONNS" -d"$DUR" --latency -H "Host: web" "$@" "http://127.0.0.1:$port/")
   local after; after=$(cpu_ticks_of "$port")
+  local sys_after; sys_after=$(sys_ticks_of "$port")
   if echo "$out" | grep -q "Non-2xx"; then echo "non-2xx responses from port $port" >&2; fi
   local cpu; cpu=$(echo "$out" | awk -v t=$(( after - before )) -v hz="$TICK" '/requests in/ {n=$1} END {printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}')
-  echo "$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}') $(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')") $(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')") $cpu"
+  local sys; sys=$(echo "$out" | awk -v t=$(( sys_after - sys_before )) -v hz="$TICK" '/requests in/ {n=$1} END {printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}')
+  echo "$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}') $(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')") $(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')") $cpu $sys"
 }
 NAMES=(direct weir nginx-proxy http-proxy fastify-http-proxy weir-transport-only effect-http-server undici-raw node-net-pipe "${PEERS[@]}")
 declare -A PORT=([direct]=$BACKEND [weir]=$WEIR [nginx-proxy]=$NGINX [http-proxy]=$HTTPPROXY [fastify-http-proxy]=$FASTIFY \
@@ -103,20 +108,21 @@ for r in $(seq 1 "$ROUNDS"); do
   for n in "${NAMES[@]}"; do echo "$(once "${PORT[$n]}")" >> "$WORK/$n.txt"; done
 done
 echo "== throughput: wrk -t1 -c$CONNS -d$DUR, median of $ROUNDS rounds (loopback, $(nproc) cores, pinned: $PIN) =="
-printf "%-22s %10s %10s %10s %12s\n" target "req/s" "p50 ms" "p99 ms" "CPU µs/req"
+printf "%-22s %10s %10s %10s %12s %8s\n" target "req/s" "p50 ms" "p99 ms" "CPU µs/req" "of it sys"
 for n in "${NAMES[@]}"; do
   RPS[$n]=$(awk '{print $1}' "$WORK/$n.txt" | median)
   P50[$n]=$(awk '{print $2}' "$WORK/$n.txt" | median)
   P99[$n]=$(awk '{print $3}' "$WORK/$n.txt" | median)
   CPU[$n]=$(awk '{print $4}' "$WORK/$n.txt" | median)
-  printf "%-22s %10s %10s %10s %12s   (rounds: %s)\n" "$n" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "${CPU[$n]}" "$(awk '{printf "%s ", $1}' "$WORK/$n.txt")"
+  SYS=$(awk '{print $5}' "$WORK/$n.txt" | median)
+  printf "%-22s %10s %10s %10s %12s %8s   (rounds: %s)\n" "$n" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "${CPU[$n]}" "$SYS" "$(awk '{printf "%s ", $1}' "$WORK/$n.txt")"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo "weir / fastify-http-proxy: $(ratio "${RPS[weir]}" "${RPS[fastify-http-proxy]}")x   weir / nginx-proxy: $(ratio "${RPS[weir]}" "${RPS[nginx-proxy]}")x   weir / http-proxy: $(ratio "${RPS[weir]}" "${RPS[http-proxy]}")x"
 for n in "${PEERS[@]}"; do echo "weir / $n: $(ratio "${RPS[weir]}" "${RPS[$n]}")x"; done
 # per round (each target's runs of one round are seconds apart): steadier than the ratio of medians
 for n in nginx-proxy "${PEERS[@]}"; do
-  echo "weir / $n per round: $(paste -d' ' "$WORK/weir.txt" "$WORK/$n.txt" | awk '{ printf "%.2f ", $1 / $5 }')"
+  echo "weir / $n per round: $(paste -d' ' "$WORK/weir.txt" "$WORK/$n.txt" | awk '{ printf "%.2f ", $1 / $6 }')"
 done
 echo "CPU µs per request beyond the node:net pipe: weir $(awk -v a="${CPU[weir]}" -v b="${CPU[node-net-pipe]}" 'BEGIN { printf "%.1f", a - b }'), weir-transport-only $(awk -v a="${CPU[weir-transport-only]}" -v b="${CPU[node-net-pipe]}" 'BEGIN { printf "%.1f", a - b }')"
 echo "weir RSS after the runs: $(rss_of $WEIR_PID) MB"

@@ -16,6 +16,7 @@ import type { Body, HttpRequest, HttpResponse } from "../Message.js"
 import { empty } from "../Message.js"
 import type { Handler } from "../Server.js"
 import { abandon, Splice, type Upgraded } from "../Tunnel.js"
+import { destroyAfterHeld, holdWrites } from "./HeldWrites.js"
 import { copyOut, readBuffer } from "./ReadBuffer.js"
 
 const codeOf = (status: number): string =>
@@ -468,7 +469,7 @@ export class Connection<R> {
     if (stream !== undefined) stream.destroy(new Error(message))
     if (responding) {
       // the response has started: all the client can learn is that the connection broke
-      this.socket.destroy()
+      destroyAfterHeld(this.socket)
       return
     }
     this.shared.onClientError?.(status, code)
@@ -497,7 +498,7 @@ export class Connection<R> {
         }
         if (exit._tag === "Success") this.respond(exit.value)
         else if (Cause.hasInterruptsOnly(exit.cause)) {
-          this.socket.destroy()
+          destroyAfterHeld(this.socket)
           this.done()
         } else {
           // a bare 500: the defect's text (stack traces, internals) is not the client's business
@@ -581,6 +582,7 @@ export class Connection<R> {
         }
       })
     }
+    holdWrites(socket)
     if (noBody) {
       if (body._tag === "Stream") body.stream.on("error", ignore).resume()
       socket.write(head, "latin1")
@@ -656,10 +658,11 @@ export class Connection<R> {
     else if (!(chunk instanceof Uint8Array)) {
       // an object-mode stream of something else: not bytes, the response cannot go on
       this.responseSource?.destroy()
-      socket.destroy()
+      destroyAfterHeld(socket)
       return
     }
     if (chunk.length === 0 || socket.destroyed) return
+    holdWrites(socket)
     let ok: boolean
     if (this.responseChunked) {
       socket.cork()
@@ -671,7 +674,7 @@ export class Connection<R> {
       if (chunk.length > this.responseLeft) {
         // more bytes than the declared length: the framing is broken, so is the connection
         this.responseSource?.destroy()
-        socket.destroy()
+        destroyAfterHeld(socket)
         return
       }
       this.responseLeft -= chunk.length
@@ -683,15 +686,17 @@ export class Connection<R> {
   sourceBroken(src: Readable): void {
     if (this.responseSource !== src) return
     this.responseSource = undefined
-    this.socket.destroy()
+    destroyAfterHeld(this.socket)
   }
 
   sourceEnded(): void {
     if (this.responseSource === undefined) return
     this.responseSource = undefined
-    if (this.responseChunked) this.socket.write(Chunked.lastChunk, "latin1")
-    else if (this.responseLeft > 0) {
-      this.socket.destroy()
+    if (this.responseChunked) {
+      holdWrites(this.socket)
+      this.socket.write(Chunked.lastChunk, "latin1")
+    } else if (this.responseLeft > 0) {
+      destroyAfterHeld(this.socket)
       return
     }
     this.finish()
@@ -772,7 +777,7 @@ export class Connection<R> {
       } else if (!this.responding && !this.finished) {
         // as node:http and linkerd: a client that closes its side has given up on the request, so the
         // handler is interrupted (its upstream call cancelled) rather than left to run for nobody
-        this.socket.destroy()
+        destroyAfterHeld(this.socket)
       }
       return
     }
@@ -807,7 +812,7 @@ export class Connection<R> {
     if (this.phase === Phase.Closing) {
       // still sending: a slow reader is not cut (no more than while busy); all sent: wait for its FIN
       if (this.lingerSince === 0 || this.socket.writableLength > 0) this.lingerSince = now
-      else if (now - this.lingerSince > keepAliveTimeout) this.socket.destroy()
+      else if (now - this.lingerSince > keepAliveTimeout) destroyAfterHeld(this.socket)
       return
     }
     if (this.phase !== Phase.Head) return

@@ -28,6 +28,7 @@ import { empty } from "../Message.js"
 import type { SocketOptions } from "../SocketOptions.js"
 import * as Tls from "../Tls.js"
 import type { Upgraded } from "../Tunnel.js"
+import { destroyAfterHeld, holdWrites } from "./HeldWrites.js"
 import { copyOut, readBuffer } from "./ReadBuffer.js"
 
 type Reason = ConnectionFailed["reason"]
@@ -194,6 +195,7 @@ class Exchange {
     this.head = undefined
     const socket = conn.socket
     const body = this.request.body
+    holdWrites(socket)
     switch (body._tag) {
       case "Empty":
         socket.write(this.headText, "latin1")
@@ -216,6 +218,7 @@ class Exchange {
         const conn = this.conn
         if (conn === undefined) return
         const socket = conn.socket
+        holdWrites(socket)
         let more: boolean
         if (length === undefined) {
           if (chunk.length === 0) return
@@ -238,8 +241,10 @@ class Exchange {
         const conn = this.conn
         this.stopSending()
         if (conn === undefined) return
-        if (length === undefined) conn.socket.write(lastChunk, "latin1")
-        else if (this.bodySent !== length) {
+        if (length === undefined) {
+          holdWrites(conn.socket)
+          conn.socket.write(lastChunk, "latin1")
+        } else if (this.bodySent !== length) {
           this.bodyFailed("protocol", `request body of ${this.bodySent} bytes, content-length ${length}`)
           return
         }
@@ -730,7 +735,7 @@ class Conn {
       detail = `TLS ${this.connected ? "" : "handshake "}failed: ${detail}`
       reason = "tls"
     }
-    this.socket.destroy()
+    destroyAfterHeld(this.socket)
     const pool = this.pool
     pool.detach(this)
     const ex = this.exchange
