@@ -103,6 +103,21 @@ once() { # port [extra wrk args] -> "rps p50ms p99ms cpu-µs-per-request sys-µs
 NAMES=(direct weir nginx-proxy http-proxy fastify-http-proxy weir-transport-only effect-http-server undici-raw node-net-pipe "${PEERS[@]}")
 declare -A PORT=([direct]=$BACKEND [weir]=$WEIR [nginx-proxy]=$NGINX [http-proxy]=$HTTPPROXY [fastify-http-proxy]=$FASTIFY \
   [weir-transport-only]=$BARE [effect-http-server]=$EFFECT [undici-raw]=$RAW [node-net-pipe]=$NETPIPE [caddy]=$CADDY [haproxy]=$HAPROXY)
+# every target must answer with the backend's body ("ok"): one that answers by itself (Caddy does, an
+# empty 200, for a Host none of its sites matches) would be measured as a fast proxy
+answer_of() { # port -> the raw response to one GET with Host: web
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || return 0
+  printf 'GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n' >&3
+  timeout 5 cat <&3 || true
+  exec 3<&-
+}
+for n in "${NAMES[@]}"; do
+  answer=$(answer_of "${PORT[$n]}")
+  if [[ "$answer" != *$'\r\n\r\nok' ]]; then
+    echo "$n (port ${PORT[$n]}) did not pass the backend's answer on; it answered: $(printf '%q' "${answer:0:200}")"
+    exit 1
+  fi
+done
 for n in "${NAMES[@]}"; do $ONLOAD wrk -t1 -c"$CONNS" -d1s -H "Host: web" "http://127.0.0.1:${PORT[$n]}/" > /dev/null; done
 for r in $(seq 1 "$ROUNDS"); do
   for n in "${NAMES[@]}"; do echo "$(once "${PORT[$n]}")" >> "$WORK/$n.txt"; done
