@@ -342,6 +342,8 @@ interface Core {
   readonly serverHandler: (config: ServerConfig) => {
     readonly handler: (request: HttpRequest) => Effect.Effect<HttpResponse>
     readonly status: (code: number) => void
+    /** A request waited `ms` for a slice of the event loop (the transport server's `onQueued`). */
+    readonly queued: (ms: number) => void
     readonly setStats: (stats: Stats.StatsReceiver) => void
     /** The address the server bound (`ip:port`), the `by` of `Forwarded`. */
     readonly setLocal: (address: string) => void
@@ -750,6 +752,10 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       let metrics = serverMetrics(Stats.noop)
       // how long admitted requests waited for a slot under maxConcurrentRequests (no queue without it)
       let queue = Stats.noop.histogram("queue_latency_ms")
+      // how long requests waited for a slice of the event loop (past 64 starts in one turn; Server's
+      // `onQueued`): registered when the first one waits
+      let serverStats: Stats.StatsReceiver = Stats.noop
+      let loopQueue: Stats.Histogram | undefined
       const rejected = Errors.overloaded(`too many requests (maxConcurrentRequests ${maxConcurrent})`)
       const reject = (m: ServerMetrics, start: number): HttpResponse => {
         m.overloaded.incr()
@@ -794,8 +800,11 @@ const makeCore = (options: Omit<Options, "servers">): Effect.Effect<Core, never,
       return {
         handler,
         status: (code: number) => metrics.status(code),
+        queued: (ms: number) => (loopQueue ??= serverStats.histogram("loop_queue_latency_ms")).add(ms),
         setStats: (stats: Stats.StatsReceiver) => {
           metrics = serverMetrics(stats)
+          serverStats = stats
+          loopQueue = undefined
           if (admission !== undefined) queue = stats.histogram("queue_latency_ms")
         },
         setLocal: (address: string) => {
@@ -857,6 +866,10 @@ export const make = (options: Options): Effect.Effect<Router, Server.ListenError
         onClientError: (status: number, code: string) => {
           h.status(status)
           config.onClientError?.(status, code)
+        },
+        onQueued: (ms: number) => {
+          h.queued(ms)
+          config.onQueued?.(ms)
         }
       }
       const server = options.protocol === "h2"

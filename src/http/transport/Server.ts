@@ -73,6 +73,12 @@ export interface Options {
   readonly drainGrace?: Duration.Input | undefined
   /** Called for every request the server rejected before the handler (400, 408, 417, 431, 501, 505). */
   readonly onClientError?: ((status: number, code: string) => void) | undefined
+  /**
+   * Called with the wait of every request that did not start in the turn of the event loop that read
+   * it: past 64 request starts in one slice of the loop, the rest wait in a first-come-first-served
+   * queue for the next slices. Its milliseconds, from the read that queued it to its start.
+   */
+  readonly onQueued?: ((ms: number) => void) | undefined
   /** linkerd's `socketOptions` (see `SocketOptions.ts`). Defaults: `noDelay`, nothing else. */
   readonly socket?: SocketOptions | undefined
   /**
@@ -159,6 +165,7 @@ export const make = <R>(options: Options, handler: Handler<R>): Effect.Effect<Se
       maxHeaderBytes: options.maxHeaderBytes ?? 12 * 1024,
       bufferLimit: options.bufferLimit ?? 5 * 1024,
       onClientError: options.onClientError,
+      onQueued: options.onQueued,
       state: { draining: false, inFlight: 0, tunnels: 0, onIdle: undefined }
     }
     const state = shared.state

@@ -75,7 +75,8 @@ describe("Server: many requests at once", () => {
 
   it.live("300 heads written in the same turn, half of them followed by FIN: every one answered, once", () =>
     Effect.gen(function*() {
-      const server = yield* Server.make({ port: 0 }, ok)
+      const waits: Array<number> = []
+      const server = yield* Server.make({ port: 0, onQueued: (ms) => waits.push(ms) }, ok)
       const sockets = yield* Effect.promise(() => Promise.all(Array.from({ length: 300 }, () => open(server.port))))
       // all accepted first, so that the heads reach the server in one turn
       while (server.connections() < 300) yield* Effect.sleep("5 millis")
@@ -90,5 +91,9 @@ describe("Server: many requests at once", () => {
       })
       const out = yield* Effect.promise(() => Promise.all(answers))
       for (const o of out) expect(o.match(/HTTP\/1\.1 200/g)?.length).toBe(1)
+      // past 64 starts in the turn that read them, requests waited for later slices, and said how long
+      expect(waits.length).toBeGreaterThan(0)
+      expect(waits.length).toBeLessThanOrEqual(300 - 64)
+      for (const ms of waits) expect(ms >= 0 && ms < 60_000).toBe(true)
     }))
 })

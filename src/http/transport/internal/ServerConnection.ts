@@ -94,6 +94,8 @@ const slice = (): void => {
     waiting[turns.head++] = undefined!
     conn.deferred = false
     conn.parse()
+    // its bytes did not complete a head: what it waits for now is the client, not the loop
+    conn.queuedSince = 0
   }
   if (turns.head === waiting.length) {
     waiting.length = 0
@@ -148,6 +150,7 @@ export interface Shared<R> {
   readonly maxHeaderBytes: number
   readonly bufferLimit: number
   readonly onClientError: ((status: number, code: string) => void) | undefined
+  readonly onQueued: ((ms: number) => void) | undefined
   /** `inFlight`: requests being handled; `tunnels`: connections that became tunnels, still open (a drain waits for both) */
   readonly state: { draining: boolean; inFlight: number; tunnels: number; onIdle: (() => void) | undefined }
 }
@@ -208,6 +211,8 @@ export class Connection<R> {
   splice: Splice | undefined = undefined
   /** its request head waits in the queue of requests to start */
   deferred = false
+  /** while deferred: since when (`performance.now()`); read when its request begins */
+  queuedSince = 0
 
   readonly socket: net.Socket
 
@@ -244,6 +249,7 @@ export class Connection<R> {
     if (this.phase !== Phase.Head || this.deferred) return
     if (turns.started >= startsPerSlice || turns.head < turns.waiting.length) {
       this.deferred = true
+      this.queuedSince = performance.now()
       turns.waiting.push(this)
       schedule()
       return
@@ -315,6 +321,10 @@ export class Connection<R> {
 
   begin(head: Codec.RequestHead, framing: Codec.Framing, switching: string | undefined): void {
     if (turns.started++ === 0) schedule()
+    if (this.queuedSince !== 0) {
+      this.shared.onQueued?.(performance.now() - this.queuedSince)
+      this.queuedSince = 0
+    }
     this.phase = Phase.Busy
     this.finished = false
     this.responding = false
