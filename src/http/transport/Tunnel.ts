@@ -23,6 +23,7 @@
  * @since 0.1.0
  */
 import type * as net from "node:net"
+import { destroyAfterHeld, holdWrites } from "./internal/HeldWrites.js"
 
 /**
  * Where a tunnel's time comes from: `now` in milliseconds (any origin), and `schedule`, which calls
@@ -125,7 +126,7 @@ export interface Upgraded {
  * @category utils
  */
 export const abandon = (upgraded: Upgraded): void => {
-  upgraded.socket.destroy()
+  destroyAfterHeld(upgraded.socket)
 }
 
 const ignore = (): void => {}
@@ -234,6 +235,7 @@ export class Splice {
     if (this.done) return
     this.sent += chunk.length
     this.touch()
+    holdWrites(this.upstream)
     if (!this.upstream.write(chunk)) this.client.pause()
   }
 
@@ -241,6 +243,7 @@ export class Splice {
     if (this.done) return
     this.received += chunk.length
     this.touch()
+    holdWrites(this.client)
     if (!this.client.write(chunk)) this.upstream.pause()
   }
 
@@ -277,8 +280,8 @@ export class Splice {
         lingerThenDestroy(this.client)
         break
       default:
-        this.upstream.destroy()
-        this.client.destroy()
+        destroyAfterHeld(this.upstream)
+        destroyAfterHeld(this.client)
     }
     this.onClose?.()
     this.upgraded.observer?.closed({

@@ -1,7 +1,8 @@
 /**
  * The writes of one event-loop turn go out together, at its end: a socket written to while the loop
  * handles a batch of ready sockets is corked (`holdWrites`) and uncorked once the turn's callbacks
- * have run (`setImmediate`), or sooner when {@link maxHeld} sockets are held.
+ * have run (`setImmediate`), or sooner when {@link maxHeld} sockets are held. Used for the server's
+ * responses, the upstream pool's requests and both directions of a tunnel (`Tunnel.Splice`).
  *
  * Why: on loopback (and between a sidecar and its neighbours) each `write` runs the receiver's TCP
  * input in the writer's system call and wakes the receiving process; when that process sleeps on
