@@ -73,6 +73,17 @@ once() { # port name -> "streams/s p50ms p99ms cpu-us/stream"
   local pct; pct=$(awk -F'\t' '$2 == 200 {print $3}' "$log" | sort -n | awk '{ a[NR] = $1 } END { printf "%.3f %.3f", a[int(NR * 0.5)] / 1000, a[int(NR * 0.99)] / 1000 }')
   echo "$rps $pct $us"
 }
+# every target must pass the backend's answer on (a proxy answering by itself would be measured as a
+# fast one: bench/proxy's Caddy did, docs/benchmarks.md); nghttp comes with h2load (nghttp2-client)
+if command -v nghttp >/dev/null; then
+  for n in "${NAMES[@]}"; do
+    body=$(timeout 10 nghttp -H ":authority: web" "http://127.0.0.1:${PORT[$n]}/" 2>&1 || true)
+    if [ "$body" != "hello from the h2c backend" ]; then
+      echo "$n (port ${PORT[$n]}) did not pass the backend's answer on; it answered: $(printf '%q' "${body:0:200}")"
+      exit 1
+    fi
+  done
+fi
 for n in "${NAMES[@]}"; do $ONLOAD h2load -t1 -c"$CONNS" -m"$STREAMS" -n 2000 -H ":authority: web" "http://127.0.0.1:${PORT[$n]}/" > /dev/null; done
 for r in $(seq 1 "$ROUNDS"); do
   for n in "${NAMES[@]}"; do once "${PORT[$n]}" "$n" >> "$WORK/$n.txt"; done
