@@ -42,15 +42,15 @@ $ONPROXY "$NODE" "$WORK/old.mjs" proxy "$WORK/old.yaml" > "$WORK/old.log" 2>&1 &
 for p in $BACKEND $NEW $OLD; do wait_port $p; done
 
 pid_of() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-sys_ticks() { awk '{print $15}' "/proc/$1/stat"; }
+# ticks PID FIELDS: its clock ticks, FIELDS of /proc/PID/stat summed ('$14 + $15' user and system, '$15' system)
+ticks() { awk "{print $2}" "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
 # one run against a port: "req/s µs-of-CPU-per-request µs-of-system-time-per-request"
 rps() {
   local pid before sys_before out after sys_after
-  pid=$(pid_of "$1"); before=$(cpu_ticks "$pid"); sys_before=$(sys_ticks "$pid")
+  pid=$(pid_of "$1"); before=$(ticks "$pid" '$14 + $15'); sys_before=$(ticks "$pid" '$15')
   out=$($ONLOAD wrk -t1 -c"$CONNS" -d"$DUR" -H "Host: web" "http://127.0.0.1:$1/")
-  after=$(cpu_ticks "$pid"); sys_after=$(sys_ticks "$pid")
+  after=$(ticks "$pid" '$14 + $15'); sys_after=$(ticks "$pid" '$15')
   echo "$out" | awk -v t=$(( after - before )) -v st=$(( sys_after - sys_before )) -v hz="$TICK" \
     '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%.0f %.2f %.2f", r, (n > 0 ? t / hz * 1e6 / n : 0), (n > 0 ? st / hz * 1e6 / n : 0)}'
 }

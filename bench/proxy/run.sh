@@ -84,20 +84,22 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 declare -A RPS P50 P99 CPU
 # CPU time (user + system, from /proc) of every process listening on a port (nginx: master and worker)
 pids_of() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u; }
-cpu_ticks_of() { local t=0 p; for p in $(pids_of "$1"); do t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat") )); done; echo $t; }
-# system time alone (the kernel's part: the sockets' system calls, and the wake-ups they cause)
-sys_ticks_of() { local t=0 p; for p in $(pids_of "$1"); do t=$(( t + $(awk '{print $15}' "/proc/$p/stat") )); done; echo $t; }
+# ticks_of PORT FIELDS: their clock ticks, FIELDS of /proc/PID/stat summed ('$14 + $15' user and
+# system; '$15' system alone: the kernel's part, the sockets' system calls and the wake-ups they cause)
+ticks_of() { local t=0 p; for p in $(pids_of "$1"); do t=$(( t + $(awk "{print $2}" "/proc/$p/stat") )); done; echo $t; }
 TICK=$(getconf CLK_TCK)
+# per_request TICKS WRK-OUTPUT: µs of CPU per request wrk counted
+per_request() { echo "$2" | awk -v t="$1" -v hz="$TICK" '/requests in/ {n=$1} END {printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}'; }
 once() { # port [extra wrk args] -> "rps p50ms p99ms cpu-µs-per-request sys-µs-per-request"
   local port=$1; shift
-  local before; before=$(cpu_ticks_of "$port")
-  local sys_before; sys_before=$(sys_ticks_of "$port")
+  local before; before=$(ticks_of "$port" '$14 + $15')
+  local sys_before; sys_before=$(ticks_of "$port" '$15')
   local out; out=$($ONLOAD wrk -t1 -c"$CONNS" -d"$DUR" --latency -H "Host: web" "$@" "http://127.0.0.1:$port/")
-  local after; after=$(cpu_ticks_of "$port")
-  local sys_after; sys_after=$(sys_ticks_of "$port")
+  local after; after=$(ticks_of "$port" '$14 + $15')
+  local sys_after; sys_after=$(ticks_of "$port" '$15')
   if echo "$out" | grep -q "Non-2xx"; then echo "non-2xx responses from port $port" >&2; fi
-  local cpu; cpu=$(echo "$out" | awk -v t=$(( after - before )) -v hz="$TICK" '/requests in/ {n=$1} END {printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}')
-  local sys; sys=$(echo "$out" | awk -v t=$(( sys_after - sys_before )) -v hz="$TICK" '/requests in/ {n=$1} END {printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}')
+  local cpu; cpu=$(per_request $(( after - before )) "$out")
+  local sys; sys=$(per_request $(( sys_after - sys_before )) "$out")
   echo "$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}') $(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')") $(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')") $cpu $sys"
 }
 NAMES=(direct weir nginx-proxy http-proxy fastify-http-proxy weir-transport-only effect-http-server undici-raw node-net-pipe "${PEERS[@]}")

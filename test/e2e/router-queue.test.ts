@@ -8,6 +8,20 @@ import * as Stats from "../../src/Stats.js"
 import { backend, send } from "../http/support.js"
 import { waitFor } from "../support/poll.js"
 
+/** Router "q" with one server (`server`), `Host: web` routed to the backend on `backendPort`, and its stats. */
+const routerTo = (backendPort: number, server: Router.ServerConfig = { port: 0 }) =>
+  Effect.gen(function*() {
+    const stats = Stats.makeInMemory()
+    const router = yield* Router.make({
+      label: "q",
+      servers: [server],
+      dtab: Dtab.parseUnsafe(`/svc/web => /$/inet/127.0.0.1/${backendPort}`),
+      interpreter: yield* Interpreter.make(),
+      stats
+    })
+    return { router, stats }
+  })
+
 describe("Router: the admission queue's wait (queue_latency_ms)", () => {
   it.live("recorded for every admitted request; a request that waited for a slot waited as long as the one before it ran", () =>
     Effect.gen(function*() {
@@ -17,14 +31,7 @@ describe("Router: the admission queue's wait (queue_latency_ms)", () => {
         held.push(() => res.end("done"))
       })
       yield* Effect.addFinalizer(() => Effect.sync(() => held.splice(0).forEach((f) => f())))
-      const stats = Stats.makeInMemory()
-      const router = yield* Router.make({
-        label: "q",
-        servers: [{ port: 0, maxConcurrentRequests: 1, maxPending: 1 }],
-        dtab: Dtab.parseUnsafe(`/svc/web => /$/inet/127.0.0.1/${b.port}`),
-        interpreter: yield* Interpreter.make(),
-        stats
-      })
+      const { router, stats } = yield* routerTo(b.port, { port: 0, maxConcurrentRequests: 1, maxPending: 1 })
       const port = router.servers[0]!.port
       const name = `rt/q/server/127.0.0.1/${port}/queue_latency_ms`
       const first = send(port, { headers: { host: "web" } })
@@ -47,14 +54,7 @@ describe("Router: the admission queue's wait (queue_latency_ms)", () => {
   it.live("no queue without maxConcurrentRequests: no metric", () =>
     Effect.gen(function*() {
       const b = yield* backend((_req, res) => res.end("ok"))
-      const stats = Stats.makeInMemory()
-      const router = yield* Router.make({
-        label: "q",
-        servers: [{ port: 0 }],
-        dtab: Dtab.parseUnsafe(`/svc/web => /$/inet/127.0.0.1/${b.port}`),
-        interpreter: yield* Interpreter.make(),
-        stats
-      })
+      const { router, stats } = yield* routerTo(b.port)
       yield* Effect.promise(() => send(router.servers[0]!.port, { headers: { host: "web" } }))
       expect([...stats.histogramSummaries().keys()].filter((k) => k.endsWith("queue_latency_ms"))).toEqual([])
     }))
@@ -62,14 +62,7 @@ describe("Router: the admission queue's wait (queue_latency_ms)", () => {
   it.live("requests past 64 starts in one turn of the loop: their wait in loop_queue_latency_ms", () =>
     Effect.gen(function*() {
       const b = yield* backend((_req, res) => res.end("ok"))
-      const stats = Stats.makeInMemory()
-      const router = yield* Router.make({
-        label: "q",
-        servers: [{ port: 0 }],
-        dtab: Dtab.parseUnsafe(`/svc/web => /$/inet/127.0.0.1/${b.port}`),
-        interpreter: yield* Interpreter.make(),
-        stats
-      })
+      const { router, stats } = yield* routerTo(b.port)
       const server = router.servers[0]!
       const name = `rt/q/server/127.0.0.1/${server.port}/loop_queue_latency_ms`
       const sockets = yield* Effect.promise(() =>
